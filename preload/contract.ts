@@ -1,0 +1,232 @@
+// THE typed contract between the main process (protocol engine) and the
+// renderer. Electron's preload and the web host's WebSocket bridge both carry
+// exactly these messages. Types only: nothing here exists at runtime, so any
+// environment can `import type` it.
+//
+// Display traffic is parsed in main into DisplayCommands that still carry
+// their compressed image payloads; the renderer decodes and paints them, so
+// raw RGBA never crosses the process boundary.
+
+// ---------------------------------------------------------------- geometry
+export interface Point {
+  x: number;
+  y: number;
+}
+/** spice.proto Rect: edges, right/bottom exclusive. */
+export interface Rect {
+  top: number;
+  left: number;
+  bottom: number;
+  right: number;
+}
+/** Clip: null = none, else the union of rects. */
+export type Clip = Rect[] | null;
+
+// ---------------------------------------------------------------- images
+export interface Palette {
+  /** u64 unique id (for PAL_CACHE_ME / PAL_FROM_CACHE). */
+  unique: bigint;
+  /** 0xAARRGGBB-style entries as on the wire (xRGB). */
+  ents: Uint32Array;
+}
+
+/** Palette of an indexed image: inline, or a reference to the palette cache. */
+export type PaletteRef = { palette: Palette; cacheMe: boolean } | { fromCache: bigint } | null;
+
+export interface ImageDescriptor {
+  /** u64 image id, key of the image cache (and GLZ window for GLZ_RGB). */
+  id: bigint;
+  /** SPICE image_type (ImageType in main/spice/protocol/enums.ts). */
+  type: number;
+  /** image_flags: CACHE_ME=1, HIGH_BITS_SET=2, CACHE_REPLACE_ME=4. */
+  flags: number;
+  width: number;
+  height: number;
+}
+
+export type ImageData_ =
+  | { kind: 'bitmap'; format: number; flags: number; x: number; y: number; stride: number; palette: PaletteRef; data: Uint8Array }
+  | { kind: 'quic'; data: Uint8Array }
+  | { kind: 'lz_rgb'; data: Uint8Array }
+  | { kind: 'glz_rgb'; data: Uint8Array }
+  | { kind: 'lz_plt'; flags: number; palette: PaletteRef; data: Uint8Array }
+  | { kind: 'lz4'; data: Uint8Array }
+  | { kind: 'jpeg'; data: Uint8Array }
+  | { kind: 'jpeg_alpha'; flags: number; jpegSize: number; data: Uint8Array }
+  | { kind: 'zlib_glz_rgb'; glzDataSize: number; data: Uint8Array }
+  | { kind: 'from_cache'; lossless: boolean }
+  | { kind: 'surface'; surfaceId: number };
+
+export interface SpiceImage {
+  descriptor: ImageDescriptor;
+  data: ImageData_;
+}
+
+export type Brush = { type: 'none' } | { type: 'solid'; color: number } | { type: 'pattern'; pattern: SpiceImage; pos: Point };
+
+export interface QMask {
+  /** mask_flags: INVERS=1. */
+  flags: number;
+  pos: Point;
+  bitmap: SpiceImage | null;
+}
+
+export interface DisplayBase {
+  surfaceId: number;
+  box: Rect;
+  clip: Clip;
+}
+
+export interface PathSegment {
+  /** path_flags: BEGIN=1, END=2, CLOSE=8, BEZIER=16 (bit values). */
+  flags: number;
+  /** fixed 28.4 points. */
+  points: Point[];
+}
+export interface LineAttr {
+  flags: number;
+  /** fixed 28.4 dash lengths, when STYLED. */
+  style: number[];
+}
+
+// ---------------------------------------------------------------- display commands
+export type DrawCommand =
+  | { op: 'fill'; base: DisplayBase; brush: Brush; ropd: number; mask: QMask }
+  | { op: 'opaque'; base: DisplayBase; src: SpiceImage | null; srcArea: Rect; brush: Brush; ropd: number; scaleMode: number; mask: QMask }
+  | { op: 'copy'; base: DisplayBase; src: SpiceImage | null; srcArea: Rect; ropd: number; scaleMode: number; mask: QMask }
+  | { op: 'blend'; base: DisplayBase; src: SpiceImage | null; srcArea: Rect; ropd: number; scaleMode: number; mask: QMask }
+  | { op: 'blackness' | 'whiteness' | 'invers'; base: DisplayBase; mask: QMask }
+  | { op: 'rop3'; base: DisplayBase; src: SpiceImage | null; srcArea: Rect; brush: Brush; rop3: number; scaleMode: number; mask: QMask }
+  | { op: 'stroke'; base: DisplayBase; path: PathSegment[]; attr: LineAttr; brush: Brush; foreMode: number; backMode: number }
+  | { op: 'transparent'; base: DisplayBase; src: SpiceImage | null; srcArea: Rect; srcColor: number; trueColor: number }
+  | { op: 'alphaBlend'; base: DisplayBase; alphaFlags: number; alpha: number; src: SpiceImage | null; srcArea: Rect }
+  | { op: 'copyBits'; base: DisplayBase; srcPos: Point }
+  | {
+      op: 'composite';
+      base: DisplayBase;
+      flags: number;
+      src: SpiceImage | null;
+      mask: SpiceImage | null;
+      srcTransform: number[] | null;
+      maskTransform: number[] | null;
+      srcOrigin: Point;
+      maskOrigin: Point;
+    };
+
+export interface StreamCreate {
+  surfaceId: number;
+  id: number;
+  flags: number;
+  codec: number;
+  streamWidth: number;
+  streamHeight: number;
+  srcWidth: number;
+  srcHeight: number;
+  dest: Rect;
+  clip: Clip;
+}
+
+export interface MonitorHead {
+  id: number;
+  surfaceId: number;
+  width: number;
+  height: number;
+  x: number;
+  y: number;
+  flags: number;
+}
+
+/** Everything the display channel tells the renderer, in wire order. */
+export type DisplayCommand =
+  | { t: 'draw'; cmd: DrawCommand }
+  | { t: 'surfaceCreate'; surfaceId: number; width: number; height: number; format: number; flags: number }
+  | { t: 'surfaceDestroy'; surfaceId: number }
+  | { t: 'mark' }
+  | { t: 'reset' }
+  | { t: 'invalList'; resources: { type: number; id: bigint }[] }
+  | { t: 'invalAllPixmaps' }
+  | { t: 'invalPalette'; id: bigint }
+  | { t: 'invalAllPalettes' }
+  | { t: 'streamCreate'; stream: StreamCreate }
+  | { t: 'streamData'; id: number; mmTime: number; width?: number; height?: number; dest?: Rect; data: Uint8Array }
+  | { t: 'streamClip'; id: number; clip: Clip }
+  | { t: 'streamDestroy'; id: number }
+  | { t: 'streamDestroyAll' }
+  | { t: 'monitorsConfig'; maxAllowed: number; heads: MonitorHead[] };
+
+// ---------------------------------------------------------------- cursor
+export interface CursorShape {
+  /** u64 unique (cache key). */
+  unique: bigint;
+  /** cursor_type: ALPHA=0, MONO=1, COLOR4/8/16/24/32. */
+  type: number;
+  width: number;
+  height: number;
+  hotX: number;
+  hotY: number;
+  data: Uint8Array;
+}
+export type CursorCommand =
+  | { t: 'set'; pos: Point; visible: boolean; shape: CursorShape | null }
+  | { t: 'move'; pos: Point }
+  | { t: 'hide' }
+  | { t: 'trail'; length: number; frequency: number }
+  | { t: 'reset' }
+  | { t: 'invalAll' }
+  | { t: 'invalOne'; id: bigint };
+
+// ---------------------------------------------------------------- session
+export type SessionState = 'idle' | 'connecting' | 'connected' | 'disconnected';
+
+export interface SessionStatus {
+  state: SessionState;
+  /** Human text for the status line. */
+  message: string;
+  /** SpiceError code when disconnected by an error. */
+  code?: string;
+  /** VM name / uuid from the main channel when known. */
+  name?: string;
+  uuid?: string;
+  mouseMode?: 'server' | 'client';
+  channels?: string[];
+}
+
+// ---------------------------------------------------------------- input (renderer → main)
+export type InputEvent =
+  | { t: 'key'; scancode: number; down: boolean }
+  | { t: 'modifiers'; flags: number }
+  | { t: 'mousePosition'; x: number; y: number; buttons: number; displayId: number }
+  | { t: 'mouseMotion'; dx: number; dy: number; buttons: number }
+  | { t: 'mouseButton'; button: number; down: boolean; buttons: number }
+  | { t: 'releaseAllKeys' };
+
+// ---------------------------------------------------------------- the bridge
+/** main → renderer events. */
+export interface ViewerEvents {
+  status: SessionStatus;
+  display: DisplayCommand[];
+  cursor: CursorCommand[];
+}
+
+/** renderer → main requests. */
+export interface ViewerRequests {
+  connect: (uri: string, password?: string) => void;
+  disconnect: () => void;
+  input: (events: InputEvent[]) => void;
+  /** The renderer reports it painted up to this display batch (backpressure). */
+  displayAck: (batch: number) => void;
+}
+
+/** The API the preload (Electron) or the web bridge exposes as window.spiceViewer. */
+export interface ViewerApi {
+  connect(uri: string, password?: string): void;
+  disconnect(): void;
+  input(events: InputEvent[]): void;
+  displayAck(batch: number): void;
+  on<K extends keyof ViewerEvents>(event: K, cb: (payload: ViewerEvents[K], batch: number) => void): () => void;
+}
+
+/** One frame on the bridge (postMessage in Electron, binary codec over ws in the web host). */
+export type BridgeFrame =
+  | { kind: 'event'; name: keyof ViewerEvents; payload: ViewerEvents[keyof ViewerEvents]; batch: number }
+  | { kind: 'request'; name: keyof ViewerRequests; args: unknown[] };
