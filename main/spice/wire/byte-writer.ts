@@ -14,6 +14,7 @@ export class ByteWriter {
     return this.pos;
   }
 
+  // Callers must call ensure() before touching this.view/this.buf: it may replace them.
   private ensure(n: number): number {
     const need = this.pos + n;
     if (need > this.buf.length) {
@@ -30,35 +31,43 @@ export class ByteWriter {
   }
 
   u8(v: number): this {
-    this.view.setUint8(this.ensure(1), v);
+    const p = this.ensure(1);
+    this.view.setUint8(p, v);
     return this;
   }
   u16(v: number): this {
-    this.view.setUint16(this.ensure(2), v, true);
+    const p = this.ensure(2);
+    this.view.setUint16(p, v, true);
     return this;
   }
   i16(v: number): this {
-    this.view.setInt16(this.ensure(2), v, true);
+    const p = this.ensure(2);
+    this.view.setInt16(p, v, true);
     return this;
   }
   u32(v: number): this {
-    this.view.setUint32(this.ensure(4), v >>> 0, true);
+    const p = this.ensure(4);
+    this.view.setUint32(p, v >>> 0, true);
     return this;
   }
   i32(v: number): this {
-    this.view.setInt32(this.ensure(4), v, true);
+    const p = this.ensure(4);
+    this.view.setInt32(p, v, true);
     return this;
   }
   u64(v: bigint): this {
-    this.view.setBigUint64(this.ensure(8), BigInt.asUintN(64, v), true);
+    const p = this.ensure(8);
+    this.view.setBigUint64(p, BigInt.asUintN(64, v), true);
     return this;
   }
   bytes(b: Uint8Array): this {
-    this.buf.set(b, this.ensure(b.length));
+    const p = this.ensure(b.length);
+    this.buf.set(b, p);
     return this;
   }
   zeros(n: number): this {
-    this.buf.fill(0, this.ensure(n), this.pos);
+    const p = this.ensure(n);
+    this.buf.fill(0, p, this.pos);
     return this;
   }
   /** Overwrites a u32 already written (sizes known only at the end). */
