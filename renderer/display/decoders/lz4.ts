@@ -1,0 +1,132 @@
+// LZ4 image decoder. Framing (spice server lz4-encoder.c, spice-common
+// canvas_base.c canvas_get_lz4): byte 0 = top_down flag, byte 1 = SpiceBitmapFmt
+// (16BIT, 24BIT, 32BIT or RGBA), then a sequence of {u32 big-endian compressed
+// size, LZ4 block}. The blocks come from one LZ4 stream (compress_continue), so
+// a match may reach back into the output of earlier blocks: all blocks decode
+// into one contiguous buffer of raw rows, which is then converted to pixels.
+import { BitmapFmt } from '../../../main/spice/protocol/enums';
+import type { SpiceImage } from '../../../preload/contract';
+import type { DecodeContext, DecodedImage, ImageDecoder } from '../types';
+import { checkDims, decodeError, rgb555ToArgb } from './bitmap';
+
+const OPAQUE = 0xff000000;
+
+/**
+ * Decodes one LZ4 block (lz4 block format) from src[start, end) into
+ * out at op, with earlier bytes of out as history. Returns the new op.
+ */
+export function lz4DecodeBlock(src: Uint8Array, start: number, end: number, out: Uint8Array, op: number): number {
+  let ip = start;
+  const oend = out.length;
+  for (;;) {
+    if (ip >= end) decodeError('lz4: block truncated');
+    const token = src[ip++];
+    let lit = token >>> 4;
+    if (lit === 15) {
+      let b: number;
+      do {
+        if (ip >= end) decodeError('lz4: block truncated in literal length');
+        b = src[ip++];
+        lit += b;
+      } while (b === 255);
+    }
+    if (ip + lit > end) decodeError('lz4: literals past block end');
+    if (op + lit > oend) decodeError('lz4: output exceeds image size');
+    if (lit < 16) for (let i = 0; i < lit; i++) out[op + i] = src[ip + i];
+    else out.set(src.subarray(ip, ip + lit), op);
+    ip += lit;
+    op += lit;
+    if (ip === end) return op; // the last sequence has literals only
+    if (ip + 2 > end) decodeError('lz4: block truncated in offset');
+    const ofs = src[ip] | (src[ip + 1] << 8);
+    ip += 2;
+    if (ofs === 0 || ofs > op) decodeError(`lz4: bad match offset ${ofs}`);
+    let mlen = (token & 15) + 4;
+    if (mlen === 19) {
+      let b: number;
+      do {
+        if (ip >= end) decodeError('lz4: block truncated in match length');
+        b = src[ip++];
+        mlen += b;
+      } while (b === 255);
+    }
+    if (op + mlen > oend) decodeError('lz4: output exceeds image size');
+    let r = op - ofs;
+    if (ofs >= mlen && mlen > 16) {
+      out.copyWithin(op, r, r + mlen);
+      op += mlen;
+    } else {
+      const stop = op + mlen;
+      while (op < stop) out[op++] = out[r++];
+    }
+  }
+}
+
+export class Lz4Decoder implements ImageDecoder {
+  decode(image: SpiceImage, _ctx: DecodeContext): DecodedImage {
+    const d = image.data;
+    if (d.kind !== 'lz4') decodeError(`Lz4Decoder got ${d.kind}`);
+    const data = d.data;
+    const { width, height } = image.descriptor;
+    checkDims(width, height, 'lz4');
+    if (data.length < 2) decodeError('lz4: missing header');
+    const topDown = data[0] !== 0;
+    const format = data[1];
+    const bpp =
+      format === BitmapFmt._16BIT ? 2 : format === BitmapFmt._24BIT ? 3 : format === BitmapFmt._32BIT || format === BitmapFmt.RGBA ? 4 : 0;
+    if (bpp === 0) decodeError(`lz4: unsupported bitmap format ${format}`);
+    const rowBytes = width * bpp;
+    // The server sends stride*height bytes; strides are padded by less than 4 bytes per row.
+    const raw = new Uint8Array((rowBytes + 3) * height);
+    let pos = 2;
+    let op = 0;
+    do {
+      if (pos + 4 > data.length) decodeError('lz4: block size truncated');
+      const size = ((data[pos] << 24) | (data[pos + 1] << 16) | (data[pos + 2] << 8) | data[pos + 3]) >>> 0;
+      pos += 4;
+      if (size === 0 || size > data.length - pos) decodeError(`lz4: block size ${size} past data end`);
+      const before = op;
+      op = lz4DecodeBlock(data, pos, pos + size, raw, op);
+      if (op === before) decodeError('lz4: empty block');
+      pos += size;
+    } while (pos < data.length);
+    // Row stride = decoded size / height (width*bpp unless the bitmap had padding).
+    if (op % height !== 0 || op / height < rowBytes || op / height > rowBytes + 3) {
+      decodeError(`lz4: decoded ${op} bytes for ${height} rows of ${rowBytes}`);
+    }
+    const stride = op / height;
+
+    const pixels = new Uint32Array(width * height);
+    if (bpp === 4 && stride % 4 === 0) {
+      // B,G,R,A rows read as little-endian words are already 0xAARRGGBB.
+      const words = new Uint32Array(raw.buffer, raw.byteOffset, op >>> 2);
+      const ws = stride >>> 2;
+      const force = format === BitmapFmt._32BIT ? OPAQUE : 0;
+      for (let y = 0; y < height; y++) {
+        const s = y * ws;
+        const o = (topDown ? y : height - 1 - y) * width;
+        for (let x = 0; x < width; x++) pixels[o + x] = words[s + x] | force;
+      }
+      return { width, height, pixels, hasAlpha: format === BitmapFmt.RGBA };
+    }
+    for (let y = 0; y < height; y++) {
+      let s = y * stride;
+      let o = (topDown ? y : height - 1 - y) * width;
+      const end = o + width;
+      switch (format) {
+        case BitmapFmt._32BIT:
+          for (; o < end; o++, s += 4) pixels[o] = OPAQUE | (raw[s + 2] << 16) | (raw[s + 1] << 8) | raw[s];
+          break;
+        case BitmapFmt.RGBA:
+          for (; o < end; o++, s += 4) pixels[o] = (raw[s + 3] << 24) | (raw[s + 2] << 16) | (raw[s + 1] << 8) | raw[s];
+          break;
+        case BitmapFmt._24BIT:
+          for (; o < end; o++, s += 3) pixels[o] = OPAQUE | (raw[s + 2] << 16) | (raw[s + 1] << 8) | raw[s];
+          break;
+        default:
+          for (; o < end; o++, s += 2) pixels[o] = rgb555ToArgb(raw[s] | (raw[s + 1] << 8));
+      }
+    }
+    return { width, height, pixels, hasAlpha: format === BitmapFmt.RGBA };
+  }
+}
