@@ -1,0 +1,96 @@
+// The one viewer window: its options (a pure function, unit-tested without
+// Electron) and the factory that creates it and locks navigation down.
+// Only `import type` from electron here; the runtime module is passed in.
+import type { BrowserWindow as BrowserWindowT, BrowserWindowConstructorOptions, WebContents } from 'electron';
+
+/** Custom scheme the renderer is served from (see main/electron.ts). */
+export const APP_SCHEME = 'app';
+export const APP_ORIGIN = `${APP_SCHEME}://viewer`;
+export const APP_URL = `${APP_ORIGIN}/index.html`;
+
+/** Content-Security-Policy for every renderer response. No 'unsafe-eval', no inline script. */
+export const APP_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "worker-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export function appWindowOptions(preloadPath: string): BrowserWindowConstructorOptions {
+  if (!/^(\/|[A-Za-z]:[\\/])/.test(preloadPath)) throw new Error(`preload path must be absolute: ${preloadPath}`);
+  return {
+    width: 1100,
+    height: 860,
+    title: 'SPICE viewer',
+    backgroundColor: '#202124',
+    show: false,
+    autoHideMenuBar: true,
+    webPreferences: {
+      preload: preloadPath,
+      sandbox: true,
+      contextIsolation: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webviewTag: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      experimentalFeatures: false,
+      navigateOnDragDrop: false,
+      spellcheck: false,
+      devTools: true,
+    },
+  };
+}
+
+/** Navigation is allowed only within the app's own origin. */
+export function isAppUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === `${APP_SCHEME}:` && u.host === 'viewer';
+  } catch {
+    return false;
+  }
+}
+
+/** An IPC event may act only if it comes from this window's main frame showing our page. */
+export function isTrustedSender(
+  event: { sender: unknown; senderFrame: { url: string } | null | undefined },
+  win: { webContents: { mainFrame: unknown } } | null,
+  contents: unknown,
+): boolean {
+  if (!win || event.sender !== contents) return false;
+  const frame = event.senderFrame;
+  return !!frame && frame === win.webContents.mainFrame && isAppUrl(frame.url);
+}
+
+export interface WindowDeps {
+  BrowserWindow: typeof BrowserWindowT;
+}
+
+export function createAppWindow(deps: WindowDeps, preloadPath: string): BrowserWindowT {
+  const win = new deps.BrowserWindow(appWindowOptions(preloadPath));
+  hardenContents(win.webContents);
+  win.once('ready-to-show', () => win.show());
+  void win.loadURL(APP_URL);
+  return win;
+}
+
+function hardenContents(wc: WebContents): void {
+  wc.setWindowOpenHandler(() => ({ action: 'deny' }));
+  wc.on('will-navigate', (e, url) => {
+    if (!isAppUrl(url)) e.preventDefault();
+  });
+  wc.on('will-redirect', (e, url) => {
+    if (!isAppUrl(url)) e.preventDefault();
+  });
+  wc.on('will-attach-webview', (e) => e.preventDefault());
+  // No permission prompts beyond pointer lock (server mouse mode) and fullscreen.
+  wc.session.setPermissionRequestHandler((_wc, permission, cb) => cb(permission === 'pointerLock' || permission === 'fullscreen'));
+}

@@ -1,0 +1,71 @@
+// Painter: the page side of the display worker. Owns the <canvas> that shows
+// the primary surface and the message shapes exchanged with worker.ts.
+// No document/window here: the canvas is handed in.
+import type { DisplayCommand } from '../../preload/contract';
+
+/** page → worker: one engine display batch, in arrival order. */
+export interface WorkerBatch {
+  type: 'batch';
+  batch: number;
+  commands: DisplayCommand[];
+}
+
+/** One damaged rectangle of the primary surface as RGBA bytes (w*h*4). */
+export interface PaintRect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  rgba: ArrayBuffer;
+}
+
+/** worker → page: what a batch changed on the primary surface. */
+export type WorkerReply =
+  | { type: 'frame'; batch: number; width: number; height: number; rects: PaintRect[] }
+  | { type: 'error'; batch: number; message: string };
+
+export interface PaintTarget {
+  width: number;
+  height: number;
+  getContext(id: '2d', opts?: CanvasRenderingContext2DSettings): CanvasRenderingContext2D | null;
+}
+
+export class Painter {
+  private ctx: CanvasRenderingContext2D | null = null;
+
+  constructor(private readonly canvas: PaintTarget) {}
+
+  private context(): CanvasRenderingContext2D {
+    // No alpha: the guest screen is opaque; readback (test hook) stays exact.
+    this.ctx ??= this.canvas.getContext('2d', { alpha: false, willReadFrequently: false });
+    if (!this.ctx) throw new Error('2d canvas context unavailable');
+    return this.ctx;
+  }
+
+  /** Applies a worker frame; returns true when the surface size changed. */
+  paint(frame: Extract<WorkerReply, { type: 'frame' }>): boolean {
+    let resized = false;
+    if (frame.width !== this.canvas.width || frame.height !== this.canvas.height) {
+      // Resizing clears the canvas; the worker sends a full rect with a size change.
+      this.canvas.width = frame.width;
+      this.canvas.height = frame.height;
+      resized = true;
+    }
+    if (frame.width === 0 || frame.height === 0) return resized;
+    const ctx = this.context();
+    for (const r of frame.rects) {
+      if (r.w <= 0 || r.h <= 0) continue;
+      // putImageData writes exact bytes (no compositing, no smoothing).
+      ctx.putImageData(new ImageData(new Uint8ClampedArray(r.rgba), r.w, r.h), r.x, r.y);
+    }
+    return resized;
+  }
+
+  /** Reads the whole canvas back as RGBA (test hook). */
+  readPixels(): { width: number; height: number; rgba: Uint8Array } {
+    const { width, height } = this.canvas;
+    if (width === 0 || height === 0) return { width, height, rgba: new Uint8Array(0) };
+    const img = this.context().getImageData(0, 0, width, height);
+    return { width, height, rgba: new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength) };
+  }
+}

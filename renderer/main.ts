@@ -1,0 +1,181 @@
+// Viewer page: wires the bridge (Electron preload or web host ws) to the
+// display worker + painter, the guest cursor, keyboard/pointer capture and
+// the status line.
+import type { InputEvent, SessionStatus, ViewerApi } from '../preload/contract';
+import { openBridge } from './bridge/index';
+import { Painter, type WorkerBatch, type WorkerReply } from './display/painter';
+import { KeyboardTracker, lockFlags } from './input/keyboard';
+import { PointerTracker, type MouseMode, type ViewGeometry } from './input/pointer';
+import { GuestCursor } from './ui/cursor';
+import { StatusLine } from './ui/status';
+
+function byId<T extends HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} missing from index.html`);
+  return el as T;
+}
+
+function start(): void {
+  const screen = byId<HTMLCanvasElement>('screen');
+  const overlay = byId<HTMLCanvasElement>('cursor-overlay');
+  const status = new StatusLine(byId('status'));
+  const grabHint = byId('grab-hint');
+  const form = byId<HTMLFormElement>('connect-form');
+  const uriInput = byId<HTMLInputElement>('uri');
+  const passwordInput = byId<HTMLInputElement>('password');
+
+  const bridge = openBridge(window as unknown as { spiceViewer?: ViewerApi; location: Location });
+  const api = bridge.api;
+  const painter = new Painter(screen);
+  const cursor = new GuestCursor(screen, overlay);
+  const keyboard = new KeyboardTracker();
+  const pointer = new PointerTracker();
+  let mouseMode: MouseMode = 'client';
+  let grabbed = false;
+  let painted = 0;
+
+  const send = (events: InputEvent[]): void => {
+    if (events.length && status.current.state === 'connected') api.input(events);
+  };
+
+  // ------------------------------------------------------------ display
+  const worker = new Worker('worker.js');
+  worker.onmessage = (ev: MessageEvent<WorkerReply>) => {
+    const reply = ev.data;
+    if (reply.type === 'frame') {
+      painter.paint(reply);
+      painted = reply.batch;
+    } else {
+      console.error(`display worker: batch ${reply.batch}: ${reply.message}`);
+    }
+    // Ack after painting: the engine's backpressure waits for this.
+    api.displayAck(reply.batch);
+  };
+  worker.onerror = (ev) => console.error('display worker failed', ev.message);
+  api.on('display', (commands, batch) => {
+    const msg: WorkerBatch = { type: 'batch', batch, commands };
+    worker.postMessage(msg);
+  });
+
+  // ------------------------------------------------------------ cursor + status
+  api.on('cursor', (cmds) => cursor.apply(cmds));
+  const onStatus = (s: SessionStatus): void => {
+    status.set(s);
+    if (s.mouseMode) mouseMode = s.mouseMode;
+    cursor.setMode(mouseMode, document.pointerLockElement === screen);
+    if (s.state !== 'connected') ungrab();
+  };
+  api.on('status', onStatus);
+  bridge.onClose((reason) => onStatus({ state: 'disconnected', message: reason }));
+  bridge.onHello((hello) => {
+    if (hello.uri) {
+      uriInput.value = hello.uri;
+      api.connect(hello.uri);
+    }
+  });
+
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const uri = uriInput.value.trim();
+    if (!uri) return;
+    const pw = passwordInput.value;
+    passwordInput.value = '';
+    api.connect(uri, pw || undefined);
+  });
+  byId('disconnect').addEventListener('click', () => api.disconnect());
+
+  // ------------------------------------------------------------ grab
+  function grab(): void {
+    if (grabbed) return;
+    grabbed = true;
+    grabHint.textContent = 'Press Ctrl+Alt to release';
+    screen.focus();
+    if (mouseMode === 'server' && document.pointerLockElement !== screen) {
+      // Pointer Lock may be refused (no user gesture, headless): input still works.
+      Promise.resolve(screen.requestPointerLock()).catch(() => {});
+    }
+  }
+  function ungrab(): void {
+    if (!grabbed) return;
+    grabbed = false;
+    grabHint.textContent = '';
+    send([...keyboard.releaseAll(), ...pointer.releaseAll()]);
+    if (document.pointerLockElement === screen) document.exitPointerLock();
+    if (document.activeElement === screen) screen.blur();
+  }
+  document.addEventListener('pointerlockchange', () => cursor.setMode(mouseMode, document.pointerLockElement === screen));
+  screen.addEventListener('focus', () => {
+    grabbed = true;
+    grabHint.textContent = 'Press Ctrl+Alt to release';
+  });
+  screen.addEventListener('blur', ungrab);
+  window.addEventListener('blur', ungrab);
+
+  // ------------------------------------------------------------ keyboard
+  let locksSent = false;
+  screen.addEventListener('keydown', (e) => {
+    e.preventDefault();
+    e.stopPropagation();
+    if (!locksSent) {
+      // Sync Caps/Num/Scroll lock once per grab, like spice-gtk on focus-in.
+      send([{ t: 'modifiers', flags: lockFlags(e) }]);
+      locksSent = true;
+    }
+    send(keyboard.keyDown(e.code));
+    const ctrl = keyboard.isDown('ControlLeft') || keyboard.isDown('ControlRight');
+    const alt = keyboard.isDown('AltLeft') || keyboard.isDown('AltRight');
+    if (ctrl && alt) ungrab(); // remote-viewer's default release combination
+  });
+  screen.addEventListener('keyup', (e) => {
+    e.preventDefault();
+    e.stopPropagation();
+    send(keyboard.keyUp(e.code));
+  });
+  screen.addEventListener('blur', () => {
+    locksSent = false;
+  });
+
+  // ------------------------------------------------------------ pointer
+  const geometry = (): ViewGeometry => {
+    const r = screen.getBoundingClientRect();
+    return { left: r.left, top: r.top, width: r.width, height: r.height, surfaceWidth: screen.width, surfaceHeight: screen.height };
+  };
+  const locked = (): boolean => document.pointerLockElement === screen;
+  screen.addEventListener('mousemove', (e) => {
+    if (mouseMode === 'server' && !locked()) return;
+    if (mouseMode === 'client' || grabbed) send(pointer.move(mouseMode, geometry(), e));
+  });
+  screen.addEventListener('mousedown', (e) => {
+    e.preventDefault();
+    if (!grabbed) {
+      grab();
+      if (mouseMode === 'server') return; // the grabbing click is not the guest's
+    }
+    if (mouseMode === 'client') send(pointer.move('client', geometry(), e));
+    send(pointer.button(e.button, true));
+  });
+  screen.addEventListener('mouseup', (e) => {
+    e.preventDefault();
+    send(pointer.button(e.button, false));
+  });
+  screen.addEventListener('contextmenu', (e) => e.preventDefault());
+  screen.addEventListener(
+    'wheel',
+    (e) => {
+      e.preventDefault();
+      send(pointer.wheel(e.deltaY, e.deltaMode));
+    },
+    { passive: false },
+  );
+
+  // ------------------------------------------------------------ test hook
+  if (new URLSearchParams(location.search).get('test') === '1') {
+    (window as unknown as { __spiceTest: unknown }).__spiceTest = {
+      primaryPixels: () => painter.readPixels(),
+      status: () => status.current,
+      paintedBatch: () => painted,
+    };
+  }
+}
+
+start();

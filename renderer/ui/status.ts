@@ -1,0 +1,41 @@
+// Status line: one line of text for the session state (connecting /
+// connected to NAME / disconnected: reason), plus a data-state attribute
+// that styles and tests can key on.
+import type { SessionStatus } from '../../preload/contract';
+
+export function formatStatus(s: SessionStatus): string {
+  const msg = s.message?.trim() ?? '';
+  switch (s.state) {
+    case 'idle':
+      return msg ? `idle: ${msg}` : 'idle: not connected';
+    case 'connecting':
+      return msg ? `connecting: ${msg}` : 'connecting…';
+    case 'connected': {
+      const who = s.name || s.uuid || msg;
+      return who ? `connected to ${who}` : 'connected';
+    }
+    case 'disconnected':
+      return msg ? `disconnected: ${msg}${s.code ? ` (${s.code})` : ''}` : 'disconnected';
+    default:
+      return msg;
+  }
+}
+
+export class StatusLine {
+  private last: SessionStatus = { state: 'idle', message: '' };
+
+  constructor(private readonly el: HTMLElement) {
+    this.set(this.last);
+  }
+
+  get current(): SessionStatus {
+    return this.last;
+  }
+
+  set(s: SessionStatus): void {
+    this.last = s;
+    this.el.dataset.state = s.state;
+    this.el.textContent = formatStatus(s);
+    this.el.title = s.channels?.length ? `channels: ${s.channels.join(', ')}` : '';
+  }
+}

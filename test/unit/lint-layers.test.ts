@@ -1,0 +1,49 @@
+// The layering rules in eslint.config.js, exercised through ESLint's API on
+// small snippets placed (virtually) at paths in each layer.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ESLint } from 'eslint';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const eslint = new ESLint({ cwd: root });
+
+async function problems(path: string, code: string): Promise<string[]> {
+  const [res] = await eslint.lintText(code, { filePath: join(root, path) });
+  return res.messages.filter((m) => m.severity === 2).map((m) => `${m.ruleId}: ${m.message}`);
+}
+
+test('main/spice may not import electron, node:*, ws, usb, pcsclite', async () => {
+  for (const mod of ['electron', 'node:net', 'node:fs', 'fs', 'ws', 'usb', 'pcsclite']) {
+    const p = await problems('main/spice/channels/fixture.ts', `import x from '${mod}';\nexport const y = x;\n`);
+    assert.ok(p.some((m) => m.startsWith('no-restricted-imports')), `${mod}: ${p.join('; ')}`);
+  }
+  const ok = await problems('main/spice/channels/fixture.ts', "import { ByteReader } from '../wire/byte-reader';\nexport const y = ByteReader;\n");
+  assert.deepEqual(ok, []);
+});
+
+test('main/spice and renderer/display may not touch document/window', async () => {
+  for (const path of ['main/spice/fixture.ts', 'renderer/display/fixture.ts']) {
+    const p = await problems(path, 'export const t = document.title + window.name;\n');
+    assert.equal(p.filter((m) => m.startsWith('no-restricted-globals')).length, 2, `${path}: ${p.join('; ')}`);
+  }
+  // The page itself may.
+  assert.deepEqual(await problems('renderer/ui/fixture.ts', 'export const t = document.title;\n'), []);
+});
+
+test('renderer may not import electron or node built-ins', async () => {
+  for (const mod of ['electron', 'node:path', 'node:net']) {
+    const p = await problems('renderer/ui/fixture.ts', `import * as x from '${mod}';\nexport const y = x;\n`);
+    assert.ok(p.some((m) => m.startsWith('no-restricted-imports')), `${mod}: ${p.join('; ')}`);
+  }
+});
+
+test('only main/transport may import node:net / node:tls', async () => {
+  const code = "import { connect } from 'node:net';\nexport const c = connect;\n";
+  assert.ok((await problems('main/session/fixture.ts', code)).some((m) => m.startsWith('no-restricted-imports')));
+  assert.ok((await problems('main/fixture.ts', "import { connect } from 'node:tls';\nexport const c = connect;\n")).some((m) => m.startsWith('no-restricted-imports')));
+  assert.deepEqual(await problems('main/transport/fixture.ts', code), []);
+  // Other node modules are fine in main/.
+  assert.deepEqual(await problems('main/fixture.ts', "import { readFile } from 'node:fs/promises';\nexport const r = readFile;\n"), []);
+});
