@@ -8,14 +8,18 @@ import { BitmapFmt } from '../../../main/spice/protocol/enums';
 import type { SpiceImage } from '../../../preload/contract';
 import type { DecodeContext, DecodedImage, ImageDecoder } from '../types';
 import { checkDims, decodeError, rgb555ToArgb } from './bitmap';
+import { flipRows } from './lz';
 
 const OPAQUE = 0xff000000;
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /**
  * Decodes one LZ4 block (lz4 block format) from src[start, end) into
- * out at op, with earlier bytes of out as history. Returns the new op.
+ * out at op, with earlier bytes of out as history. Returns the new op, or -1
+ * when the output would not fit in out. out32, when given, is a word view of
+ * out's bytes (out.byteOffset % 4 === 0) used for aligned matches.
  */
-export function lz4DecodeBlock(src: Uint8Array, start: number, end: number, out: Uint8Array, op: number): number {
+export function lz4DecodeBlock(src: Uint8Array, start: number, end: number, out: Uint8Array, op: number, out32: Uint32Array | null = null): number {
   let ip = start;
   const oend = out.length;
   for (;;) {
@@ -31,8 +35,8 @@ export function lz4DecodeBlock(src: Uint8Array, start: number, end: number, out:
       } while (b === 255);
     }
     if (ip + lit > end) decodeError('lz4: literals past block end');
-    if (op + lit > oend) decodeError('lz4: output exceeds image size');
-    if (lit < 16) for (let i = 0; i < lit; i++) out[op + i] = src[ip + i];
+    if (op + lit > oend) return -1;
+    if (lit < 64) for (let i = 0; i < lit; i++) out[op + i] = src[ip + i];
     else out.set(src.subarray(ip, ip + lit), op);
     ip += lit;
     op += lit;
@@ -50,16 +54,56 @@ export function lz4DecodeBlock(src: Uint8Array, start: number, end: number, out:
         mlen += b;
       } while (b === 255);
     }
-    if (op + mlen > oend) decodeError('lz4: output exceeds image size');
+    if (op + mlen > oend) return -1;
     let r = op - ofs;
-    if (ofs >= mlen && mlen > 16) {
+    if (out32 !== null && ((op | ofs) & 3) === 0) {
+      // Word-aligned match (pixel data): copy 4 bytes at a time; ofs >= 4
+      // keeps the forward copy's overlap semantics.
+      const words = mlen >>> 2;
+      let o = op >>> 2;
+      let q = r >>> 2;
+      const stop = o + words;
+      while (o < stop) out32[o++] = out32[q++];
+      op += words << 2;
+      r += words << 2;
+      const bstop = op + (mlen & 3);
+      while (op < bstop) out[op++] = out[r++];
+    } else if (mlen <= 32) {
+      const stop = op + mlen;
+      while (op < stop) out[op++] = out[r++];
+    } else if (ofs >= mlen) {
       out.copyWithin(op, r, r + mlen);
       op += mlen;
     } else {
-      const stop = op + mlen;
-      while (op < stop) out[op++] = out[r++];
+      // Overlapping match = the last `ofs` bytes repeated: copy in doubling
+      // chunks, each a whole number of periods long.
+      for (let done = 0; done < mlen; ) {
+        const chunk = Math.min(mlen - done, op + done - r);
+        out.copyWithin(op + done, r, r + chunk);
+        done += chunk;
+      }
+      op += mlen;
     }
   }
+}
+
+/** Decodes the size-prefixed block sequence after the 2-byte header into out; -1 when out is too small. */
+function decodeBlocks(data: Uint8Array, out: Uint8Array): number {
+  let pos = 2;
+  let op = 0;
+  const out32 = out.byteOffset % 4 === 0 ? new Uint32Array(out.buffer, out.byteOffset, out.length >>> 2) : null;
+  do {
+    if (pos + 4 > data.length) decodeError('lz4: block size truncated');
+    const size = ((data[pos] << 24) | (data[pos + 1] << 16) | (data[pos + 2] << 8) | data[pos + 3]) >>> 0;
+    pos += 4;
+    if (size === 0 || size > data.length - pos) decodeError(`lz4: block size ${size} past data end`);
+    const before = op;
+    op = lz4DecodeBlock(data, pos, pos + size, out, op, out32);
+    if (op < 0) return -1;
+    if (op === before) decodeError('lz4: empty block');
+    pos += size;
+  } while (pos < data.length);
+  return op;
 }
 
 export class Lz4Decoder implements ImageDecoder {
@@ -76,39 +120,30 @@ export class Lz4Decoder implements ImageDecoder {
       format === BitmapFmt._16BIT ? 2 : format === BitmapFmt._24BIT ? 3 : format === BitmapFmt._32BIT || format === BitmapFmt.RGBA ? 4 : 0;
     if (bpp === 0) decodeError(`lz4: unsupported bitmap format ${format}`);
     const rowBytes = width * bpp;
+    const pixels = new Uint32Array(width * height);
+    if (bpp === 4 && LITTLE_ENDIAN) {
+      // Fast path: B,G,R,A rows read as little-endian words are already
+      // 0xAARRGGBB, so decode straight into the pixel buffer.
+      const bytes = new Uint8Array(pixels.buffer);
+      const op = decodeBlocks(data, bytes);
+      if (op === bytes.length) {
+        if (format === BitmapFmt._32BIT) for (let i = 0; i < pixels.length; i++) pixels[i] |= OPAQUE;
+        if (!topDown) flipRows(pixels, width, height);
+        return { width, height, pixels, hasAlpha: format === BitmapFmt.RGBA };
+      }
+      if (op >= 0) decodeError(`lz4: decoded ${op} bytes for ${height} rows of ${rowBytes}`);
+      // padded rows: fall through to the general path
+    }
     // The server sends stride*height bytes; strides are padded by less than 4 bytes per row.
     const raw = new Uint8Array((rowBytes + 3) * height);
-    let pos = 2;
-    let op = 0;
-    do {
-      if (pos + 4 > data.length) decodeError('lz4: block size truncated');
-      const size = ((data[pos] << 24) | (data[pos + 1] << 16) | (data[pos + 2] << 8) | data[pos + 3]) >>> 0;
-      pos += 4;
-      if (size === 0 || size > data.length - pos) decodeError(`lz4: block size ${size} past data end`);
-      const before = op;
-      op = lz4DecodeBlock(data, pos, pos + size, raw, op);
-      if (op === before) decodeError('lz4: empty block');
-      pos += size;
-    } while (pos < data.length);
+    const op = decodeBlocks(data, raw);
+    if (op < 0) decodeError('lz4: output exceeds image size');
     // Row stride = decoded size / height (width*bpp unless the bitmap had padding).
     if (op % height !== 0 || op / height < rowBytes || op / height > rowBytes + 3) {
       decodeError(`lz4: decoded ${op} bytes for ${height} rows of ${rowBytes}`);
     }
     const stride = op / height;
 
-    const pixels = new Uint32Array(width * height);
-    if (bpp === 4 && stride % 4 === 0) {
-      // B,G,R,A rows read as little-endian words are already 0xAARRGGBB.
-      const words = new Uint32Array(raw.buffer, raw.byteOffset, op >>> 2);
-      const ws = stride >>> 2;
-      const force = format === BitmapFmt._32BIT ? OPAQUE : 0;
-      for (let y = 0; y < height; y++) {
-        const s = y * ws;
-        const o = (topDown ? y : height - 1 - y) * width;
-        for (let x = 0; x < width; x++) pixels[o + x] = words[s + x] | force;
-      }
-      return { width, height, pixels, hasAlpha: format === BitmapFmt.RGBA };
-    }
     for (let y = 0; y < height; y++) {
       let s = y * stride;
       let o = (topDown ? y : height - 1 - y) * width;
