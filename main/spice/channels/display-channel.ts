@@ -74,6 +74,12 @@ export class DisplayChannel extends Channel {
     ];
   }
 
+  /** Asks the server for an image compression now (SpiceImageCompression); kept for later links. */
+  setPreferredCompression(mode: number): void {
+    this.preferredCompression = mode;
+    if (this.connection?.isOpen) this.send(MsgcDisplay.PREFERRED_COMPRESSION, encodePreferredCompression(mode));
+  }
+
   protected onLinked(): void {
     this.send(
       MsgcDisplay.INIT,
