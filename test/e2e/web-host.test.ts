@@ -178,6 +178,25 @@ test('web host + QEMU: page shows the guest screen exactly and keys reach the gu
     await page.keyboard.up('ShiftLeft');
     await vm.waitForSerial(/GUEST KEY 103 1\b/, 10_000, from); // KEY_UP
     await vm.waitForSerial(/GUEST KEY 42 0\b/, 10_000, from); // KEY_LEFTSHIFT released
+
+    // Mouse: motion (relative under Pointer Lock in server mode, absolute in client mode) and buttons.
+    const box = await page.locator('#screen').boundingBox();
+    assert.ok(box);
+    await page.mouse.move(box.x + 50, box.y + 50);
+    await page.mouse.move(box.x + 120, box.y + 90, { steps: 4 });
+    await vm.waitForSerial(/GUEST (REL|ABS) /, 10_000, from);
+    await page.mouse.down();
+    await page.mouse.up();
+    await vm.waitForSerial(/GUEST BTN 272 1\b/, 10_000, from); // BTN_LEFT
+    await vm.waitForSerial(/GUEST BTN 272 0\b/, 10_000, from);
+
+    // Ctrl+Alt releases the grab.
+    await page.keyboard.down('ControlLeft');
+    await page.keyboard.down('AltLeft');
+    await page.keyboard.up('AltLeft');
+    await page.keyboard.up('ControlLeft');
+    assert.equal(await page.evaluate(() => document.activeElement?.id ?? ''), '');
+    assert.equal(await page.evaluate(() => document.pointerLockElement), null);
     assert.deepEqual(probe.errors, []);
     await page.close();
   } finally {

@@ -1,0 +1,63 @@
+// Display worker pipeline: xRGB → RGBA conversion and which rects reach the page.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DisplayPipeline, toRgba } from '../../renderer/display/worker';
+import type { DisplayCommand } from '../../preload/contract';
+
+test('toRgba: 0xAARRGGBB → R,G,B,255 bytes for a sub-rect', () => {
+  // 3x2 surface, stride 3
+  const px = Uint32Array.from([0x00112233, 0xff445566, 0x80778899, 0x00aabbcc, 0x12ddeeff, 0x00000000]);
+  const out = new Uint8Array(toRgba(px, 3, 1, 0, 2, 2));
+  assert.deepEqual([...out], [0x44, 0x55, 0x66, 255, 0x77, 0x88, 0x99, 255, 0xdd, 0xee, 0xff, 255, 0, 0, 0, 255]);
+});
+
+const surface: DisplayCommand = { t: 'surfaceCreate', surfaceId: 0, width: 8, height: 4, format: 32, flags: 1 };
+const fill = (left: number, top: number, right: number, bottom: number, color: number): DisplayCommand => ({
+  t: 'draw',
+  cmd: {
+    op: 'fill',
+    base: { surfaceId: 0, box: { left, top, right, bottom }, clip: null },
+    brush: { type: 'solid', color },
+    ropd: 8, // OP_PUT
+    mask: { flags: 0, pos: { x: 0, y: 0 }, bitmap: null },
+  },
+});
+
+test('pipeline: first frame is the whole primary, later frames only damage', () => {
+  const p = new DisplayPipeline();
+  const first = p.run(1, [surface, fill(0, 0, 8, 4, 0x00102030)]);
+  assert.equal(first.reply.type, 'frame');
+  if (first.reply.type !== 'frame') return;
+  assert.deepEqual([first.reply.width, first.reply.height], [8, 4]);
+  assert.equal(first.reply.rects.length, 1);
+  assert.deepEqual({ ...first.reply.rects[0], rgba: undefined }, { x: 0, y: 0, w: 8, h: 4, rgba: undefined });
+  assert.deepEqual([...new Uint8Array(first.reply.rects[0].rgba).subarray(0, 4)], [0x10, 0x20, 0x30, 255]);
+  assert.equal(first.transfer[0], first.reply.rects[0].rgba);
+
+  const second = p.run(2, [fill(2, 1, 4, 3, 0x00ff0000)]);
+  if (second.reply.type !== 'frame') return assert.fail('no frame');
+  assert.equal(second.reply.batch, 2);
+  assert.equal(second.reply.rects.length, 1);
+  const r = second.reply.rects[0];
+  assert.deepEqual([r.x, r.y, r.w, r.h], [2, 1, 2, 2]);
+  assert.deepEqual([...new Uint8Array(r.rgba)], Array.from({ length: 4 }, () => [255, 0, 0, 255]).flat());
+
+  const empty = p.run(3, []);
+  if (empty.reply.type !== 'frame') return assert.fail('no frame');
+  assert.deepEqual(empty.reply.rects, []);
+});
+
+test('pipeline: no primary → a 0x0 frame; bad commands do not stop the batch', () => {
+  const p = new DisplayPipeline();
+  const r = p.run(1, [fill(0, 0, 1, 1, 0)]);
+  assert.deepEqual(r.reply, { type: 'frame', batch: 1, width: 0, height: 0, rects: [] });
+  const origError = console.error;
+  console.error = () => {};
+  try {
+    const r2 = p.run(2, [fill(0, 0, 1, 1, 0), surface]);
+    if (r2.reply.type !== 'frame') return assert.fail('no frame');
+    assert.deepEqual([r2.reply.width, r2.reply.height], [8, 4]);
+  } finally {
+    console.error = origError;
+  }
+});
