@@ -22,6 +22,10 @@ const SHORT_COPY = 12;
 /** spice-gtk's largest default GLZ window is 64 MiB = 16 Mpixels; keep twice that. */
 export const GLZ_DEFAULT_WINDOW_PIXELS = 32 * 1024 * 1024;
 export const GLZ_DEFAULT_WINDOW_IMAGES = 16384;
+/** Released buffers kept for reuse, and the smallest worth keeping. */
+const SPARE_BUFFERS = 4;
+const SPARE_MIN_PIXELS = 64 * 1024;
+const SPARE_MAX_PIXELS = 16 * 1024 * 1024;
 
 export interface GlzOptions {
   /** Upper bound of pixels the window keeps (older images are evicted past it). */
@@ -123,6 +127,12 @@ export class GlzDecoder implements ImageDecoder {
   private tailGap: bigint | null = null;
   private readonly maxPixels: number;
   private readonly maxImages: number;
+  /**
+   * Buffers of released window images, reused for the next images of the same
+   * size: decoding writes every pixel, and reuse spares a large zeroed
+   * allocation per frame.
+   */
+  private spare: Uint32Array[] = [];
 
   constructor(opts: GlzOptions = {}) {
     this.maxPixels = opts.maxWindowPixels ?? GLZ_DEFAULT_WINDOW_PIXELS;
@@ -148,7 +158,7 @@ export class GlzDecoder implements ImageDecoder {
       decodeError(`glz: unsupported image type ${type}`);
     }
     const n = width * height;
-    const px = new Uint32Array(n);
+    const px = this.takeBuffer(n);
     const m: Match = { pos: GLZ_HEADER_SIZE, len: 0, ofs: 0, imageDist: 0 };
     let crossRef = this.decodeRgb(data, px, n, type === LzImageType.RGB16 ? 2 : 3, h.id, m);
     const hasAlpha = type === LzImageType.RGBA;
@@ -177,6 +187,20 @@ export class GlzDecoder implements ImageDecoder {
     this.images.clear();
     this.heldPixels = 0;
     this.tailGap = null;
+    this.spare = [];
+  }
+
+  private takeBuffer(n: number): Uint32Array {
+    const i = this.spare.findIndex((b) => b.length === n);
+    if (i < 0) return new Uint32Array(n);
+    return this.spare.splice(i, 1)[0];
+  }
+
+  private release(img: WindowImage): void {
+    this.heldPixels -= img.pixels.length;
+    if (img.pixels.length < SPARE_MIN_PIXELS || img.pixels.length > SPARE_MAX_PIXELS) return;
+    this.spare.push(img.pixels);
+    if (this.spare.length > SPARE_BUFFERS) this.spare.shift();
   }
 
   /** Number of images and pixels held by the window (for tests and diagnostics). */
@@ -292,7 +316,7 @@ export class GlzDecoder implements ImageDecoder {
 
   private add(img: WindowImage): void {
     const old = this.images.get(img.id);
-    if (old) this.heldPixels -= old.pixels.length;
+    if (old) this.release(old);
     this.images.set(img.id, img);
     this.heldPixels += img.pixels.length;
 
@@ -308,7 +332,7 @@ export class GlzDecoder implements ImageDecoder {
       for (const [k, v] of this.images) {
         if (k < oldest) {
           this.images.delete(k);
-          this.heldPixels -= v.pixels.length;
+          this.release(v);
         }
       }
     }
@@ -317,7 +341,7 @@ export class GlzDecoder implements ImageDecoder {
       let min: bigint | null = null;
       for (const k of this.images.keys()) if (k !== img.id && (min === null || k < min)) min = k;
       if (min === null) break;
-      this.heldPixels -= this.images.get(min)!.pixels.length;
+      this.release(this.images.get(min)!);
       this.images.delete(min);
     }
   }

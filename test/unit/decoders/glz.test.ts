@@ -158,6 +158,19 @@ describe('GLZ window management', () => {
     assertDecodeError(() => d.decode(glzImg(1, 1, ref1(1, 1, 1)), makeCtx()));
   });
 
+  it('large images reuse released buffers without leaking old pixels', () => {
+    const enc = new GlzTestEncoder();
+    const d = new GlzDecoder();
+    const w = 300;
+    const h = 240; // 72000 pixels: large enough for buffer reuse
+    for (let k = 0; k < 6; k++) {
+      const px = mixedImage(w, h, 100 + k);
+      const r = d.decode(glzImg(w, h, enc.encode(T.RGB32, BigInt(k), 1, w, h, k % 2 === 0, px)), makeCtx());
+      eqPixels(r.pixels, expected(T.RGB32, px), `large image ${k}`);
+    }
+    assert.equal(d.windowStats.images, 2);
+  });
+
   it('a pixel budget bounds the window when ids never close their gap', () => {
     const d = new GlzDecoder({ maxWindowPixels: 4 });
     for (let id = 0; id < 20; id += 2) d.decode(glzImg(1, 1, lit1(id, 100, id)), makeCtx());
