@@ -137,7 +137,7 @@ export async function encryptTicket(pubKeyDer: Uint8Array, password: string): Pr
   plain.set(pw);
   let key: Awaited<ReturnType<typeof crypto.subtle.importKey>>;
   try {
-    key = await crypto.subtle.importKey('spki', pubKeyDer, { name: 'RSA-OAEP', hash: 'SHA-1' }, false, ['encrypt']);
+    key = await crypto.subtle.importKey('spki', new Uint8Array(pubKeyDer), { name: 'RSA-OAEP', hash: 'SHA-1' }, false, ['encrypt']);
   } catch (e) {
     throw new SpiceError('BAD_LINK_REPLY', `server public key is not a valid RSA key: ${(e as Error).message}`);
   }
