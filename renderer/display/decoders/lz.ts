@@ -292,7 +292,9 @@ export class LzDecoder implements ImageDecoder {
         hasAlpha = true;
         break;
       }
-      case LzImageType.A8: {
+      case LzImageType.A8:
+      case LzImageType.XXXA: {
+        // An alpha plane alone (lz_decode leaves the colour bytes zero).
         const alpha = new Uint8Array(n);
         lzDecodeBytes(data, LZ_HEADER_SIZE, alpha, n);
         for (let i = 0; i < n; i++) pixels[i] = alpha[i] << 24;
@@ -300,7 +302,6 @@ export class LzDecoder implements ImageDecoder {
         break;
       }
       default:
-        // XXXA is only an alpha plane (JPEG_ALPHA), never a whole image.
         decodeError(`lz: image type ${type} cannot be decoded as LZ_RGB`);
     }
     if (!h.topDown) flipRows(pixels, width, height);
