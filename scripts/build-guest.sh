@@ -1,0 +1,232 @@
+#!/bin/bash
+# build-guest.sh - build (or reuse) the tiny QEMU test guest used by the
+# integration/e2e tests, the demo and the migration tests.
+#
+# Prints the output directory on stdout (logs go to stderr). The output lives in
+# $GUEST_CACHE/<key> (default <repo>/.cache/guest/<key>), where <key> hashes this
+# script, scripts/guest/* and the overrides below, so repeated runs are a no-op.
+#
+# Output:
+#   vmlinuz             Debian kernel (linux-image-<ver>-amd64, the package the
+#                       linux-image-amd64 metapackage points at)
+#   vmlinux             its uncompressed ELF (PVH boot, seconds faster under TCG)
+#   kernel              name of the file to pass to QEMU -kernel (vmlinux or vmlinuz)
+#   initramfs.cpio.gz   busybox-static + modules + /init + guest-helper + patterns
+#   cmdline             the kernel command line for QEMU's -append
+#   patterns/N.raw      the full-screen images the guest's "pattern N" writes to
+#                       /dev/fb0 (raw XRGB8888 LE, FB_STRIDE bytes per row)
+#   patterns/geometry   "WIDTH HEIGHT STRIDE BPP" they were made for
+#   MANIFEST            package versions, module list, sha256 of the outputs
+#
+# Everything comes from Debian packages (apt-get download + dpkg -x, .debs cached
+# in $GUEST_CACHE/debs) plus our own C helpers built with the host gcc. Guest
+# behaviour: see scripts/guest/init. No 9p: QEMU refuses to migrate with one mounted.
+#
+# Host tools (Debian packages): apt, dpkg, gcc + libc6-dev (static glibc),
+# cpio, gzip, xz-utils, zstd, coreutils, findutils, util-linux (flock).
+#
+# Env overrides:
+#   GUEST_CACHE   cache dir                         (default <repo>/.cache/guest)
+#   KERNEL_PKG    exact kernel image package        (default: dependency of linux-image-amd64)
+#   FB_WIDTH / FB_HEIGHT   framebuffer the patterns are made for (default 1024x768,
+#                 the qxl DRM driver's default mode; stride = width*4, 32 bpp)
+#   SOURCE_DATE_EPOCH  timestamp stamped into the cpio (default 1700000000)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+CACHE=${GUEST_CACHE:-$REPO/.cache/guest}
+EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
+FB_WIDTH=${FB_WIDTH:-1024}
+FB_HEIGHT=${FB_HEIGHT:-768}
+FB_STRIDE=$((FB_WIDTH * 4))
+
+log() { echo "[build-guest] $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# Modules wanted in the guest (dependencies are resolved from each module's
+# .modinfo "depends=" field, so no depmod is needed). i8042 and atkbd are
+# built into the Debian kernel; psmouse and evdev are modules.
+WANT_MODULES="
+  qxl
+  virtio_pci virtio_console
+  psmouse evdev
+  ehci-pci uhci-hcd ohci-pci xhci-pci
+  usbhid hid-generic
+  usb-storage sd_mod
+"
+
+# Kernel command line: serial console only (so kernel messages never land on
+# the framebuffer), Terminus 16x32 font (64x24 text cells at 1024x768), no
+# cursor, trims for TCG boot speed.
+CMDLINE="console=ttyS0,115200 loglevel=4 fbcon=font:TER16x32 vt.global_cursor_default=0 mitigations=off nowatchdog tsc=reliable no_timer_check random.trust_cpu=on cryptomgr.notests rdinit=/init"
+
+mkdir -p "$CACHE"
+CACHE=$(cd "$CACHE" && pwd)
+KEY=$( {
+  cat "$HERE/build-guest.sh"
+  for f in $(cd "$HERE/guest" && LC_ALL=C ls); do echo "== $f"; cat "$HERE/guest/$f"; done
+  echo "KERNEL_PKG=${KERNEL_PKG:-} FB=${FB_WIDTH}x${FB_HEIGHT} EPOCH=$EPOCH"
+} | sha256sum | cut -c1-16)
+OUT=$CACHE/$KEY
+if [ -f "$OUT/DONE" ]; then echo "$OUT"; exit 0; fi
+
+# one builder at a time (parallel test processes call this concurrently)
+exec 9>"$CACHE/.lock"
+flock 9
+if [ -f "$OUT/DONE" ]; then echo "$OUT"; exit 0; fi
+
+for t in apt-get apt-cache dpkg dpkg-deb tar gzip sha256sum find sort gcc xz zstd readelf; do
+  command -v "$t" >/dev/null || die "missing tool: $t"
+done
+cpio --help 2>&1 | grep -q -- --reproducible || die "GNU cpio needed (apt-get install cpio)"
+
+WORK=$CACHE/build-$KEY
+rm -rf "$WORK" "$OUT.tmp"
+mkdir -p "$CACHE/debs" "$WORK" "$OUT.tmp/patterns"
+
+# ---- 1. fetch packages ------------------------------------------------------
+if [ -z "${KERNEL_PKG:-}" ]; then
+  KERNEL_PKG=$(apt-cache depends linux-image-amd64 2>/dev/null |
+               awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+  [ -n "$KERNEL_PKG" ] || die "cannot resolve linux-image-amd64 (run apt-get update?)"
+fi
+PKGS="$KERNEL_PKG busybox-static"
+log "packages: $PKGS"
+(
+  cd "$CACHE/debs"
+  for p in $PKGS; do
+    if ! ls "${p}"_*.deb >/dev/null 2>&1; then
+      # APT::Sandbox::User=root: avoid the _apt permission warning
+      apt-get -q -o APT::Sandbox::User=root download "$p" >&2
+    fi
+  done
+)
+KDEB=$(ls "$CACHE/debs/${KERNEL_PKG}"_*.deb | sort -V | tail -1)
+BDEB=$(ls "$CACHE/debs/"busybox-static_*.deb | sort -V | tail -1)
+
+mkdir -p "$WORK/x/kernel" "$WORK/x/busybox"
+# only the kernel image and modules, minus the big trees no guest module needs
+# (a missing dependency still fails loudly in visit() below)
+M='./lib/modules/*/kernel'
+dpkg-deb --fsys-tarfile "$KDEB" | tar -x -C "$WORK/x/kernel" --wildcards './boot/vmlinuz-*' './lib/modules/*' \
+  --exclude="$M/sound" --exclude="$M/net" --exclude="$M/drivers/net" --exclude="$M/drivers/media" \
+  --exclude="$M/drivers/infiniband" --exclude="$M/drivers/staging" --exclude="$M/drivers/gpu/drm/amd" \
+  --exclude="$M/drivers/gpu/drm/nouveau" --exclude="$M/drivers/gpu/drm/i915" --exclude="$M/drivers/gpu/drm/radeon"
+dpkg -x "$BDEB" "$WORK/x/busybox"
+KVER=$(ls "$WORK/x/kernel/lib/modules" | head -1)
+[ -n "$KVER" ] || die "no modules dir in $KDEB"
+MODDIR="$WORK/x/kernel/lib/modules/$KVER"
+BB="$WORK/x/busybox/bin/busybox"
+[ -x "$BB" ] || die "busybox not found in $BDEB"
+log "kernel $KVER"
+
+# ---- 2. resolve module dependencies ----------------------------------------
+declare -A MODPATH   # module name ('-' -> '_') -> path relative to MODDIR
+while IFS= read -r f; do
+  n=$(basename "$f"); n=${n%%.ko*}; n=${n//-/_}
+  MODPATH[$n]=${f#"$MODDIR"/}
+done < <(find "$MODDIR/kernel" -name '*.ko' -o -name '*.ko.xz' -o -name '*.ko.zst' | sort)
+
+modinfo_field() { # file field
+  local f=$1 k=$2
+  case "$f" in
+    *.ko.xz)  xz -dc "$f" ;;
+    *.ko.zst) zstd -qdc "$f" ;;
+    *)        cat "$f" ;;
+  esac | tr '\0' '\n' | sed -n "s/^$k=//p" | head -1
+}
+
+declare -A SEEN
+ORDER=()
+visit() {
+  local n=${1//-/_} d deps
+  [ -n "${SEEN[$n]:-}" ] && return 0
+  SEEN[$n]=1
+  local rel=${MODPATH[$n]:-}
+  if [ -z "$rel" ]; then
+    if grep -q "/${n}.ko\$\|/${1}.ko\$" "$MODDIR/modules.builtin" 2>/dev/null; then
+      log "  $1: built-in"; return 0
+    fi
+    die "module $1 not found"
+  fi
+  deps=$(modinfo_field "$MODDIR/$rel" depends)
+  for d in ${deps//,/ }; do visit "$d"; done
+  ORDER+=("$rel")
+}
+for m in $WANT_MODULES; do visit "$m"; done
+log "modules (${#ORDER[@]}): $(for r in "${ORDER[@]}"; do basename "$r"; done | tr '\n' ' ')"
+
+# ---- 3. our own programs ---------------------------------------------------
+gcc -static -Os -Wall -Wextra -o "$WORK/guest-helper" "$HERE/guest/guest-helper.c"
+strip "$WORK/guest-helper" 2>/dev/null || true
+gcc -O2 -Wall -Wextra -o "$WORK/mkpattern" "$HERE/guest/mkpattern.c"
+for n in 1 2 3; do
+  "$WORK/mkpattern" "$n" "$FB_WIDTH" "$FB_HEIGHT" "$FB_STRIDE" "$OUT.tmp/patterns/$n.raw"
+done
+echo "$FB_WIDTH $FB_HEIGHT $FB_STRIDE 32" > "$OUT.tmp/patterns/geometry"
+
+# ---- 4. assemble the initramfs tree ----------------------------------------
+R="$WORK/root"
+mkdir -p "$R"/{bin,sbin,dev,proc,sys,tmp,etc,patterns,lib/modules/"$KVER"}
+cp "$BB" "$R/bin/busybox"
+ln -s busybox "$R/bin/sh"
+cp "$WORK/guest-helper" "$R/bin/guest-helper"
+cp "$OUT.tmp/patterns/"* "$R/patterns/"
+: > "$R/etc/modules.list"
+for r in "${ORDER[@]}"; do
+  mkdir -p "$R/lib/modules/$KVER/$(dirname "$r")"
+  case "$r" in
+    *.ko.xz)  xz -dc "$MODDIR/$r" > "$R/lib/modules/$KVER/${r%.xz}";  r=${r%.xz} ;;
+    *.ko.zst) zstd -qdc "$MODDIR/$r" > "$R/lib/modules/$KVER/${r%.zst}"; r=${r%.zst} ;;
+    *)        cp "$MODDIR/$r" "$R/lib/modules/$KVER/$r" ;;
+  esac
+  echo "$KVER/$r" >> "$R/etc/modules.list"
+done
+install -m 755 "$HERE/guest/init" "$R/init"
+
+# ---- 5. pack (reproducible: sorted names, fixed mtimes, uid/gid 0) ---------
+find "$R" -exec touch -h -d "@$EPOCH" {} +
+( cd "$R" && find . -mindepth 1 | LC_ALL=C sort |
+  cpio --quiet -o -H newc -R 0:0 --reproducible 2>/dev/null ) |
+  gzip -n -6 > "$OUT.tmp/initramfs.cpio.gz"
+cp "$WORK/x/kernel/boot/vmlinuz-$KVER" "$OUT.tmp/vmlinuz"
+# The bzImage decompresses its xz payload itself, which takes seconds under TCG.
+# QEMU boots the uncompressed ELF vmlinux directly through its PVH entry point
+# (Xen note PHYS32_ENTRY = 0x12), so unpack it here once; fall back to vmlinuz.
+KERNEL=vmlinuz
+off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$OUT.tmp/vmlinuz" | head -1 | cut -d: -f1 || true)
+if [ -n "$off" ]; then
+  tail -c +$((off + 1)) "$OUT.tmp/vmlinuz" | xz -dc > "$OUT.tmp/vmlinux" 2>/dev/null || true
+  if readelf -n "$OUT.tmp/vmlinux" 2>/dev/null | grep -q '(0x00000012)'; then
+    KERNEL=vmlinux
+  else
+    rm -f "$OUT.tmp/vmlinux"
+  fi
+fi
+echo "$KERNEL" > "$OUT.tmp/kernel"
+log "kernel image for QEMU: $KERNEL"
+echo "$CMDLINE" > "$OUT.tmp/cmdline"
+
+{
+  echo "key: $KEY"
+  echo "kernel_pkg: $(basename "$KDEB")"
+  echo "busybox_pkg: $(basename "$BDEB")"
+  echo "kver: $KVER"
+  echo "qemu_kernel: $KERNEL"
+  echo "cmdline: $CMDLINE"
+  echo "fb: ${FB_WIDTH}x${FB_HEIGHT} stride $FB_STRIDE bpp 32"
+  echo "modules:"; for r in "${ORDER[@]}"; do echo "  $r"; done
+  echo "sha256:"
+  (cd "$OUT.tmp" && sha256sum vmlinu? initramfs.cpio.gz patterns/*.raw | sed 's/^/  /')
+} > "$OUT.tmp/MANIFEST"
+date -u +%FT%TZ > "$OUT.tmp/DONE"
+rm -rf "$OUT" && mv "$OUT.tmp" "$OUT"
+rm -rf "$WORK"
+# drop outputs of older script versions (keep the .deb cache)
+for d in "$CACHE"/*; do
+  b=$(basename "$d")
+  [[ "$b" =~ ^[0-9a-f]{16}$ ]] && [ "$b" != "$KEY" ] && rm -rf "$d"
+done
+log "done: $OUT ($(du -h "$OUT/initramfs.cpio.gz" | cut -f1) initramfs)"
+echo "$OUT"

@@ -1,0 +1,394 @@
+// QEMU test harness: builds/reuses the tiny test guest (scripts/build-guest.sh)
+// and runs it in QEMU (TCG, qxl, SPICE on 127.0.0.1) with a QMP monitor and the
+// guest serial port as the host<->guest command channel (protocol: scripts/guest/init).
+// Every QEMU started here is killed when the test process exits.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { QmpClient } from './qmp';
+
+export { QmpClient } from './qmp';
+
+export interface GuestImage {
+  kernel: string;
+  initrd: string;
+  cmdline: string;
+  /** cache directory of this build (MANIFEST, patterns/) */
+  dir: string;
+}
+
+export interface QemuOptions {
+  password?: string;
+  /** appended to -spice */
+  spiceExtra?: string;
+  /** -incoming value (e.g. 'defer', 'tcp:127.0.0.1:4444'); start() then does not wait for the guest */
+  incoming?: string;
+  extraArgs?: string[];
+  name?: string;
+  env?: Record<string, string>;
+}
+
+export interface Screen { width: number; height: number; rgb: Uint8Array }
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const QEMU = process.env.QEMU_BIN ?? 'qemu-system-x86_64';
+/** the guest's "ready" log line (scripts/guest/init) */
+export const READY_RE = /^GUEST\[[\d.]+\] ready\b/;
+const STDERR_CAP = 32 * 1024 * 1024;
+
+/** Builds the guest into .cache/guest/<hash> unless that build exists already. */
+export async function ensureGuest(): Promise<GuestImage> {
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile('bash', [path.join(REPO, 'scripts/build-guest.sh')], { maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`build-guest.sh failed: ${err.message}\n${stderr}`));
+        else resolve(stdout.trim().split('\n').pop() ?? '');
+      });
+  });
+  const cmdline = fs.readFileSync(path.join(out, 'cmdline'), 'utf8').trim();
+  const kernel = fs.readFileSync(path.join(out, 'kernel'), 'utf8').trim();  // vmlinux (PVH) or vmlinuz
+  return { kernel: path.join(out, kernel), initrd: path.join(out, 'initramfs.cpio.gz'), cmdline, dir: out };
+}
+
+/** Pattern n (1..3) as the guest draws it, converted from its raw XRGB8888 file to RGB. */
+export function guestPattern(guest: GuestImage, n: number): Screen {
+  const [w, h, stride] = fs.readFileSync(path.join(guest.dir, 'patterns/geometry'), 'utf8').trim().split(/\s+/).map(Number);
+  const raw = fs.readFileSync(path.join(guest.dir, `patterns/${n}.raw`));
+  if (raw.length < stride * h) throw new Error(`pattern ${n}: short file`);
+  const rgb = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const s = y * stride + x * 4, d = (y * w + x) * 3;
+      rgb[d] = raw[s + 2]; rgb[d + 1] = raw[s + 1]; rgb[d + 2] = raw[s];
+    }
+  }
+  return { width: w, height: h, rgb };
+}
+
+/** Parses a binary PPM (P6, maxval 255) as written by QMP screendump. */
+export function parsePpm(buf: Uint8Array): Screen {
+  let pos = 0;
+  const token = (): string => {
+    for (;;) {  // skip whitespace and comments
+      while (pos < buf.length && /\s/.test(String.fromCharCode(buf[pos]))) pos++;
+      if (buf[pos] !== 0x23) break;
+      while (pos < buf.length && buf[pos] !== 0x0a) pos++;
+    }
+    const start = pos;
+    while (pos < buf.length && !/\s/.test(String.fromCharCode(buf[pos]))) pos++;
+    return String.fromCharCode(...buf.subarray(start, pos));
+  };
+  const magic = token(), width = Number(token()), height = Number(token()), max = Number(token());
+  pos++;  // the single whitespace byte after maxval
+  if (magic !== 'P6' || max !== 255 || !(width > 0) || !(height > 0)) throw new Error(`unsupported PPM header ${magic} ${width} ${height} ${max}`);
+  if (buf.length - pos < width * height * 3) throw new Error('PPM: short pixel data');
+  return { width, height, rgb: buf.slice(pos, pos + width * height * 3) };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Process-wide registry of running QEMUs so the 'exit' handler can kill what a
+ * failing test left behind (the one piece of module state: it must outlive VMs).
+ */
+const LIVE: Set<ChildProcess> = ((globalThis as any).__qemuHarnessLive ??= (() => {
+  const live = new Set<ChildProcess>();
+  const killAll = (): void => {
+    for (const c of live) { try { if (c.pid) process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ } }
+    live.clear();
+  };
+  process.on('exit', killAll);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => { killAll(); process.exit(128 + (os.constants.signals[sig] ?? 15)); });
+  }
+  return live;
+})());
+
+/** setpriv --pdeathsig: QEMU also dies if this process is SIGKILLed (no exit handler runs then). */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p));
+
+interface SerialWaiter { re: RegExp; from: number; resolve: (v: { line: string; index: number }) => void; reject: (e: Error) => void }
+
+export class QemuVm {
+  readonly spicePort: number;
+  readonly pid: number;
+  readonly dir: string;
+  readonly qmp: QmpClient;
+  readonly guest: GuestImage;
+  private readonly proc: ChildProcess;
+  private readonly serialSock: net.Socket;
+  private readonly lines: string[] = [];
+  private partial = '';
+  private waiters: SerialWaiter[] = [];
+  private stderr = '';
+  private exitError: Error | null = null;
+  private stopping: Promise<void> | null = null;
+  private readonly serialLog: number;
+
+  private constructor(init: {
+    spicePort: number; dir: string; proc: ChildProcess; qmp: QmpClient; serial: net.Socket;
+    guest: GuestImage; stderr: () => string; exited: () => Error | null;
+  }) {
+    this.spicePort = init.spicePort;
+    this.pid = init.proc.pid!;
+    this.dir = init.dir;
+    this.proc = init.proc;
+    this.qmp = init.qmp;
+    this.guest = init.guest;
+    this.serialSock = init.serial;
+    this.serialLog = fs.openSync(path.join(this.dir, 'serial.log'), 'a');
+    this.stderr = init.stderr();
+    this.exitError = init.exited();
+    this.proc.stderr!.on('data', (d: Buffer) => this.appendStderr(d.toString('utf8')));
+    this.proc.on('exit', (code, sig) => this.onExit(new Error(`QEMU exited (code ${code}, signal ${sig})\n${this.stderrTail()}`)));
+    if (this.exitError) this.onExit(this.exitError);
+    this.serialSock.setEncoding('latin1');
+    this.serialSock.on('data', (d: string) => this.onSerial(d));
+    this.serialSock.on('error', () => { /* QEMU went away: reported through exit */ });
+  }
+
+  /** Starts QEMU on a free SPICE port and waits for QMP and (unless incoming) the guest's ready line. */
+  static async start(opts: QemuOptions = {}): Promise<QemuVm> {
+    const guest = await ensureGuest();
+    let lastErr: Error | null = null;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        return await QemuVm.startOnce(guest, opts);
+      } catch (e) {
+        lastErr = e as Error;
+        // another process grabbed the port between freePort() and QEMU's bind: retry
+        if (!/spice|address already in use|Failed to setup/i.test(lastErr.message)) break;
+      }
+    }
+    throw lastErr!;
+  }
+
+  private static async startOnce(guest: GuestImage, opts: QemuOptions): Promise<QemuVm> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qvm-'));
+    const port = await freePort();
+    const qmpPath = path.join(dir, 'qmp.sock');
+    const serPath = path.join(dir, 'serial.sock');
+    let spice = `port=${port},addr=127.0.0.1`;
+    const args = [
+      '-machine', 'pc,accel=tcg', '-smp', '1', '-m', '256', '-nodefaults', '-no-user-config',
+      '-vga', 'qxl', '-display', 'none',
+      '-kernel', guest.kernel, '-initrd', guest.initrd, '-append', guest.cmdline,
+      '-device', 'virtio-serial-pci',
+      '-qmp', `unix:${qmpPath},server=on,wait=off`,
+      '-chardev', `socket,id=ser0,path=${serPath},server=on,wait=off`,
+      '-serial', 'chardev:ser0',
+    ];
+    if (opts.password !== undefined) {
+      args.push('-object', `secret,id=sec0,data=${opts.password}`);
+      spice += ',password-secret=sec0';
+    } else {
+      spice += ',disable-ticketing=on';
+    }
+    if (opts.spiceExtra) spice += `,${opts.spiceExtra.replace(/^,/, '')}`;
+    args.push('-spice', spice);
+    if (opts.name) args.push('-name', opts.name);
+    // paused until the serial socket is connected, so no guest output is lost
+    // (an incoming VM starts running by itself when the migration completes)
+    if (opts.incoming) args.push('-incoming', opts.incoming); else args.push('-S');
+    if (opts.extraArgs) args.push(...opts.extraArgs);
+
+    const argv = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', QEMU, ...args] : [QEMU, ...args];
+    fs.writeFileSync(path.join(dir, 'cmdline.txt'), argv.map((a) => (/[\s,'"]/.test(a) ? `'${a}'` : a)).join(' ') + '\n');
+    const proc = spawn(argv[0], argv.slice(1), {
+      cwd: dir, stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...(opts.env ?? {}) },
+    });
+    if (proc.pid) LIVE.add(proc);
+    let stderr = '';
+    let exited: Error | null = null;
+    const onErr = (d: Buffer): void => { stderr += d.toString('utf8'); };
+    proc.stderr!.on('data', onErr);
+    proc.once('exit', (code, sig) => { exited = new Error(`QEMU exited during start (code ${code}, signal ${sig}): ${stderr}`); LIVE.delete(proc); });
+    proc.once('error', (e) => { exited = e; });
+
+    const cleanup = (): void => {
+      try { if (proc.exitCode === null && proc.pid) process.kill(proc.pid, 'SIGKILL'); } catch { /* gone */ }
+      LIVE.delete(proc);
+      fs.rmSync(dir, { recursive: true, force: true });
+    };
+    try {
+      // the socket files appear at bind(), before listen(): retry refused connects
+      const serial = await retryConnect(() => connectUnix(serPath), () => exited, 20000, 'QEMU serial socket');
+      const qmp = await retryConnect(() => QmpClient.connect(qmpPath), () => exited, 20000, 'QMP socket');
+      proc.stderr!.off('data', onErr);
+      const vm = new QemuVm({ spicePort: port, dir, proc, qmp, serial, guest, stderr: () => stderr, exited: () => exited });
+      if (!opts.incoming) {
+        try {
+          await qmp.execute('cont');
+          await vm.waitForSerial(READY_RE, 120000);
+        } catch (e) {
+          await vm.stop();
+          throw e;
+        }
+      }
+      return vm;
+    } catch (e) {
+      if (exited) { cleanup(); throw exited; }
+      cleanup();
+      throw e;
+    }
+  }
+
+  /** Lines received from the guest serial port so far (CR stripped). */
+  serialLines(): string[] {
+    return this.lines.slice();
+  }
+
+  /** First serial line at index >= fromIndex matching re; waits for it if needed. */
+  waitForSerial(re: RegExp, timeoutMs = 30000, fromIndex = 0): Promise<{ line: string; index: number }> {
+    for (let i = fromIndex; i < this.lines.length; i++) {
+      if (re.test(this.lines[i])) return Promise.resolve({ line: this.lines[i], index: i });
+    }
+    if (this.exitError) return Promise.reject(this.exitError);
+    return new Promise((resolve, reject) => {
+      const w: SerialWaiter = {
+        re, from: fromIndex,
+        resolve: (v) => { clearTimeout(t); resolve(v); },
+        reject: (e) => { clearTimeout(t); reject(e); },
+      };
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter((x) => x !== w);
+        const tail = this.lines.slice(-15).join('\n');
+        reject(new Error(`serial: ${re} not seen within ${timeoutMs} ms; last lines:\n${tail}`));
+      }, timeoutMs);
+      this.waiters.push(w);
+    });
+  }
+
+  /**
+   * Sends one command line to the guest and waits for its reply (default: the
+   * "GUEST OK|ERR <first word>" line; an ERR reply then rejects).
+   */
+  async command(line: string, expectReply?: RegExp, timeoutMs = 20000): Promise<string> {
+    const word = line.trim().split(/\s+/)[0] ?? '';
+    const re = expectReply ?? new RegExp(`^GUEST (OK|ERR) ${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`);
+    const from = this.lines.length;
+    this.serialSock.write(line.replace(/\n/g, ' ') + '\n');
+    const r = await this.waitForSerial(re, timeoutMs, from);
+    if (!expectReply && r.line.startsWith('GUEST ERR')) throw new Error(`guest command "${line}" failed: ${r.line}`);
+    return r.line;
+  }
+
+  /** QMP screendump of the primary display into dir, parsed. */
+  async screendump(): Promise<Screen> {
+    const file = path.join(this.dir, `screendump-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.ppm`);
+    await this.qmp.execute('screendump', { filename: file });
+    try {
+      return parsePpm(fs.readFileSync(file));
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  }
+
+  /** QEMU's stderr so far (spice-server logs when G_MESSAGES_DEBUG=all is in env). */
+  serverLog(): string {
+    return this.stderr;
+  }
+
+  /** Quits via QMP, then kills by PID; removes the run directory (kept if KEEP_QEMU_DIR is set). */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    const exited = new Promise<void>((resolve) => {
+      if (this.proc.exitCode !== null || this.proc.signalCode !== null) resolve();
+      else this.proc.once('exit', () => resolve());
+    });
+    if (!this.exitError) {
+      await Promise.race([this.qmp.execute('quit', undefined, 3000).catch(() => undefined), exited]);
+      await Promise.race([exited, sleep(5000)]);
+    }
+    if (this.proc.exitCode === null && this.proc.signalCode === null) {
+      try { process.kill(this.pid, 'SIGKILL'); } catch { /* gone */ }
+      await Promise.race([exited, sleep(5000)]);
+    }
+    LIVE.delete(this.proc);
+    this.qmp.close();
+    this.serialSock.destroy();
+    try { fs.closeSync(this.serialLog); } catch { /* closed */ }
+    if (!process.env.KEEP_QEMU_DIR) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private appendStderr(s: string): void {
+    this.stderr += s;
+    if (this.stderr.length > STDERR_CAP) this.stderr = this.stderr.slice(-STDERR_CAP / 2);
+  }
+
+  private stderrTail(): string {
+    return this.stderr.split('\n').slice(-20).join('\n');
+  }
+
+  private onSerial(d: string): void {
+    this.partial += d;
+    let nl: number;
+    const added: string[] = [];
+    while ((nl = this.partial.indexOf('\n')) >= 0) {
+      const line = this.partial.slice(0, nl).replace(/\r/g, '');
+      this.partial = this.partial.slice(nl + 1);
+      added.push(line);
+    }
+    if (!added.length) return;
+    try { fs.writeSync(this.serialLog, added.join('\n') + '\n'); } catch { /* closed */ }
+    const base = this.lines.length;
+    this.lines.push(...added);
+    this.waiters = this.waiters.filter((w) => {
+      for (let i = Math.max(w.from, base); i < this.lines.length; i++) {
+        if (w.re.test(this.lines[i])) { w.resolve({ line: this.lines[i], index: i }); return false; }
+      }
+      return true;
+    });
+  }
+
+  private onExit(e: Error): void {
+    this.exitError ??= e;
+    LIVE.delete(this.proc);
+    for (const w of this.waiters) w.reject(this.exitError);
+    this.waiters = [];
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function retryConnect<T>(connect: () => Promise<T>, exited: () => Error | null, timeoutMs: number, what: string): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const gone = exited();
+    if (gone) throw gone;
+    try {
+      return await connect();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOENT' && code !== 'ECONNREFUSED') || Date.now() > end) throw new Error(`${what}: ${(e as Error).message}`);
+    }
+    await sleep(20);
+  }
+}
+
+function connectUnix(p: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.createConnection(p);
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
