@@ -14,12 +14,30 @@ const OPAQUE = 0xff000000;
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /**
+ * Tracks whether a 32BIT image may end up with an x byte other than 0xff:
+ * when every literal x byte is 0xff and every match moves whole pixels, the
+ * decoded pixels are already opaque and the forcing pass can be skipped.
+ */
+export interface OpaqueState {
+  needsFix: boolean;
+}
+
+/**
  * Decodes one LZ4 block (lz4 block format) from src[start, end) into
  * out at op, with earlier bytes of out as history. Returns the new op, or -1
  * when the output would not fit in out. out32, when given, is a word view of
- * out's bytes (out.byteOffset % 4 === 0) used for aligned matches.
+ * out's bytes (out.byteOffset % 4 === 0) used for aligned matches; opaque,
+ * when given, is updated for 32BIT images (see OpaqueState).
  */
-export function lz4DecodeBlock(src: Uint8Array, start: number, end: number, out: Uint8Array, op: number, out32: Uint32Array | null = null): number {
+export function lz4DecodeBlock(
+  src: Uint8Array,
+  start: number,
+  end: number,
+  out: Uint8Array,
+  op: number,
+  out32: Uint32Array | null = null,
+  opaque: OpaqueState | null = null,
+): number {
   let ip = start;
   const oend = out.length;
   for (;;) {
@@ -38,6 +56,9 @@ export function lz4DecodeBlock(src: Uint8Array, start: number, end: number, out:
     if (op + lit > oend) return -1;
     if (lit < 64) for (let i = 0; i < lit; i++) out[op + i] = src[ip + i];
     else out.set(src.subarray(ip, ip + lit), op);
+    if (opaque !== null && !opaque.needsFix) {
+      for (let a = op | 3, stop = op + lit; a < stop; a += 4) if (out[a] !== 0xff) opaque.needsFix = true;
+    }
     ip += lit;
     op += lit;
     if (ip === end) return op; // the last sequence has literals only
@@ -55,6 +76,8 @@ export function lz4DecodeBlock(src: Uint8Array, start: number, end: number, out:
       } while (b === 255);
     }
     if (op + mlen > oend) return -1;
+    // A match whose offset is not whole pixels can move colour bytes into alpha.
+    if (opaque !== null && (ofs & 3) !== 0) opaque.needsFix = true;
     let r = op - ofs;
     if (out32 !== null && ((op | ofs) & 3) === 0) {
       // Word-aligned match (pixel data): copy 4 bytes at a time; ofs >= 4
@@ -88,7 +111,7 @@ export function lz4DecodeBlock(src: Uint8Array, start: number, end: number, out:
 }
 
 /** Decodes the size-prefixed block sequence after the 2-byte header into out; -1 when out is too small. */
-function decodeBlocks(data: Uint8Array, out: Uint8Array): number {
+function decodeBlocks(data: Uint8Array, out: Uint8Array, opaque: OpaqueState | null = null): number {
   let pos = 2;
   let op = 0;
   const out32 = out.byteOffset % 4 === 0 ? new Uint32Array(out.buffer, out.byteOffset, out.length >>> 2) : null;
@@ -98,7 +121,7 @@ function decodeBlocks(data: Uint8Array, out: Uint8Array): number {
     pos += 4;
     if (size === 0 || size > data.length - pos) decodeError(`lz4: block size ${size} past data end`);
     const before = op;
-    op = lz4DecodeBlock(data, pos, pos + size, out, op, out32);
+    op = lz4DecodeBlock(data, pos, pos + size, out, op, out32, opaque);
     if (op < 0) return -1;
     if (op === before) decodeError('lz4: empty block');
     pos += size;
@@ -125,9 +148,10 @@ export class Lz4Decoder implements ImageDecoder {
       // Fast path: B,G,R,A rows read as little-endian words are already
       // 0xAARRGGBB, so decode straight into the pixel buffer.
       const bytes = new Uint8Array(pixels.buffer);
-      const op = decodeBlocks(data, bytes);
+      const opaque = format === BitmapFmt._32BIT ? { needsFix: false } : null;
+      const op = decodeBlocks(data, bytes, opaque);
       if (op === bytes.length) {
-        if (format === BitmapFmt._32BIT) for (let i = 0; i < pixels.length; i++) pixels[i] |= OPAQUE;
+        if (opaque?.needsFix) for (let i = 0; i < pixels.length; i++) pixels[i] |= OPAQUE;
         if (!topDown) flipRows(pixels, width, height);
         return { width, height, pixels, hasAlpha: format === BitmapFmt.RGBA };
       }

@@ -30,7 +30,7 @@ function rawFor(format: number, px: Uint32Array, w: number, h: number, topDown: 
         raw[o] = b;
         raw[o + 1] = g;
         raw[o + 2] = r;
-        if (bpp === 4) raw[o + 3] = a;
+        if (bpp === 4) raw[o + 3] = format === BitmapFmt.RGBA ? a : (x * 37 + y * 11) & 255; // 32BIT: x byte is junk
         expected[y * w + x] = format === BitmapFmt.RGBA ? p : (p | 0xff000000) >>> 0;
       }
     }
@@ -44,6 +44,13 @@ describe('LZ4 golden vectors (hand-built)', () => {
     const r = dec.decode(lz4Img(2, 1, d), makeCtx());
     assert.deepEqual([...r.pixels], [0xff030201, 0xff060504]);
     assert.equal(r.hasAlpha, false);
+  });
+
+  it('32BIT with opaque x bytes and whole-pixel matches', () => {
+    // pixel A (x = ff), match offset 4 length 8 (two more A), 4 literals (pixel B) → A A A B
+    const blk = [0x44, 1, 2, 3, 0xff, 0x04, 0x00, 0x40, 7, 8, 9, 0xff];
+    const r = dec.decode(lz4Img(4, 1, [1, BitmapFmt._32BIT, ...be32(blk.length), ...blk]), makeCtx());
+    assert.deepEqual([...r.pixels], [0xff030201, 0xff030201, 0xff030201, 0xff090807]);
   });
 
   it('overlapping match, 24BIT', () => {
@@ -60,6 +67,13 @@ describe('LZ4 golden vectors (hand-built)', () => {
     // stream row 0 (bytes 1..8) is the bottom row
     assert.deepEqual([...r.pixels], [0x04030201, 0x0c0b0a09, 0x04030201, 0x08070605]);
     assert.equal(r.hasAlpha, true);
+  });
+
+  it('32BIT: a match offset of a non-whole pixel still yields opaque pixels', () => {
+    // literals 01 02 03 00 05, match offset 5 length 4 (copies 01 02 03 00), literals 09 0a 0b
+    const blk = [0x50, 1, 2, 3, 0, 5, 0x05, 0x00, 0x30, 9, 10, 11];
+    const r = dec.decode(lz4Img(3, 1, [1, BitmapFmt._32BIT, ...be32(blk.length), ...blk]), makeCtx());
+    assert.deepEqual([...r.pixels], [0xff030201, 0xff020105, 0xff0a0900]);
   });
 
   it('extended literal and match lengths', () => {
