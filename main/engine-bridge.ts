@@ -2,7 +2,9 @@
 // batched per event-loop turn for the renderer (display commands travel in
 // wire order, numbered so the renderer can acknowledge what it painted).
 import type { CursorCommand, DisplayCommand, InputEvent, SessionStatus, ViewerApi, ViewerEvents } from '../preload/contract';
-import { Session, quietLogger } from './spice/session';
+import { Session, quietLogger, defaultMigrationEndpoint } from './spice/session';
+import type { DstInfo } from './spice/messages/main';
+import type { Endpoint } from './spice/transport';
 import { parseSpiceUri } from './spice/uri';
 import { defaultTransportFactory } from './transport/index';
 import type { Logger } from './spice/channels/base-channel';
@@ -12,6 +14,19 @@ import { SpiceError } from './spice/wire/errors';
 export interface EngineOptions {
   log?: Logger;
   transport?: TransportFactory;
+  /** Override for migration destinations, "host" or "host:port" (env SPICE_MIG_HOST by default). */
+  migrationHost?: string;
+}
+
+/**
+ * Host-mapping hook for migrations behind NAT/proxies: SPICE_MIG_HOST=host[:port]
+ * replaces the destination the server announces (same idea as spice-gtk's variable).
+ */
+export function migrationMapper(override: string | undefined): (dst: DstInfo, current: Endpoint) => Endpoint {
+  if (!override) return defaultMigrationEndpoint;
+  const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(override.trim());
+  if (!m) throw new SpiceError('CONFIG', `SPICE_MIG_HOST "${override}" is not host[:port]`);
+  return (dst, current) => ({ ...defaultMigrationEndpoint(dst, current), host: m[1], ...(m[2] ? { port: Number(m[2]) } : {}) });
 }
 
 type Listener<K extends keyof ViewerEvents> = (payload: ViewerEvents[K], batch: number) => void;
@@ -25,7 +40,8 @@ export interface EngineBridge extends ViewerApi {
 
 export function createEngineBridge(opts: EngineOptions = {}): EngineBridge {
   const log = opts.log ?? quietLogger;
-  const listeners: { [K in keyof ViewerEvents]: Set<Listener<K>> } = { status: new Set(), display: new Set(), cursor: new Set() };
+  const listeners: { [K in keyof ViewerEvents]: Set<Listener<K>> } = { status: new Set(), migration: new Set(), display: new Set(), cursor: new Set() };
+  const mapDestination = migrationMapper(opts.migrationHost ?? process.env.SPICE_MIG_HOST);
   let session: Session | null = null;
   let display: DisplayCommand[] = [];
   let cursor: CursorCommand[] = [];
@@ -88,6 +104,12 @@ export function createEngineBridge(opts: EngineOptions = {}): EngineBridge {
         onStatus: (st) => {
           if (session === s) status(st);
         },
+        onMigration: (m) => {
+          if (session !== s) return;
+          flush(); // the banner follows the frames it describes
+          emit('migration', m, batch);
+        },
+        mapMigrationDestination: mapDestination,
       });
       session = s;
       s.connect().catch(() => {

@@ -11,6 +11,7 @@ import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { BridgeFrame, InputEvent, ViewerApi, ViewerEvents } from '../preload/contract';
+import { VIEWER_EVENT_NAMES } from '../preload/contract';
 import { decodeFrame, encodeFrame } from '../preload/codec';
 import { createEngineBridge } from './engine-bridge';
 
@@ -204,7 +205,7 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
       ws.on('message', () => {});
       return;
     }
-    const unsubs = (['status', 'display', 'cursor'] as const).map((name) =>
+    const unsubs = VIEWER_EVENT_NAMES.map((name) =>
       engine.on(name, (payload, batch) => sendFrame({ kind: 'event', name, payload, batch })),
     );
     ws.on('message', (data, isBinary) => {

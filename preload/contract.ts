@@ -1,7 +1,7 @@
 // THE typed contract between the main process (protocol engine) and the
 // renderer. Electron's preload and the web host's WebSocket bridge both carry
-// exactly these messages. Types only: nothing here exists at runtime, so any
-// environment can `import type` it.
+// exactly these messages. Types plus one constant list of event names; no
+// imports, so any environment can use it.
 //
 // Display traffic is parsed in main into DisplayCommands that still carry
 // their compressed image payloads; the renderer decodes and paints them, so
@@ -152,7 +152,13 @@ export type DisplayCommand =
   | { t: 'streamClip'; id: number; clip: Clip }
   | { t: 'streamDestroy'; id: number }
   | { t: 'streamDestroyAll' }
-  | { t: 'monitorsConfig'; maxAllowed: number; heads: MonitorHead[] };
+  | { t: 'monitorsConfig'; maxAllowed: number; heads: MonitorHead[] }
+  /**
+   * The display now talks to a server that does not share our caches (semi-seamless
+   * migration, switch-host, reconnect): drop image/palette caches, the GLZ window and
+   * surfaces; keep painting the last picture until the new server draws.
+   */
+  | { t: 'serverChanged' };
 
 // ---------------------------------------------------------------- cursor
 export interface CursorShape {
@@ -191,6 +197,35 @@ export interface SessionStatus {
   channels?: string[];
 }
 
+// ---------------------------------------------------------------- migration
+export type MigrationMode = 'seamless' | 'semi-seamless' | 'switch-host';
+export type MigrationPhase = 'connecting' | 'migrating' | 'switching' | 'done' | 'failed' | 'cancelled';
+
+export interface MigrationChannelStatus {
+  name: string;
+  /** SPICE_MSG_MIGRATE flags (1 flush, 2 data) or -1 before MIGRATE. */
+  flags: number;
+  queuedBytes: number;
+  forwardedBytes: number;
+  droppedBytes: number;
+  /** MIGRATE received → swapped, ms. */
+  swapMs?: number;
+}
+
+export interface MigrationStatus {
+  mode: MigrationMode;
+  phase: MigrationPhase;
+  /** host:port the client moves to (after the host-mapping hook). */
+  destination: string;
+  /** Human words for the banner. */
+  message: string;
+  /** Epoch ms when the server announced the migration. */
+  startedAt: number;
+  /** Seamless: first MIGRATE received → last channel swapped, ms. Others: announce → done. */
+  durationMs?: number;
+  channels: MigrationChannelStatus[];
+}
+
 // ---------------------------------------------------------------- input (renderer → main)
 export type InputEvent =
   | { t: 'key'; scancode: number; down: boolean }
@@ -204,9 +239,13 @@ export type InputEvent =
 /** main → renderer events. */
 export interface ViewerEvents {
   status: SessionStatus;
+  migration: MigrationStatus;
   display: DisplayCommand[];
   cursor: CursorCommand[];
 }
+
+/** Every event name, once: the bridges iterate it (a new event cannot be forgotten by one of them). */
+export const VIEWER_EVENT_NAMES = ['status', 'migration', 'display', 'cursor'] as const satisfies readonly (keyof ViewerEvents)[];
 
 /** renderer → main requests. */
 export interface ViewerRequests {

@@ -3,9 +3,10 @@
 // reaches the page.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import type { ViewerApi, ViewerEvents } from './contract';
+import { VIEWER_EVENT_NAMES } from './contract';
 import { IPC_EVENT, IPC_REQUEST } from '../main/ipc/channels';
 
-const EVENTS: ReadonlySet<string> = new Set<keyof ViewerEvents>(['status', 'display', 'cursor']);
+const EVENTS: ReadonlySet<string> = new Set<keyof ViewerEvents>(VIEWER_EVENT_NAMES);
 
 const api: ViewerApi = {
   connect: (uri, password) => ipcRenderer.send(IPC_REQUEST, 'connect', [String(uri), password === undefined ? undefined : String(password)]),

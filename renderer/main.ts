@@ -8,6 +8,7 @@ import { KeyboardTracker, lockFlags } from './input/keyboard';
 import { PointerTracker, type MouseMode, type ViewGeometry } from './input/pointer';
 import { GuestCursor } from './ui/cursor';
 import { StatusLine } from './ui/status';
+import { MigrationBanner } from './ui/migration-banner';
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -19,6 +20,7 @@ function start(): void {
   const screen = byId<HTMLCanvasElement>('screen');
   const overlay = byId<HTMLCanvasElement>('cursor-overlay');
   const status = new StatusLine(byId('status'));
+  const banner = new MigrationBanner(byId('migration-banner'));
   const grabHint = byId('grab-hint');
   const form = byId<HTMLFormElement>('connect-form');
   const uriInput = byId<HTMLInputElement>('uri');
@@ -66,6 +68,7 @@ function start(): void {
     if (s.state !== 'connected') ungrab();
   };
   api.on('status', onStatus);
+  api.on('migration', (m) => banner.show(m));
   bridge.onClose((reason) => onStatus({ state: 'disconnected', message: reason }));
   bridge.onHello((hello) => {
     if (hello.uri) {
@@ -174,6 +177,8 @@ function start(): void {
       primaryPixels: () => painter.readPixels(),
       status: () => status.current,
       paintedBatch: () => painted,
+      migration: () => banner.last,
+      paintLog: () => painter.paintLog,
     };
   }
 }

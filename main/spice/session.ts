@@ -12,7 +12,9 @@ import { InputsChannel } from './channels/inputs-channel';
 import { CursorChannel } from './channels/cursor-channel';
 import { GenericChannel } from './channels/generic-channel';
 import { Channel as ChannelType, MouseMode } from './protocol/enums';
-import type { CursorCommand, DisplayCommand, InputEvent, SessionState, SessionStatus } from '../../preload/contract';
+import { MigrationController, type MigrationHost } from './migration';
+import type { DstInfo } from './messages/main';
+import type { CursorCommand, DisplayCommand, InputEvent, MigrationStatus, SessionState, SessionStatus } from '../../preload/contract';
 
 export interface SessionOptions {
   endpoint: Endpoint;
@@ -26,6 +28,20 @@ export interface SessionOptions {
   disabledChannels?: number[];
   preferredCompression?: number;
   linkTimeoutMs?: number;
+  onMigration?: (s: MigrationStatus) => void;
+  /**
+   * Maps the destination a migrating server announces to what this client can
+   * reach (NAT, proxies, WebSocket front ends) — the analogue of spice-gtk's
+   * SPICE_MIG_HOST. Default: the announced host and plain port, same transport scheme.
+   */
+  mapMigrationDestination?: (dst: DstInfo, current: Endpoint) => Endpoint;
+}
+
+export function defaultMigrationEndpoint(dst: DstInfo, current: Endpoint): Endpoint {
+  if (!dst.port) {
+    throw new SpiceError('CONFIG', `destination ${dst.host} offers only a TLS port (${dst.sport}); TLS is not configured`);
+  }
+  return { host: dst.host, port: dst.port, ...(current.scheme ? { scheme: current.scheme } : {}) };
 }
 
 const TRANSITIONS: Record<SessionState, SessionState[]> = {
@@ -37,7 +53,7 @@ const TRANSITIONS: Record<SessionState, SessionState[]> = {
 
 export const quietLogger: Logger = { debug() {}, info() {}, warn() {} };
 
-export class Session {
+export class Session implements MigrationHost {
   state: SessionState = 'idle';
   connectionId = 0;
   error: SpiceError | null = null;
@@ -51,14 +67,22 @@ export class Session {
   name: string | undefined;
   uuid: string | undefined;
 
+  readonly migration: MigrationController;
   private readonly opts: SessionOptions;
-  private readonly log: Logger;
+  readonly log: Logger;
+  private endpoint: Endpoint;
   private connectWaiters: { resolve: () => void; reject: (e: SpiceError) => void }[] = [];
 
   constructor(opts: SessionOptions) {
     this.opts = opts;
+    this.endpoint = opts.endpoint;
     this.log = opts.log ?? quietLogger;
+    this.migration = new MigrationController(this);
     this.main = new MainChannel(this.log, {
+      onMigrateBegin: (dst, seamless) => this.migration.begin(dst, seamless),
+      onMigrateCancel: () => this.migration.cancel(),
+      onMigrateEnd: () => this.migration.end(),
+      onSwitchHost: (dst) => this.migration.switchHost(dst),
       onInit: (init) => this.onMainInit(init),
       onChannelsList: (list) => void this.linkChannels(list),
       onMouseMode: () => this.emitStatus(),
@@ -101,10 +125,58 @@ export class Session {
     });
   }
 
+  // ---- MigrationHost
+  sessionId(): number {
+    return this.connectionId;
+  }
+  linkTo(ep: Endpoint, ch: Channel, connectionId: number): Promise<Connection> {
+    return this.opts.transport(ep).then((transport) =>
+      Connection.link(transport, {
+        connectionId,
+        channelType: ch.type,
+        channelId: ch.id,
+        channelCaps: ch.channelCaps(),
+        password: this.opts.password ?? '',
+        name: `${ch.name} (destination)`,
+        timeoutMs: this.opts.linkTimeoutMs,
+      }),
+    );
+  }
+  mapDestination(dst: DstInfo): Endpoint {
+    return (this.opts.mapMigrationDestination ?? defaultMigrationEndpoint)(dst, this.endpoint);
+  }
+  emit(status: MigrationStatus): void {
+    this.opts.onMigration?.(status);
+  }
+  /** Switch-host: drop every connection and come back as a new session on ep. */
+  switchHost(ep: Endpoint): void {
+    for (const ch of this.allChannels()) {
+      const c = ch.connection;
+      ch.connection = null;
+      if (c) {
+        c.onClose = null;
+        c.onMessage = null;
+        c.close();
+      }
+    }
+    this.endpoint = ep;
+    this.connectionId = 0;
+    this.main.attachOnInit = true;
+    this.linkChannel(this.main, 0).catch((e: unknown) => {
+      const err = e instanceof SpiceError ? e : new SpiceError('TRANSPORT', String(e));
+      this.migration.switchDone(err);
+      this.fail(new SpiceError(err.code, `switch-host to ${ep.host}:${ep.port} failed: ${err.message}`, err.linkError));
+    });
+  }
+
+  private allChannels(): Channel[] {
+    return [this.main, ...this.displays.values(), ...this.cursors.values(), ...this.others.values(), ...(this.inputs ? [this.inputs] : [])];
+  }
+
   /** Connects main, then every channel the server lists. Resolves when all are linked. */
   connect(): Promise<void> {
     if (this.state !== 'idle') return Promise.reject(new SpiceError('PROTOCOL', `session is ${this.state}`));
-    const ep = this.opts.endpoint;
+    const ep = this.endpoint;
     this.setState('connecting', `connecting to ${ep.host}:${ep.port}`);
     const done = new Promise<void>((resolve, reject) => this.connectWaiters.push({ resolve, reject }));
     this.linkChannel(this.main, 0).then(
@@ -115,7 +187,7 @@ export class Session {
   }
 
   private async linkChannel(ch: Channel, connectionId: number): Promise<void> {
-    const transport = await this.opts.transport(this.opts.endpoint);
+    const transport = await this.opts.transport(this.endpoint);
     if (this.state === 'disconnected') {
       transport.close();
       throw this.error ?? new SpiceError('CLOSED', 'session closed');
@@ -135,10 +207,16 @@ export class Session {
     }
     ch.onFailure = (err) => this.fail(err);
     ch.onNotify = () => {};
-    ch.attach(conn);
+    ch.onMigrate = (c) => this.migration.onChannelMigrate(c);
+    ch.onSwapped = (c, old) => this.migration.onChannelSwapped(c, old);
+    ch.onTargetLost = (c, err) => this.log.warn(`${c.name}: destination link lost before the swap: ${err.message}`);
+    // a channel that served another server before (switch-host) starts over
+    if (ch.linkedOnce) ch.adopt(conn);
+    else ch.attach(conn);
   }
 
   private onMainInit(init: MainInit): void {
+    if (this.migration.onMainInit()) return; // semi-seamless destination re-init
     this.connectionId = init.sessionId;
     this.log.info(`MAIN_INIT session ${init.sessionId}, mouse modes ${init.supportedMouseModes}/${init.currentMouseMode}`);
   }
@@ -148,7 +226,7 @@ export class Session {
     const jobs: Promise<void>[] = [];
     for (const ref of list) {
       if (ref.type === ChannelType.MAIN || disabled.has(ref.type)) continue;
-      const ch = this.createChannel(ref);
+      const ch = this.existingChannel(ref) ?? this.createChannel(ref);
       jobs.push(
         this.linkChannel(ch, this.connectionId).catch((e: unknown) => {
           const err = e instanceof SpiceError ? e : new SpiceError('TRANSPORT', String(e));
@@ -161,9 +239,23 @@ export class Session {
       );
     }
     await Promise.all(jobs);
+    if (this.migration.state === 'switching' && this.migration.mode === 'switch-host') this.migration.switchDone(null);
     if (this.state === 'connecting') {
       this.setState('connected', `connected${this.name ? ` to ${this.name}` : ''}`);
       for (const w of this.connectWaiters.splice(0)) w.resolve();
+    }
+  }
+
+  private existingChannel(ref: ChannelRef): Channel | undefined {
+    switch (ref.type) {
+      case ChannelType.DISPLAY:
+        return this.displays.get(ref.id);
+      case ChannelType.CURSOR:
+        return this.cursors.get(ref.id);
+      case ChannelType.INPUTS:
+        return this.inputs ?? undefined;
+      default:
+        return this.others.get(`${CHANNEL_NAMES[ref.type] ?? ref.type}:${ref.id}`);
     }
   }
 
@@ -231,6 +323,7 @@ export class Session {
     const err = e instanceof SpiceError ? e : new SpiceError('PROTOCOL', (e as Error)?.message ?? String(e));
     this.error = err;
     this.log.warn(`session failed: ${err.code}: ${err.message}`);
+    this.migration.abort(err.message);
     this.closeChannels();
     this.setState('disconnected', err.message);
     for (const w of this.connectWaiters.splice(0)) w.reject(err);
@@ -238,6 +331,7 @@ export class Session {
 
   disconnect(): void {
     if (this.state === 'disconnected') return;
+    this.migration.abort('disconnected by user');
     this.closeChannels();
     if (this.state === 'idle') this.state = 'connecting';
     this.setState('disconnected', 'disconnected by user');
@@ -245,8 +339,6 @@ export class Session {
   }
 
   private closeChannels(): void {
-    for (const ch of [this.main, ...this.displays.values(), ...this.cursors.values(), ...this.others.values(), ...(this.inputs ? [this.inputs] : [])]) {
-      ch.close();
-    }
+    for (const ch of this.allChannels()) ch.close();
   }
 }

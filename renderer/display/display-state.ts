@@ -221,6 +221,21 @@ export class DisplayState {
         this.heads = cmd.heads.map((h) => ({ ...h }));
         this.maxMonitors = cmd.maxAllowed;
         return;
+      case 'serverChanged': {
+        // a new server shares none of our caches; the primary stays on screen until it redraws
+        this.cache.clear();
+        this.palettes.clear();
+        for (const d of new Set(this.decoders.values())) d.reset?.();
+        this.streams.clear();
+        for (const id of [...this.surfaces.keys()]) {
+          if (id !== this.primaryId) {
+            this.surfaces.delete(id);
+            this.damage.delete(id);
+          }
+        }
+        this.marked = false;
+        return;
+      }
       default: {
         const never: never = cmd;
         throw new SpiceError('BAD_MESSAGE', `unknown display command ${(never as { t: string }).t}`);

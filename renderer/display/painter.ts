@@ -30,8 +30,13 @@ export interface PaintTarget {
   getContext(id: '2d', opts?: CanvasRenderingContext2DSettings): CanvasRenderingContext2D | null;
 }
 
+/** Paint timestamps kept for the migration gap measurement (a bounded ring). */
+export const PAINT_LOG_MAX = 4096;
+
 export class Painter {
   private ctx: CanvasRenderingContext2D | null = null;
+  /** performance.now() of each paint that changed pixels (newest last). */
+  readonly paintLog: number[] = [];
 
   constructor(private readonly canvas: PaintTarget) {}
 
@@ -52,6 +57,10 @@ export class Painter {
       resized = true;
     }
     if (frame.width === 0 || frame.height === 0) return resized;
+    if (frame.rects.length) {
+      this.paintLog.push(performance.now());
+      if (this.paintLog.length > PAINT_LOG_MAX) this.paintLog.splice(0, this.paintLog.length - PAINT_LOG_MAX);
+    }
     const ctx = this.context();
     for (const r of frame.rects) {
       if (r.w <= 0 || r.h <= 0) continue;

@@ -8,7 +8,25 @@ import { ByteWriter } from '../wire/byte-writer';
 import { SpiceError } from '../wire/errors';
 import type { SpiceMessage } from '../wire/framer';
 import type { Connection } from '../connection';
-import { Channel as ChannelType, Msg, Msgc } from '../protocol/enums';
+import { Channel as ChannelType, MigrateFlags, Msg, Msgc } from '../protocol/enums';
+
+/** A channel stuck between MIGRATE and MIGRATE_DATA longer than this is failed. */
+export const MIGRATE_DATA_TIMEOUT_MS = 10_000;
+
+export interface MigrationStats {
+  /** Bytes the app produced for this channel while it was held between MIGRATE and the swap. */
+  queuedBytes: number;
+  /** Of those, bytes drained to the destination after the swap. */
+  forwardedBytes: number;
+  /** Bytes lost (only when a migration or the session fails with data still queued). */
+  droppedBytes: number;
+  flushMarks: number;
+  migrateDataBytes: number;
+  /** performance.now() of MIGRATE receipt and of the swap, for timing events. */
+  migrateAt: number;
+  swappedAt: number;
+  flags: number;
+}
 
 export type Handler = (r: ByteReader, msg: SpiceMessage) => void;
 
@@ -58,6 +76,22 @@ export abstract class Channel {
   /** Messages handled, by type (tests and stats). */
   readonly received = new Map<number, number>();
 
+  // ---- seamless migration: the destination connection, linked and held until the swap
+  private target: Connection | null = null;
+  private held: SpiceMessage[] = [];
+  private migrating: 'none' | 'held' | 'awaiting-data' = 'none';
+  private migrateDataTimer: ReturnType<typeof setTimeout> | null = null;
+  migration: MigrationStats = Channel.freshStats();
+  /** Session hooks: MIGRATE received (timing) and swap done (the old connection is handed back to close). */
+  onMigrate: ((ch: Channel, flags: number) => void) | null = null;
+  onSwapped: ((ch: Channel, old: Connection) => void) | null = null;
+  /** The held destination connection dropped before the swap. */
+  onTargetLost: ((ch: Channel, err: SpiceError) => void) | null = null;
+
+  private static freshStats(): MigrationStats {
+    return { queuedBytes: 0, forwardedBytes: 0, droppedBytes: 0, flushMarks: 0, migrateDataBytes: 0, migrateAt: 0, swappedAt: 0, flags: 0 };
+  }
+
   constructor(type: number, id: number, log: Logger) {
     this.type = type;
     this.id = id;
@@ -74,9 +108,11 @@ export abstract class Channel {
     // We process every channel in arrival order on one thread; the cross-channel
     // wait only matters for clients that render channels concurrently.
     this.ignore(Msg.WAIT_FOR_CHANNELS);
-    // Seamless migration is handled by the session's migration work; until then a
-    // MIGRATE is logged and the server falls back to switch-host for us.
-    this.ignore(Msg.MIGRATE, Msg.MIGRATE_DATA);
+    this.on(Msg.MIGRATE, (r) => this.handleMigrate(r.u32('migrate flags')));
+    // MIGRATE_DATA is consumed by dispatch() while awaiting it; anywhere else it is a protocol error
+    this.on(Msg.MIGRATE_DATA, () => {
+      throw new SpiceError('PROTOCOL', 'MIGRATE_DATA without a preceding MIGRATE');
+    });
     this.on(Msg.LIST, (r, msg) => this.handleList(r, msg));
   }
 
@@ -92,8 +128,12 @@ export abstract class Channel {
     for (const t of types) this.ignored.add(t);
   }
 
+  /** True once the channel has served a connection (a new server then needs a reset). */
+  linkedOnce = false;
+
   /** Installs a linked connection and starts the channel on it. */
   attach(conn: Connection): void {
+    this.linkedOnce = true;
     this.connection = conn;
     this.ackWindow = 0;
     this.ackCount = 0;
@@ -105,16 +145,17 @@ export abstract class Channel {
 
   /** Queues or sends one client message. Order is kept across queueing. */
   send(type: number, body: Uint8Array = new Uint8Array(0)): void {
-    if (this.connection?.isOpen && this.queue.length === 0) {
+    if (this.connection?.isOpen && this.queue.length === 0 && this.migrating === 'none') {
       this.connection.send(type, body);
     } else {
+      if (this.migrating !== 'none') this.migration.queuedBytes += body.length;
       this.queue.push({ type, body });
     }
   }
 
   protected drain(): void {
     const c = this.connection;
-    while (c?.isOpen && this.queue.length) {
+    while (c?.isOpen && this.queue.length && this.migrating === 'none') {
       const m = this.queue.shift()!;
       c.send(m.type, m.body);
     }
@@ -126,6 +167,15 @@ export abstract class Channel {
 
   dispatch(msg: SpiceMessage): void {
     try {
+      if (this.migrating === 'awaiting-data') {
+        // exactly one MIGRATE_DATA may follow MIGRATE; forwarding anything else has crashed servers
+        if (msg.type !== Msg.MIGRATE_DATA) {
+          throw new SpiceError('PROTOCOL', `expected MIGRATE_DATA after MIGRATE, got message ${msg.type}; migration of this channel aborted`);
+        }
+        this.received.set(msg.type, (this.received.get(msg.type) ?? 0) + 1);
+        this.swap(msg.body.slice());
+        return;
+      }
       this.handleOne(msg.type, new ByteReader(msg.body), msg);
       // ACK after every `window` messages (flow control for display/cursor)
       if (this.ackWindow > 0 && ++this.ackCount >= this.ackWindow) {
@@ -196,8 +246,123 @@ export abstract class Channel {
     }
   }
 
+  // ------------------------------------------------------------ migration
+
+  /** Holds a linked destination connection: its messages wait until the swap. */
+  holdTarget(conn: Connection, alreadyHeld: SpiceMessage[] = []): void {
+    this.target = conn;
+    this.held = alreadyHeld;
+    this.migration = Channel.freshStats();
+    conn.onMessage = (m) => this.held.push({ type: m.type, body: m.body.slice(), serial: m.serial });
+    conn.onClose = (err) => {
+      if (this.target !== conn) return;
+      this.target = null;
+      this.onTargetLost?.(this, err ?? new SpiceError('CLOSED', `${this.name}: destination closed the connection`));
+    };
+  }
+
+  get hasTarget(): boolean {
+    return this.target !== null;
+  }
+  get migrationPhase(): 'none' | 'held' | 'awaiting-data' {
+    return this.migrating;
+  }
+
+  /** Abandons a held destination (cancel / failure before the swap). */
+  dropTarget(): void {
+    const t = this.target;
+    this.target = null;
+    this.held = [];
+    t?.close();
+  }
+
+  /** SPICE_MSG_MIGRATE: flush mark now, then (maybe) wait for MIGRATE_DATA, then swap. */
+  private handleMigrate(flags: number): void {
+    this.migration.migrateAt = performance.now();
+    this.migration.flags = flags;
+    this.onMigrate?.(this, flags);
+    if (!this.target) {
+      this.log.warn(`${this.name}: MIGRATE (flags ${flags}) without a destination; staying on the source`);
+      return;
+    }
+    this.migrating = 'held'; // from here the app's messages queue for the destination
+    if (flags & MigrateFlags.NEED_FLUSH) {
+      // bypasses the queue: the source must see it before anything we send later
+      this.connection?.send(Msgc.MIGRATE_FLUSH_MARK, new Uint8Array(0));
+      this.migration.flushMarks++;
+    }
+    if (flags & MigrateFlags.NEED_DATA_TRANSFER) {
+      this.migrating = 'awaiting-data';
+      this.migrateDataTimer = setTimeout(
+        () => this.fail(new SpiceError('TIMEOUT', `${this.name}: no MIGRATE_DATA within ${MIGRATE_DATA_TIMEOUT_MS / 1000} s of MIGRATE`)),
+        MIGRATE_DATA_TIMEOUT_MS,
+      );
+    } else {
+      this.swap(null);
+    }
+  }
+
+  /** Moves the channel onto its destination connection; state, caches and queue stay. */
+  private swap(data: Uint8Array | null): void {
+    const old = this.connection;
+    const target = this.target;
+    if (this.migrateDataTimer) clearTimeout(this.migrateDataTimer);
+    this.migrateDataTimer = null;
+    if (!target || !old) throw new SpiceError('PROTOCOL', `${this.name}: swap without a destination`);
+    this.target = null;
+    this.migrating = 'none';
+    // the source sends nothing after MIGRATE(_DATA); anything that still arrives is not acted on
+    old.onMessage = (m) => this.log.debug(`${this.name}: ignoring message ${m.type} from the source after MIGRATE`);
+    old.onClose = null;
+    this.connection = target;
+    this.ackWindow = 0; // the destination sends its own SET_ACK
+    this.ackCount = 0;
+    target.onMessage = (m) => this.dispatch(m);
+    target.onClose = (err) => this.fail(err ?? new SpiceError('CLOSED', `${this.name}: connection closed`));
+    if (data) {
+      target.send(Msgc.MIGRATE_DATA, data); // verbatim, first on the destination
+      this.migration.migrateDataBytes = data.length;
+    }
+    const queued = this.queue.reduce((n, m) => n + m.body.length, 0);
+    this.drain();
+    this.migration.forwardedBytes += queued;
+    this.migration.swappedAt = performance.now();
+    this.onSwapped?.(this, old);
+    const held = this.held;
+    this.held = [];
+    for (const m of held) {
+      if (this.connection !== target) break;
+      this.dispatch(m);
+    }
+  }
+
+  /**
+   * Semi-seamless / reconnect: adopt a connection to a server that lost our
+   * state — reset what the new server cannot know, run the normal channel up.
+   */
+  adopt(conn: Connection): void {
+    const held = this.target === conn ? this.held : [];
+    this.target = null;
+    this.held = [];
+    this.migrating = 'none';
+    this.resetForNewServer();
+    this.attach(conn);
+    for (const m of held) {
+      if (this.connection !== conn) break;
+      this.dispatch(m);
+    }
+  }
+
+  /** What a channel forgets when its server changes without seamless state transfer. */
+  protected resetForNewServer(): void {}
+
   /** The single failure path. */
   fail(err: SpiceError): void {
+    if (this.migrateDataTimer) clearTimeout(this.migrateDataTimer);
+    this.migrateDataTimer = null;
+    this.dropTarget();
+    if (this.migrating !== 'none') this.migration.droppedBytes += this.queue.reduce((n, m) => n + m.body.length, 0);
+    this.migrating = 'none';
     const c = this.connection;
     this.connection = null;
     if (c) {
@@ -211,6 +376,9 @@ export abstract class Channel {
 
   /** Clean shutdown. */
   close(): void {
+    if (this.migrateDataTimer) clearTimeout(this.migrateDataTimer);
+    this.migrateDataTimer = null;
+    this.dropTarget();
     this.onFailure = null;
     this.connection?.close();
     this.connection = null;

@@ -64,6 +64,11 @@ export class CursorChannel extends Channel {
   }
   protected onLinked(): void {}
 
+  protected override resetForNewServer(): void {
+    this.cache.clear();
+    this.sink({ t: 'reset' });
+  }
+
   private readPos(r: ByteReader): Point {
     return { x: r.i16('position.x'), y: r.i16('position.y') };
   }

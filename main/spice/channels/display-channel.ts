@@ -80,6 +80,10 @@ export class DisplayChannel extends Channel {
     if (this.connection?.isOpen) this.send(MsgcDisplay.PREFERRED_COMPRESSION, encodePreferredCompression(mode));
   }
 
+  protected override resetForNewServer(): void {
+    this.sink({ t: 'serverChanged' });
+  }
+
   protected onLinked(): void {
     this.send(
       MsgcDisplay.INIT,

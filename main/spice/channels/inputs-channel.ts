@@ -40,8 +40,10 @@ export class InputsChannel extends Channel {
     return [];
   }
 
-  protected onLinked(): void {
-    // a fresh (or migrated-to) server has acknowledged nothing of ours
+  protected onLinked(): void {}
+
+  protected override resetForNewServer(): void {
+    // a new server (not a seamless target) owes us no MOTION_ACKs
     this.unackedMotion = 0;
   }
 

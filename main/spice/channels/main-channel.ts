@@ -3,6 +3,7 @@
 // are recognised here and handed to the session's migration logic when it
 // lands; until then they are ignored with a log line.
 import { ByteWriter } from '../wire/byte-writer';
+import { decodeDstInfo, type DstInfo } from '../messages/main';
 import { Channel, type Logger } from './base-channel';
 import { Channel as ChannelType, MainCap, MouseMode, MsgMain, MsgcMain } from '../protocol/enums';
 
@@ -29,6 +30,11 @@ export interface MainEvents {
   onName(name: string): void;
   onUuid(uuid: string): void;
   onAgent(connected: boolean): void;
+  /** MIGRATE_BEGIN (semi-seamless) or MIGRATE_BEGIN_SEAMLESS. */
+  onMigrateBegin(dst: DstInfo, seamless: boolean): void;
+  onMigrateCancel(): void;
+  onMigrateEnd(): void;
+  onSwitchHost(dst: DstInfo): void;
 }
 
 /** Tokens we grant the agent (what spice-gtk uses: VD_AGENT_CLIENT_TOKENS). */
@@ -45,6 +51,8 @@ export class MainChannel extends Channel {
   uuid: string | null = null;
   /** When true, we ask for client mouse mode whenever the server supports it. */
   preferClientMouse = true;
+  /** False while a semi-seamless destination re-inits main: the channels are already linked. */
+  attachOnInit = true;
 
   constructor(
     log: Logger,
@@ -67,8 +75,8 @@ export class MainChannel extends Channel {
       this.multiMediaTime = init.multiMediaTime;
       this.setAgent(init.agentConnected);
       this.setMouseMode(init.supportedMouseModes, init.currentMouseMode);
+      if (this.attachOnInit) this.send(MsgcMain.ATTACH_CHANNELS);
       this.events.onInit(init);
-      this.send(MsgcMain.ATTACH_CHANNELS);
     });
     this.on(MsgMain.CHANNELS_LIST, (r) => {
       const n = r.u32('num_of_channels');
@@ -105,17 +113,16 @@ export class MainChannel extends Channel {
       this.uuid = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
       this.events.onUuid(this.uuid);
     });
-    // Agent data (clipboard, resolution) and migration are later work items.
-    this.ignore(
-      MsgMain.AGENT_DATA,
-      MsgMain.MIGRATE_BEGIN,
-      MsgMain.MIGRATE_BEGIN_SEAMLESS,
-      MsgMain.MIGRATE_CANCEL,
-      MsgMain.MIGRATE_END,
-      MsgMain.MIGRATE_SWITCH_HOST,
-      MsgMain.MIGRATE_DST_SEAMLESS_ACK,
-      MsgMain.MIGRATE_DST_SEAMLESS_NACK,
-    );
+    this.on(MsgMain.MIGRATE_BEGIN, (_r, msg) => this.events.onMigrateBegin(decodeDstInfo(msg.body, false), false));
+    this.on(MsgMain.MIGRATE_BEGIN_SEAMLESS, (_r, msg) => this.events.onMigrateBegin(decodeDstInfo(msg.body, true), true));
+    this.on(MsgMain.MIGRATE_CANCEL, () => this.events.onMigrateCancel());
+    this.on(MsgMain.MIGRATE_END, () => this.events.onMigrateEnd());
+    this.on(MsgMain.MIGRATE_SWITCH_HOST, (_r, msg) => this.events.onSwitchHost(decodeDstInfo(msg.body, false)));
+    // ACK/NACK are read off the destination connection by the migration controller before
+    // it is handed to this channel; arriving here they are stale and harmless.
+    this.ignore(MsgMain.MIGRATE_DST_SEAMLESS_ACK, MsgMain.MIGRATE_DST_SEAMLESS_NACK);
+    // Agent data (clipboard, resolution) is a later work item.
+    this.ignore(MsgMain.AGENT_DATA);
   }
 
   /** What a seamless-capable client advertises (semi-seamless, tokens, seamless, name/uuid). */
@@ -125,6 +132,12 @@ export class MainChannel extends Channel {
 
   protected onLinked(): void {
     // nothing: the server speaks first (MAIN_INIT)
+  }
+
+  protected override resetForNewServer(): void {
+    // a new server knows nothing of our agent session: re-learn it from its MAIN_INIT
+    this.agentConnected = false;
+    this.agentTokens = 0;
   }
 
   private setAgent(connected: boolean): void {

@@ -34,17 +34,24 @@ const AAN_SCALE = (() => {
   return s;
 })();
 
-// YCbCr→RGB per JFIF, in 16.16 fixed point with rounding folded into the tables.
+// YCbCr→RGB per JFIF in 16.16 fixed point (the same constants libjpeg uses):
+// R = Y + 1.402·Cr', G = Y − 0.34414·Cb' − 0.71414·Cr', B = Y + 1.772·Cb'.
+const FIX_R_CR = 91881;
+const FIX_G_CB = -22554;
+const FIX_G_CR = -46802;
+const FIX_B_CB = 116130;
+const HALF = 32768;
+// The same as tables, for the generic row path.
 const CR_R = new Int32Array(256);
 const CB_B = new Int32Array(256);
 const CR_G = new Int32Array(256);
 const CB_G = new Int32Array(256);
 for (let i = 0; i < 256; i++) {
   const x = i - 128;
-  CR_R[i] = Math.round(1.402 * x);
-  CB_B[i] = Math.round(1.772 * x);
-  CR_G[i] = Math.round(-0.714136 * 65536 * x);
-  CB_G[i] = Math.round(-0.344136 * 65536 * x) + 32768;
+  CR_R[i] = (FIX_R_CR * x + HALF) >> 16;
+  CB_B[i] = (FIX_B_CB * x + HALF) >> 16;
+  CR_G[i] = FIX_G_CR * x;
+  CB_G[i] = FIX_G_CB * x + HALF;
 }
 /** clamp table: CLAMP[v + CLAMP_OFS] = min(255, max(0, v)); covers Y + chroma offsets. */
 const CLAMP_OFS = 512;
@@ -53,6 +60,9 @@ const CLAMP = (() => {
   for (let i = 0; i < t.length; i++) t[i] = Math.min(255, Math.max(0, i - CLAMP_OFS));
   return t;
 })();
+
+/** 0xFF000000 as an int32 (pixels are written through an Int32Array view). */
+const OPAQUE = -16777216;
 
 /** Component planes up to this many samples (a 4K frame's luma) are kept for the next decode. */
 const RETAIN_PLANE_SAMPLES = 1 << 24;
@@ -682,7 +692,7 @@ class JpegCore {
     const blk = this.blk;
     if (last === 0) {
       // DC only: a flat block, the common case in screen content
-      const v = blk[0] + 128;
+      const v = (blk[0] + 128.5) | 0;
       blk[0] = 0;
       for (let y = 0; y < 8; y++) {
         const o = offset + y * stride;
@@ -719,6 +729,8 @@ class JpegCore {
       cr.h === cb.h && cr.v === cb.v && cr.planeW === cb.planeW && cb.cw > 2
     ) {
       // 4:2:2 / 4:2:0 (what spice-server sends): fancy upsampling fused with colour conversion
+      pixels.fill(0xff000000);
+      const bytes = new Uint8ClampedArray(pixels.buffer, pixels.byteOffset, n * 4);
       const yp = cy.plane!;
       const cbp = cb.plane!;
       const crp = cr.plane!;
@@ -733,7 +745,7 @@ class JpegCore {
         // lower row of a pair blends with the chroma row below, upper with the one above
         const nb = vs === 1 ? j : y & 1 ? Math.min(j + 1, cb.ch - 1) : Math.max(j - 1, 0);
         yccRowH2(
-          out, y * width, width, yp, y * cy.planeW, cbp, crp, j * cstride, nb * cstride, cb.cw,
+          bytes, y * width * 4, width, yp, y * cy.planeW, cbp, crp, j * cstride, nb * cstride, cb.cw,
           wa, wb, biasEven, biasOdd, shift,
         );
       }
@@ -829,7 +841,7 @@ class JpegCore {
 }
 
 function grayRow(out: Int32Array, o: number, width: number, r: Uint8ClampedArray, ro: number): void {
-  for (let x = 0; x < width; x++) out[o + x] = 0xff000000 | (r[ro + x] * 0x010101);
+  for (let x = 0; x < width; x++) out[o + x] = OPAQUE | (r[ro + x] * 0x010101);
 }
 
 function yccRow(
@@ -841,7 +853,7 @@ function yccRow(
     const cb = r1[o1 + x];
     const cr = r2[o2 + x];
     out[o + x] =
-      0xff000000 |
+      OPAQUE |
       (CLAMP[yy + CR_R[cr]] << 16) |
       (CLAMP[yy + ((CB_G[cb] + CR_G[cr]) >> 16)] << 8) |
       CLAMP[yy + CB_B[cb]];
@@ -853,9 +865,11 @@ function yccRow(
  * filter (h2v1: (3·near + far + 1|2) >> 2; h2v2 on column sums 3·near-row +
  * far-row: (3·near + far + 8|7) >> 4), with edge samples replicated, fused
  * with the colour conversion. Chroma rows a (nearest) and b (neighbour row).
+ * Writes B,G,R bytes of little-endian 0xAARRGGBB pixels through a clamped
+ * byte view (the store does the 0..255 clamp); alpha was pre-filled.
  */
 function yccRowH2(
-  out: Int32Array, o: number, width: number, yp: Uint8ClampedArray, yo: number,
+  out: Uint8ClampedArray, o: number, width: number, yp: Uint8ClampedArray, yo: number,
   cbp: Uint8ClampedArray, crp: Uint8ClampedArray, a: number, b: number, cw: number,
   wa: number, wb: number, biasEven: number, biasOdd: number, shift: number,
 ): void {
@@ -863,37 +877,42 @@ function yccRowH2(
   let crCur = wa * crp[a] + wb * crp[b];
   let cbPrev = cbCur;
   let crPrev = crCur;
+  const pairs = width >> 1; // chroma sample i covers pixels 2i and 2i+1
   const last = cw - 1;
-  for (let i = 0; i < cw; i++) {
-    let cbNext = cbCur;
-    let crNext = crCur;
-    if (i < last) {
-      cbNext = wa * cbp[a + i + 1] + wb * cbp[b + i + 1];
-      crNext = wa * crp[a + i + 1] + wb * crp[b + i + 1];
-    }
-    const x = 2 * i;
-    let yy = yp[yo + x] + CLAMP_OFS;
-    let u = (3 * cbCur + cbPrev + biasEven) >> shift;
-    let v = (3 * crCur + crPrev + biasEven) >> shift;
-    out[o + x] =
-      0xff000000 |
-      (CLAMP[yy + CR_R[v]] << 16) |
-      (CLAMP[yy + ((CB_G[u] + CR_G[v]) >> 16)] << 8) |
-      CLAMP[yy + CB_B[u]];
-    if (x + 1 < width) {
-      yy = yp[yo + x + 1] + CLAMP_OFS;
-      u = (3 * cbCur + cbNext + biasOdd) >> shift;
-      v = (3 * crCur + crNext + biasOdd) >> shift;
-      out[o + x + 1] =
-        0xff000000 |
-        (CLAMP[yy + CR_R[v]] << 16) |
-        (CLAMP[yy + ((CB_G[u] + CR_G[v]) >> 16)] << 8) |
-        CLAMP[yy + CB_B[u]];
-    }
+  let yi = yo;
+  let oi = o;
+  for (let i = 0; i < pairs; i++) {
+    const n = i < last ? i + 1 : last;
+    const cbNext = wa * cbp[a + n] + wb * cbp[b + n];
+    const crNext = wa * crp[a + n] + wb * crp[b + n];
+    const cb3 = 3 * cbCur;
+    const cr3 = 3 * crCur;
+    let u = ((cb3 + cbPrev + biasEven) >> shift) - 128;
+    let v = ((cr3 + crPrev + biasEven) >> shift) - 128;
+    let yy = yp[yi];
+    out[oi] = yy + ((FIX_B_CB * u + HALF) >> 16);
+    out[oi + 1] = yy + ((FIX_G_CB * u + FIX_G_CR * v + HALF) >> 16);
+    out[oi + 2] = yy + ((FIX_R_CR * v + HALF) >> 16);
+    u = ((cb3 + cbNext + biasOdd) >> shift) - 128;
+    v = ((cr3 + crNext + biasOdd) >> shift) - 128;
+    yy = yp[yi + 1];
+    out[oi + 4] = yy + ((FIX_B_CB * u + HALF) >> 16);
+    out[oi + 5] = yy + ((FIX_G_CB * u + FIX_G_CR * v + HALF) >> 16);
+    out[oi + 6] = yy + ((FIX_R_CR * v + HALF) >> 16);
+    yi += 2;
+    oi += 8;
     cbPrev = cbCur;
     crPrev = crCur;
     cbCur = cbNext;
     crCur = crNext;
+  }
+  if (width & 1) {
+    const u = ((3 * cbCur + cbPrev + biasEven) >> shift) - 128;
+    const v = ((3 * crCur + crPrev + biasEven) >> shift) - 128;
+    const yy = yp[yi];
+    out[oi] = yy + ((FIX_B_CB * u + HALF) >> 16);
+    out[oi + 1] = yy + ((FIX_G_CB * u + FIX_G_CR * v + HALF) >> 16);
+    out[oi + 2] = yy + ((FIX_R_CR * v + HALF) >> 16);
   }
 }
 
@@ -901,7 +920,7 @@ function rgbRow(
   out: Int32Array, o: number, width: number,
   r0: Uint8ClampedArray, o0: number, r1: Uint8ClampedArray, o1: number, r2: Uint8ClampedArray, o2: number,
 ): void {
-  for (let x = 0; x < width; x++) out[o + x] = 0xff000000 | (r0[o0 + x] << 16) | (r1[o1 + x] << 8) | r2[o2 + x];
+  for (let x = 0; x < width; x++) out[o + x] = OPAQUE | (r0[o0 + x] << 16) | (r1[o1 + x] << 8) | r2[o2 + x];
 }
 
 /**
@@ -949,10 +968,11 @@ function idct8x8(blk: Float64Array, ws: Float64Array, out: Uint8ClampedArray, of
     ws[24 + c] = e3 + o4;
     ws[32 + c] = e3 - o4;
   }
-  // rows, with the +128 level shift folded into the even part
+  // rows, with the +128 level shift and +0.5 for rounding folded into the DC
+  // term, so |0 (truncation) rounds; negatives clamp to 0 on store anyway
   for (let r = 0; r < 8; r++) {
     const b = r * 8;
-    const i0 = ws[b] + 128, i1 = ws[b + 1], i2 = ws[b + 2], i3 = ws[b + 3];
+    const i0 = ws[b] + 128.5, i1 = ws[b + 1], i2 = ws[b + 2], i3 = ws[b + 3];
     const i4 = ws[b + 4], i5 = ws[b + 5], i6 = ws[b + 6], i7 = ws[b + 7];
     const e10 = i0 + i4;
     const e11 = i0 - i4;
@@ -975,14 +995,14 @@ function idct8x8(blk: Float64Array, ws: Float64Array, out: Uint8ClampedArray, of
     const o5 = o11 - o6;
     const o4 = o10 - o5;
     const o = offset + r * stride;
-    out[o] = e0 + o7;
-    out[o + 7] = e0 - o7;
-    out[o + 1] = e1 + o6;
-    out[o + 6] = e1 - o6;
-    out[o + 2] = e2 + o5;
-    out[o + 5] = e2 - o5;
-    out[o + 3] = e3 + o4;
-    out[o + 4] = e3 - o4;
+    out[o] = (e0 + o7) | 0;
+    out[o + 7] = (e0 - o7) | 0;
+    out[o + 1] = (e1 + o6) | 0;
+    out[o + 6] = (e1 - o6) | 0;
+    out[o + 2] = (e2 + o5) | 0;
+    out[o + 5] = (e2 - o5) | 0;
+    out[o + 3] = (e3 + o4) | 0;
+    out[o + 4] = (e3 - o4) | 0;
   }
 }
 
