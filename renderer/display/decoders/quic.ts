@@ -7,9 +7,11 @@
 // Output matches spice-common's quic_decode() bit for bit (RGB16 is widened the
 // way its RGB16_TO_32 path does).
 //
-// Speed: the row decoders hold the bit reader and the wait-mask state in
-// locals, write packed 0xAARRGGBB pixels directly and read the previous row
-// back from the output, so nothing is allocated per pixel or per row.
+// Speed: the row decoders hold the bit reader, the wait-mask state, the last
+// two pixels and each channel's context in locals, look the Golomb code up per
+// context value (kept in step with the buckets by updateModel), write packed
+// pixels directly and read the previous row back from the output, so nothing
+// is allocated per pixel or per row.
 
 import { SpiceError } from '../../../main/spice/wire/errors';
 import type { SpiceImage } from '../../../preload/contract';
