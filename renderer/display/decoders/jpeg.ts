@@ -41,7 +41,6 @@ const FIX_G_CB = -22554;
 const FIX_G_CR = -46802;
 const FIX_B_CB = 116130;
 const HALF = 32768;
-// The same as tables, for the generic row path.
 const CR_R = new Int32Array(256);
 const CB_B = new Int32Array(256);
 const CR_G = new Int32Array(256);
@@ -729,8 +728,6 @@ class JpegCore {
       cr.h === cb.h && cr.v === cb.v && cr.planeW === cb.planeW && cb.cw > 2
     ) {
       // 4:2:2 / 4:2:0 (what spice-server sends): fancy upsampling fused with colour conversion
-      pixels.fill(0xff000000);
-      const bytes = new Uint8ClampedArray(pixels.buffer, pixels.byteOffset, n * 4);
       const yp = cy.plane!;
       const cbp = cb.plane!;
       const crp = cr.plane!;
@@ -745,7 +742,7 @@ class JpegCore {
         // lower row of a pair blends with the chroma row below, upper with the one above
         const nb = vs === 1 ? j : y & 1 ? Math.min(j + 1, cb.ch - 1) : Math.max(j - 1, 0);
         yccRowH2(
-          bytes, y * width * 4, width, yp, y * cy.planeW, cbp, crp, j * cstride, nb * cstride, cb.cw,
+          out, y * width, width, yp, y * cy.planeW, cbp, crp, j * cstride, nb * cstride, cb.cw,
           wa, wb, biasEven, biasOdd, shift,
         );
       }
@@ -865,11 +862,9 @@ function yccRow(
  * filter (h2v1: (3·near + far + 1|2) >> 2; h2v2 on column sums 3·near-row +
  * far-row: (3·near + far + 8|7) >> 4), with edge samples replicated, fused
  * with the colour conversion. Chroma rows a (nearest) and b (neighbour row).
- * Writes B,G,R bytes of little-endian 0xAARRGGBB pixels through a clamped
- * byte view (the store does the 0..255 clamp); alpha was pre-filled.
  */
 function yccRowH2(
-  out: Uint8ClampedArray, o: number, width: number, yp: Uint8ClampedArray, yo: number,
+  out: Int32Array, o: number, width: number, yp: Uint8ClampedArray, yo: number,
   cbp: Uint8ClampedArray, crp: Uint8ClampedArray, a: number, b: number, cw: number,
   wa: number, wb: number, biasEven: number, biasOdd: number, shift: number,
 ): void {
@@ -887,32 +882,26 @@ function yccRowH2(
     const crNext = wa * crp[a + n] + wb * crp[b + n];
     const cb3 = 3 * cbCur;
     const cr3 = 3 * crCur;
-    let u = ((cb3 + cbPrev + biasEven) >> shift) - 128;
-    let v = ((cr3 + crPrev + biasEven) >> shift) - 128;
-    let yy = yp[yi];
-    out[oi] = yy + ((FIX_B_CB * u + HALF) >> 16);
-    out[oi + 1] = yy + ((FIX_G_CB * u + FIX_G_CR * v + HALF) >> 16);
-    out[oi + 2] = yy + ((FIX_R_CR * v + HALF) >> 16);
-    u = ((cb3 + cbNext + biasOdd) >> shift) - 128;
-    v = ((cr3 + crNext + biasOdd) >> shift) - 128;
-    yy = yp[yi + 1];
-    out[oi + 4] = yy + ((FIX_B_CB * u + HALF) >> 16);
-    out[oi + 5] = yy + ((FIX_G_CB * u + FIX_G_CR * v + HALF) >> 16);
-    out[oi + 6] = yy + ((FIX_R_CR * v + HALF) >> 16);
+    let u = (cb3 + cbPrev + biasEven) >> shift;
+    let v = (cr3 + crPrev + biasEven) >> shift;
+    let yy = yp[yi] + CLAMP_OFS;
+    out[oi] = OPAQUE | (CLAMP[yy + CR_R[v]] << 16) | (CLAMP[yy + ((CB_G[u] + CR_G[v]) >> 16)] << 8) | CLAMP[yy + CB_B[u]];
+    u = (cb3 + cbNext + biasOdd) >> shift;
+    v = (cr3 + crNext + biasOdd) >> shift;
+    yy = yp[yi + 1] + CLAMP_OFS;
+    out[oi + 1] = OPAQUE | (CLAMP[yy + CR_R[v]] << 16) | (CLAMP[yy + ((CB_G[u] + CR_G[v]) >> 16)] << 8) | CLAMP[yy + CB_B[u]];
     yi += 2;
-    oi += 8;
+    oi += 2;
     cbPrev = cbCur;
     crPrev = crCur;
     cbCur = cbNext;
     crCur = crNext;
   }
   if (width & 1) {
-    const u = ((3 * cbCur + cbPrev + biasEven) >> shift) - 128;
-    const v = ((3 * crCur + crPrev + biasEven) >> shift) - 128;
-    const yy = yp[yi];
-    out[oi] = yy + ((FIX_B_CB * u + HALF) >> 16);
-    out[oi + 1] = yy + ((FIX_G_CB * u + FIX_G_CR * v + HALF) >> 16);
-    out[oi + 2] = yy + ((FIX_R_CR * v + HALF) >> 16);
+    const u = (3 * cbCur + cbPrev + biasEven) >> shift;
+    const v = (3 * crCur + crPrev + biasEven) >> shift;
+    const yy = yp[yi] + CLAMP_OFS;
+    out[oi] = OPAQUE | (CLAMP[yy + CR_R[v]] << 16) | (CLAMP[yy + ((CB_G[u] + CR_G[v]) >> 16)] << 8) | CLAMP[yy + CB_B[u]];
   }
 }
 
