@@ -225,7 +225,7 @@ function parseCInt(text: string, name: string): number {
   const m = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)$/.exec(text);
   if (!m) throw new ConfigError(`Cannot parse integer value “${text}” for ${name}`);
   const body = m[2];
-  const mag = /^0[xX]/.test(body) ? BigInt(body) : body.length > 1 ? BigInt('0o' + body.slice(1)) : BigInt(body);
+  const mag = /^0[xX]/.test(body) ? BigInt(body) : body.length > 1 && body[0] === '0' ? BigInt('0o' + body.slice(1)) : BigInt(body);
   const n = m[1] === '-' ? -mag : mag;
   if (n > 0x7fffffffn || n < -0x80000000n) throw new ConfigError(`Integer value “${text}” for ${name} out of range`);
   return Number(n);

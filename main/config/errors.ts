@@ -15,6 +15,5 @@ export class ConfigError extends SpiceError {
 /** Quote text for an error message: control characters escaped, long text cut. */
 export function quote(text: string, max = 60): string {
   const cut = text.length > max ? text.slice(0, max) + '…' : text;
-  // eslint-disable-next-line no-control-regex
   return `"${cut.replace(/[\u0000-\u001f\u007f\\"]/g, (c) => (c === '\\' ? '\\\\' : c === '"' ? '\\"' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`))}"`;
 }

@@ -55,7 +55,6 @@ export function utf8Length(s: string): number {
 
 // g_ascii_isspace: space, \t, \n, \v, \f, \r
 const isSpace = (c: string): boolean => c === ' ' || c === '\t' || c === '\n' || c === '\v' || c === '\f' || c === '\r';
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 function isGroupName(name: string): boolean {

@@ -1,0 +1,80 @@
+// Connection URIs: spice-gtk's grammar case by case, ours (ws/wss), the
+// errors, and the old main/spice/uri.ts parseSpiceUri behaviour kept through
+// connectTargetToEndpoint.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConnectUri, connectTargetToEndpoint, describeTarget } from '../../../main/config/uri';
+import { parseSpiceUri } from '../../../main/spice/uri';
+
+const ok: [string, object][] = [
+  ['spice://host:5900', { scheme: 'spice', host: 'host', port: 5900 }],
+  ['spice://host?port=5900&tls-port=5901&password=s3cr%21t', { scheme: 'spice', host: 'host', port: 5900, tlsPort: 5901, password: 's3cr!t' }],
+  ['spice://host/?tls-port=5901;password=x', { scheme: 'spice', host: 'host', tlsPort: 5901, password: 'x' }],
+  ['spice://host:5900?tls-port=5901', { scheme: 'spice', host: 'host', port: 5900, tlsPort: 5901 }],
+  ['spice+tls://host:5901', { scheme: 'spice+tls', host: 'host', tlsPort: 5901 }],
+  ['SPICE://Host:1', { scheme: 'spice', host: 'Host', port: 1 }],
+  ['spice+unix:///run/libvirt/qemu/vm.sock', { scheme: 'spice+unix', host: '', unixPath: '/run/libvirt/qemu/vm.sock' }],
+  ['spice://[::1]:5900', { scheme: 'spice', host: '::1', port: 5900 }],
+  ['spice://[fe80::1%25eth0]?port=5900', { scheme: 'spice', host: 'fe80::1%25eth0', port: 5900 }],
+  ['spice://alice@host:5900', { scheme: 'spice', host: 'host', port: 5900, username: 'alice' }],
+  ['spice://host:5900?port=', { scheme: 'spice', host: 'host', port: 5900 }],
+  ['ws://host:5959', { scheme: 'ws', host: 'host', port: 5959, path: '/' }],
+  ['wss://gw.example/spice?token=abc', { scheme: 'wss', host: 'gw.example', port: 443, path: '/spice?token=abc' }],
+  ['ws://[::1]', { scheme: 'ws', host: '::1', port: 80, path: '/' }],
+];
+for (const [uri, want] of ok) {
+  test(`parses ${uri}`, () => {
+    const { warnings: _w, ...got } = parseConnectUri(uri);
+    assert.deepEqual(got, want);
+  });
+}
+
+test('warnings for what spice-gtk only warns about', () => {
+  assert.deepEqual(parseConnectUri('spice://h/extra?port=1&password=p').warnings, ['unexpected path "extra" ignored', 'password may be visible in process listings']);
+  assert.deepEqual(parseConnectUri('spice+tls://h:1?port=2').warnings, ["spice+tls:// ignores 'port' in the query"]);
+});
+
+const bad: [string, string][] = [
+  ['host:5900', 'not a URI: "host:5900" (expected spice://host:port)'],
+  ['spice://host', 'missing port or tls-port in "spice://host"'],
+  ['spice+tls://host', 'missing port in "spice+tls://host" (spice+tls://host:port)'],
+  ['spice://host:0', 'invalid port "0" in "spice://host:0" (expected 1-65535)'],
+  ['spice://host:65536', 'invalid port "65536" in "spice://host:65536" (expected 1-65535)'],
+  ['spice://host?tls-port=5x', 'invalid tls-port "5x" in "spice://host?tls-port=5x" (expected 1-65535)'],
+  ['spice://host:1?port=2', 'port given twice in "spice://host:1?port=2"'],
+  ['spice://host?port=1&bogus=2', 'unknown key "bogus" in "spice://host?port=1&bogus=2" (known: port, tls-port, password)'],
+  ['spice://[::1:5900', `missing closing ']' in "spice://[::1:5900"`],
+  ['spice://:5900', 'no host in "spice://:5900"'],
+  ['spice+unix://', 'no socket path in "spice+unix://"'],
+  ['vnc://host:5900', 'unsupported: vnc:// (this viewer speaks SPICE only)'],
+  ['http://host:80', 'unsupported scheme "http" in "http://host:80" (use spice://, spice+tls://, spice+unix://, ws:// or wss://)'],
+  ['spice://h%zz:1', 'bad %-escape in host of "spice://h%zz:1"'],
+];
+for (const [uri, message] of bad) {
+  test(`refuses ${uri}`, () => assert.throws(() => parseConnectUri(uri), { code: 'CONFIG', message }));
+}
+
+test('the old parseSpiceUri results are reproduced for every input it accepted', () => {
+  const inputs = ['spice://127.0.0.1:5930', 'spice://host?port=5900&password=P', 'spice://[::1]:5900', 'ws://127.0.0.1:5930', 'wss://h:8443', 'ws://h:5900?password=pw', 'spice://h:5900?password=a%20b'];
+  for (const uri of inputs) {
+    const old = parseSpiceUri(uri);
+    const now = connectTargetToEndpoint(parseConnectUri(uri));
+    assert.deepEqual(now.endpoint, old.endpoint, uri);
+    assert.equal(now.password, old.password, uri);
+  }
+  // the old URL-based parser lost default ports (wss://h:443 → "no valid port"); this one keeps them
+  assert.throws(() => parseSpiceUri('wss://h:443'));
+  assert.deepEqual(connectTargetToEndpoint(parseConnectUri('wss://h:443')).endpoint, { host: 'h', port: 443, scheme: 'wss' });
+});
+
+test('connectTargetToEndpoint refuses what the engine cannot reach yet, and carries tls-port', () => {
+  assert.throws(() => connectTargetToEndpoint(parseConnectUri('spice+tls://h:5901')), { message: 'h: only a TLS port is given and there is no TLS transport yet' });
+  assert.throws(() => connectTargetToEndpoint(parseConnectUri('spice+unix:///s')), { message: 'UNIX socket "/s": no UNIX-socket transport yet' });
+  assert.deepEqual(connectTargetToEndpoint(parseConnectUri('spice://h?port=1&tls-port=2')).endpoint, { host: 'h', port: 1, scheme: 'tcp', tls: { port: 2 } });
+});
+
+test('describeTarget never shows the password', () => {
+  assert.equal(describeTarget(parseConnectUri('spice://h:1?password=secret')), 'spice://h:1');
+  assert.equal(describeTarget(parseConnectUri('spice://[::1]?port=1&tls-port=2')), 'spice://[::1]?port=1&tls-port=2');
+  assert.equal(describeTarget(parseConnectUri('wss://g/spice?password=x')), 'wss://g:443/spice');
+});
