@@ -1,0 +1,235 @@
+// SPICE live-migration harness: QEMUs configured like a migratable SPICE VM
+// (qxl, the org.spice.test.0 test port, spice audio, seamless-migration,
+// MIGRATION events), destinations waiting with -incoming, and the QMP order a
+// management layer must follow (libvirt's): client_migrate_info → the client
+// reaches the destination (its SPICE_INITIALIZED events) + a margin → migrate →
+// completed and destination running; the source is shut down only after
+// SPICE_MIGRATE_COMPLETED (spice-server sends the client its last messages until then).
+import { QemuVm, freePort, type QemuOptions } from './qemu';
+
+export { TEST_PORT_NAME } from './qemu';
+
+export interface MigrationOptions {
+  /** seamless-migration=on (default true) */
+  seamless?: boolean;
+  password?: string;
+  /** destination's SPICE password (default: the source's) */
+  dstPassword?: string;
+  extraArgs?: string[];
+  /** appended to -spice */
+  spiceExtra?: string;
+  /** backend of the test port: 'spiceport' (default) or 'socket' (unix socket at vm.testPortPath) */
+  testPort?: 'spiceport' | 'socket';
+  /** G_MESSAGES_DEBUG=all: spice-server's debug log lands in vm.serverLog() */
+  serverDebug?: boolean;
+  name?: string;
+  /**
+   * migration max-bandwidth in bytes/s (default 1 GiB/s: the ~100 MB of guest
+   * pages move in ~0.2 s instead of QEMU's 128 MiB/s ~2.5 s); a destination
+   * inherits the source's value so it can migrate on.
+   */
+  maxBandwidth?: number;
+}
+
+export interface MigrateOptions {
+  /** destination SPICE_INITIALIZED events to wait for (default: the source's query-spice channel count) */
+  clientChannels?: number;
+  /** wait for the client on the destination before `migrate` (default true) */
+  waitForClient?: boolean;
+  /** pause after the client reached the destination (default 500 ms when waiting for ≥ 1 channel) */
+  marginMs?: number;
+  /** limit for each wait (default 30 s) */
+  timeoutMs?: number;
+}
+
+export interface MigrateResult {
+  /** client_migrate_info → the last awaited destination SPICE_INITIALIZED (0 when not waited for) */
+  spiceInitializedMs: number;
+  /** `migrate` → MIGRATION completed on the source */
+  migrateMs: number;
+  /** Date.now() at completion */
+  completedAt: number;
+  /** distinct connection-ids of the destination's query-spice channels after the migration */
+  dstConnectionIds: number[];
+}
+
+const AUDIO = ['-audiodev', 'spice,id=snd0', '-device', 'ich9-intel-hda', '-device', 'hda-duplex,audiodev=snd0'];
+const SEAMLESS_RE = /(^|,)seamless-migration=(on|off)/;
+const DEBUG_ENV = { G_MESSAGES_DEBUG: 'all' };
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function setSeamless(spiceExtra: string | undefined, on: boolean): string {
+  const flag = `seamless-migration=${on ? 'on' : 'off'}`;
+  if (!spiceExtra) return flag;
+  return SEAMLESS_RE.test(spiceExtra) ? spiceExtra.replace(SEAMLESS_RE, `$1${flag}`) : `${flag},${spiceExtra}`;
+}
+
+const DEFAULT_BANDWIDTH = 1024 * 1024 * 1024;
+
+async function prepareMigration(vm: QemuVm, maxBandwidth: number): Promise<void> {
+  // MIGRATION events are only emitted with this capability
+  await vm.qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'events', state: true }] });
+  await vm.qmp.execute('migrate-set-parameters', { 'max-bandwidth': maxBandwidth });
+}
+
+/**
+ * Boots a migration source: QXL, the test port (spiceport org.spice.test.0 unless
+ * testPort: 'socket'), spice audio (ich9-intel-hda + hda-duplex), streaming-video=off,
+ * seamless-migration=on unless seamless: false, MIGRATION events on.
+ */
+export async function startMigratableVm(opts: MigrationOptions = {}): Promise<QemuVm> {
+  const spiceExtra = setSeamless(['streaming-video=off', opts.spiceExtra?.replace(/^,/, '')].filter(Boolean).join(','), opts.seamless ?? true);
+  const qopts: QemuOptions = {
+    password: opts.password,
+    spiceExtra,
+    testPort: opts.testPort ?? 'spiceport',
+    extraArgs: [...AUDIO, ...(opts.extraArgs ?? [])],
+    name: opts.name ?? 'mig-src',
+    env: opts.serverDebug ? DEBUG_ENV : undefined,
+  };
+  const vm = await QemuVm.start(qopts);
+  try {
+    await prepareMigration(vm, opts.maxBandwidth ?? DEFAULT_BANDWIDTH);
+  } catch (e) {
+    await vm.stop();
+    throw e;
+  }
+  return vm;
+}
+
+/**
+ * Starts a destination with the source's machine options and `-incoming defer`,
+ * then `migrate-incoming tcp:127.0.0.1:<free port>` (retried on a taken port).
+ * opts may change the password (dstPassword), seamless flag, debug log and bandwidth.
+ */
+export async function startDestination(src: QemuVm, opts: MigrationOptions = {}): Promise<QemuVm> {
+  const base = src.options;
+  const env = opts.serverDebug ? { ...(base.env ?? {}), ...DEBUG_ENV } : base.env;
+  const qopts: QemuOptions = {
+    ...base,
+    incoming: 'defer',
+    password: opts.dstPassword ?? opts.password ?? base.password,
+    spiceExtra: opts.seamless === undefined ? base.spiceExtra : setSeamless(base.spiceExtra, opts.seamless),
+    name: opts.name ?? 'mig-dst',
+    env,
+  };
+  const dst = await QemuVm.start(qopts);
+  try {
+    const bw = opts.maxBandwidth ?? (await src.qmp.execute('query-migrate-parameters'))['max-bandwidth'] ?? DEFAULT_BANDWIDTH;
+    await prepareMigration(dst, bw);
+    let lastErr: Error | null = null;
+    for (let attempt = 0; attempt < 5 && !dst.migration.incomingUri; attempt++) {
+      const uri = `tcp:127.0.0.1:${await freePort()}`;
+      try {
+        await dst.qmp.execute('migrate-incoming', { uri });
+        dst.migration.incomingUri = uri;
+      } catch (e) {
+        lastErr = e as Error;  // port taken since freePort(): try another
+      }
+    }
+    if (!dst.migration.incomingUri) throw lastErr ?? new Error('migrate-incoming failed');
+    const st = await dst.qmp.execute('query-status');
+    if (st.status !== 'inmigrate') throw new Error(`destination status ${st.status}, expected inmigrate`);
+  } catch (e) {
+    await dst.stop();
+    throw e;
+  }
+  return dst;
+}
+
+/**
+ * Migrates src → dst the way a SPICE-aware manager does (see the header) and
+ * returns the timings. Throws if the migration fails or the destination does not
+ * run afterwards. The destination's serial stream continues the source's.
+ */
+export async function migrate(src: QemuVm, dst: QemuVm, opts: MigrateOptions = {}): Promise<MigrateResult> {
+  const uri = dst.migration.incomingUri;
+  if (!uri) throw new Error('destination was not started by startDestination()');
+  const timeoutMs = opts.timeoutMs ?? 30000;
+  const srcChannels: any[] = (await src.querySpice()).channels ?? [];
+  const want = opts.clientChannels ?? srcChannels.length;
+  const waitForClient = (opts.waitForClient ?? true) && want > 0;
+  const ids = new Set(srcChannels.map((c) => c['connection-id']));
+
+  const dstMark = dst.qmp.events.length;
+  await src.qmp.execute('client_migrate_info', { protocol: 'spice', hostname: '127.0.0.1', port: dst.spicePort });
+  const tInfo = Date.now();
+  let spiceInitializedMs = 0;
+  if (waitForClient) {
+    // one event per client channel, with the source's connection id (seamless/semi-seamless keep it)
+    // the predicate must be pure: waitEvents re-evaluates it over all events on every check
+    await dst.qmp.waitEvents('SPICE_INITIALIZED', want, timeoutMs, (ev) => {
+      const c = ev.data?.client ?? {};
+      return !ids.size || ids.has(c['connection-id']);
+    }, dstMark);
+    spiceInitializedMs = Date.now() - tInfo;
+    await sleep(opts.marginMs ?? 500);
+  }
+
+  dst.continueSerialFrom(src);
+  const srcMark = src.qmp.events.length;
+  src.migration.eventMark = srcMark;
+  const tMig = Date.now();
+  await src.qmp.execute('migrate', { uri });
+  const [end] = await src.qmp.waitEvents('MIGRATION', 1, timeoutMs,
+    (ev) => ['completed', 'failed', 'cancelled'].includes(ev.data?.status), srcMark);
+  const completedAt = Date.now();
+  if (end.data.status !== 'completed') {
+    const info = await src.qmp.execute('query-migrate').catch(() => ({}));
+    throw new Error(`migration ${end.data.status}${info['error-desc'] ? `: ${info['error-desc']}` : ''}`);
+  }
+  await dst.qmp.waitEvents('RESUME', 1, timeoutMs, undefined, dstMark);
+  const st = await dst.qmp.execute('query-status');
+  if (st.status !== 'running') throw new Error(`destination status ${st.status} after migration`);
+  const dstChannels: any[] = (await dst.querySpice()).channels ?? [];
+  const dstConnectionIds = [...new Set(dstChannels.map((c) => c['connection-id'] as number))];
+  return { spiceInitializedMs, migrateMs: completedAt - tMig, completedAt, dstConnectionIds };
+}
+
+/** migrate_cancel, then waits until the source's migration is no longer in progress. */
+export async function migrateCancel(src: QemuVm, timeoutMs = 10000): Promise<void> {
+  await src.qmp.execute('migrate_cancel');
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const st = (await src.qmp.execute('query-migrate')).status;
+    if (!st || ['cancelled', 'failed', 'completed'].includes(st)) return;
+    if (Date.now() > end) throw new Error(`migration still ${st} ${timeoutMs} ms after migrate_cancel`);
+    await sleep(50);
+  }
+}
+
+/**
+ * Waits for the source's SPICE_MIGRATE_COMPLETED of the last migrate() (spice-server
+ * emits it once its clients left the source, or after its own 10 s timeout).
+ * Resolves { completed: false } after timeoutMs instead of throwing.
+ */
+export async function waitSourceDone(src: QemuVm, timeoutMs = 15000): Promise<{ completed: boolean; waitedMs: number }> {
+  const t0 = Date.now();
+  try {
+    await src.qmp.waitEvents('SPICE_MIGRATE_COMPLETED', 1, timeoutMs, undefined, src.migration.eventMark ?? 0);
+    return { completed: true, waitedMs: Date.now() - t0 };
+  } catch {
+    return { completed: false, waitedMs: Date.now() - t0 };
+  }
+}
+
+/** waitSourceDone, then stop the source QEMU. */
+export async function finishSource(src: QemuVm, timeoutMs = 15000): Promise<{ completed: boolean; waitedMs: number }> {
+  const r = await waitSourceDone(src, timeoutMs);
+  await src.stop();
+  return r;
+}
+
+/**
+ * Serial lines of a VM and the ones it migrated to, in order: src's lines from
+ * fromIndex, then each later VM's (every VM must have been the destination of
+ * migrate() from the one before, so cut lines are rejoined).
+ */
+export function serialAcross(vms: QemuVm[], fromIndex = 0): string[] {
+  const out: string[] = [];
+  vms.forEach((vm, i) => out.push(...vm.serialLines().slice(i === 0 ? fromIndex : 0)));
+  return out;
+}
