@@ -11,6 +11,7 @@ import { DisplayChannel } from './channels/display-channel';
 import { InputsChannel } from './channels/inputs-channel';
 import { CursorChannel } from './channels/cursor-channel';
 import { GenericChannel } from './channels/generic-channel';
+import { PortChannel } from './channels/port-channel';
 import { Channel as ChannelType, MouseMode } from './protocol/enums';
 import { MigrationController, type MigrationHost } from './migration';
 import type { DstInfo } from './messages/main';
@@ -61,7 +62,8 @@ export class Session implements MigrationHost {
   readonly displays = new Map<number, DisplayChannel>();
   readonly cursors = new Map<number, CursorChannel>();
   inputs: InputsChannel | null = null;
-  readonly others = new Map<string, GenericChannel>();
+  readonly others = new Map<string, Channel>();
+  readonly ports = new Map<number, PortChannel>();
   /** Channels the server offered that did not link, with why. */
   readonly linkFailures: { name: string; error: SpiceError }[] = [];
   name: string | undefined;
@@ -277,6 +279,12 @@ export class Session implements MigrationHost {
         this.inputs = ch;
         return ch;
       }
+      case ChannelType.PORT: {
+        const ch = new PortChannel(ref.id, this.log);
+        this.ports.set(ref.id, ch);
+        this.others.set(`${CHANNEL_NAMES[ref.type]}:${ref.id}`, ch);
+        return ch;
+      }
       default: {
         const ch = new GenericChannel(ref.type, ref.id, this.log);
         this.others.set(`${CHANNEL_NAMES[ref.type] ?? ref.type}:${ref.id}`, ch);
@@ -289,7 +297,14 @@ export class Session implements MigrationHost {
     if (ch instanceof DisplayChannel) this.displays.delete(ch.id);
     else if (ch instanceof CursorChannel) this.cursors.delete(ch.id);
     else if (ch === this.inputs) this.inputs = null;
+    else if (ch instanceof PortChannel) this.ports.delete(ch.id);
     else for (const [k, v] of this.others) if (v === ch) this.others.delete(k);
+  }
+
+  /** The port channel whose PORT_INIT named it `name`. */
+  port(name: string): PortChannel | undefined {
+    for (const p of this.ports.values()) if (p.portName === name) return p;
+    return undefined;
   }
 
   input(ev: InputEvent): void {
