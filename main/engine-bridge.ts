@@ -5,7 +5,7 @@ import type { CursorCommand, DisplayCommand, InputEvent, SessionStatus, ViewerAp
 import { Session, quietLogger, defaultMigrationEndpoint } from './spice/session';
 import type { DstInfo } from './spice/messages/main';
 import type { Endpoint } from './spice/transport';
-import { parseSpiceUri } from './spice/uri';
+import { connectTargetToEndpoint, parseConnectUri } from './config/uri';
 import { defaultTransportFactory } from './transport/index';
 import type { Logger } from './spice/channels/base-channel';
 import type { TransportFactory } from './spice/transport';
@@ -83,7 +83,7 @@ export function createEngineBridge(opts: EngineOptions = {}): EngineBridge {
       session?.disconnect();
       let target;
       try {
-        target = parseSpiceUri(uri);
+        target = connectTargetToEndpoint(parseConnectUri(uri));
       } catch (e) {
         status({ state: 'disconnected', message: (e as Error).message, code: (e as SpiceError).code ?? 'CONFIG' });
         return;

@@ -179,15 +179,18 @@ function parseWebSocketUri(scheme: 'ws' | 'wss', rest: string, uri: string, warn
 }
 
 /**
- * The engine's Endpoint for a target (what main/spice/uri.ts parseSpiceUri
- * returned). The engine has no TLS or UNIX transport yet: a target without a
- * plain port is refused here with the reason.
+ * The engine's Endpoint for a target. TLS-only targets get port 0 and the TLS
+ * port (the session links every channel over TLS then); UNIX sockets have no
+ * transport yet and are refused with the reason.
  */
 export function connectTargetToEndpoint(t: ConnectTarget): { endpoint: Endpoint; password?: string } {
   if (t.unixPath !== undefined) throw new ConfigError(`UNIX socket ${quote(t.unixPath)}: no UNIX-socket transport yet`);
-  if (t.port === undefined) throw new ConfigError(`${t.host}: only a TLS port is given and there is no TLS transport yet`);
-  const endpoint: Endpoint = { host: t.host, port: t.port, scheme: t.scheme === 'ws' || t.scheme === 'wss' ? t.scheme : 'tcp' };
-  if (t.tlsPort !== undefined) endpoint.tls = { port: t.tlsPort };
+  if (t.port === undefined && t.tlsPort === undefined) throw new ConfigError(`${t.host}: no port given`);
+  const endpoint: Endpoint = { host: t.host, port: t.port ?? 0, scheme: t.scheme === 'ws' || t.scheme === 'wss' ? t.scheme : 'tcp' };
+  if (t.tlsPort !== undefined) {
+    endpoint.tlsPort = t.tlsPort;
+    endpoint.tls = {};
+  }
   const out: { endpoint: Endpoint; password?: string } = { endpoint };
   if (t.password !== undefined) out.password = t.password;
   return out;

@@ -3,7 +3,8 @@
 // failure path (fail) ends the session with a coded SpiceError.
 import { Connection } from './connection';
 import { SpiceError } from './wire/errors';
-import type { Endpoint, TransportFactory } from './transport';
+import { dialFor, type Endpoint, type TransportFactory } from './transport';
+import { LinkErr } from './protocol/enums';
 import type { Channel, Logger } from './channels/base-channel';
 import { CHANNEL_NAMES } from './channels/base-channel';
 import { MainChannel, type ChannelRef, type MainInit } from './channels/main-channel';
@@ -39,10 +40,18 @@ export interface SessionOptions {
 }
 
 export function defaultMigrationEndpoint(dst: DstInfo, current: Endpoint): Endpoint {
-  if (!dst.port) {
+  if (!dst.port && !(dst.sport && current.tls)) {
     throw new SpiceError('CONFIG', `destination ${dst.host} offers only a TLS port (${dst.sport}); TLS is not configured`);
   }
-  return { host: dst.host, port: dst.port, ...(current.scheme ? { scheme: current.scheme } : {}) };
+  // same security settings; the destination's certificate is checked against its cert subject when given
+  const tls = current.tls && dst.certSubject ? { ...current.tls, hostSubject: dst.certSubject } : current.tls;
+  return {
+    ...current,
+    host: dst.host,
+    port: dst.port,
+    ...(dst.sport ? { tlsPort: dst.sport } : { tlsPort: undefined }),
+    ...(tls ? { tls } : {}),
+  };
 }
 
 const TRANSITIONS: Record<SessionState, SessionState[]> = {
@@ -132,17 +141,7 @@ export class Session implements MigrationHost {
     return this.connectionId;
   }
   linkTo(ep: Endpoint, ch: Channel, connectionId: number): Promise<Connection> {
-    return this.opts.transport(ep).then((transport) =>
-      Connection.link(transport, {
-        connectionId,
-        channelType: ch.type,
-        channelId: ch.id,
-        channelCaps: ch.channelCaps(),
-        password: this.opts.password ?? '',
-        name: `${ch.name} (destination)`,
-        timeoutMs: this.opts.linkTimeoutMs,
-      }),
-    );
+    return this.dialAndLink(ep, ch, connectionId, `${ch.name} (destination)`);
   }
   mapDestination(dst: DstInfo): Endpoint {
     return (this.opts.mapMigrationDestination ?? defaultMigrationEndpoint)(dst, this.endpoint);
@@ -188,21 +187,42 @@ export class Session implements MigrationHost {
     return done;
   }
 
-  private async linkChannel(ch: Channel, connectionId: number): Promise<void> {
-    const transport = await this.opts.transport(this.endpoint);
-    if (this.state === 'disconnected') {
-      transport.close();
-      throw this.error ?? new SpiceError('CLOSED', 'session closed');
+  /** Opens and links one connection for ch; a NEED_SECURED answer is retried once on the TLS port. */
+  private async dialAndLink(ep: Endpoint, ch: Channel, connectionId: number, name: string): Promise<Connection> {
+    const attempt = async (forceSecure: boolean): Promise<Connection> => {
+      const dial = dialFor(ep, ch.type, forceSecure);
+      if (!dial.port) {
+        throw new SpiceError('CONFIG', `${name}: needs TLS but ${ep.host} has no TLS port configured (tls-port)`, LinkErr.NEED_SECURED);
+      }
+      const transport = await this.opts.transport(dial);
+      if (this.state === 'disconnected') {
+        transport.close();
+        throw this.error ?? new SpiceError('CLOSED', 'session closed');
+      }
+      return Connection.link(transport, {
+        connectionId,
+        channelType: ch.type,
+        channelId: ch.id,
+        channelCaps: ch.channelCaps(),
+        password: this.opts.password ?? '',
+        name,
+        timeoutMs: this.opts.linkTimeoutMs,
+      });
+    };
+    try {
+      return await attempt(false);
+    } catch (e) {
+      // the server wants this channel over TLS: re-link it there, like remote-viewer
+      if (e instanceof SpiceError && e.linkError === LinkErr.NEED_SECURED && !dialFor(ep, ch.type).secure && ep.tlsPort) {
+        this.log.info(`${name}: server requires TLS; re-linking on port ${ep.tlsPort}`);
+        return attempt(true);
+      }
+      throw e;
     }
-    const conn = await Connection.link(transport, {
-      connectionId,
-      channelType: ch.type,
-      channelId: ch.id,
-      channelCaps: ch.channelCaps(),
-      password: this.opts.password ?? '',
-      name: ch.name,
-      timeoutMs: this.opts.linkTimeoutMs,
-    });
+  }
+
+  private async linkChannel(ch: Channel, connectionId: number): Promise<void> {
+    const conn = await this.dialAndLink(this.endpoint, ch, connectionId, ch.name);
     if ((this.state as SessionState) === 'disconnected') {
       conn.close();
       throw this.error ?? new SpiceError('CLOSED', 'session closed');

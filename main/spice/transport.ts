@@ -1,6 +1,6 @@
 // The byte-stream seam between the protocol core and sockets. The core only
-// sees this interface; TCP, WebSocket (and later TLS, proxies) live in
-// main/transport and are injected, which keeps node:net out of the core.
+// sees this interface; TCP, TLS, WebSocket and proxies live in main/transport
+// and are injected, which keeps node:net out of the core.
 export interface Transport {
   write(bytes: Uint8Array): void;
   close(): void;
@@ -11,13 +11,53 @@ export interface Transport {
   readonly description: string;
 }
 
-export interface Endpoint {
-  host: string;
-  port: number;
-  /** 'tcp' (default) or 'ws' (spice-server accepts a WebSocket upgrade on its plain port). */
-  scheme?: 'tcp' | 'ws' | 'wss';
-  /** TLS seam: filled by the .vv/TLS work. */
-  tls?: { port: number; ca?: string; hostSubject?: string };
+export interface TlsOptions {
+  /** PEM CA bundle (inline, or read from --spice-ca-file by the caller); system CAs when absent. */
+  ca?: string;
+  /** Expected certificate subject, "C=XX,L=city,O=org,CN=name" (remote-viewer host-subject); else the hostname is checked. */
+  hostSubject?: string;
+  /** OpenSSL cipher list. */
+  ciphers?: string;
 }
 
-export type TransportFactory = (ep: Endpoint) => Promise<Transport>;
+export interface ProxyOptions {
+  /** http://[user:pass@]host:port[/path?query] or https://… (HTTP CONNECT). */
+  url: string;
+}
+
+export interface Endpoint {
+  host: string;
+  /** Plain port; 0 when the server offers only TLS. */
+  port: number;
+  /** 'tcp' (default) or 'ws'/'wss' (spice-server accepts a WebSocket upgrade on its plain port). */
+  scheme?: 'tcp' | 'ws' | 'wss';
+  /** TLS port and options (spice tls-port). */
+  tlsPort?: number;
+  tls?: TlsOptions;
+  /** Channel types that must use TLS ('all' = every channel), remote-viewer secure-channels. */
+  secureChannels?: number[] | 'all';
+  proxy?: ProxyOptions;
+}
+
+/** One socket to open: the endpoint plus which port/security this channel uses. */
+export interface Dial extends Endpoint {
+  /** True: connect to tlsPort with TLS (port then equals tlsPort). */
+  secure?: boolean;
+}
+
+export type TransportFactory = (dial: Dial) => Promise<Transport>;
+
+/** Whether a channel of this type must be linked over TLS on this endpoint. */
+export function mustBeSecure(ep: Endpoint, channelType: number): boolean {
+  if (!ep.port) return true;
+  const s = ep.secureChannels;
+  return s === 'all' || (Array.isArray(s) && s.includes(channelType));
+}
+
+/** The dial for a channel: plain port unless TLS is required (or asked for by NEED_SECURED). */
+export function dialFor(ep: Endpoint, channelType: number, forceSecure = false): Dial {
+  const secure = forceSecure || mustBeSecure(ep, channelType);
+  if (!secure) return { ...ep, secure: false };
+  if (!ep.tlsPort) return { ...ep, secure: true, port: 0 };
+  return { ...ep, secure: true, port: ep.tlsPort };
+}

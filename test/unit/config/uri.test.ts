@@ -1,10 +1,8 @@
 // Connection URIs: spice-gtk's grammar case by case, ours (ws/wss), the
-// errors, and the old main/spice/uri.ts parseSpiceUri behaviour kept through
-// connectTargetToEndpoint.
+// errors, and the engine endpoints they become.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConnectUri, connectTargetToEndpoint, describeTarget } from '../../../main/config/uri';
-import { parseSpiceUri } from '../../../main/spice/uri';
 
 const ok: [string, object][] = [
   ['spice://host:5900', { scheme: 'spice', host: 'host', port: 5900 }],
@@ -54,23 +52,26 @@ for (const [uri, message] of bad) {
   test(`refuses ${uri}`, () => assert.throws(() => parseConnectUri(uri), { code: 'CONFIG', message }));
 }
 
-test('the old parseSpiceUri results are reproduced for every input it accepted', () => {
-  const inputs = ['spice://127.0.0.1:5930', 'spice://host?port=5900&password=P', 'spice://[::1]:5900', 'ws://127.0.0.1:5930', 'wss://h:8443', 'ws://h:5900?password=pw', 'spice://h:5900?password=a%20b'];
-  for (const uri of inputs) {
-    const old = parseSpiceUri(uri);
+test('connectTargetToEndpoint gives the engine endpoint and password', () => {
+  const cases: [string, object, string | undefined][] = [
+    ['spice://127.0.0.1:5930', { host: '127.0.0.1', port: 5930, scheme: 'tcp' }, undefined],
+    ['spice://host?port=5900&password=P', { host: 'host', port: 5900, scheme: 'tcp' }, 'P'],
+    ['spice://[::1]:5900', { host: '::1', port: 5900, scheme: 'tcp' }, undefined],
+    ['ws://h:5900?password=pw', { host: 'h', port: 5900, scheme: 'ws' }, 'pw'],
+    ['spice://h:5900?password=a%20b', { host: 'h', port: 5900, scheme: 'tcp' }, 'a b'],
+    ['wss://h:443', { host: 'h', port: 443, scheme: 'wss' }, undefined],
+  ];
+  for (const [uri, endpoint, password] of cases) {
     const now = connectTargetToEndpoint(parseConnectUri(uri));
-    assert.deepEqual(now.endpoint, old.endpoint, uri);
-    assert.equal(now.password, old.password, uri);
+    assert.deepEqual(now.endpoint, endpoint, uri);
+    assert.equal(now.password, password, uri);
   }
-  // the old URL-based parser lost default ports (wss://h:443 → "no valid port"); this one keeps them
-  assert.throws(() => parseSpiceUri('wss://h:443'));
-  assert.deepEqual(connectTargetToEndpoint(parseConnectUri('wss://h:443')).endpoint, { host: 'h', port: 443, scheme: 'wss' });
 });
 
-test('connectTargetToEndpoint refuses what the engine cannot reach yet, and carries tls-port', () => {
-  assert.throws(() => connectTargetToEndpoint(parseConnectUri('spice+tls://h:5901')), { message: 'h: only a TLS port is given and there is no TLS transport yet' });
+test('connectTargetToEndpoint: TLS-only targets get port 0 + tlsPort, UNIX sockets are refused', () => {
+  assert.deepEqual(connectTargetToEndpoint(parseConnectUri('spice+tls://h:5901')).endpoint, { host: 'h', port: 0, scheme: 'tcp', tlsPort: 5901, tls: {} });
   assert.throws(() => connectTargetToEndpoint(parseConnectUri('spice+unix:///s')), { message: 'UNIX socket "/s": no UNIX-socket transport yet' });
-  assert.deepEqual(connectTargetToEndpoint(parseConnectUri('spice://h?port=1&tls-port=2')).endpoint, { host: 'h', port: 1, scheme: 'tcp', tls: { port: 2 } });
+  assert.deepEqual(connectTargetToEndpoint(parseConnectUri('spice://h?port=1&tls-port=2')).endpoint, { host: 'h', port: 1, scheme: 'tcp', tlsPort: 2, tls: {} });
 });
 
 test('describeTarget never shows the password', () => {
