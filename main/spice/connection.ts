@@ -48,8 +48,10 @@ export class Connection {
   sent = 0n;
   bytesIn = 0;
   bytesOut = 0;
-  onMessage: ((msg: SpiceMessage) => void) | null = null;
   onClose: ((err: SpiceError | null) => void) | null = null;
+  private handler: ((msg: SpiceMessage) => void) | null = null;
+  /** Messages that arrived before anyone listened (e.g. in the same chunk as the auth result). */
+  private inbox: SpiceMessage[] = [];
 
   private state: LinkState = 'header';
   private readonly linkQueue = new ByteQueue();
@@ -59,6 +61,19 @@ export class Connection {
   private constructor(transport: Transport, name: string) {
     this.transport = transport;
     this.name = name;
+  }
+
+  get onMessage(): ((msg: SpiceMessage) => void) | null {
+    return this.handler;
+  }
+  /** Installing a handler delivers what arrived before it, in order, then live messages. */
+  set onMessage(fn: ((msg: SpiceMessage) => void) | null) {
+    this.handler = fn;
+    if (fn && this.inbox.length) queueMicrotask(() => this.flushInbox());
+  }
+
+  private flushInbox(): void {
+    while (this.handler && this.inbox.length && this.state === 'data') this.handler(this.inbox.shift()!);
   }
 
   get isOpen(): boolean {
@@ -171,7 +186,13 @@ export class Connection {
     try {
       for (const msg of this.framer.push(chunk)) {
         this.received++;
-        this.onMessage?.(msg);
+        // never drop: until a handler exists (or while older messages wait) keep order in the inbox
+        if (!this.handler || this.inbox.length) {
+          this.inbox.push(msg);
+          if (this.handler) queueMicrotask(() => this.flushInbox());
+        } else {
+          this.handler(msg);
+        }
         if (this.state !== 'data') return;
       }
     } catch (e) {

@@ -162,3 +162,16 @@ test('data phase: oversized message header fails the connection with LIMIT', asy
   assert.equal(err?.code, 'LIMIT');
   assert.ok(t.closed);
 });
+
+test('messages that arrive with the auth result wait for a late handler, in order (no drop)', async () => {
+  const t = new FakeTransport();
+  const p = Connection.link(t, { connectionId: 0, channelType: 1, channelId: 0, channelCaps: [], password: '', name: 'main' });
+  t.deliver(serverStream({ mini: true })); // link reply, result and 3 messages in one chunk
+  const c = await p;
+  for (let i = 0; i < 5; i++) await tick(); // the session attaches its channel a few ticks later
+  const got: number[] = [];
+  c.onMessage = (m) => got.push(m.type);
+  t.deliver(miniMsg(104, new Uint8Array(4)));
+  await tick();
+  assert.deepEqual(got, [3, 4, 103, 104]);
+});
