@@ -223,10 +223,11 @@ echo "$CMDLINE" > "$OUT.tmp/cmdline"
 date -u +%FT%TZ > "$OUT.tmp/DONE"
 rm -rf "$OUT" && mv "$OUT.tmp" "$OUT"
 rm -rf "$WORK"
-# drop outputs of older script versions (keep the .deb cache)
+# drop outputs of older script versions (keep the .deb cache); only those older
+# than an hour: a test process started just before may still be booting one
 for d in "$CACHE"/*; do
   b=$(basename "$d")
-  [[ "$b" =~ ^[0-9a-f]{16}$ ]] && [ "$b" != "$KEY" ] && rm -rf "$d"
+  [[ "$b" =~ ^[0-9a-f]{16}$ ]] && [ "$b" != "$KEY" ] && [ -n "$(find "$d" -maxdepth 0 -mmin +60)" ] && rm -rf "$d"
 done
 log "done: $OUT ($(du -h "$OUT/initramfs.cpio.gz" | cut -f1) initramfs)"
 echo "$OUT"

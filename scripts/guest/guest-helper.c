@@ -8,6 +8,7 @@
  *                                    are picked up; touches readyfile after the first scan.
  *   guest-helper kd text|graphics    KDSETMODE on /dev/tty0: in graphics mode fbcon stops
  *                                    drawing, so a pattern written to /dev/fb0 stays intact.
+ *   guest-helper port <name> <ctlfifo>  virtio-serial test port daemon (see port_daemon()).
  *
  * Built on the host with `gcc -static -Os` by scripts/build-guest.sh.
  */
@@ -17,11 +18,14 @@
 #include <linux/input.h>
 #include <linux/kd.h>
 #include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_DEV 32
@@ -110,6 +114,242 @@ static int evecho(const char *readyfile)
     }
 }
 
+/* ---- virtio-serial test port ------------------------------------------------
+ *
+ * guest-helper port <name> <ctlfifo>   (stdout = the serial console)
+ *
+ * Finds the virtio-serial port called <name> (/sys/class/virtio-ports/vportNpM/name
+ * -> /dev/vportNpM; rescanned every 500 ms until it exists) and keeps it open:
+ *   reader  counts every byte the host writes and keeps FNV-1a 32 over them
+ *           (h = 0x811c9dc5; per byte: h ^= b; h *= 0x01000193, mod 2^32; printed
+ *           as 8 lowercase hex digits, 811c9dc5 for no bytes). Prints
+ *           "GUEST PORT RX <total> <fnv>" when >= 1000 bytes arrived since the last
+ *           report, or 500 ms after the last report if anything arrived since
+ *           (never two reports within 50 ms).
+ *   writer  "portsend <n> <period_ms>" writes records "SEQ <k>\n", k = 0..n-1, one
+ *           every period_ms; a record that cannot be written (host side closed:
+ *           EAGAIN) is retried until it is, the schedule then continues from there
+ *           without a burst; never dropped silently: a record lost to a hard error
+ *           is reported as "GUEST PORT DROP <k>". "GUEST PORT TXDONE <n>" at the end.
+ * Commands arrive as lines on <ctlfifo> (written by /init):
+ *   portstat                -> "GUEST OK portstat <total> <fnv>"
+ *   portsend <n> <period>   -> "GUEST OK portsend" once started | "GUEST ERR portsend <why>"
+ * Also prints "GUEST PORT OPEN <dev>" when the port was opened.
+ *
+ * The virtio_console driver reports POLLHUP while no host side is connected and
+ * read() then returns 0: the port is then polled every 50 ms instead of spinning.
+ */
+
+#define FNV_INIT 0x811c9dc5u
+#define FNV_PRIME 0x01000193u
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n >= sizeof line) n = sizeof line - 1;
+    out(line, (size_t)n);   /* one write() per line: lines from other writers never interleave */
+}
+
+/* /dev path of the virtio port named name, or 0 if there is none (yet) */
+static int find_port(const char *name, char *dev, size_t devsz)
+{
+    DIR *dir = opendir("/sys/class/virtio-ports");
+    if (!dir) return 0;
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(dir)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        char path[320], buf[128];
+        snprintf(path, sizeof path, "/sys/class/virtio-ports/%s/name", e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0) continue;
+        buf[n] = 0;
+        buf[strcspn(buf, "\n")] = 0;
+        if (strcmp(buf, name) == 0) {
+            snprintf(dev, devsz, "/dev/%s", e->d_name);
+            found = 1;
+        }
+    }
+    closedir(dir);
+    return found;
+}
+
+struct port_state {
+    int fd;                 /* -1 while the port is missing */
+    int host_closed;        /* last poll/read said no host side: recheck in 50 ms */
+    uint64_t rx_total, rx_reported;
+    uint32_t rx_fnv;
+    int64_t rx_report_at;   /* time of the last RX report */
+    /* writer */
+    long tx_n, tx_next;     /* records wanted, next record number */
+    int tx_period;
+    int64_t tx_due;         /* when record tx_next may be written */
+    char tx_buf[32];
+    size_t tx_len, tx_off;  /* pending record bytes (tx_off already written) */
+};
+
+static void rx_report(struct port_state *s, int64_t t)
+{
+    say("GUEST PORT RX %llu %08x\n", (unsigned long long)s->rx_total, s->rx_fnv);
+    s->rx_reported = s->rx_total;
+    s->rx_report_at = t;
+}
+
+static void port_command(struct port_state *s, char *line)
+{
+    char *cmd = strtok(line, " \t");
+    if (!cmd) return;
+    if (strcmp(cmd, "portstat") == 0) {
+        if (s->fd < 0) { say("GUEST ERR portstat no port\n"); return; }
+        say("GUEST OK portstat %llu %08x\n", (unsigned long long)s->rx_total, s->rx_fnv);
+    } else if (strcmp(cmd, "portsend") == 0) {
+        char *a = strtok(NULL, " \t"), *b = strtok(NULL, " \t"), *end1 = NULL, *end2 = NULL;
+        long n = a ? strtol(a, &end1, 10) : -1, period = b ? strtol(b, &end2, 10) : -1;
+        if (!a || !b || *end1 || *end2 || n < 0 || n > 100000000 || period < 0 || period > 3600000) {
+            say("GUEST ERR portsend usage: portsend <n> <period_ms>\n"); return;
+        }
+        if (s->fd < 0) { say("GUEST ERR portsend no port\n"); return; }
+        if (s->tx_next < s->tx_n || s->tx_len) { say("GUEST ERR portsend busy\n"); return; }
+        s->tx_n = n; s->tx_next = 0; s->tx_period = (int)period; s->tx_due = now_ms();
+        say("GUEST OK portsend\n");
+        if (n == 0) say("GUEST PORT TXDONE 0\n");
+    } else {
+        say("GUEST ERR %s unknown port command\n", cmd);
+    }
+}
+
+/* write the pending record; returns 0 when it must wait (EAGAIN) */
+static int tx_flush(struct port_state *s, int64_t t)
+{
+    while (s->tx_off < s->tx_len) {
+        ssize_t w = write(s->fd, s->tx_buf + s->tx_off, s->tx_len - s->tx_off);
+        if (w > 0) { s->tx_off += (size_t)w; continue; }
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && errno == EAGAIN) return 0;
+        /* hard error (port unplugged): this record is lost, say so */
+        say("GUEST PORT DROP %ld\n", s->tx_next);
+        s->tx_off = s->tx_len;
+        break;
+    }
+    s->tx_len = s->tx_off = 0;
+    s->tx_next++;
+    int64_t due = s->tx_due + s->tx_period;
+    s->tx_due = due > t ? due : t;   /* late (blocked or paused): no catch-up burst */
+    if (s->tx_next == s->tx_n) say("GUEST PORT TXDONE %ld\n", s->tx_n);
+    return 1;
+}
+
+static int port_daemon(const char *name, const char *ctlpath)
+{
+    struct port_state s;
+    memset(&s, 0, sizeof s);
+    s.fd = -1;
+    s.rx_fnv = FNV_INIT;
+    int ctl = open(ctlpath, O_RDWR | O_NONBLOCK | O_CLOEXEC);  /* RDWR: never EOF between writers */
+    if (ctl < 0) { say("GUEST ERR port cannot open %s\n", ctlpath); return 1; }
+    char cbuf[512];
+    size_t clen = 0;
+    int64_t next_scan = 0;
+    char dev[300];
+    for (;;) {
+        int64_t t = now_ms();
+        if (s.fd < 0 && t >= next_scan) {
+            if (find_port(name, dev, sizeof dev)) {
+                s.fd = open(dev, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+                if (s.fd >= 0) say("GUEST PORT OPEN %s\n", dev);
+            }
+            next_scan = t + 500;
+        }
+        /* start the next record when it is due */
+        if (s.fd >= 0 && !s.tx_len && s.tx_next < s.tx_n && t >= s.tx_due) {
+            s.tx_len = (size_t)snprintf(s.tx_buf, sizeof s.tx_buf, "SEQ %ld\n", s.tx_next);
+            s.tx_off = 0;
+        }
+        if (s.fd >= 0 && s.tx_len && !s.host_closed) tx_flush(&s, t);
+
+        int timeout = 500;
+        if (s.fd < 0) timeout = (int)(next_scan - t);
+        if (s.host_closed) timeout = 50;
+        if (s.fd >= 0 && !s.tx_len && s.tx_next < s.tx_n) {
+            int64_t d = s.tx_due - t;
+            if (d < timeout) timeout = d < 0 ? 0 : (int)d;
+        }
+        if (s.rx_total != s.rx_reported) {
+            int64_t d = s.rx_report_at + (s.rx_total - s.rx_reported >= 1000 ? 50 : 500) - t;
+            if (d < timeout) timeout = d < 0 ? 0 : (int)d;
+        }
+        if (timeout < 0) timeout = 0;
+
+        struct pollfd p[2];
+        nfds_t np = 1;
+        p[0].fd = ctl; p[0].events = POLLIN; p[0].revents = 0;
+        if (s.fd >= 0 && !s.host_closed) {
+            p[1].fd = s.fd; p[1].events = POLLIN | (s.tx_len ? POLLOUT : 0); p[1].revents = 0;
+            np = 2;
+        }
+        int r = poll(p, np, timeout);
+        if (r < 0 && errno != EINTR) { say("GUEST ERR port poll %s\n", strerror(errno)); return 1; }
+        t = now_ms();
+        s.host_closed = 0;   /* re-checked by this round's poll/read */
+
+        if (np == 2 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+            unsigned char buf[4096];
+            for (;;) {
+                ssize_t n = read(s.fd, buf, sizeof buf);
+                if (n > 0) {
+                    for (ssize_t i = 0; i < n; i++) { s.rx_fnv ^= buf[i]; s.rx_fnv *= FNV_PRIME; }
+                    s.rx_total += (uint64_t)n;
+                    continue;
+                }
+                if (n == 0) { s.host_closed = 1; break; }          /* no host side connected */
+                if (errno == EINTR) continue;
+                if (errno == EAGAIN) break;
+                say("GUEST PORT ERROR %s\n", strerror(errno));     /* unplugged: find it again */
+                close(s.fd); s.fd = -1; next_scan = t + 500;
+                break;
+            }
+        }
+        if (np == 2 && s.fd >= 0 && (p[1].revents & POLLHUP) && !(p[1].revents & POLLOUT)) s.host_closed = 1;
+        if (s.rx_total != s.rx_reported) {
+            int64_t gap = t - s.rx_report_at;
+            if ((s.rx_total - s.rx_reported >= 1000 && gap >= 50) || gap >= 500) rx_report(&s, t);
+        }
+
+        if (p[0].revents & POLLIN) {
+            for (;;) {
+                ssize_t n = read(ctl, cbuf + clen, sizeof cbuf - 1 - clen);
+                if (n <= 0) break;
+                clen += (size_t)n;
+                char *nl;
+                while ((nl = memchr(cbuf, '\n', clen)) != NULL) {
+                    *nl = 0;
+                    port_command(&s, cbuf);
+                    size_t used = (size_t)(nl + 1 - cbuf);
+                    memmove(cbuf, nl + 1, clen - used);
+                    clen -= used;
+                }
+                if (clen == sizeof cbuf - 1) clen = 0;   /* over-long line: discard */
+            }
+        }
+    }
+}
+
 static int kdmode(const char *mode)
 {
     int fd = open("/dev/tty0", O_RDWR | O_NOCTTY);
@@ -124,6 +364,7 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "evecho") == 0) return evecho(argc > 2 ? argv[2] : NULL);
     if (argc == 3 && strcmp(argv[1], "kd") == 0) return kdmode(argv[2]);
-    fprintf(stderr, "usage: guest-helper evecho [readyfile] | kd text|graphics\n");
+    if (argc == 4 && strcmp(argv[1], "port") == 0) return port_daemon(argv[2], argv[3]);
+    fprintf(stderr, "usage: guest-helper evecho [readyfile] | kd text|graphics | port <name> <ctlfifo>\n");
     return 2;
 }

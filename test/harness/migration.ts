@@ -233,3 +233,10 @@ export function serialAcross(vms: QemuVm[], fromIndex = 0): string[] {
   vms.forEach((vm, i) => out.push(...vm.serialLines().slice(i === 0 ? fromIndex : 0)));
   return out;
 }
+
+const CRASH_RE = /Kernel panic|BUG: |Oops: |general protection fault|stack-protector/;
+
+/** The guest kernel's first panic/oops line in vm's serial log, or null (for clearer failures). */
+export function guestCrash(vm: QemuVm): string | null {
+  return vm.serialLines().find((l) => CRASH_RE.test(l)) ?? null;
+}

@@ -1,7 +1,8 @@
 // QEMU test harness: builds/reuses the tiny test guest (scripts/build-guest.sh)
 // and runs it in QEMU (TCG, qxl, SPICE on 127.0.0.1) with a QMP monitor and the
 // guest serial port as the host<->guest command channel (protocol: scripts/guest/init).
-// Every QEMU started here is killed when the test process exits.
+// Optionally a virtio-serial test port (org.spice.test.0) backed by a spiceport
+// or a unix socket. Every QEMU started here is killed when the test process exits.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -29,7 +30,20 @@ export interface QemuOptions {
   extraArgs?: string[];
   name?: string;
   env?: Record<string, string>;
+  /** Fixed SPICE port (a VM restarted where a client expects it); default: a free port. */
+  spicePort?: number;
+  /**
+   * virtserialport TEST_PORT_NAME served by the guest's port daemon
+   * (scripts/guest/guest-helper.c): 'spiceport' = a SPICE port channel,
+   * 'socket' = a unix socket chardev (server, wait=off) at vm.testPortPath.
+   */
+  testPort?: 'spiceport' | 'socket';
+  /** -accel value (default $QEMU_ACCEL or 'tcg') */
+  accel?: string;
 }
+
+/** Name of the guest's test port (virtserialport and spiceport name). */
+export const TEST_PORT_NAME = 'org.spice.test.0';
 
 export interface Screen { width: number; height: number; rgb: Uint8Array }
 
@@ -127,6 +141,12 @@ export class QemuVm {
   readonly dir: string;
   readonly qmp: QmpClient;
   readonly guest: GuestImage;
+  /** the options this VM was started with (startDestination copies them) */
+  readonly options: QemuOptions;
+  /** unix socket of the test port when options.testPort is 'socket', else null */
+  readonly testPortPath: string | null;
+  /** migration bookkeeping for test/harness/migration.ts */
+  readonly migration: { incomingUri?: string; eventMark?: number } = {};
   private readonly proc: ChildProcess;
   private readonly serialSock: net.Socket;
   private readonly lines: string[] = [];
@@ -136,11 +156,15 @@ export class QemuVm {
   private exitError: Error | null = null;
   private stopping: Promise<void> | null = null;
   private readonly serialLog: number;
+  /** VM whose cut last serial line continues in this VM's first output (migration) */
+  private serialPrefixFrom: QemuVm | null = null;
 
   private constructor(init: {
     spicePort: number; dir: string; proc: ChildProcess; qmp: QmpClient; serial: net.Socket;
-    guest: GuestImage; stderr: () => string; exited: () => Error | null;
+    guest: GuestImage; stderr: () => string; exited: () => Error | null; options: QemuOptions;
   }) {
+    this.options = init.options;
+    this.testPortPath = init.options.testPort === 'socket' ? path.join(init.dir, 'testport.sock') : null;
     this.spicePort = init.spicePort;
     this.pid = init.proc.pid!;
     this.dir = init.dir;
@@ -177,12 +201,12 @@ export class QemuVm {
 
   private static async startOnce(guest: GuestImage, opts: QemuOptions): Promise<QemuVm> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qvm-'));
-    const port = await freePort();
+    const port = opts.spicePort ?? await freePort();
     const qmpPath = path.join(dir, 'qmp.sock');
     const serPath = path.join(dir, 'serial.sock');
     let spice = `port=${port},addr=127.0.0.1`;
     const args = [
-      '-machine', 'pc,accel=tcg', '-smp', '1', '-m', '256', '-nodefaults', '-no-user-config',
+      '-machine', 'pc', '-accel', opts.accel ?? process.env.QEMU_ACCEL ?? 'tcg', '-smp', '1', '-m', '256', '-nodefaults', '-no-user-config',
       '-vga', 'qxl', '-display', 'none',
       '-kernel', guest.kernel, '-initrd', guest.initrd, '-append', guest.cmdline,
       '-device', 'virtio-serial-pci',
@@ -199,6 +223,12 @@ export class QemuVm {
     if (opts.spiceExtra) spice += `,${opts.spiceExtra.replace(/^,/, '')}`;
     args.push('-spice', spice);
     if (opts.name) args.push('-name', opts.name);
+    if (opts.testPort) {
+      args.push('-chardev', opts.testPort === 'socket'
+        ? `socket,id=testport0,path=${path.join(dir, 'testport.sock')},server=on,wait=off`
+        : `spiceport,id=testport0,name=${TEST_PORT_NAME}`);
+      args.push('-device', `virtserialport,chardev=testport0,name=${TEST_PORT_NAME}`);
+    }
     // paused until the serial socket is connected, so no guest output is lost
     // (an incoming VM starts running by itself when the migration completes)
     if (opts.incoming) args.push('-incoming', opts.incoming); else args.push('-S');
@@ -228,7 +258,7 @@ export class QemuVm {
       const serial = await retryConnect(() => connectUnix(serPath), () => exited, 20000, 'QEMU serial socket');
       const qmp = await retryConnect(() => QmpClient.connect(qmpPath), () => exited, 20000, 'QMP socket');
       proc.stderr!.off('data', onErr);
-      const vm = new QemuVm({ spicePort: port, dir, proc, qmp, serial, guest, stderr: () => stderr, exited: () => exited });
+      const vm = new QemuVm({ spicePort: port, dir, proc, qmp, serial, guest, stderr: () => stderr, exited: () => exited, options: opts });
       if (!opts.incoming) {
         try {
           await qmp.execute('cont');
@@ -286,6 +316,26 @@ export class QemuVm {
     return r.line;
   }
 
+  /** The unterminated last serial line received so far ('' after a newline). */
+  serialPartial(): string {
+    return this.partial;
+  }
+
+  /**
+   * Makes this VM's serial stream continue src's: when this (destination) VM
+   * sends its first serial bytes, src's unterminated last line (cut by the
+   * migration's VM stop) is taken from src and prepended, so no line is split
+   * between the two logs. Call before `migrate`.
+   */
+  continueSerialFrom(src: QemuVm): void {
+    this.serialPrefixFrom = src;
+  }
+
+  /** QMP query-spice (server settings and the connected client channels). */
+  querySpice(): Promise<any> {
+    return this.qmp.execute('query-spice');
+  }
+
   /** QMP screendump of the primary display into dir, parsed. */
   async screendump(): Promise<Screen> {
     const file = path.join(this.dir, `screendump-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.ppm`);
@@ -338,6 +388,12 @@ export class QemuVm {
   }
 
   private onSerial(d: string): void {
+    if (this.serialPrefixFrom) {
+      const src = this.serialPrefixFrom;
+      this.serialPrefixFrom = null;
+      this.partial = src.partial + this.partial;
+      src.partial = '';
+    }
     this.partial += d;
     let nl: number;
     const added: string[] = [];

@@ -4,6 +4,7 @@ import net from 'node:net';
 
 interface Pending { resolve: (v: any) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
 interface EventWaiter { name: string; pred?: (ev: any) => boolean; resolve: (ev: any) => void }
+interface CountWaiter { check: () => boolean; fail: (e: Error) => void }
 
 export class QmpClient {
   /** Every event received so far, oldest first (tests may clear it: events.length = 0). */
@@ -13,6 +14,7 @@ export class QmpClient {
   private nextId = 1;
   private readonly pending = new Map<string, Pending>();
   private waiters: EventWaiter[] = [];
+  private countWaiters: CountWaiter[] = [];
   private closedError: Error | null = null;
   private readonly closeListeners: Array<(e: Error) => void> = [];
 
@@ -79,6 +81,33 @@ export class QmpClient {
     });
   }
 
+  /**
+   * Resolves with the first count events called name (accepted by pred) at
+   * index >= fromIndex of events, waiting for new ones as needed.
+   */
+  waitEvents(name: string, count: number, timeoutMs = 30000, pred?: (ev: any) => boolean, fromIndex = 0): Promise<any[]> {
+    const matches = (): any[] => this.events.slice(fromIndex).filter((ev) => ev.event === name && (!pred || pred(ev))).slice(0, count);
+    const now = matches();
+    if (now.length >= count) return Promise.resolve(now);
+    if (this.closedError) return Promise.reject(this.closedError);
+    return new Promise((resolve, reject) => {
+      const w: CountWaiter = {
+        check: () => {
+          const m = matches();
+          if (m.length < count) return false;
+          clearTimeout(t); resolve(m);
+          return true;
+        },
+        fail: (e) => { clearTimeout(t); reject(new Error(`QMP events ${name}: ${e.message}`)); },
+      };
+      const t = setTimeout(() => {
+        this.countWaiters = this.countWaiters.filter((x) => x !== w);
+        reject(new Error(`QMP event ${name}: ${matches().length} of ${count} seen within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.countWaiters.push(w);
+    });
+  }
+
   close(): void {
     this.sock.destroy();
     this.onClose(new Error('QMP client closed'));
@@ -103,6 +132,7 @@ export class QmpClient {
       const hit = this.waiters.filter((w) => w.name === msg.event && (!w.pred || w.pred(msg)));
       this.waiters = this.waiters.filter((w) => !hit.includes(w));
       for (const w of hit) w.resolve(msg);
+      if (this.countWaiters.length) this.countWaiters = this.countWaiters.filter((w) => !w.check());
       return;
     }
     if (msg.id === undefined) return;  // greeting
@@ -121,5 +151,7 @@ export class QmpClient {
     this.pending.clear();
     for (const l of this.closeListeners) l(e);
     this.waiters = [];
+    for (const w of this.countWaiters) w.fail(e);
+    this.countWaiters = [];
   }
 }
