@@ -1,7 +1,28 @@
-// Picks the transport for an endpoint.
-import type { Endpoint, Transport, TransportFactory } from '../spice/transport';
+// Picks and composes the transport for one dial: an HTTP CONNECT proxy hop
+// (when the endpoint has one) under plain TCP or TLS; WebSocket endpoints go
+// straight to ws/wss (their own TLS; a configured proxy is not used for them).
+import type { Dial, Transport, TransportFactory } from '../spice/transport';
 import { connectTcp } from './tcp';
 import { connectWebSocket } from './websocket';
+import { connectTls } from './tls';
+import { connectTcpViaProxy, type ProxyHopOptions } from './proxy';
 
-export const defaultTransportFactory: TransportFactory = (ep: Endpoint): Promise<Transport> =>
-  ep.scheme === 'ws' || ep.scheme === 'wss' ? connectWebSocket(ep) : connectTcp(ep);
+export { ProxyAuthRequired, isProxyAuthRequired } from './proxy';
+
+export interface TransportFactoryOptions {
+  /** PEM CA(s) trusted for an https:// proxy (else the system CAs). */
+  proxyCa?: string;
+  timeoutMs?: number;
+}
+
+export function createTransportFactory(opts: TransportFactoryOptions = {}): TransportFactory {
+  const hop: ProxyHopOptions = { ...opts };
+  return (dial: Dial): Promise<Transport> => {
+    if (dial.scheme === 'ws' || dial.scheme === 'wss') return connectWebSocket(dial);
+    if (dial.secure) return connectTls(dial, hop);
+    if (dial.proxy) return connectTcpViaProxy(dial, hop);
+    return connectTcp(dial);
+  };
+}
+
+export const defaultTransportFactory: TransportFactory = createTransportFactory();
