@@ -240,3 +240,20 @@ const CRASH_RE = /Kernel panic|BUG: |Oops: |general protection fault|stack-prote
 export function guestCrash(vm: QemuVm): string | null {
   return vm.serialLines().find((l) => CRASH_RE.test(l)) ?? null;
 }
+
+/**
+ * Waits until the socket-backed test port (testPort: 'socket') shows a connected
+ * peer in query-chardev. An -incoming QEMU accepts connections from a main loop
+ * the incoming migration keeps busy; records the guest writes while the chardev
+ * is still unconnected are dropped by QEMU (virtio-serial discards them).
+ */
+export async function waitTestPortConnected(vm: QemuVm, timeoutMs = 10000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const devs: any[] = await vm.qmp.execute('query-chardev');
+    const port = devs.find((d) => d.label === 'testport0');
+    if (port && !/^disconnected/.test(port.filename)) return;
+    if (Date.now() > end) throw new Error(`test port chardev still ${port?.filename ?? 'missing'}`);
+    await sleep(50);
+  }
+}

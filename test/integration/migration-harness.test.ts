@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import type { QemuVm } from '../harness/qemu';
 import {
-  finishSource, guestCrash, migrate, migrateCancel, serialAcross, startDestination, startMigratableVm, waitSourceDone,
+  finishSource, guestCrash, migrate, migrateCancel, serialAcross, startDestination, startMigratableVm, waitSourceDone, waitTestPortConnected,
 } from '../harness/migration';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -269,6 +269,7 @@ test('socket-backed test port: a send keeps going across a migration, every reco
   vms.push(dst);
   const a = await PortPeer.connect(sock.testPortPath!);
   const b = await PortPeer.connect(dst.testPortPath!);
+  await waitTestPortConnected(dst);  // else QEMU drops what the guest writes before its accept
   const mark = sock.serialLines().length;
   // long enough to outlast a slow (busy host) migration
   const N = 200;
