@@ -1,24 +1,30 @@
 // Electron shell: one sandboxed window showing the renderer from app://viewer,
-// wired to the engine over IPC. `electron dist/main/electron.cjs spice://host:port`
-// (or a .vv file) connects at start.
+// wired over IPC to a session controller (main/app/session-controller.ts).
+// Command line as remote-viewer (`spice-viewer [OPTIONS] URI|file.vv|-`),
+// kiosk mode (full screen, close refused, reconnect or quit on disconnect),
+// one instance: a second launch, an opened .vv file or a spice:// link goes
+// to the running window. Settings (recent connections, zoom, clipboard flag —
+// never a password) live in userData/settings.json.
 import { app, BrowserWindow, ipcMain, net, protocol } from 'electron';
-import { readFileSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ViewerApi } from '../preload/contract';
-import { createEngineBridge } from './engine-bridge';
 import { attachBridgeIpc } from './ipc/bridge-ipc';
-import { findLaunchTarget } from './ipc/launch-args';
+import { appArgs } from './ipc/launch-args';
 import { APP_CSP, APP_SCHEME, createAppWindow } from './windows/app-window';
+import { APP_NAME, planLaunch, targetLabel, type LaunchPlan } from './app/launch';
+import { createSessionController, type SessionController } from './app/session-controller';
+import { addRecent, loadSettings, saveSettings, type Settings } from './app/settings';
+import { defaultTransportFactory } from './transport/index';
+import type { Logger } from './spice/channels/base-channel';
 
 // dist/main/electron.cjs → dist/renderer, dist/preload
 const distDir = resolve(__dirname, '..');
 const rendererDir = join(distDir, 'renderer');
 const preloadPath = join(distDir, 'preload', 'index.cjs');
+const env = process.env as Record<string, string | undefined>;
 
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
-
-if (!app.requestSingleInstanceLock()) app.quit();
 
 function serveRenderer(): void {
   protocol.handle(APP_SCHEME, async (req) => {
@@ -34,36 +40,112 @@ function serveRenderer(): void {
   });
 }
 
+/** A relative .vv path from a second instance is relative to that instance's directory. */
+function absolutise(args: string[], cwd: string): string[] {
+  return args.map((a) => (/\.vv$/i.test(a) && !isAbsolute(a) && !a.startsWith('-') ? resolve(cwd, a) : a));
+}
+
+function printAndExit(plan: Extract<LaunchPlan, { kind: 'exit' }>): void {
+  if (plan.stdout) process.stdout.write(plan.stdout);
+  if (plan.stderr) process.stderr.write(plan.stderr);
+  app.exit(plan.code);
+}
+
 async function main(): Promise<void> {
+  const version = app.getVersion();
+  const plan = await planLaunch(appArgs(process.argv, !!process.defaultApp), { prog: APP_NAME, appVersion: version, env });
+  if (plan.kind === 'exit') return printAndExit(plan);
+  if (!app.requestSingleInstanceLock({ args: process.argv })) {
+    app.quit(); // the running instance got our arguments through 'second-instance'
+    return;
+  }
+  const { config } = plan;
+  for (const w of plan.warnings) console.error(`Warning: ${w}`);
+  if (config.ui.debug) for (const d of plan.debug) console.error(`debug: ${d}`);
+  const kiosk = config.ui.kiosk;
+  const verbose = config.ui.verbose || config.ui.debug;
+  const log: Logger = {
+    debug: (m) => config.ui.debug && console.error(`debug: ${m}`),
+    info: (m) => verbose && console.error(m),
+    warn: (m) => verbose && console.error(`warning: ${m}`),
+  };
+
+  // files and links handed over before the window exists (macOS open-file/open-url)
+  const early: string[] = [];
+  app.on('open-file', (e, path) => {
+    e.preventDefault();
+    early.push(path);
+  });
+  app.on('open-url', (e, url) => {
+    e.preventDefault();
+    early.push(url);
+  });
+
   await app.whenReady();
   serveRenderer();
-  const target = (() => {
-    try {
-      return findLaunchTarget(process.argv.slice(1), (p) => readFileSync(p, 'utf8'));
-    } catch (e) {
-      console.error(`launch argument: ${(e as Error).message}`);
-      return undefined;
-    }
-  })();
+  const userData = app.getPath('userData');
+  let settings: Settings = await loadSettings(userData);
+  let allowQuit = !kiosk;
 
-  const win = createAppWindow({ BrowserWindow }, preloadPath);
-  let engine: ViewerApi | null = null;
-  try {
-    engine = createEngineBridge();
-  } catch (e) {
-    console.error(`engine unavailable: ${(e as Error).message}`);
-  }
-  if (engine) {
-    const detach = attachBridgeIpc(ipcMain, win, engine);
-    const eng = engine;
-    win.webContents.once('did-finish-load', () => {
-      if (target) eng.connect(target.uri, target.password);
-    });
-    win.on('closed', () => {
-      detach();
-      eng.disconnect();
+  const label = targetLabel(config.target);
+  const win = createAppWindow({ BrowserWindow }, preloadPath, { kiosk, fullscreen: config.ui.fullscreen, title: config.ui.title ?? (label ? `${label} - SPICE viewer` : 'SPICE viewer') });
+  if (kiosk) {
+    // remote-viewer: "quit is refused" in kiosk mode
+    win.on('close', (e) => {
+      if (!allowQuit) e.preventDefault();
     });
   }
+  const quit = (code: number): void => {
+    allowQuit = true;
+    app.exit(code);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => quit(0));
+
+  const engine: SessionController = createSessionController({
+    config,
+    transport: defaultTransportFactory,
+    log,
+    appVersion: version,
+    env,
+    readCaFile: (p) => readFile(p, 'utf8').catch(() => undefined),
+    onEnded: (info) => {
+      console.error(`session ended${info.error ? `: ${info.error.message}` : ''} (--kiosk-quit=on-disconnect)`);
+      quit(info.everConnected ? 0 : 1);
+    },
+    onConnected: (shown, cfg) => {
+      if (!shown) return;
+      // the URI form of the target only: passwords, CAs and proxies of a .vv are not kept
+      settings = addRecent(settings, shown, Date.now(), cfg.ui.title);
+      saveSettings(userData, settings).catch((e: unknown) => log.warn(`settings: ${(e as Error).message}`));
+    },
+  });
+  const detach = attachBridgeIpc(ipcMain, win, engine);
+
+  /** Another launch's arguments, an opened .vv or a spice:// link: connect the running window to it. */
+  const openTarget = async (args: string[]): Promise<void> => {
+    if (kiosk) return; // a kiosk shows its one VM
+    const p = await planLaunch(args, { prog: APP_NAME, appVersion: version, env });
+    if (p.kind === 'exit') {
+      if (p.stderr) console.error(p.stderr.trim());
+      return;
+    }
+    if (!p.config.target) return;
+    if (win.isMinimized()) win.restore();
+    win.focus();
+    engine.connectConfig(p.config);
+  };
+  app.on('second-instance', (_e, argv, cwd) => void openTarget(absolutise(appArgs(argv, !!process.defaultApp), cwd)));
+  app.on('open-file', (_e, path) => void openTarget([path]));
+  app.on('open-url', (_e, url) => void openTarget([url]));
+
+  win.webContents.once('did-finish-load', () => {
+    if (config.target) engine.connectConfig(config);
+    for (const t of early.splice(0)) void openTarget([t]);
+  });
+  win.on('closed', () => {
+    detach();
+    engine.close();
+  });
   app.on('window-all-closed', () => app.quit());
 }
 

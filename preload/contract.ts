@@ -195,6 +195,8 @@ export interface SessionStatus {
   uuid?: string;
   mouseMode?: 'server' | 'client';
   channels?: string[];
+  /** Kiosk / reconnect / connection-doctor state (main/app/session-controller.ts). */
+  app?: AppState;
 }
 
 // ---------------------------------------------------------------- migration
@@ -269,3 +271,42 @@ export interface ViewerApi {
 export type BridgeFrame =
   | { kind: 'event'; name: keyof ViewerEvents; payload: ViewerEvents[keyof ViewerEvents]; batch: number }
   | { kind: 'request'; name: keyof ViewerRequests; args: unknown[] };
+
+// ---------------------------------------------------------------- app state (optional, main/app/*)
+/** Why a kiosk session dropped, in words a user can act on. */
+export interface ReconnectInfo {
+  /** network | server-closed | vm-stopped | taken-over | auth | config | protocol */
+  reason: string;
+  /** One plain sentence: what happened. */
+  text: string;
+  /** The engine's error (code: message), for the curious. */
+  detail: string;
+  /** 1-based number of the next attempt. */
+  attempt: number;
+  delayMs: number;
+  /** Epoch ms of the next attempt (the page counts down to it). */
+  at: number;
+}
+
+/** The connection doctor's verdict on a failed connect. */
+export interface Diagnosis {
+  /** parse | dns | proxy | tcp | tls | auth | channel | session */
+  step: string;
+  /** The step in words ("TCP connection"). */
+  stepText: string;
+  /** What failed, in plain words. */
+  summary: string;
+  /** What to check next. */
+  hint: string;
+  /** Plain-text report for "Copy report" (never contains the password). */
+  report: string;
+}
+
+/** Application state that travels with a status (absent from engines without it). */
+export interface AppState {
+  kiosk?: boolean;
+  /** The target as shown to users (no password). */
+  target?: string;
+  reconnect?: ReconnectInfo;
+  diagnosis?: Diagnosis;
+}

@@ -1,6 +1,7 @@
 // Viewer page: wires the bridge (Electron preload or web host ws) to the
 // display worker + painter, the guest cursor, keyboard/pointer capture and
-// the status line.
+// the status line; kiosk mode (no toolbar, no escape keys, reconnect overlay)
+// and the connection doctor panel.
 import type { InputEvent, SessionStatus, ViewerApi } from '../preload/contract';
 import { openBridge } from './bridge/index';
 import { Painter, type WorkerBatch, type WorkerReply } from './display/painter';
@@ -9,6 +10,8 @@ import { PointerTracker, type MouseMode, type ViewGeometry } from './input/point
 import { GuestCursor } from './ui/cursor';
 import { StatusLine } from './ui/status';
 import { MigrationBanner } from './ui/migration-banner';
+import { KioskOverlay } from './ui/kiosk-overlay';
+import { DoctorPanel } from './ui/doctor-panel';
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -21,6 +24,8 @@ function start(): void {
   const overlay = byId<HTMLCanvasElement>('cursor-overlay');
   const status = new StatusLine(byId('status'));
   const banner = new MigrationBanner(byId('migration-banner'));
+  const kioskOverlay = new KioskOverlay(byId('kiosk-overlay'));
+  const doctor = new DoctorPanel(byId('doctor'));
   const grabHint = byId('grab-hint');
   const form = byId<HTMLFormElement>('connect-form');
   const uriInput = byId<HTMLInputElement>('uri');
@@ -35,6 +40,8 @@ function start(): void {
   let mouseMode: MouseMode = 'client';
   let grabbed = false;
   let painted = 0;
+  // Kiosk comes from main with the first status; until then nothing may escape either.
+  let kiosk = false;
 
   const send = (events: InputEvent[]): void => {
     if (events.length && status.current.state === 'connected') api.input(events);
@@ -63,6 +70,12 @@ function start(): void {
   api.on('cursor', (cmds) => cursor.apply(cmds));
   const onStatus = (s: SessionStatus): void => {
     status.set(s);
+    if (s.app?.kiosk && !kiosk) {
+      kiosk = true;
+      document.body.dataset.kiosk = '1';
+    }
+    kioskOverlay.update(s);
+    doctor.update(s);
     if (s.mouseMode) mouseMode = s.mouseMode;
     cursor.setMode(mouseMode, document.pointerLockElement === screen);
     if (s.state !== 'connected') ungrab();
@@ -127,7 +140,8 @@ function start(): void {
     send(keyboard.keyDown(e.code));
     const ctrl = keyboard.isDown('ControlLeft') || keyboard.isDown('ControlRight');
     const alt = keyboard.isDown('AltLeft') || keyboard.isDown('AltRight');
-    if (ctrl && alt) ungrab(); // remote-viewer's default release combination
+    // remote-viewer's default release combination; kiosk mode has no way out
+    if (ctrl && alt && !kiosk) ungrab();
   });
   screen.addEventListener('keyup', (e) => {
     e.preventDefault();
@@ -179,6 +193,9 @@ function start(): void {
       paintedBatch: () => painted,
       migration: () => banner.last,
       paintLog: () => painter.paintLog,
+      kiosk: () => kiosk,
+      overlay: () => kioskOverlay.view,
+      diagnosis: () => doctor.last,
     };
   }
 }

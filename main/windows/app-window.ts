@@ -22,12 +22,21 @@ export const APP_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export function appWindowOptions(preloadPath: string): BrowserWindowConstructorOptions {
+export interface WindowUi {
+  title?: string;
+  /** Full screen, no chrome, no way out (remote-viewer --kiosk). */
+  kiosk?: boolean;
+  fullscreen?: boolean;
+}
+
+export function appWindowOptions(preloadPath: string, ui: WindowUi = {}): BrowserWindowConstructorOptions {
   if (!/^(\/|[A-Za-z]:[\\/])/.test(preloadPath)) throw new Error(`preload path must be absolute: ${preloadPath}`);
+  const kiosk = !!ui.kiosk;
   return {
     width: 1100,
     height: 860,
-    title: 'SPICE viewer',
+    title: ui.title ?? 'SPICE viewer',
+    ...(kiosk ? { kiosk: true, fullscreen: true, frame: false, closable: false, minimizable: false } : ui.fullscreen ? { fullscreen: true } : {}),
     backgroundColor: '#202124',
     show: false,
     autoHideMenuBar: true,
@@ -44,7 +53,7 @@ export function appWindowOptions(preloadPath: string): BrowserWindowConstructorO
       experimentalFeatures: false,
       navigateOnDragDrop: false,
       spellcheck: false,
-      devTools: true,
+      devTools: !kiosk,
     },
   };
 }
@@ -74,9 +83,10 @@ export interface WindowDeps {
   BrowserWindow: typeof BrowserWindowT;
 }
 
-export function createAppWindow(deps: WindowDeps, preloadPath: string): BrowserWindowT {
-  const win = new deps.BrowserWindow(appWindowOptions(preloadPath));
+export function createAppWindow(deps: WindowDeps, preloadPath: string, ui: WindowUi = {}): BrowserWindowT {
+  const win = new deps.BrowserWindow(appWindowOptions(preloadPath, ui));
   hardenContents(win.webContents);
+  if (ui.kiosk) lockKiosk(win);
   win.once('ready-to-show', () => win.show());
   void win.loadURL(APP_URL);
   return win;
@@ -93,4 +103,14 @@ function hardenContents(wc: WebContents): void {
   wc.on('will-attach-webview', (e) => e.preventDefault());
   // No permission prompts beyond pointer lock (server mouse mode) and fullscreen.
   wc.session.setPermissionRequestHandler((_wc, permission, cb) => cb(permission === 'pointerLock' || permission === 'fullscreen'));
+}
+
+/**
+ * Kiosk: no menu (so no accelerators: Ctrl+W/Q/R, F11 do nothing and reach the
+ * guest instead), dev tools off (webPreferences), close refused by the shell,
+ * and full screen re-entered if the window manager takes it away.
+ */
+function lockKiosk(win: BrowserWindowT): void {
+  win.setMenu(null);
+  win.on('leave-full-screen', () => win.setFullScreen(true));
 }

@@ -1,0 +1,389 @@
+// Session controller: the app-level owner of "the" SPICE session. It builds
+// SessionOptions from an EffectiveConfig (TLS, secure channels, proxy,
+// disabled channels, preferred compression — what a .vv or the command line
+// asks for), drives main/spice/session.ts, batches display/cursor events for
+// the renderer like engine-bridge, and adds what remote-viewer leaves to the
+// app: kiosk reconnect with back-off and a reason, the connection doctor's
+// diagnosis, and the kiosk-quit policy. It is a ViewerApi, so both hosts
+// carry it unchanged.
+import type { AppState, CursorCommand, DisplayCommand, InputEvent, SessionStatus, ViewerApi, ViewerEvents } from '../../preload/contract';
+import { Session, quietLogger } from '../spice/session';
+import { dialFor, type Endpoint, type TransportFactory } from '../spice/transport';
+import type { Logger } from '../spice/channels/base-channel';
+import { Channel as ChannelType } from '../spice/protocol/enums';
+import { SpiceError } from '../spice/wire/errors';
+import { ConfigError } from '../config/errors';
+import { parseCommandLine, type CliOptions } from '../config/cli';
+import { resolveConfig, type EffectiveConfig } from '../config/effective';
+import { CHANNEL_NAMES, type ProxyTarget } from '../config/vv';
+import { migrationMapper } from '../engine-bridge';
+import { DROP_TEXT, classifyDrop, diagnose } from './doctor';
+import { DEFAULT_BACKOFF, ReconnectScheduler, realClock, type BackoffOptions, type Clock, type DropReason } from './reconnect';
+import { targetLabel } from './launch';
+
+/** http[s]://[user:pass@]host:port[path] for Endpoint.proxy. */
+export function proxyUrl(p: ProxyTarget): string {
+  const auth = p.username !== undefined ? `${encodeURIComponent(p.username)}${p.password !== undefined ? `:${encodeURIComponent(p.password)}` : ''}@` : '';
+  const host = p.host.includes(':') ? `[${p.host}]` : p.host;
+  return `${p.scheme}://${auth}${host}:${p.port}${p.path ?? ''}`;
+}
+
+/**
+ * The engine Endpoint for a configuration. `caPem` is the CA text already
+ * read (inline .vv `ca`, or the --spice-ca-file / truststore contents).
+ */
+export function endpointFromConfig(cfg: EffectiveConfig, caPem?: string): Endpoint {
+  const t = cfg.target;
+  if (!t) throw new ConfigError('nothing to connect to (give a spice:// URI or a .vv file)');
+  if (t.scheme === 'spice+unix' || t.unixPath !== undefined) throw new ConfigError(`UNIX socket "${t.unixPath}": no UNIX-socket transport yet`);
+  if (t.port === undefined && t.tlsPort === undefined) throw new ConfigError(`${t.host}: no port given`);
+  const ep: Endpoint = { host: t.host, port: t.port ?? 0, scheme: t.scheme === 'ws' || t.scheme === 'wss' ? t.scheme : 'tcp' };
+  if (t.tlsPort !== undefined) ep.tlsPort = t.tlsPort;
+  const secure = cfg.tls.secureChannels;
+  if (secure.includes('all')) ep.secureChannels = 'all';
+  else if (secure.length) ep.secureChannels = secure.map((n) => CHANNEL_NAMES[n]).filter((n): n is number => n !== undefined);
+  if (ep.tlsPort !== undefined || ep.secureChannels !== undefined) {
+    ep.tls = {};
+    if (caPem !== undefined) ep.tls.ca = caPem;
+    if (cfg.tls.hostSubject !== undefined) ep.tls.hostSubject = cfg.tls.hostSubject;
+    if (cfg.tls.ciphers !== undefined) ep.tls.ciphers = cfg.tls.ciphers;
+  }
+  // spice-gtk tunnels SPICE (not WebSocket) through the proxy
+  if (cfg.proxy && ep.scheme === 'tcp') ep.proxy = { url: proxyUrl(cfg.proxy) };
+  return ep;
+}
+
+/** A configuration for a URI typed into the page: the launch settings with another target. */
+export function configForUri(uri: string, base: EffectiveConfig | undefined, env: Record<string, string | undefined> = {}): EffectiveConfig {
+  const cli = parseCommandLine([uri]) as CliOptions;
+  const fresh = resolveConfig(cli, { env });
+  if (!base) return fresh;
+  return { ...base, source: 'uri', ...(fresh.target ? { target: fresh.target } : {}) };
+}
+
+export interface EndedInfo {
+  /** The session had been connected before it ended. */
+  everConnected: boolean;
+  error?: SpiceError;
+}
+
+export interface ControllerOptions {
+  /** The launch configuration (command line / .vv); may have no target. */
+  config?: EffectiveConfig;
+  transport: TransportFactory;
+  log?: Logger;
+  clock?: Clock;
+  random?: () => number;
+  backoff?: BackoffOptions;
+  appVersion?: string;
+  env?: Record<string, string | undefined>;
+  /** Reads --spice-ca-file / the truststore fallback; undefined when the file is missing. */
+  readCaFile?: (path: string) => Promise<string | undefined>;
+  /** Kiosk with --kiosk-quit=on-disconnect: the session ended (called once). */
+  onEnded?: (info: EndedInfo) => void;
+  /** A session came up (settings: recent connections). */
+  onConnected?: (label: string, cfg: EffectiveConfig) => void;
+  /** Probe the port after the server closed us (taken over vs VM stopped). Default true. */
+  probeAfterClose?: boolean;
+  probeTimeoutMs?: number;
+}
+
+export interface SessionController extends ViewerApi {
+  session(): Session | null;
+  unackedBatches(): number;
+  /** Connects with a whole configuration (launch, second instance, open-file). */
+  connectConfig(cfg: EffectiveConfig): void;
+  /** Stops reconnecting and closes the session. */
+  close(): void;
+  /** The launch target as shown to users ('' when none). */
+  label(): string;
+  /** The pending reconnect, if any (tests). */
+  pendingReconnect(): { at: number; attempt: number; reason: DropReason } | null;
+}
+
+type Listener<K extends keyof ViewerEvents> = (payload: ViewerEvents[K], batch: number) => void;
+
+export function createSessionController(opts: ControllerOptions): SessionController {
+  const log = opts.log ?? quietLogger;
+  const clock = opts.clock ?? realClock;
+  const scheduler = new ReconnectScheduler(clock, opts.backoff ?? DEFAULT_BACKOFF, opts.random ?? Math.random);
+  const listeners: { [K in keyof ViewerEvents]: Set<Listener<K>> } = { status: new Set(), migration: new Set(), display: new Set(), cursor: new Set() };
+  const mapDestination = migrationMapper(opts.env?.SPICE_MIG_HOST);
+  const launch = opts.config;
+  const kiosk = launch?.ui.kiosk ?? false;
+  const launchLabel = targetLabel(launch?.target);
+
+  let current: EffectiveConfig | undefined;
+  let session: Session | null = null;
+  let sessionConnected = false;
+  let startedAt = 0;
+  let everConnected = false;
+  let userStopped = false;
+  let ended = false;
+  let generation = 0;
+  let displayed = false;
+  let display: DisplayCommand[] = [];
+  let cursor: CursorCommand[] = [];
+  let scheduled = false;
+  let batch = 0;
+  let acked = 0;
+  let app: AppState = kiosk ? { kiosk, ...(launchLabel ? { target: launchLabel } : {}) } : launchLabel ? { target: launchLabel } : {};
+  let lastStatus: SessionStatus = { state: 'idle', message: 'not connected', app };
+
+  const emit = <K extends keyof ViewerEvents>(name: K, payload: ViewerEvents[K], n: number): void => {
+    for (const cb of listeners[name]) (cb as Listener<K>)(payload, n);
+  };
+  const flush = (): void => {
+    scheduled = false;
+    if (display.length) {
+      const d = display;
+      display = [];
+      emit('display', d, ++batch);
+    }
+    if (cursor.length) {
+      const c = cursor;
+      cursor = [];
+      emit('cursor', c, batch);
+    }
+  };
+  const schedule = (): void => {
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  };
+  const status = (s: SessionStatus): void => {
+    lastStatus = { ...s, app };
+    flush(); // commands before the status that follows them
+    emit('status', lastStatus, batch);
+  };
+  const setApp = (next: AppState): void => {
+    app = next;
+    status(lastStatus);
+  };
+
+  async function readCa(cfg: EffectiveConfig): Promise<string | undefined> {
+    const ca = cfg.tls.ca;
+    if (!ca) return undefined;
+    if ('pem' in ca) return ca.pem;
+    const text = await (opts.readCaFile ?? (async () => undefined))(ca.file);
+    if (text === undefined && !ca.fallback) throw new ConfigError(`CA file ${ca.file} cannot be read`);
+    return text;
+  }
+
+  function secrets(cfg: EffectiveConfig | undefined): string[] {
+    const out: string[] = [];
+    if (cfg?.target?.password) out.push(cfg.target.password);
+    if (cfg?.proxy?.password) out.push(cfg.proxy.password);
+    return out;
+  }
+
+  function start(cfg: EffectiveConfig, userInitiated: boolean): void {
+    const gen = ++generation;
+    if (userInitiated) {
+      scheduler.reset();
+      userStopped = false;
+    }
+    scheduler.cancel();
+    const old = session;
+    session = null;
+    old?.disconnect();
+    current = cfg;
+    sessionConnected = false;
+    startedAt = clock.now();
+    const label = targetLabel(cfg.target);
+    const keepReconnect = userInitiated ? undefined : app.reconnect;
+    app = { ...(kiosk ? { kiosk } : {}), ...(label ? { target: label } : {}), ...(keepReconnect ? { reconnect: keepReconnect } : {}) };
+    readCa(cfg)
+      .then((ca) => {
+        if (gen !== generation) return;
+        const endpoint = endpointFromConfig(cfg, ca);
+        // a new server knows nothing of what the renderer cached from the old one
+        if (displayed) {
+          display.push({ t: 'serverChanged' });
+          schedule();
+        }
+        const s = new Session({
+          endpoint,
+          password: cfg.target?.password,
+          transport: opts.transport,
+          log,
+          disabledChannels: cfg.channels.disabledTypes,
+          ...(cfg.preferredCompression !== undefined ? { preferredCompression: cfg.preferredCompression } : {}),
+          mapMigrationDestination: mapDestination,
+          onDisplay: (_id, cmd) => {
+            displayed = true;
+            display.push(cmd);
+            schedule();
+          },
+          onCursor: (cmd) => {
+            cursor.push(cmd);
+            schedule();
+          },
+          onStatus: (st) => {
+            if (session === s) onSessionStatus(s, st, endpoint, gen);
+          },
+          onMigration: (m) => {
+            if (session !== s) return;
+            flush();
+            emit('migration', m, batch);
+          },
+        });
+        session = s;
+        s.connect().catch(() => {
+          /* reported through onStatus */
+        });
+      })
+      .catch((e: unknown) => {
+        if (gen !== generation) return;
+        const err = e instanceof SpiceError ? e : new ConfigError(String((e as Error)?.message ?? e));
+        failed(err, undefined, gen);
+      });
+  }
+
+  function onSessionStatus(s: Session, st: SessionStatus, endpoint: Endpoint, gen: number): void {
+    if (st.state === 'connected') {
+      const first = !sessionConnected;
+      sessionConnected = true;
+      everConnected = true;
+      scheduler.connected();
+      const { reconnect: _r, diagnosis: _d, ...rest } = app;
+      app = rest;
+      status(st);
+      if (first && current) opts.onConnected?.(targetLabel(current.target), current);
+      return;
+    }
+    if (st.state !== 'disconnected') {
+      status(st);
+      return;
+    }
+    if (userStopped) {
+      const { reconnect: _r, ...rest } = app;
+      app = rest;
+      status(st);
+      return;
+    }
+    const err = s.error ?? new SpiceError('CLOSED', st.message || 'session closed');
+    failed(err, { s, st, endpoint }, gen);
+  }
+
+  function failed(err: SpiceError, ctx: { s: Session; st: SessionStatus; endpoint: Endpoint } | undefined, gen: number): void {
+    const wasConnected = sessionConnected;
+    const cfg = current;
+    const diagnosis = diagnose(err, {
+      target: targetLabel(cfg?.target) || '(none)',
+      appVersion: opts.appVersion ?? '0.0.0',
+      startedAt,
+      failedAt: clock.now(),
+      channels: ctx?.st.channels ?? [],
+      linkFailures: ctx?.s.linkFailures.map((f) => ({ name: f.name, message: f.error.message })) ?? [],
+      secrets: secrets(cfg),
+      wasConnected,
+      ...(cfg?.proxy ? { extra: [`Proxy: ${cfg.proxy.scheme}://${cfg.proxy.host}:${cfg.proxy.port} (${cfg.proxy.from})`] } : {}),
+    });
+    const base: SessionStatus = ctx?.st ?? { state: 'disconnected', message: err.message, code: err.code };
+    app = { ...app, diagnosis };
+    if (!kiosk || !launch) {
+      status(base);
+      return;
+    }
+    if (launch.ui.quitOnDisconnect) {
+      status(base);
+      if (!ended) {
+        ended = true;
+        opts.onEnded?.({ everConnected, error: err });
+      }
+      return;
+    }
+    const plan = (reachable?: boolean): void => {
+      if (gen !== generation || userStopped) return;
+      const reason = classifyDrop(err, { wasConnected, ...(reachable !== undefined ? { serverReachable: reachable } : {}) });
+      const next = scheduler.schedule(reason, () => {
+        if (current && !userStopped) start(current, false);
+      });
+      app = {
+        ...app,
+        reconnect: { reason, text: DROP_TEXT[reason], detail: `${err.code}: ${err.message}`, attempt: next.attempt, delayMs: next.delayMs, at: next.at },
+      };
+      log.info(`kiosk: ${reason}; reconnect attempt ${next.attempt} in ${next.delayMs} ms`);
+      status(base);
+    };
+    if (err.code === 'CLOSED' && wasConnected && ctx && opts.probeAfterClose !== false) {
+      status(base);
+      probe(ctx.endpoint).then(plan, () => plan(false));
+    } else plan();
+  }
+
+  /** Opens (and at once closes) a plain connection to the main channel's port, without linking. */
+  async function probe(ep: Endpoint): Promise<boolean> {
+    const timeout = opts.probeTimeoutMs ?? 2000;
+    let timer: unknown = null;
+    try {
+      const t = await Promise.race([
+        opts.transport(dialFor(ep, ChannelType.MAIN)),
+        new Promise<never>((_ok, fail) => (timer = clock.setTimeout(() => fail(new Error('probe timeout')), timeout))),
+      ]);
+      t.close();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      if (timer !== null) clock.clearTimeout(timer);
+    }
+  }
+
+  return {
+    connect(uri: string, password?: string) {
+      let cfg: EffectiveConfig;
+      if (launch?.target && uri === launchLabel) cfg = launch;
+      else {
+        try {
+          cfg = configForUri(uri, launch, opts.env);
+        } catch (e) {
+          current = undefined;
+          const err = e instanceof SpiceError ? e : new ConfigError(String(e));
+          sessionConnected = false;
+          startedAt = clock.now();
+          failed(err, undefined, ++generation);
+          return;
+        }
+      }
+      if (password !== undefined && cfg.target) cfg = { ...cfg, target: { ...cfg.target, password } };
+      start(cfg, true);
+    },
+    connectConfig(cfg: EffectiveConfig) {
+      start(cfg, true);
+    },
+    disconnect() {
+      userStopped = true;
+      scheduler.cancel();
+      session?.disconnect();
+      if (app.reconnect) {
+        const { reconnect: _r, ...rest } = app;
+        setApp(rest);
+      }
+    },
+    close() {
+      userStopped = true;
+      generation++;
+      scheduler.cancel();
+      session?.disconnect();
+    },
+    input(events: InputEvent[]) {
+      for (const ev of events) session?.input(ev);
+    },
+    displayAck(n: number) {
+      if (n > acked && n <= batch) acked = n;
+    },
+    on(event, cb) {
+      const set = listeners[event] as Set<typeof cb>;
+      set.add(cb);
+      if (event === 'status') (cb as Listener<'status'>)(lastStatus, batch);
+      return () => set.delete(cb);
+    },
+    session: () => session,
+    unackedBatches: () => batch - acked,
+    label: () => launchLabel,
+    pendingReconnect: () => (scheduler.pending ? { at: scheduler.pending.at, attempt: scheduler.pending.attempt, reason: scheduler.pending.reason } : null),
+  };
+}

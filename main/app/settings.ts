@@ -1,0 +1,87 @@
+// Installed-app settings in <userData>/settings.json: recent connections,
+// zoom, clipboard sharing. Never a password: URIs are stripped of it before
+// they are stored, and a file edited by hand is sanitised on load.
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const SETTINGS_FILE = 'settings.json';
+export const MAX_RECENT = 10;
+const MAX_FILE_BYTES = 256 * 1024;
+const MAX_URI_CHARS = 4096;
+
+export interface RecentConnection {
+  /** spice://… without password, or the .vv path. */
+  uri: string;
+  title?: string;
+  /** Epoch ms. */
+  lastUsed: number;
+}
+
+export interface Settings {
+  version: 1;
+  recent: RecentConnection[];
+  /** Zoom %, 10..400. */
+  zoom: number;
+  shareClipboard: boolean;
+}
+
+export function defaultSettings(): Settings {
+  return { version: 1, recent: [], zoom: 100, shareClipboard: true };
+}
+
+/** Removes credentials from a connection URI: password= query items and user:password@. */
+export function stripPassword(uri: string): string {
+  let out = uri.replace(/([?&;])password=[^&;#]*(&|;)?/gi, (_m, lead: string, trail: string | undefined) => (trail ? lead : ''));
+  out = out.replace(/[?&;]$/, '');
+  out = out.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^@/?#]*):[^@/?#]*@/, '$1$2@');
+  return out;
+}
+
+/** Settings from untrusted JSON: unknown keys dropped, values range-checked. */
+export function sanitizeSettings(raw: unknown): Settings {
+  const s = defaultSettings();
+  if (typeof raw !== 'object' || raw === null) return s;
+  const o = raw as Record<string, unknown>;
+  if (typeof o.zoom === 'number' && Number.isFinite(o.zoom) && o.zoom >= 10 && o.zoom <= 400) s.zoom = Math.round(o.zoom);
+  if (typeof o.shareClipboard === 'boolean') s.shareClipboard = o.shareClipboard;
+  if (Array.isArray(o.recent)) {
+    for (const r of o.recent) {
+      if (typeof r !== 'object' || r === null) continue;
+      const e = r as Record<string, unknown>;
+      if (typeof e.uri !== 'string' || !e.uri || e.uri.length > MAX_URI_CHARS) continue;
+      const item: RecentConnection = { uri: stripPassword(e.uri), lastUsed: typeof e.lastUsed === 'number' && Number.isFinite(e.lastUsed) ? e.lastUsed : 0 };
+      if (typeof e.title === 'string' && e.title.length <= 256) item.title = e.title;
+      if (!s.recent.some((x) => x.uri === item.uri)) s.recent.push(item);
+      if (s.recent.length >= MAX_RECENT) break;
+    }
+  }
+  return s;
+}
+
+/** Adds (or moves to the front) a connection; returns new settings. */
+export function addRecent(s: Settings, uri: string, now: number, title?: string): Settings {
+  const clean = stripPassword(uri);
+  const item: RecentConnection = { uri: clean, lastUsed: now };
+  if (title !== undefined) item.title = title;
+  return { ...s, recent: [item, ...s.recent.filter((r) => r.uri !== clean)].slice(0, MAX_RECENT) };
+}
+
+export async function loadSettings(dir: string): Promise<Settings> {
+  try {
+    const text = await readFile(join(dir, SETTINGS_FILE), 'utf8');
+    if (text.length > MAX_FILE_BYTES) return defaultSettings();
+    return sanitizeSettings(JSON.parse(text));
+  } catch {
+    return defaultSettings(); // missing or corrupt: start fresh
+  }
+}
+
+/** Atomic write (temp file + rename), so a crash never leaves half a file. */
+export async function saveSettings(dir: string, s: Settings): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const clean = sanitizeSettings(s);
+  const file = join(dir, SETTINGS_FILE);
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(clean, null, 2) + '\n', { mode: 0o600 });
+  await rename(tmp, file);
+}

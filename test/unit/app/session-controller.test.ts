@@ -1,0 +1,112 @@
+// Session controller on a fake transport and a fake clock: kiosk reconnect
+// with back-off and reason, kiosk-quit on-disconnect, the doctor's diagnosis
+// outside kiosk, and a user disconnect stopping the retries.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { SessionStatus } from '../../../preload/contract';
+import { planLaunch } from '../../../main/app/launch';
+import { createSessionController, type EndedInfo } from '../../../main/app/session-controller';
+import type { EffectiveConfig } from '../../../main/config/effective';
+import type { Dial, TransportFactory } from '../../../main/spice/transport';
+import { SpiceError } from '../../../main/spice/wire/errors';
+import { FakeClock } from './fake-clock';
+
+const turn = async (n = 5): Promise<void> => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+};
+
+async function config(args: string[]): Promise<EffectiveConfig> {
+  const p = await planLaunch(args, { env: {} });
+  assert.equal(p.kind, 'run');
+  return (p as { config: EffectiveConfig }).config;
+}
+
+function refusing(dials: Dial[]): TransportFactory {
+  return async (d) => {
+    dials.push(d);
+    throw new SpiceError('TRANSPORT', `cannot connect to ${d.host}:${d.port}: connect ECONNREFUSED ${d.host}:${d.port}`);
+  };
+}
+
+test('kiosk never: refused connects are retried 1 s, 2 s, 4 s… with the reason and the time of the next try', async () => {
+  const clock = new FakeClock();
+  const dials: Dial[] = [];
+  const seen: SessionStatus[] = [];
+  const c = createSessionController({ config: await config(['--kiosk', 'spice://127.0.0.1:5999']), transport: refusing(dials), clock, random: () => 0.5 });
+  c.on('status', (s) => seen.push(s));
+  assert.equal(seen[0].app?.kiosk, true, 'the page learns kiosk mode from the first status');
+  c.connect('spice://127.0.0.1:5999');
+  await turn();
+  assert.equal(dials.length, 1);
+  let last = seen[seen.length - 1];
+  assert.equal(last.state, 'disconnected');
+  assert.equal(last.app?.reconnect?.reason, 'vm-stopped');
+  assert.match(last.app?.reconnect?.text ?? '', /not running/);
+  assert.deepEqual([last.app?.reconnect?.attempt, last.app?.reconnect?.delayMs, last.app?.reconnect?.at], [1, 1000, clock.now() + 1000]);
+  assert.equal(last.app?.diagnosis?.step, 'tcp');
+  clock.advance(999);
+  await turn();
+  assert.equal(dials.length, 1, 'not before the countdown ends');
+  clock.advance(1);
+  await turn();
+  assert.equal(dials.length, 2);
+  last = seen[seen.length - 1];
+  assert.deepEqual([last.app?.reconnect?.attempt, last.app?.reconnect?.delayMs], [2, 2000]);
+  clock.advance(2000);
+  await turn();
+  assert.equal(dials.length, 3);
+  assert.equal(c.pendingReconnect()?.attempt, 3);
+  assert.equal(seen[seen.length - 1].app?.reconnect?.delayMs, 4000);
+  // the user (or the page closing) disconnects: no more attempts
+  c.disconnect();
+  clock.advance(600_000);
+  await turn();
+  assert.equal(dials.length, 3);
+  assert.equal(c.pendingReconnect(), null);
+  assert.equal(seen[seen.length - 1].app?.reconnect, undefined);
+});
+
+test('kiosk on-disconnect: the session end is reported once, and nothing retries', async () => {
+  const clock = new FakeClock();
+  const dials: Dial[] = [];
+  const ended: EndedInfo[] = [];
+  const c = createSessionController({
+    config: await config(['-k', '--kiosk-quit=on-disconnect', 'spice://127.0.0.1:5999']),
+    transport: refusing(dials),
+    clock,
+    onEnded: (i) => ended.push(i),
+  });
+  c.connect('spice://127.0.0.1:5999');
+  await turn();
+  clock.advance(600_000);
+  await turn();
+  assert.equal(dials.length, 1);
+  assert.equal(ended.length, 1);
+  assert.equal(ended[0].everConnected, false);
+  assert.equal(ended[0].error?.code, 'TRANSPORT');
+});
+
+test('outside kiosk: a failed connect carries the diagnosis and the password never reaches the report', async () => {
+  const clock = new FakeClock();
+  const dials: Dial[] = [];
+  const seen: SessionStatus[] = [];
+  const c = createSessionController({ config: await config([]), transport: refusing(dials), clock, appVersion: '4.5.6' });
+  c.on('status', (s) => seen.push(s));
+  c.connect('spice://127.0.0.1:5998?password=hunter2');
+  await turn();
+  const last = seen[seen.length - 1];
+  assert.equal(last.state, 'disconnected');
+  assert.equal(last.app?.reconnect, undefined);
+  assert.equal(last.app?.diagnosis?.step, 'tcp');
+  assert.ok(!last.app?.diagnosis?.report.includes('hunter2'));
+  assert.match(last.app?.diagnosis?.report ?? '', /^App: spice-viewer 4\.5\.6$/m);
+  assert.match(last.app?.diagnosis?.report ?? '', /^Target: spice:\/\/127\.0\.0\.1:5998$/m);
+  assert.equal(dials[0].port, 5998);
+  clock.advance(600_000);
+  await turn();
+  assert.equal(dials.length, 1, 'no automatic reconnect outside kiosk');
+  // a bad URI typed into the page fails at the parse step
+  c.connect('spice://h:99999');
+  await turn();
+  assert.equal(seen[seen.length - 1].app?.diagnosis?.step, 'parse');
+});
