@@ -6,7 +6,6 @@
 // to the running window. Settings (recent connections, zoom, clipboard flag —
 // never a password) live in userData/settings.json.
 import { app, BrowserWindow, ipcMain, net, protocol } from 'electron';
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { attachBridgeIpc } from './ipc/bridge-ipc';
@@ -107,7 +106,6 @@ async function main(): Promise<void> {
     log,
     appVersion: version,
     env,
-    readCaFile: (p) => readFile(p, 'utf8').catch(() => undefined),
     onEnded: (info) => {
       console.error(`session ended${info.error ? `: ${info.error.message}` : ''} (--kiosk-quit=on-disconnect)`);
       quit(info.everConnected ? 0 : 1);

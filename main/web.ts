@@ -4,7 +4,6 @@
 // session controller per page and prints the tokenised URL. In kiosk mode
 // with --kiosk-quit=on-disconnect the process exits when the session ends:
 // code 0 after a session that was up, 1 when it never connected.
-import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startWebHost, type WebHost } from './web-host';
@@ -74,7 +73,6 @@ async function main(): Promise<void> {
         log,
         appVersion: version,
         env,
-        readCaFile: (p) => readFile(p, 'utf8').catch(() => undefined),
         onEnded,
       }),
   });

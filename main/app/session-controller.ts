@@ -4,8 +4,10 @@
 // asks for), drives main/spice/session.ts, batches display/cursor events for
 // the renderer like engine-bridge, and adds what remote-viewer leaves to the
 // app: kiosk reconnect with back-off and a reason, the connection doctor's
-// diagnosis, and the kiosk-quit policy. It is a ViewerApi, so both hosts
+// diagnosis, and the kiosk-quit policy. The Endpoint comes from
+// main/config/endpoint.ts (CA files read there). It is a ViewerApi, so both hosts
 // carry it unchanged.
+import { readFile } from 'node:fs/promises';
 import type { AppState, CursorCommand, DisplayCommand, InputEvent, SessionStatus, ViewerApi, ViewerEvents } from '../../preload/contract';
 import { Session, quietLogger } from '../spice/session';
 import { dialFor, type Endpoint, type TransportFactory } from '../spice/transport';
@@ -15,43 +17,11 @@ import { SpiceError } from '../spice/wire/errors';
 import { ConfigError } from '../config/errors';
 import { parseCommandLine, type CliOptions } from '../config/cli';
 import { resolveConfig, type EffectiveConfig } from '../config/effective';
-import { CHANNEL_NAMES, type ProxyTarget } from '../config/vv';
+import { endpointFromConfig } from '../config/endpoint';
 import { migrationMapper } from '../engine-bridge';
 import { DROP_TEXT, classifyDrop, diagnose } from './doctor';
 import { DEFAULT_BACKOFF, ReconnectScheduler, realClock, type BackoffOptions, type Clock, type DropReason } from './reconnect';
 import { targetLabel } from './launch';
-
-/** http[s]://[user:pass@]host:port[path] for Endpoint.proxy. */
-export function proxyUrl(p: ProxyTarget): string {
-  const auth = p.username !== undefined ? `${encodeURIComponent(p.username)}${p.password !== undefined ? `:${encodeURIComponent(p.password)}` : ''}@` : '';
-  const host = p.host.includes(':') ? `[${p.host}]` : p.host;
-  return `${p.scheme}://${auth}${host}:${p.port}${p.path ?? ''}`;
-}
-
-/**
- * The engine Endpoint for a configuration. `caPem` is the CA text already
- * read (inline .vv `ca`, or the --spice-ca-file / truststore contents).
- */
-export function endpointFromConfig(cfg: EffectiveConfig, caPem?: string): Endpoint {
-  const t = cfg.target;
-  if (!t) throw new ConfigError('nothing to connect to (give a spice:// URI or a .vv file)');
-  if (t.scheme === 'spice+unix' || t.unixPath !== undefined) throw new ConfigError(`UNIX socket "${t.unixPath}": no UNIX-socket transport yet`);
-  if (t.port === undefined && t.tlsPort === undefined) throw new ConfigError(`${t.host}: no port given`);
-  const ep: Endpoint = { host: t.host, port: t.port ?? 0, scheme: t.scheme === 'ws' || t.scheme === 'wss' ? t.scheme : 'tcp' };
-  if (t.tlsPort !== undefined) ep.tlsPort = t.tlsPort;
-  const secure = cfg.tls.secureChannels;
-  if (secure.includes('all')) ep.secureChannels = 'all';
-  else if (secure.length) ep.secureChannels = secure.map((n) => CHANNEL_NAMES[n]).filter((n): n is number => n !== undefined);
-  if (ep.tlsPort !== undefined || ep.secureChannels !== undefined) {
-    ep.tls = {};
-    if (caPem !== undefined) ep.tls.ca = caPem;
-    if (cfg.tls.hostSubject !== undefined) ep.tls.hostSubject = cfg.tls.hostSubject;
-    if (cfg.tls.ciphers !== undefined) ep.tls.ciphers = cfg.tls.ciphers;
-  }
-  // spice-gtk tunnels SPICE (not WebSocket) through the proxy
-  if (cfg.proxy && ep.scheme === 'tcp') ep.proxy = { url: proxyUrl(cfg.proxy) };
-  return ep;
-}
 
 /** A configuration for a URI typed into the page: the launch settings with another target. */
 export function configForUri(uri: string, base: EffectiveConfig | undefined, env: Record<string, string | undefined> = {}): EffectiveConfig {
@@ -77,8 +47,8 @@ export interface ControllerOptions {
   backoff?: BackoffOptions;
   appVersion?: string;
   env?: Record<string, string | undefined>;
-  /** Reads --spice-ca-file / the truststore fallback; undefined when the file is missing. */
-  readCaFile?: (path: string) => Promise<string | undefined>;
+  /** Reads --spice-ca-file / the truststore fallback (default: the file system); rejects when missing. */
+  readCaFile?: (path: string) => Promise<string>;
   /** Kiosk with --kiosk-quit=on-disconnect: the session ended (called once). */
   onEnded?: (info: EndedInfo) => void;
   /** A session came up (settings: recent connections). */
@@ -112,6 +82,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   const launch = opts.config;
   const kiosk = launch?.ui.kiosk ?? false;
   const launchLabel = targetLabel(launch?.target);
+  const readCaFile = opts.readCaFile ?? ((p: string) => readFile(p, 'utf8'));
 
   let current: EffectiveConfig | undefined;
   let session: Session | null = null;
@@ -162,15 +133,6 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     status(lastStatus);
   };
 
-  async function readCa(cfg: EffectiveConfig): Promise<string | undefined> {
-    const ca = cfg.tls.ca;
-    if (!ca) return undefined;
-    if ('pem' in ca) return ca.pem;
-    const text = await (opts.readCaFile ?? (async () => undefined))(ca.file);
-    if (text === undefined && !ca.fallback) throw new ConfigError(`CA file ${ca.file} cannot be read`);
-    return text;
-  }
-
   function secrets(cfg: EffectiveConfig | undefined): string[] {
     const out: string[] = [];
     if (cfg?.target?.password) out.push(cfg.target.password);
@@ -194,10 +156,9 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     const label = targetLabel(cfg.target);
     const keepReconnect = userInitiated ? undefined : app.reconnect;
     app = { ...(kiosk ? { kiosk } : {}), ...(label ? { target: label } : {}), ...(keepReconnect ? { reconnect: keepReconnect } : {}) };
-    readCa(cfg)
-      .then((ca) => {
+    endpointFromConfig(cfg, { readFile: readCaFile })
+      .then(({ endpoint, password, disabledChannels }) => {
         if (gen !== generation) return;
-        const endpoint = endpointFromConfig(cfg, ca);
         // a new server knows nothing of what the renderer cached from the old one
         if (displayed) {
           display.push({ t: 'serverChanged' });
@@ -205,10 +166,10 @@ export function createSessionController(opts: ControllerOptions): SessionControl
         }
         const s = new Session({
           endpoint,
-          password: cfg.target?.password,
+          password,
           transport: opts.transport,
           log,
-          disabledChannels: cfg.channels.disabledTypes,
+          disabledChannels,
           ...(cfg.preferredCompression !== undefined ? { preferredCompression: cfg.preferredCompression } : {}),
           mapMigrationDestination: mapDestination,
           onDisplay: (_id, cmd) => {

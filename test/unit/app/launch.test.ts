@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planLaunch, targetLabel } from '../../../main/app/launch';
-import { endpointFromConfig } from '../../../main/app/session-controller';
+import { endpointFromConfig } from '../../../main/config/endpoint';
 import { splitWebArgs } from '../../../main/app/web-args';
 import { appArgs } from '../../../main/ipc/launch-args';
 import { Channel, ImageCompression } from '../../../main/spice/protocol/enums';
@@ -72,7 +72,9 @@ test('launch: a .vv with TLS, proxy, secure/disabled channels → Endpoint; dele
     const c = p.config;
     assert.equal(c.ui.title, 'My VM');
     assert.equal(c.target?.password, 's3cret', 'the password stays in memory for reconnects');
-    const ep = endpointFromConfig(c, c.tls.ca && 'pem' in c.tls.ca ? c.tls.ca.pem : undefined);
+    const { endpoint: ep, password, disabledChannels } = await endpointFromConfig(c);
+    assert.equal(password, 's3cret');
+    assert.deepEqual(disabledChannels, c.channels.disabledTypes);
     assert.deepEqual(ep, {
       host: 'vm.example',
       port: 5900,
@@ -100,15 +102,16 @@ test('launch: `-` reads the .vv from stdin', async () => {
   assert.equal(p.kind, 'run');
   if (p.kind !== 'run') return;
   assert.equal(targetLabel(p.config.target), 'spice+tls://[::1]:5901');
-  assert.deepEqual(endpointFromConfig(p.config), { host: '::1', port: 0, scheme: 'tcp', tlsPort: 5901, secureChannels: 'all', tls: {} });
+  assert.deepEqual((await endpointFromConfig(p.config, { readFile: async () => Promise.reject(new Error('none')) })).endpoint, { host: '::1', port: 0, scheme: 'tcp', tlsPort: 5901, secureChannels: 'all', tls: {} });
 });
 
 test('endpointFromConfig refuses what it cannot do', async () => {
   const unix = await planLaunch(['spice+unix:///run/vm.sock']);
   assert.ok(unix.kind === 'run');
-  if (unix.kind === 'run') assert.throws(() => endpointFromConfig(unix.config), /UNIX-socket transport/);
+  if (unix.kind === 'run') await assert.rejects(endpointFromConfig(unix.config), /UNIX-socket transport/);
   const none = await planLaunch([]);
-  if (none.kind === 'run') assert.throws(() => endpointFromConfig(none.config), /nothing to connect to/);
+  assert.ok(none.kind === 'run');
+  if (none.kind === 'run') await assert.rejects(endpointFromConfig(none.config), /no connection target/);
 });
 
 test('web host args are split from remote-viewer args', () => {
