@@ -14,11 +14,27 @@ import type { MainChannel } from './channels/main-channel';
 import type { DstInfo } from './messages/main';
 import type { Endpoint } from './transport';
 import type { SpiceMessage } from './wire/framer';
-import { MainCap, MsgcMain, MsgMain } from './protocol/enums';
+import { Channel as ChannelType, MainCap, MsgcMain, MsgMain } from './protocol/enums';
 import type { MigrationMode, MigrationPhase, MigrationStatus } from '../../preload/contract';
 
 /** Pending destination links are abandoned after this (the server gives up after 10 s too). */
 export const MIGRATION_CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * QEMU drops input events while a VM is not running (ui/input.c), and the
+ * destination VM resumes only around the time the channels swap. So after a
+ * seamless swap the inputs channel holds (queues) its output until the
+ * destination main channel says the VM runs — spice-server sends
+ * MULTI_MEDIA_TIME / MOUSE_MODE when it starts — or this much time passed.
+ */
+export const DESTINATION_START_TIMEOUT_MS = 3_000;
+/**
+ * The source VM stops for the final migration stage before spice-server sends
+ * MIGRATE, and QEMU drops input that arrives meanwhile. So input is held from
+ * CONNECTED_SEAMLESS (migration imminent) until the destination runs — a
+ * short delay instead of lost keys. A migration that takes longer than this
+ * releases the held input to the source (behaving like other clients).
+ */
+export const INPUT_HOLD_MAX_MS = 5_000;
 
 export interface MigrationHost {
   readonly log: Logger;
@@ -53,6 +69,13 @@ export class MigrationController {
   private targets = new Map<Channel, Connection>();
   private sources: Connection[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** Seamless: the destination main channel is ours and has reported the VM running. */
+  private mainSwapped = false;
+  private destinationRunning = false;
+  private heldInputs = new Set<Channel>();
+  private startTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Why the last input hold ended ('vm-start' or 'timeout'), for tests and the log. */
+  lastInputRelease: 'vm-start' | 'timeout' | null = null;
 
   constructor(host: MigrationHost) {
     this.host = host;
@@ -161,6 +184,9 @@ export class MigrationController {
     if (gen !== this.generation) return;
     main.holdTarget(dMain, buffered);
     this.clearTimer();
+    this.mainSwapped = false;
+    this.destinationRunning = false;
+    this.lastInputRelease = null;
     for (const c of [main, ...others]) this.expected.add(c);
     this.state = 'migrating';
     if (ack) {
@@ -199,6 +225,7 @@ export class MigrationController {
     if (this.state !== 'connecting' && this.state !== 'migrating') return;
     this.generation++;
     this.clearTimer();
+    this.releaseInputs('vm-start');
     this.dropTargets();
     this.state = 'none';
     this.host.main.attachOnInit = true;
@@ -213,11 +240,55 @@ export class MigrationController {
     }
   }
 
+  /** The main channel saw MULTI_MEDIA_TIME or MOUSE_MODE: from the destination, that means its VM runs. */
+  onVmStartHint(): void {
+    if (!this.mainSwapped || this.destinationRunning) return;
+    this.destinationRunning = true;
+    this.releaseInputs('vm-start');
+  }
+
+  private holdTimer: ReturnType<typeof setTimeout> | null = null;
+
+  private holdInputs(): void {
+    for (const c of this.host.channels()) {
+      if (c.type !== ChannelType.INPUTS) continue;
+      c.pauseOutput();
+      this.heldInputs.add(c);
+    }
+    this.holdTimer = setTimeout(() => {
+      // still on the source after this long: stop delaying the user
+      if ([...this.heldInputs].some((c) => c.migration.swappedAt === 0)) this.releaseInputs('timeout');
+    }, INPUT_HOLD_MAX_MS);
+  }
+
+  private releaseInputs(why: 'vm-start' | 'timeout'): void {
+    if (this.startTimer) clearTimeout(this.startTimer);
+    this.startTimer = null;
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    if (!this.heldInputs.size) return;
+    this.lastInputRelease = why;
+    if (why === 'timeout') this.host.log.warn('migration: destination VM start not seen; releasing held input');
+    for (const c of this.heldInputs) c.resumeOutput();
+    this.heldInputs.clear();
+  }
+
   /** Called by every channel after it moved onto its destination connection. */
   onChannelSwapped(ch: Channel, old: Connection): void {
     this.sources.push(old);
     this.targets.delete(ch);
     this.expected.delete(ch);
+    if (ch === this.host.main) this.mainSwapped = true;
+    if (ch.type === ChannelType.INPUTS) {
+      if (this.destinationRunning) {
+        this.heldInputs.delete(ch);
+        ch.resumeOutput();
+      } else {
+        ch.pauseOutput();
+        this.heldInputs.add(ch);
+        this.startTimer ??= setTimeout(() => this.releaseInputs('timeout'), DESTINATION_START_TIMEOUT_MS);
+      }
+    }
     if (this.expected.size > 0 || this.state !== 'migrating') return;
     // every channel is across: close the source sockets (no DISCONNECTING is sent)
     for (const s of this.sources.splice(0)) {
@@ -278,6 +349,7 @@ export class MigrationController {
   switchHost(dst: DstInfo): void {
     this.generation++;
     this.clearTimer();
+    this.releaseInputs('vm-start');
     this.dropTargets();
     this.mode = 'switch-host';
     this.state = 'switching';
@@ -306,6 +378,11 @@ export class MigrationController {
 
   /** The session is going away (source lost, user disconnect). */
   abort(reason: string): void {
+    if (this.startTimer) clearTimeout(this.startTimer);
+    this.startTimer = null;
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    this.heldInputs.clear();
     if (this.state === 'none') return;
     this.generation++;
     this.clearTimer();

@@ -94,9 +94,13 @@ export class Session implements MigrationHost {
       onMigrateCancel: () => this.migration.cancel(),
       onMigrateEnd: () => this.migration.end(),
       onSwitchHost: (dst) => this.migration.switchHost(dst),
+      onMultiMediaTime: () => this.migration.onVmStartHint(),
       onInit: (init) => this.onMainInit(init),
       onChannelsList: (list) => void this.linkChannels(list),
-      onMouseMode: () => this.emitStatus(),
+      onMouseMode: () => {
+        this.migration.onVmStartHint();
+        this.emitStatus();
+      },
       onName: (n) => {
         this.name = n;
         this.emitStatus();

@@ -80,6 +80,8 @@ export abstract class Channel {
   private target: Connection | null = null;
   private held: SpiceMessage[] = [];
   private migrating: 'none' | 'held' | 'awaiting-data' = 'none';
+  /** Output held after a swap until the destination VM runs (see MigrationController). */
+  private outputPaused = false;
   private migrateDataTimer: ReturnType<typeof setTimeout> | null = null;
   migration: MigrationStats = Channel.freshStats();
   /** Session hooks: MIGRATE received (timing) and swap done (the old connection is handed back to close). */
@@ -145,20 +147,34 @@ export abstract class Channel {
 
   /** Queues or sends one client message. Order is kept across queueing. */
   send(type: number, body: Uint8Array = new Uint8Array(0)): void {
-    if (this.connection?.isOpen && this.queue.length === 0 && this.migrating === 'none') {
+    if (this.connection?.isOpen && this.queue.length === 0 && this.migrating === 'none' && !this.outputPaused) {
       this.connection.send(type, body);
     } else {
-      if (this.migrating !== 'none') this.migration.queuedBytes += body.length;
+      if (this.migrating !== 'none' || this.outputPaused) this.migration.queuedBytes += body.length;
       this.queue.push({ type, body });
     }
   }
 
   protected drain(): void {
     const c = this.connection;
-    while (c?.isOpen && this.queue.length && this.migrating === 'none') {
+    while (c?.isOpen && this.queue.length && this.migrating === 'none' && !this.outputPaused) {
       const m = this.queue.shift()!;
+      if (this.migration.queuedBytes) this.migration.forwardedBytes += m.body.length;
       c.send(m.type, m.body);
     }
+  }
+
+  /** Queues (never drops) everything sent until resumeOutput(). */
+  pauseOutput(): void {
+    this.outputPaused = true;
+  }
+  resumeOutput(): void {
+    if (!this.outputPaused) return;
+    this.outputPaused = false;
+    this.drain();
+  }
+  get isOutputPaused(): boolean {
+    return this.outputPaused;
   }
 
   get queuedMessages(): number {
@@ -323,11 +339,10 @@ export abstract class Channel {
       target.send(Msgc.MIGRATE_DATA, data); // verbatim, first on the destination
       this.migration.migrateDataBytes = data.length;
     }
-    const queued = this.queue.reduce((n, m) => n + m.body.length, 0);
-    this.drain();
-    this.migration.forwardedBytes += queued;
     this.migration.swappedAt = performance.now();
+    // the session may hold this channel's output until the destination VM runs
     this.onSwapped?.(this, old);
+    this.drain();
     const held = this.held;
     this.held = [];
     for (const m of held) {
@@ -361,8 +376,9 @@ export abstract class Channel {
     if (this.migrateDataTimer) clearTimeout(this.migrateDataTimer);
     this.migrateDataTimer = null;
     this.dropTarget();
-    if (this.migrating !== 'none') this.migration.droppedBytes += this.queue.reduce((n, m) => n + m.body.length, 0);
+    if (this.migrating !== 'none' || this.outputPaused) this.migration.droppedBytes += this.queue.reduce((n, m) => n + m.body.length, 0);
     this.migrating = 'none';
+    this.outputPaused = false;
     const c = this.connection;
     this.connection = null;
     if (c) {

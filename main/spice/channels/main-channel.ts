@@ -35,6 +35,8 @@ export interface MainEvents {
   onMigrateCancel(): void;
   onMigrateEnd(): void;
   onSwitchHost(dst: DstInfo): void;
+  /** MULTI_MEDIA_TIME: spice-server sends it when the VM (re)starts. */
+  onMultiMediaTime(): void;
 }
 
 /** Tokens we grant the agent (what spice-gtk uses: VD_AGENT_CLIENT_TOKENS). */
@@ -88,6 +90,7 @@ export class MainChannel extends Channel {
     this.on(MsgMain.MOUSE_MODE, (r) => this.setMouseMode(r.u16('supported_modes'), r.u16('current_mode')));
     this.on(MsgMain.MULTI_MEDIA_TIME, (r) => {
       this.multiMediaTime = r.u32('time');
+      this.events.onMultiMediaTime();
     });
     this.on(MsgMain.AGENT_CONNECTED, () => this.setAgent(true));
     this.on(MsgMain.AGENT_CONNECTED_TOKENS, (r) => {
