@@ -13,7 +13,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { BridgeFrame, InputEvent, ViewerApi, ViewerEvents } from '../preload/contract';
 import { VIEWER_EVENT_NAMES } from '../preload/contract';
 import { decodeFrame, encodeFrame } from '../preload/codec';
-import { createEngineBridge } from './engine-bridge';
+import { configForUri, createSessionController } from './app/session-controller';
+import { defaultTransportFactory } from './transport/index';
 
 export interface WebHostOptions {
   host?: string;
@@ -104,7 +105,8 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
   }
   const root = resolve(opts.rootDir ?? defaultRoot());
   const token = randomBytes(24).toString('base64url');
-  const makeEngine = opts.engine ?? createEngineBridge;
+  // default engine: a session controller with remote-viewer's defaults (tests and bare `web` use)
+  const makeEngine = opts.engine ?? (() => createSessionController({ config: configForUri('spice://127.0.0.1:5900', undefined, process.env), transport: defaultTransportFactory, env: process.env }));
   let port = 0;
   let hostHeader = '';
 

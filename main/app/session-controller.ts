@@ -18,7 +18,7 @@ import { ConfigError } from '../config/errors';
 import { parseCommandLine, type CliOptions } from '../config/cli';
 import { resolveConfig, type EffectiveConfig } from '../config/effective';
 import { endpointFromConfig } from '../config/endpoint';
-import { migrationMapper } from '../engine-bridge';
+import { migrationMapper } from './migration-map';
 import { DROP_TEXT, classifyDrop, diagnose } from './doctor';
 import { DEFAULT_BACKOFF, ReconnectScheduler, realClock, type BackoffOptions, type Clock, type DropReason } from './reconnect';
 import { targetLabel } from './launch';
