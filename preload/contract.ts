@@ -309,4 +309,13 @@ export interface AppState {
   target?: string;
   reconnect?: ReconnectInfo;
   diagnosis?: Diagnosis;
+  /**
+   * Effective remote-viewer hotkeys (defaults → -H → .vv). keys: modifiers
+   * ('ctrl' | 'alt' | 'shift' | 'super') then the GDK key name, e.g.
+   * ['ctrl', 'alt', 'End']; code: its KeyboardEvent.code where the key has a
+   * fixed position (absent for 'plus': matched by character). A modifier-only
+   * 'release-cursor' entry is the grab-release sequence in GDK names
+   * (['Control_L', 'Alt_L']). Absent: only Ctrl+Alt releases the grab.
+   */
+  hotkeys?: { action: string; keys: string[]; code?: string }[];
 }

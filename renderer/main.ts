@@ -1,11 +1,12 @@
 // Viewer page: wires the bridge (Electron preload or web host ws) to the
 // display worker + painter, the guest cursor, keyboard/pointer capture and
 // the status line; kiosk mode (no toolbar, no escape keys, reconnect overlay)
-// and the connection doctor panel.
+// and the connection doctor panel; remote-viewer hotkeys (input/hotkeys.ts).
 import type { InputEvent, SessionStatus, ViewerApi } from '../preload/contract';
 import { openBridge } from './bridge/index';
 import { Painter, type WorkerBatch, type WorkerReply } from './display/painter';
 import { KeyboardTracker, lockFlags } from './input/keyboard';
+import { HotkeyMatcher, ZOOM_NORMAL, secureAttentionEvents, zoomAfter, zoomedSize } from './input/hotkeys';
 import { PointerTracker, type MouseMode, type ViewGeometry } from './input/pointer';
 import { GuestCursor } from './ui/cursor';
 import { StatusLine } from './ui/status';
@@ -37,6 +38,8 @@ function start(): void {
   const cursor = new GuestCursor(screen, overlay);
   const keyboard = new KeyboardTracker();
   const pointer = new PointerTracker();
+  const hotkeys = new HotkeyMatcher();
+  let zoom = ZOOM_NORMAL;
   let mouseMode: MouseMode = 'client';
   let grabbed = false;
   let painted = 0;
@@ -54,6 +57,7 @@ function start(): void {
     if (reply.type === 'frame') {
       painter.paint(reply);
       painted = reply.batch;
+      applyZoom(); // the surface may have been resized
     } else {
       console.error(`display worker: batch ${reply.batch}: ${reply.message}`);
     }
@@ -74,6 +78,8 @@ function start(): void {
       kiosk = true;
       document.body.dataset.kiosk = '1';
     }
+    hotkeys.setBindings(s.app?.hotkeys);
+    hotkeys.setDisabled(kiosk);
     kioskOverlay.update(s);
     doctor.update(s);
     if (s.mouseMode) mouseMode = s.mouseMode;
@@ -127,6 +133,38 @@ function start(): void {
   screen.addEventListener('blur', ungrab);
   window.addEventListener('blur', ungrab);
 
+  // ------------------------------------------------------------ hotkeys
+  // Zoom scales the canvas box in whole CSS pixels; pointer mapping reads that box (getBoundingClientRect).
+  function applyZoom(): void {
+    const box = zoomedSize(screen.width, screen.height, zoom);
+    const w = zoom === ZOOM_NORMAL ? '' : `${box.width}px`;
+    const h = zoom === ZOOM_NORMAL ? '' : `${box.height}px`;
+    if (screen.style.width !== w) screen.style.width = w;
+    if (screen.style.height !== h) screen.style.height = h;
+  }
+  function runHotkey(action: string): void {
+    switch (action) {
+      case 'toggle-fullscreen':
+        if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+        else document.documentElement.requestFullscreen().catch(() => {});
+        break;
+      case 'release-cursor':
+        ungrab();
+        break;
+      case 'zoom-in':
+      case 'zoom-out':
+      case 'zoom-reset':
+        zoom = zoomAfter(zoom, action);
+        applyZoom();
+        break;
+      case 'secure-attention':
+        send(secureAttentionEvents());
+        break;
+      default:
+        console.debug(`hotkey ${action}: not supported here`);
+    }
+  }
+
   // ------------------------------------------------------------ keyboard
   let locksSent = false;
   screen.addEventListener('keydown', (e) => {
@@ -137,19 +175,21 @@ function start(): void {
       send([{ t: 'modifiers', flags: lockFlags(e) }]);
       locksSent = true;
     }
-    send(keyboard.keyDown(e.code));
-    const ctrl = keyboard.isDown('ControlLeft') || keyboard.isDown('ControlRight');
-    const alt = keyboard.isDown('AltLeft') || keyboard.isDown('AltRight');
-    // remote-viewer's default release combination; kiosk mode has no way out
-    if (ctrl && alt && !kiosk) ungrab();
+    // hotkeys first: a matched key never reaches the guest (kiosk mode has none)
+    const v = hotkeys.keyDown(e);
+    if (v.send) send(keyboard.keyDown(e.code));
+    if (v.action) runHotkey(v.action);
   });
   screen.addEventListener('keyup', (e) => {
     e.preventDefault();
     e.stopPropagation();
-    send(keyboard.keyUp(e.code));
+    const v = hotkeys.keyUp(e);
+    if (v.send) send(keyboard.keyUp(e.code));
+    if (v.action) runHotkey(v.action); // the release sequence fires on release
   });
   screen.addEventListener('blur', () => {
     locksSent = false;
+    hotkeys.reset();
   });
 
   // ------------------------------------------------------------ pointer

@@ -17,6 +17,7 @@ import { SpiceError } from '../spice/wire/errors';
 import { ConfigError } from '../config/errors';
 import { parseCommandLine, type CliOptions } from '../config/cli';
 import { resolveConfig, type EffectiveConfig } from '../config/effective';
+import { HOTKEY_ACTIONS, type HotkeyBindings } from '../config/hotkeys';
 import { endpointFromConfig } from '../config/endpoint';
 import { migrationMapper } from './migration-map';
 import { DROP_TEXT, classifyDrop, diagnose } from './doctor';
@@ -29,6 +30,25 @@ export function configForUri(uri: string, base: EffectiveConfig | undefined, env
   const fresh = resolveConfig(cli, { env });
   if (!base) return fresh;
   return { ...base, source: 'uri', ...(fresh.target ? { target: fresh.target } : {}) };
+}
+
+/** The bindings as the page matches them (AppState.hotkeys): accelerators, then the release sequence. */
+export function hotkeysForPage(b: HotkeyBindings): NonNullable<AppState['hotkeys']> {
+  const out: NonNullable<AppState['hotkeys']> = [];
+  for (const action of HOTKEY_ACTIONS) {
+    for (const h of b.actions[action]) {
+      if (h.key === null) continue;
+      const mods = (['ctrl', 'alt', 'shift', 'super'] as const).filter((m) => h[m]);
+      out.push({ action, keys: [...mods, h.key], ...(h.code !== undefined ? { code: h.code } : {}) });
+    }
+  }
+  out.push({ action: 'release-cursor', keys: [...b.releaseSequence] });
+  return out;
+}
+
+/** The app state every session of a configuration starts with. */
+function baseApp(kiosk: boolean, label: string, cfg: EffectiveConfig | undefined): AppState {
+  return { ...(kiosk ? { kiosk } : {}), ...(label ? { target: label } : {}), ...(cfg ? { hotkeys: hotkeysForPage(cfg.ui.hotkeys) } : {}) };
 }
 
 export interface EndedInfo {
@@ -98,7 +118,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   let scheduled = false;
   let batch = 0;
   let acked = 0;
-  let app: AppState = kiosk ? { kiosk, ...(launchLabel ? { target: launchLabel } : {}) } : launchLabel ? { target: launchLabel } : {};
+  let app: AppState = baseApp(kiosk, launchLabel, launch);
   let lastStatus: SessionStatus = { state: 'idle', message: 'not connected', app };
 
   const emit = <K extends keyof ViewerEvents>(name: K, payload: ViewerEvents[K], n: number): void => {
@@ -155,7 +175,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     startedAt = clock.now();
     const label = targetLabel(cfg.target);
     const keepReconnect = userInitiated ? undefined : app.reconnect;
-    app = { ...(kiosk ? { kiosk } : {}), ...(label ? { target: label } : {}), ...(keepReconnect ? { reconnect: keepReconnect } : {}) };
+    app = { ...baseApp(kiosk, label, cfg), ...(keepReconnect ? { reconnect: keepReconnect } : {}) };
     endpointFromConfig(cfg, { readFile: readCaFile })
       .then(({ endpoint, password, disabledChannels }) => {
         if (gen !== generation) return;
