@@ -64,7 +64,8 @@ test('seamless: one migration, verified on the wire, in the server logs and on s
   const done = await waitFor(() => statuses.find((s) => s.phase === 'done' || s.phase === 'failed'), 'migration outcome');
   assert.equal(done.phase, 'done', `outcome: ${done.message}`);
   assert.equal(done.mode, 'seamless');
-  assert.deepEqual(res.dstConnectionIds, [sessionId], 'destination keeps the source connection-id');
+  // QMP prints the u32 id as a signed int
+  assert.deepEqual(res.dstConnectionIds.map((id) => id >>> 0), [sessionId], 'destination keeps the source connection-id');
   assert.ok(done.durationMs !== undefined && done.durationMs >= 0);
 
   // wire: per channel, source side and destination side
