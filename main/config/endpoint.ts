@@ -33,7 +33,10 @@ export function proxyUrl(p: ProxyTarget): string {
 export async function endpointFromConfig(cfg: EffectiveConfig, opts: EndpointOptions = {}): Promise<EndpointConfig> {
   const t = cfg.target;
   if (!t) throw new ConfigError('no connection target (URI or .vv file)');
-  if (t.unixPath !== undefined) throw new ConfigError(`UNIX socket ${quote(t.unixPath)}: no UNIX-socket transport yet`);
+  if (t.unixPath !== undefined) {
+    const unix: Endpoint = { host: 'localhost', port: 0, unixPath: t.unixPath };
+    return { endpoint: unix, disabledChannels: [...cfg.channels.disabledTypes], ...(t.password !== undefined ? { password: t.password } : {}) };
+  }
   if (t.port === undefined && t.tlsPort === undefined) throw new ConfigError(`${t.host}: no port given`);
   const scheme = t.scheme === 'ws' || t.scheme === 'wss' ? t.scheme : 'tcp';
   const endpoint: Endpoint = { host: t.host, port: t.port ?? 0, scheme };

@@ -184,7 +184,10 @@ function parseWebSocketUri(scheme: 'ws' | 'wss', rest: string, uri: string, warn
  * transport yet and are refused with the reason.
  */
 export function connectTargetToEndpoint(t: ConnectTarget): { endpoint: Endpoint; password?: string } {
-  if (t.unixPath !== undefined) throw new ConfigError(`UNIX socket ${quote(t.unixPath)}: no UNIX-socket transport yet`);
+  if (t.unixPath !== undefined) {
+    const unix: Endpoint = { host: 'localhost', port: 0, unixPath: t.unixPath };
+    return { endpoint: unix, ...(t.password !== undefined ? { password: t.password } : {}) };
+  }
   if (t.port === undefined && t.tlsPort === undefined) throw new ConfigError(`${t.host}: no port given`);
   const endpoint: Endpoint = { host: t.host, port: t.port ?? 0, scheme: t.scheme === 'ws' || t.scheme === 'wss' ? t.scheme : 'tcp' };
   if (t.tlsPort !== undefined) {

@@ -195,7 +195,7 @@ export class Session implements MigrationHost {
   private async dialAndLink(ep: Endpoint, ch: Channel, connectionId: number, name: string): Promise<Connection> {
     const attempt = async (forceSecure: boolean): Promise<Connection> => {
       const dial = dialFor(ep, ch.type, forceSecure);
-      if (!dial.port) {
+      if (!dial.port && !dial.unixPath) {
         throw new SpiceError('CONFIG', `${name}: needs TLS but ${ep.host} has no TLS port configured (tls-port)`, LinkErr.NEED_SECURED);
       }
       const transport = await this.opts.transport(dial);

@@ -37,6 +37,8 @@ export interface Endpoint {
   /** Channel types that must use TLS ('all' = every channel), remote-viewer secure-channels. */
   secureChannels?: number[] | 'all';
   proxy?: ProxyOptions;
+  /** spice+unix: a local UNIX socket path instead of host/port (QEMU -spice unix=on,addr=PATH). */
+  unixPath?: string;
 }
 
 /** One socket to open: the endpoint plus which port/security this channel uses. */
@@ -49,6 +51,7 @@ export type TransportFactory = (dial: Dial) => Promise<Transport>;
 
 /** Whether a channel of this type must be linked over TLS on this endpoint. */
 export function mustBeSecure(ep: Endpoint, channelType: number): boolean {
+  if (ep.unixPath) return false; // a local socket has no TLS port
   if (!ep.port) return true;
   const s = ep.secureChannels;
   return s === 'all' || (Array.isArray(s) && s.includes(channelType));

@@ -18,6 +18,7 @@ export interface TransportFactoryOptions {
 export function createTransportFactory(opts: TransportFactoryOptions = {}): TransportFactory {
   const hop: ProxyHopOptions = { ...opts };
   return (dial: Dial): Promise<Transport> => {
+    if (dial.unixPath) return connectTcp(dial); // local socket: no TLS, no proxy
     if (dial.scheme === 'ws' || dial.scheme === 'wss') return connectWebSocket(dial);
     if (dial.secure) return connectTls(dial, hop);
     if (dial.proxy) return connectTcpViaProxy(dial, hop);

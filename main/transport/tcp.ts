@@ -9,7 +9,7 @@ export function connectTcp(ep: Endpoint): Promise<Transport> {
   return new Promise((resolve, reject) => {
     const sock = new Socket();
     sock.setNoDelay(true);
-    const description = `tcp ${ep.host}:${ep.port}`;
+    const description = ep.unixPath ? `unix ${ep.unixPath}` : `tcp ${ep.host}:${ep.port}`;
     let open = false;
     let closed = false;
     const t: Transport = {
@@ -38,11 +38,12 @@ export function connectTcp(ep: Endpoint): Promise<Transport> {
       clearTimeout(timer);
       closed = true;
       if (!open) {
-        reject(new SpiceError('TRANSPORT', `cannot connect to ${ep.host}:${ep.port}: ${lastErr?.message ?? 'closed'}`));
+        reject(new SpiceError('TRANSPORT', `cannot connect to ${ep.unixPath ?? `${ep.host}:${ep.port}`}: ${lastErr?.message ?? 'closed'}`));
         return;
       }
       t.onClose?.(lastErr);
     });
-    sock.connect({ host: ep.host, port: ep.port });
+    if (ep.unixPath) sock.connect({ path: ep.unixPath });
+    else sock.connect({ host: ep.host, port: ep.port });
   });
 }

@@ -68,9 +68,9 @@ test('connectTargetToEndpoint gives the engine endpoint and password', () => {
   }
 });
 
-test('connectTargetToEndpoint: TLS-only targets get port 0 + tlsPort, UNIX sockets are refused', () => {
+test('connectTargetToEndpoint: TLS-only targets get port 0 + tlsPort, UNIX sockets a path', () => {
   assert.deepEqual(connectTargetToEndpoint(parseConnectUri('spice+tls://h:5901')).endpoint, { host: 'h', port: 0, scheme: 'tcp', tlsPort: 5901, tls: {} });
-  assert.throws(() => connectTargetToEndpoint(parseConnectUri('spice+unix:///s')), { message: 'UNIX socket "/s": no UNIX-socket transport yet' });
+  assert.deepEqual(connectTargetToEndpoint(parseConnectUri('spice+unix:///run/vm.sock')).endpoint, { host: 'localhost', port: 0, unixPath: '/run/vm.sock' });
   assert.deepEqual(connectTargetToEndpoint(parseConnectUri('spice://h?port=1&tls-port=2')).endpoint, { host: 'h', port: 1, scheme: 'tcp', tlsPort: 2, tls: {} });
 });
 
