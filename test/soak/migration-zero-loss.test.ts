@@ -1,4 +1,5 @@
-// Ten consecutive seamless ping-pong migrations (A→B→A…, a fresh -incoming
+// Soak test (npm run test:soak; not part of npm test until it is reliably green —
+// see the migration issue): ten consecutive seamless ping-pong migrations (A→B→A…, a fresh -incoming
 // QEMU each time) with traffic running the whole time: a byte stream client →
 // guest on the port channel (guest checks length + FNV-1a) and guest → client
 // records "SEQ k" (client checks the sequence has no gap) must lose nothing;
@@ -13,7 +14,7 @@ import { defaultTransportFactory } from '../../main/transport/index';
 import type { MigrationStatus } from '../../preload/contract';
 import { sleep } from '../helpers/client';
 
-const MIGRATIONS = Number(process.env.MIGRATIONS ?? 3);
+const MIGRATIONS = Number(process.env.MIGRATIONS ?? 10);
 const vms: QemuVm[] = [];
 after(async () => {
   for (const vm of vms) await vm.stop();
