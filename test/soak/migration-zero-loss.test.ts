@@ -16,7 +16,9 @@ import { sleep } from '../helpers/client';
 
 const MIGRATIONS = Number(process.env.MIGRATIONS ?? 10);
 const vms: QemuVm[] = [];
+let stopTraffic: () => void = () => {};
 after(async () => {
+  stopTraffic(); // a failed assertion must not leave the typist/writer loops running
   for (const vm of vms) await vm.stop();
 });
 
@@ -84,6 +86,10 @@ test(`${MIGRATIONS} seamless ping-pong migrations lose no port byte and never re
     }
   })();
 
+  stopTraffic = () => {
+    running = false;
+    s.disconnect();
+  };
   // ping-pong
   const chain: QemuVm[] = [src];
   let cur = src;
