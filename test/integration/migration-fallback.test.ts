@@ -16,13 +16,14 @@ after(async () => {
   for (const vm of vms) await vm.stop();
 });
 
-function client(port: number) {
+function client(port: number, password?: string, transport = defaultTransportFactory) {
   const statuses: MigrationStatus[] = [];
   const display = new DisplayState();
   const c: TestClient = { display, kinds: new Map(), lastDisplayAt: Date.now(), commands: 0, errors: [], session: null as unknown as Session };
   c.session = new Session({
     endpoint: { host: '127.0.0.1', port },
-    transport: defaultTransportFactory,
+    ...(password ? { password } : {}),
+    transport,
     onDisplay: (_id, cmd) => {
       c.lastDisplayAt = Date.now();
       try {
@@ -97,5 +98,75 @@ test('migrate_cancel after BEGIN: MIGRATE_CANCEL, the client stays on the source
   c.session.input({ t: 'key', scancode: 0x1e, down: false });
   await src.waitForSerial(/GUEST KEY 30 1/, 5000, from);
   assert.equal(c.session.state, 'connected');
+  c.session.disconnect();
+});
+
+test('destination unreachable: CONNECT_ERROR, failed state, the client stays on the source', async () => {
+  const src = await startMigratableVm({ name: 'unreach-src' });
+  vms.push(src);
+  const { c, statuses } = client(src.spicePort);
+  await c.session.connect();
+  const dst = await startDestination(src, { name: 'unreach-dst' });
+  const deadPort = dst.spicePort;
+  await dst.stop(); // killed before the client could reach it
+  await src.qmp.execute('client_migrate_info', { protocol: 'spice', hostname: '127.0.0.1', port: deadPort });
+  const o = await outcome(statuses);
+  assert.equal(o.phase, 'failed');
+  assert.match(o.message, /cannot reach the destination.*staying on the source/);
+  const from = src.serialLines().length;
+  c.session.input({ t: 'key', scancode: 0x30, down: true });
+  c.session.input({ t: 'key', scancode: 0x30, down: false });
+  await src.waitForSerial(/GUEST KEY 48 1/, 5000, from);
+  assert.equal(c.session.state, 'connected');
+  c.session.disconnect();
+});
+
+test('different password on the destination: CONNECT_ERROR, then switch-host fails with a clear message', async () => {
+  const src = await startMigratableVm({ name: 'pw-src', password: 'source-pw' });
+  vms.push(src);
+  const { c, statuses } = client(src.spicePort, 'source-pw');
+  await c.session.connect();
+  const dst = await startDestination(src, { name: 'pw-dst', dstPassword: 'other-pw' });
+  vms.push(dst);
+  await migrate(src, dst, { waitForClient: false });
+  const t0 = Date.now();
+  while (c.session.state !== 'disconnected') {
+    if (Date.now() - t0 > 20000) assert.fail(`session still ${c.session.state}; phases ${statuses.map((m) => `${m.mode}/${m.phase}`).join(',')}`);
+    await sleep(50);
+  }
+  const phases = statuses.map((m) => `${m.mode}/${m.phase}`);
+  assert.ok(phases.includes('seamless/failed'), `CONNECT_ERROR path taken: ${phases}`);
+  assert.ok(phases.includes('switch-host/failed'), `switch-host tried and failed: ${phases}`);
+  assert.equal(c.session.error?.code, 'AUTH_FAILED');
+  assert.match(c.session.error?.message ?? '', /switch-host to 127\.0\.0\.1:\d+ failed: .*authentication failed/);
+});
+
+test('client too late (its destination links are slow): switch-host reconnects as a new session', async () => {
+  const src = await startMigratableVm({ name: 'late-src' });
+  vms.push(src);
+  // a slow path to the destination: its links take 3 s, the migration is over long before
+  let slow = 0;
+  const { c, statuses } = client(src.spicePort, undefined, async (dial) => {
+    if (dial.port !== src.spicePort && slow++ < 8) await sleep(3000);
+    return defaultTransportFactory(dial);
+  });
+  await c.session.connect();
+  const oldId = c.session.connectionId;
+  await src.command('freeze', /GUEST OK freeze/); // a still screen to compare
+  const dst = await startDestination(src, { name: 'late-dst' });
+  vms.push(dst);
+  await migrate(src, dst, { waitForClient: false, marginMs: 0 });
+  const t0 = Date.now();
+  let last: MigrationStatus | undefined;
+  while (!(last = statuses.find((m) => m.mode === 'switch-host' && (m.phase === 'done' || m.phase === 'failed')))) {
+    if (Date.now() - t0 > 30000) assert.fail(`no switch-host outcome; phases ${statuses.map((m) => `${m.mode}/${m.phase}`).join(',')}`);
+    await sleep(50);
+  }
+  assert.equal(last.phase, 'done', last.message);
+  assert.equal(c.session.state, 'connected');
+  assert.notEqual(c.session.connectionId, oldId, 'a new session id after switch-host');
+  await settle(c);
+  const d = diffWithScreen(c, await dst.screendump());
+  assert.equal(d.diff, 0, `display after switch-host: first difference ${d.first}`);
   c.session.disconnect();
 });
