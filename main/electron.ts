@@ -106,6 +106,8 @@ async function main(): Promise<void> {
     log,
     appVersion: version,
     env,
+    savedZoom: settings.zoom,
+    recent: () => settings.recent.map((r) => r.uri),
     onEnded: (info) => {
       console.error(`session ended${info.error ? `: ${info.error.message}` : ''} (--kiosk-quit=on-disconnect)`);
       quit(info.everConnected ? 0 : 1);

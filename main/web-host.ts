@@ -245,6 +245,12 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
             return;
           }
           break;
+        case 'proxyCredentials':
+          if (typeof a[0] === 'string' && typeof a[1] === 'string' && a[0].length <= 1024 && a[1].length <= 1024) {
+            engine.setProxyCredentials?.(a[0], a[1]);
+            return;
+          }
+          break;
       }
       ws.close(1008, `bad ${String(frame.name)} request`);
     });

@@ -256,6 +256,8 @@ export interface ViewerRequests {
   input: (events: InputEvent[]) => void;
   /** The renderer reports it painted up to this display batch (backpressure). */
   displayAck: (batch: number) => void;
+  /** Proxy user/password for the next connects (memory only); reconnects at once. */
+  proxyCredentials?: (user: string, password: string) => void;
 }
 
 /** The API the preload (Electron) or the web bridge exposes as window.spiceViewer. */
@@ -264,6 +266,8 @@ export interface ViewerApi {
   disconnect(): void;
   input(events: InputEvent[]): void;
   displayAck(batch: number): void;
+  /** See ViewerRequests.proxyCredentials (absent from engines without a proxy prompt). */
+  setProxyCredentials?(user: string, password: string): void;
   on<K extends keyof ViewerEvents>(event: K, cb: (payload: ViewerEvents[K], batch: number) => void): () => void;
 }
 
@@ -318,4 +322,10 @@ export interface AppState {
    * (['Control_L', 'Alt_L']). Absent: only Ctrl+Alt releases the grab.
    */
   hotkeys?: { action: string; keys: string[]; code?: string }[];
+  /** Initial zoom in percent (-z/--zoom, else the saved zoom); the page applies it once. */
+  zoom?: number;
+  /** Recent connection URIs, newest first, never with a password. */
+  recent?: string[];
+  /** The HTTP proxy asked for credentials (407): the page offers a user/password form. */
+  proxyAuth?: { proxy: string; rejected: boolean };
 }

@@ -13,6 +13,7 @@ const api: ViewerApi = {
   disconnect: () => ipcRenderer.send(IPC_REQUEST, 'disconnect', []),
   input: (events) => ipcRenderer.send(IPC_REQUEST, 'input', [events]),
   displayAck: (batch) => ipcRenderer.send(IPC_REQUEST, 'displayAck', [Number(batch)]),
+  setProxyCredentials: (user, password) => ipcRenderer.send(IPC_REQUEST, 'proxyCredentials', [String(user), String(password)]),
   on(event, cb) {
     if (!EVENTS.has(event)) throw new Error(`unknown viewer event ${String(event)}`);
     // The page never sees the IpcRendererEvent (it would expose ipcRenderer).

@@ -31,6 +31,10 @@ function start(): void {
   const form = byId<HTMLFormElement>('connect-form');
   const uriInput = byId<HTMLInputElement>('uri');
   const passwordInput = byId<HTMLInputElement>('password');
+  const recentList = byId<HTMLDataListElement>('recent');
+  const proxyForm = byId<HTMLFormElement>('proxy-auth');
+  const proxyUser = byId<HTMLInputElement>('proxy-user');
+  const proxyPassword = byId<HTMLInputElement>('proxy-password');
 
   const bridge = openBridge(window as unknown as { spiceViewer?: ViewerApi; location: Location });
   const api = bridge.api;
@@ -45,6 +49,8 @@ function start(): void {
   let painted = 0;
   // Kiosk comes from main with the first status; until then nothing may escape either.
   let kiosk = false;
+  let zoomFromMain = false;
+  let recentShown = '';
 
   const send = (events: InputEvent[]): void => {
     if (events.length && status.current.state === 'connected') api.input(events);
@@ -83,6 +89,14 @@ function start(): void {
     kioskOverlay.update(s);
     doctor.update(s);
     if (s.mouseMode) mouseMode = s.mouseMode;
+    // -z/--zoom or the saved zoom: once, so the zoom hotkeys are not undone by later statuses
+    if (!zoomFromMain && s.app?.zoom !== undefined) {
+      zoomFromMain = true;
+      zoom = s.app.zoom;
+      applyZoom();
+    }
+    showRecent(s.app?.recent ?? []);
+    showProxyAuth(s);
     cursor.setMode(mouseMode, document.pointerLockElement === screen);
     if (s.state !== 'connected') ungrab();
   };
@@ -94,6 +108,41 @@ function start(): void {
       uriInput.value = hello.uri;
       api.connect(hello.uri);
     }
+  });
+
+  function showRecent(uris: string[]): void {
+    const key = uris.join('\n');
+    if (key === recentShown) return;
+    recentShown = key;
+    recentList.replaceChildren(
+      ...uris.map((u) => {
+        const o = document.createElement('option');
+        o.value = u;
+        return o;
+      }),
+    );
+  }
+  function showProxyAuth(s: SessionStatus): void {
+    const ask = s.app?.proxyAuth;
+    if (!ask || !api.setProxyCredentials || s.state === 'connected') {
+      proxyForm.hidden = true;
+      return;
+    }
+    const text = `The proxy ${ask.proxy} ${ask.rejected ? 'rejected the user name or password' : 'wants a user name and password'}.`;
+    const p = proxyForm.querySelector('.proxy-auth-text');
+    if (p && p.textContent !== text) p.textContent = text;
+    if (proxyForm.hidden) {
+      proxyForm.hidden = false;
+      proxyUser.focus();
+    }
+  }
+  proxyForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const user = proxyUser.value;
+    const pw = proxyPassword.value;
+    proxyPassword.value = '';
+    proxyForm.hidden = true;
+    api.setProxyCredentials?.(user, pw);
   });
 
   form.addEventListener('submit', (e) => {
@@ -236,6 +285,9 @@ function start(): void {
       kiosk: () => kiosk,
       overlay: () => kioskOverlay.view,
       diagnosis: () => doctor.last,
+      zoom: () => zoom,
+      recent: () => [...recentList.options].map((o) => o.value),
+      proxyAuthShown: () => !proxyForm.hidden,
     };
   }
 }

@@ -60,8 +60,9 @@ export function failedStep(e: ErrorLike, wasConnected = false): DoctorStep {
     if (PROXY_RE.test(msg) && !/^(line \d+|Invalid file)/.test(msg)) return 'proxy';
     return 'parse';
   }
+  // the proxy's 407 (ProxyAuthRequired) is AUTH_FAILED without a link error
+  if (/^proxy\b/i.test(msg) && e.linkError === undefined) return 'proxy';
   if (code === 'AUTH_FAILED') return 'auth';
-  if (/^proxy\b/i.test(msg)) return 'proxy';
   if (code === 'LINK_ERROR') {
     if (e.linkError === PERMISSION_DENIED) return 'auth';
     if (e.linkError === NEED_SECURED || e.linkError === 6) return 'tls';

@@ -47,8 +47,15 @@ export function hotkeysForPage(b: HotkeyBindings): NonNullable<AppState['hotkeys
 }
 
 /** The app state every session of a configuration starts with. */
-function baseApp(kiosk: boolean, label: string, cfg: EffectiveConfig | undefined): AppState {
-  return { ...(kiosk ? { kiosk } : {}), ...(label ? { target: label } : {}), ...(cfg ? { hotkeys: hotkeysForPage(cfg.ui.hotkeys) } : {}) };
+function baseApp(kiosk: boolean, label: string, cfg: EffectiveConfig | undefined, extra: Pick<AppState, 'zoom' | 'recent'>): AppState {
+  return { ...(kiosk ? { kiosk } : {}), ...(label ? { target: label } : {}), ...(cfg ? { hotkeys: hotkeysForPage(cfg.ui.hotkeys) } : {}), ...extra };
+}
+
+/** The proxy's 407 (main/transport/proxy.ts ProxyAuthRequired): AUTH_FAILED without a link error, "proxy …". */
+export function proxyAuthOf(err: SpiceError): AppState['proxyAuth'] | undefined {
+  const m = /^proxy (\S+): authentication required/.exec(err.message);
+  if (err.code !== 'AUTH_FAILED' || err.linkError !== undefined || !m) return undefined;
+  return { proxy: m[1], rejected: /were rejected/.test(err.message) };
 }
 
 export interface EndedInfo {
@@ -76,6 +83,10 @@ export interface ControllerOptions {
   /** Probe the port after the server closed us (taken over vs VM stopped). Default true. */
   probeAfterClose?: boolean;
   probeTimeoutMs?: number;
+  /** Saved zoom % (settings), used when -z/--zoom leaves the default. */
+  savedZoom?: number;
+  /** Recent connections for the page's URI field (settings; no passwords). */
+  recent?: () => string[];
 }
 
 export interface SessionController extends ViewerApi {
@@ -118,7 +129,17 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   let scheduled = false;
   let batch = 0;
   let acked = 0;
-  let app: AppState = baseApp(kiosk, launchLabel, launch);
+  // proxy credentials typed into the page: memory only, never in settings
+  let proxyCreds: { user: string; password: string } | undefined;
+  const extra = (cfg: EffectiveConfig | undefined): Pick<AppState, 'zoom' | 'recent'> => {
+    const z = cfg && cfg.ui.zoom !== 100 ? cfg.ui.zoom : (opts.savedZoom ?? cfg?.ui.zoom);
+    const recent = opts.recent?.();
+    return { ...(z !== undefined ? { zoom: z } : {}), ...(recent?.length ? { recent } : {}) };
+  };
+  /** The configuration with the page's proxy credentials put into the proxy URL. */
+  const withCreds = (cfg: EffectiveConfig): EffectiveConfig =>
+    cfg.proxy && proxyCreds ? { ...cfg, proxy: { ...cfg.proxy, username: proxyCreds.user, password: proxyCreds.password } } : cfg;
+  let app: AppState = baseApp(kiosk, launchLabel, launch, extra(launch));
   let lastStatus: SessionStatus = { state: 'idle', message: 'not connected', app };
 
   const emit = <K extends keyof ViewerEvents>(name: K, payload: ViewerEvents[K], n: number): void => {
@@ -174,9 +195,10 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     sessionConnected = false;
     startedAt = clock.now();
     const label = targetLabel(cfg.target);
-    const keepReconnect = userInitiated ? undefined : app.reconnect;
-    app = { ...baseApp(kiosk, label, cfg), ...(keepReconnect ? { reconnect: keepReconnect } : {}) };
-    endpointFromConfig(cfg, { readFile: readCaFile })
+    // a kiosk retry keeps the countdown and the proxy prompt up (the page's form stays put)
+    const keep = userInitiated ? {} : { ...(app.reconnect ? { reconnect: app.reconnect } : {}), ...(app.proxyAuth ? { proxyAuth: app.proxyAuth } : {}) };
+    app = { ...baseApp(kiosk, label, cfg, extra(launch ?? cfg)), ...keep };
+    endpointFromConfig(withCreds(cfg), { readFile: readCaFile })
       .then(({ endpoint, password, disabledChannels }) => {
         if (gen !== generation) return;
         // a new server knows nothing of what the renderer cached from the old one
@@ -228,7 +250,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       sessionConnected = true;
       everConnected = true;
       scheduler.connected();
-      const { reconnect: _r, diagnosis: _d, ...rest } = app;
+      const { reconnect: _r, diagnosis: _d, proxyAuth: _p, ...rest } = app;
       app = rest;
       status(st);
       if (first && current) opts.onConnected?.(targetLabel(current.target), current);
@@ -258,12 +280,13 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       failedAt: clock.now(),
       channels: ctx?.st.channels ?? [],
       linkFailures: ctx?.s.linkFailures.map((f) => ({ name: f.name, message: f.error.message })) ?? [],
-      secrets: secrets(cfg),
+      secrets: secrets(cfg && withCreds(cfg)),
       wasConnected,
       ...(cfg?.proxy ? { extra: [`Proxy: ${cfg.proxy.scheme}://${cfg.proxy.host}:${cfg.proxy.port} (${cfg.proxy.from})`] } : {}),
     });
     const base: SessionStatus = ctx?.st ?? { state: 'disconnected', message: err.message, code: err.code };
-    app = { ...app, diagnosis };
+    const proxyAuth = proxyAuthOf(err);
+    app = { ...app, diagnosis, ...(proxyAuth ? { proxyAuth } : {}) };
     if (!kiosk || !launch) {
       status(base);
       return;
@@ -331,6 +354,10 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       }
       if (password !== undefined && cfg.target) cfg = { ...cfg, target: { ...cfg.target, password } };
       start(cfg, true);
+    },
+    setProxyCredentials(user: string, password: string) {
+      proxyCreds = { user, password };
+      if (current) start(current, true);
     },
     connectConfig(cfg: EffectiveConfig) {
       start(cfg, true);

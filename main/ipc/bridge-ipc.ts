@@ -23,6 +23,9 @@ export function attachBridgeIpc(ipcMain: IpcMain, win: BrowserWindow, engine: Vi
       case 'displayAck':
         if (typeof args[0] === 'number') engine.displayAck(args[0]);
         break;
+      case 'proxyCredentials':
+        if (typeof args[0] === 'string' && typeof args[1] === 'string' && args[0].length <= 1024 && args[1].length <= 1024) engine.setProxyCredentials?.(args[0], args[1]);
+        break;
     }
   };
   ipcMain.on(IPC_REQUEST, onRequest);

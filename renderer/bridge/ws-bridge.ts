@@ -68,6 +68,7 @@ export function openWsBridge(loc: { protocol: string; host: string; search: stri
     disconnect: () => send('disconnect', []),
     input: (events) => send('input', [events]),
     displayAck: (batch) => send('displayAck', [batch]),
+    setProxyCredentials: (user, password) => send('proxyCredentials', [user, password]),
     on(event, cb) {
       let set = listeners.get(event);
       if (!set) listeners.set(event, (set = new Set()));

@@ -15,6 +15,7 @@ const TABLE: [string, string, number | undefined, string][] = [
   ['TRANSPORT', 'cannot connect to nosuch.invalid:5900: getaddrinfo ENOTFOUND nosuch.invalid', undefined, 'dns'],
   ['TRANSPORT', 'cannot connect to vm:5900: getaddrinfo EAI_AGAIN vm', undefined, 'dns'],
   ['TRANSPORT', 'proxy 127.0.0.1:3128 answered 407 Proxy Authentication Required', undefined, 'proxy'],
+  ['AUTH_FAILED', 'proxy 127.0.0.1:3128: authentication required (407)', undefined, 'proxy'],
   ['TRANSPORT', 'cannot connect to proxy 127.0.0.1:3128: connect ECONNREFUSED 127.0.0.1:3128', undefined, 'proxy'],
   ['TRANSPORT', 'cannot connect to 127.0.0.1:5999: connect ECONNREFUSED 127.0.0.1:5999', undefined, 'tcp'],
   ['TRANSPORT', 'cannot connect to 10.9.9.9:5900: timed out after 10000 ms', undefined, 'tcp'],

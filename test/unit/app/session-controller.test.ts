@@ -9,6 +9,7 @@ import { createSessionController, type EndedInfo } from '../../../main/app/sessi
 import type { EffectiveConfig } from '../../../main/config/effective';
 import type { Dial, TransportFactory } from '../../../main/spice/transport';
 import { SpiceError } from '../../../main/spice/wire/errors';
+import { ProxyAuthRequired } from '../../../main/transport/proxy';
 import { FakeClock } from './fake-clock';
 
 const turn = async (n = 5): Promise<void> => {
@@ -109,4 +110,71 @@ test('outside kiosk: a failed connect carries the diagnosis and the password nev
   c.connect('spice://h:99999');
   await turn();
   assert.equal(seen[seen.length - 1].app?.diagnosis?.step, 'parse');
+});
+
+/** A proxy in front of a stopped VM: 407 without (or with wrong) credentials, then the VM's port refuses. */
+function behindProxy(dials: Dial[], user: string, pass: string): TransportFactory {
+  return async (d) => {
+    dials.push(d);
+    const u = new URL(d.proxy?.url ?? 'http://none');
+    const sent = u.username !== '';
+    if (decodeURIComponent(u.username) !== user || decodeURIComponent(u.password) !== pass) {
+      throw new ProxyAuthRequired(`${u.hostname}:${u.port}`, sent, sent ? decodeURIComponent(u.username) : undefined, 'spice');
+    }
+    throw new SpiceError('TRANSPORT', `cannot connect to ${d.host}:${d.port}: connect ECONNREFUSED ${d.host}:${d.port}`);
+  };
+}
+
+test('proxy 407: the page is asked for credentials; they go into the proxy URL, stay in memory and out of the report', async () => {
+  const clock = new FakeClock();
+  const dials: Dial[] = [];
+  const seen: SessionStatus[] = [];
+  const p = await planLaunch(['spice://127.0.0.1:5997'], { env: { SPICE_PROXY: 'http://127.0.0.1:3128' } });
+  assert.equal(p.kind, 'run');
+  const cfg = (p as { config: EffectiveConfig }).config;
+  const c = createSessionController({ config: cfg, transport: behindProxy(dials, 'al ice', 'p@ss:w'), clock });
+  c.on('status', (s) => seen.push(s));
+  c.connectConfig(cfg);
+  await turn();
+  let last = seen[seen.length - 1];
+  assert.equal(last.state, 'disconnected');
+  assert.equal(last.app?.diagnosis?.step, 'proxy');
+  assert.deepEqual(last.app?.proxyAuth, { proxy: '127.0.0.1:3128', rejected: false });
+  // wrong password: asked again, marked as rejected
+  c.setProxyCredentials?.('al ice', 'nope');
+  await turn();
+  last = seen[seen.length - 1];
+  assert.equal(dials.length, 2);
+  assert.deepEqual(last.app?.proxyAuth, { proxy: '127.0.0.1:3128', rejected: true });
+  assert.ok(!last.app?.diagnosis?.report.includes('nope'), 'the proxy password never reaches the report');
+  c.setProxyCredentials?.('al ice', 'p@ss:w');
+  await turn();
+  assert.equal(dials.length, 3);
+  const u = new URL(dials[2].proxy?.url ?? '');
+  assert.deepEqual([decodeURIComponent(u.username), decodeURIComponent(u.password), u.port], ['al ice', 'p@ss:w', '3128']);
+  last = seen[seen.length - 1];
+  assert.equal(last.app?.proxyAuth, undefined, 'past the proxy: no prompt');
+  assert.equal(last.app?.diagnosis?.step, 'tcp');
+  assert.equal(cfg.proxy?.password, undefined, 'the launch configuration is not changed');
+  // a new connect keeps the credentials for this run
+  c.connectConfig(cfg);
+  await turn();
+  assert.ok(dials[3].proxy?.url.includes('@'));
+});
+
+test('AppState carries the initial zoom (-z, else the saved zoom) and the recent connections', async () => {
+  const seen: SessionStatus[] = [];
+  const recent = ['spice://a:5900', 'spice://b:5901'];
+  const c = createSessionController({ config: await config(['-z', '150']), transport: refusing([]), clock: new FakeClock(), savedZoom: 80, recent: () => recent });
+  c.on('status', (s) => seen.push(s));
+  assert.equal(seen[0].app?.zoom, 150, '-z wins over the saved zoom');
+  assert.deepEqual(seen[0].app?.recent, recent);
+  const d = createSessionController({ config: await config([]), transport: refusing([]), clock: new FakeClock(), savedZoom: 80 });
+  d.on('status', (s) => seen.push(s));
+  assert.equal(seen[seen.length - 1].app?.zoom, 80, 'no -z: the saved zoom');
+  assert.equal(seen[seen.length - 1].app?.recent, undefined);
+  recent.unshift('spice://c:5902');
+  c.connect('spice://127.0.0.1:5996');
+  await turn();
+  assert.deepEqual(seen[seen.length - 1].app?.recent?.[0], 'spice://c:5902', 'read again for each connect');
 });
