@@ -5,22 +5,11 @@
 // Run directly: node --import tsx test/bench/quic.bench.ts
 import { QuicDecoder } from '../../renderer/display/decoders/quic';
 import type { SpiceImage } from '../../preload/contract';
-import { QUIC_TYPE, encodeQuic } from '../unit/decoders/quic-encoder';
+import { QUIC_TYPE, encodeQuic, rng } from '../unit/decoders/quic-encoder';
 
 const W = 1024;
 const H = 768;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
 
 const rgb = (r: number, g: number, b: number): number => (0xff000000 | (r << 16) | (g << 8) | b) >>> 0;
 

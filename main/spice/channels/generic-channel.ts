@@ -2,7 +2,7 @@
 // features land in later work: playback, record, port, usbredir, smartcard,
 // webdav. They answer the common messages and count the rest.
 import { Channel, type Logger } from './base-channel';
-import { PlaybackCap, RecordCap } from '../protocol/enums';
+import { Channel as ChannelType, PlaybackCap, RecordCap } from '../protocol/enums';
 
 export class GenericChannel extends Channel {
   dataMessages = 0;
@@ -14,8 +14,8 @@ export class GenericChannel extends Channel {
 
   channelCaps(): number[] {
     // advertise volume so servers do not wait for format negotiation we cannot do yet
-    if (this.name.startsWith('playback')) return [PlaybackCap.VOLUME];
-    if (this.name.startsWith('record')) return [RecordCap.VOLUME];
+    if (this.type === ChannelType.PLAYBACK) return [PlaybackCap.VOLUME];
+    if (this.type === ChannelType.RECORD) return [RecordCap.VOLUME];
     return [];
   }
 

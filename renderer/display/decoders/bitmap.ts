@@ -106,56 +106,74 @@ export class BitmapDecoder implements ImageDecoder {
     const table = indexed ? paletteTable(resolvePalette(d.palette, flags, ctx, 'bitmap')) : null;
     const topDown = (flags & BitmapFlags.TOP_DOWN) !== 0;
     const pixels = new Uint32Array(width * height);
-    let hasAlpha = false;
+    const hasAlpha = convertRows(data, format, width, height, stride, topDown, table, pixels);
+    return { width, height, pixels, hasAlpha };
+  }
+}
 
-    for (let y = 0; y < height; y++) {
-      let s = y * stride;
-      let o = (topDown ? y : height - 1 - y) * width;
-      const end = o + width;
-      switch (format) {
-        case BitmapFmt._32BIT:
-          for (; o < end; o++, s += 4) pixels[o] = OPAQUE | (data[s + 2] << 16) | (data[s + 1] << 8) | data[s];
-          break;
-        case BitmapFmt.RGBA:
-          hasAlpha = true;
-          for (; o < end; o++, s += 4) pixels[o] = (data[s + 3] << 24) | (data[s + 2] << 16) | (data[s + 1] << 8) | data[s];
-          break;
-        case BitmapFmt._24BIT:
-          for (; o < end; o++, s += 3) pixels[o] = OPAQUE | (data[s + 2] << 16) | (data[s + 1] << 8) | data[s];
-          break;
-        case BitmapFmt._16BIT:
-          for (; o < end; o++, s += 2) pixels[o] = rgb555ToArgb(data[s] | (data[s + 1] << 8));
-          break;
-        case BitmapFmt._8BIT_A:
-          hasAlpha = true;
-          for (; o < end; o++, s++) pixels[o] = data[s] << 24;
-          break;
-        case BitmapFmt._8BIT:
-          for (; o < end; o++, s++) pixels[o] = table![data[s]];
-          break;
-        case BitmapFmt._4BIT_BE:
-        case BitmapFmt._4BIT_LE: {
-          const t = table!;
-          const be = format === BitmapFmt._4BIT_BE;
-          for (let i = 0; o < end; i++, o++) {
-            const byte = data[s + (i >>> 1)];
-            const nib = (i & 1) === (be ? 0 : 1) ? byte >>> 4 : byte & 15;
-            pixels[o] = t[nib];
-          }
-          break;
+/**
+ * Converts raw bitmap rows (any BitmapFmt, `stride` bytes apart, bottom-up
+ * unless topDown) into 0xAARRGGBB pixels. Shared by BITMAP and LZ4 images.
+ * Returns whether the format carries alpha.
+ */
+export function convertRows(
+  data: Uint8Array,
+  format: number,
+  width: number,
+  height: number,
+  stride: number,
+  topDown: boolean,
+  table: Uint32Array | null,
+  pixels: Uint32Array,
+): boolean {
+  let hasAlpha = false;
+  for (let y = 0; y < height; y++) {
+    let s = y * stride;
+    let o = (topDown ? y : height - 1 - y) * width;
+    const end = o + width;
+    switch (format) {
+      case BitmapFmt._32BIT:
+        for (; o < end; o++, s += 4) pixels[o] = OPAQUE | (data[s + 2] << 16) | (data[s + 1] << 8) | data[s];
+        break;
+      case BitmapFmt.RGBA:
+        hasAlpha = true;
+        for (; o < end; o++, s += 4) pixels[o] = (data[s + 3] << 24) | (data[s + 2] << 16) | (data[s + 1] << 8) | data[s];
+        break;
+      case BitmapFmt._24BIT:
+        for (; o < end; o++, s += 3) pixels[o] = OPAQUE | (data[s + 2] << 16) | (data[s + 1] << 8) | data[s];
+        break;
+      case BitmapFmt._16BIT:
+        for (; o < end; o++, s += 2) pixels[o] = rgb555ToArgb(data[s] | (data[s + 1] << 8));
+        break;
+      case BitmapFmt._8BIT_A:
+        hasAlpha = true;
+        for (; o < end; o++, s++) pixels[o] = data[s] << 24;
+        break;
+      case BitmapFmt._8BIT:
+        for (; o < end; o++, s++) pixels[o] = table![data[s]];
+        break;
+      case BitmapFmt._4BIT_BE:
+      case BitmapFmt._4BIT_LE: {
+        const t = table!;
+        const be = format === BitmapFmt._4BIT_BE;
+        for (let i = 0; o < end; i++, o++) {
+          const byte = data[s + (i >>> 1)];
+          const nib = (i & 1) === (be ? 0 : 1) ? byte >>> 4 : byte & 15;
+          pixels[o] = t[nib];
         }
-        default: {
-          // 1-bit: palette entry 0 = background, 1 = foreground.
-          const t = table!;
-          const be = format === BitmapFmt._1BIT_BE;
-          for (let i = 0; o < end; i++, o++) {
-            const byte = data[s + (i >>> 3)];
-            const bit = be ? (byte >>> (7 - (i & 7))) & 1 : (byte >>> (i & 7)) & 1;
-            pixels[o] = t[bit];
-          }
+        break;
+      }
+      default: {
+        // 1-bit: palette entry 0 = background, 1 = foreground.
+        const t = table!;
+        const be = format === BitmapFmt._1BIT_BE;
+        for (let i = 0; o < end; i++, o++) {
+          const byte = data[s + (i >>> 3)];
+          const bit = be ? (byte >>> (7 - (i & 7))) & 1 : (byte >>> (i & 7)) & 1;
+          pixels[o] = t[bit];
         }
       }
     }
-    return { width, height, pixels, hasAlpha };
   }
+  return hasAlpha;
 }

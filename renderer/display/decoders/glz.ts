@@ -13,7 +13,7 @@
 import type { ImageDescriptor, SpiceImage } from '../../../preload/contract';
 import type { DecodeContext, DecodedImage, ImageDecoder } from '../types';
 import { checkDims, decodeError, rgb555ToArgb } from './bitmap';
-import { LZ_MAGIC, LZ_VERSION, LzImageType } from './lz';
+import { be32, LZ_MAGIC, LZ_VERSION, LzImageType } from './lz';
 
 const GLZ_HEADER_SIZE = 33;
 const OPAQUE = 0xff000000;
@@ -60,9 +60,6 @@ interface Match {
   imageDist: number;
 }
 
-function be32(d: Uint8Array, p: number): number {
-  return ((d[p] << 24) | (d[p + 1] << 16) | (d[p + 2] << 8) | d[p + 3]) >>> 0;
-}
 
 export function readGlzHeader(data: Uint8Array): GlzHeader {
   if (data.length < GLZ_HEADER_SIZE) decodeError(`glz: ${data.length} bytes, header needs ${GLZ_HEADER_SIZE}`);

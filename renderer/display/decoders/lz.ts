@@ -47,7 +47,8 @@ export interface LzHeader {
   topDown: boolean;
 }
 
-function be32(d: Uint8Array, p: number): number {
+/** Big-endian u32 (LZ/GLZ headers are big-endian). */
+export function be32(d: Uint8Array, p: number): number {
   return ((d[p] << 24) | (d[p + 1] << 16) | (d[p + 2] << 8) | d[p + 3]) >>> 0;
 }
 

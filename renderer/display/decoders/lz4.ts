@@ -7,7 +7,7 @@
 import { BitmapFmt } from '../../../main/spice/protocol/enums';
 import type { SpiceImage } from '../../../preload/contract';
 import type { DecodeContext, DecodedImage, ImageDecoder } from '../types';
-import { checkDims, decodeError, rgb555ToArgb } from './bitmap';
+import { checkDims, convertRows, decodeError } from './bitmap';
 import { flipRows } from './lz';
 
 const OPAQUE = 0xff000000;
@@ -168,24 +168,7 @@ export class Lz4Decoder implements ImageDecoder {
     }
     const stride = op / height;
 
-    for (let y = 0; y < height; y++) {
-      let s = y * stride;
-      let o = (topDown ? y : height - 1 - y) * width;
-      const end = o + width;
-      switch (format) {
-        case BitmapFmt._32BIT:
-          for (; o < end; o++, s += 4) pixels[o] = OPAQUE | (raw[s + 2] << 16) | (raw[s + 1] << 8) | raw[s];
-          break;
-        case BitmapFmt.RGBA:
-          for (; o < end; o++, s += 4) pixels[o] = (raw[s + 3] << 24) | (raw[s + 2] << 16) | (raw[s + 1] << 8) | raw[s];
-          break;
-        case BitmapFmt._24BIT:
-          for (; o < end; o++, s += 3) pixels[o] = OPAQUE | (raw[s + 2] << 16) | (raw[s + 1] << 8) | raw[s];
-          break;
-        default:
-          for (; o < end; o++, s += 2) pixels[o] = rgb555ToArgb(raw[s] | (raw[s + 1] << 8));
-      }
-    }
+    convertRows(raw, format, width, height, stride, topDown, null, pixels);
     return { width, height, pixels, hasAlpha: format === BitmapFmt.RGBA };
   }
 }

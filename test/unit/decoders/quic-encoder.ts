@@ -430,3 +430,16 @@ export function expectedPixels(type: number, pixels: Uint32Array): Uint32Array {
   }
   return out;
 }
+
+/** Deterministic xorshift32 for test and bench images. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s;
+  };
+}

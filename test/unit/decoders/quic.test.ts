@@ -7,7 +7,7 @@ import { QuicDecoder, TABRAND_CHAOS, decodeQuic } from '../../../renderer/displa
 import { SpiceError } from '../../../main/spice/wire/errors';
 import type { SpiceImage } from '../../../preload/contract';
 import { MAX_IMAGE_PIXELS } from '../../../renderer/display/types';
-import { QUIC_TYPE, encodeQuic, expectedPixels } from './quic-encoder';
+import { QUIC_TYPE, encodeQuic, expectedPixels, rng } from './quic-encoder';
 
 const ctx = { palettes: { get: () => undefined, put: () => undefined } };
 
@@ -31,17 +31,6 @@ function isDecodeError(e: unknown): boolean {
 
 // --- deterministic test images --------------------------------------------
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
 
 type Pattern = (w: number, h: number, seed: number) => Uint32Array;
 
