@@ -20,21 +20,44 @@ import type { MigrationMode, MigrationPhase, MigrationStatus } from '../../prelo
 /** Pending destination links are abandoned after this (the server gives up after 10 s too). */
 export const MIGRATION_CONNECT_TIMEOUT_MS = 10_000;
 /**
- * QEMU drops input events while a VM is not running (ui/input.c), and the
- * destination VM resumes only around the time the channels swap. So after a
- * seamless swap the inputs channel holds (queues) its output until the
- * destination main channel says the VM runs — spice-server sends
- * MULTI_MEDIA_TIME / MOUSE_MODE when it starts — or this much time passed.
+ * QEMU drops input events while a VM is not running (ui/input.c). The source
+ * stops for the final migration stage *before* spice-server sends MIGRATE, and
+ * the destination starts only after the swap. So the inputs channel holds
+ * (queues) its output from CONNECTED_SEAMLESS until the destination VM runs:
+ * keystrokes are delayed across the switch, never lost.
  */
 export const DESTINATION_START_TIMEOUT_MS = 3_000;
 /**
- * The source VM stops for the final migration stage before spice-server sends
- * MIGRATE, and QEMU drops input that arrives meanwhile. So input is held from
- * CONNECTED_SEAMLESS (migration imminent) until the destination runs — a
- * short delay instead of lost keys. A migration that takes longer than this
- * releases the held input to the source (behaving like other clients).
+ * The destination answers our main MIGRATE_DATA (MULTI_MEDIA_TIME) from QEMU's
+ * main loop, which an incoming migration frees between loading RAM and loading
+ * device state: seen 0.3–51 ms before the VM started. Without a surer sign
+ * (device data, see Channel.provesGuestRunning) the hold ends this long after it.
  */
-export const INPUT_HOLD_MAX_MS = 5_000;
+export const DESTINATION_START_GRACE_MS = 250;
+/**
+ * Longest the pre-switch hold may last: a migration whose RAM copy takes longer
+ * releases the held output to the source (behaving like other clients: input
+ * typed during the final stop may then be lost; device data is never lost, but
+ * see SPICEVMC_TYPES).
+ */
+export const SWITCH_HOLD_MAX_MS = 5_000;
+/**
+ * Held input is replayed with the user's own timing, three times as fast, so
+ * it catches up in half as long as it was held even while the user keeps
+ * typing: a burst would overflow the guest's PS/2 queue (see
+ * Channel.resumeOutput) and lose keys.
+ */
+export const INPUT_REPLAY = { speedup: 3 } as const;
+/**
+ * Device channels (spicevmc) whose client → device data is held from
+ * CONNECTED_SEAMLESS until the destination VM runs. spice-server queues at most
+ * 128 such messages per device and then stops reading the socket until the
+ * guest consumes one; once the VM stops for the switch nothing is consumed, so
+ * our FLUSH_MARK would sit unread behind the data and MIGRATE_DATA never come.
+ * Not writing while the migration finishes lets the running guest drain the queue.
+ * After the swap, the data waits for the destination VM to run (onChannelSwapped).
+ */
+export const SPICEVMC_TYPES: ReadonlySet<number> = new Set([ChannelType.PORT, ChannelType.USBREDIR, ChannelType.SMARTCARD, ChannelType.WEBDAV]);
 
 export interface MigrationHost {
   readonly log: Logger;
@@ -52,6 +75,12 @@ export interface MigrationHost {
 }
 
 type State = 'none' | 'connecting' | 'migrating' | 'switching';
+/**
+ * vm-start: a destination device sent data (its VM runs); grace: the grace
+ * period after MULTI_MEDIA_TIME passed; timeout: a hold limit passed;
+ * cancel: the migration ended without a switch.
+ */
+type HoldRelease = 'vm-start' | 'grace' | 'timeout' | 'cancel';
 
 export class MigrationController {
   state: State = 'none';
@@ -72,10 +101,13 @@ export class MigrationController {
   /** Seamless: the destination main channel is ours and has reported the VM running. */
   private mainSwapped = false;
   private destinationRunning = false;
-  private heldInputs = new Set<Channel>();
+  /** Channels whose output is held for the switch (inputs and spicevmc). */
+  private held = new Set<Channel>();
   private startTimer: ReturnType<typeof setTimeout> | null = null;
-  /** Why the last input hold ended ('vm-start' or 'timeout'), for tests and the log. */
-  lastInputRelease: 'vm-start' | 'timeout' | null = null;
+  private holdTimer: ReturnType<typeof setTimeout> | null = null;
+  private graceTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Why the last input hold ended, for tests and the log. */
+  lastInputRelease: HoldRelease | null = null;
 
   constructor(host: MigrationHost) {
     this.host = host;
@@ -192,6 +224,7 @@ export class MigrationController {
     if (ack) {
       this.mode = 'seamless';
       main.send(MsgcMain.MIGRATE_CONNECTED_SEAMLESS);
+      this.holdForSwitch();
       this.status('migrating', 'destination ready; waiting for the VM to move (seamless)');
     } else {
       this.mode = 'semi-seamless';
@@ -225,7 +258,7 @@ export class MigrationController {
     if (this.state !== 'connecting' && this.state !== 'migrating') return;
     this.generation++;
     this.clearTimer();
-    this.releaseInputs('vm-start');
+    this.releaseAll('cancel');
     this.dropTargets();
     this.state = 'none';
     this.host.main.attachOnInit = true;
@@ -240,37 +273,74 @@ export class MigrationController {
     }
   }
 
-  /** The main channel saw MULTI_MEDIA_TIME or MOUSE_MODE: from the destination, that means its VM runs. */
+  /**
+   * The destination main channel sent MULTI_MEDIA_TIME or MOUSE_MODE: it has
+   * our main MIGRATE_DATA, and its VM starts soon (DESTINATION_START_GRACE_MS).
+   */
   onVmStartHint(): void {
-    if (!this.mainSwapped || this.destinationRunning) return;
-    this.destinationRunning = true;
-    this.releaseInputs('vm-start');
+    if (!this.mainSwapped || this.destinationRunning || this.graceTimer) return;
+    if (!this.held.size) return;
+    this.graceTimer = setTimeout(() => {
+      this.graceTimer = null;
+      this.onGuestRunning('grace');
+    }, DESTINATION_START_GRACE_MS);
   }
 
-  private holdTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Proof (device data from the destination) or the grace period: the destination VM runs. */
+  private onGuestRunning(why: HoldRelease): void {
+    if (this.destinationRunning) return;
+    this.destinationRunning = true;
+    for (const c of this.host.channels()) c.onGuestRunning = null;
+    this.releaseSwapped(why);
+  }
 
-  private holdInputs(): void {
+  /** CONNECTED_SEAMLESS sent: the VM may stop any moment now (see SWITCH_HOLD_MAX_MS). */
+  private holdForSwitch(): void {
     for (const c of this.host.channels()) {
-      if (c.type !== ChannelType.INPUTS) continue;
+      if (c.type !== ChannelType.INPUTS && !SPICEVMC_TYPES.has(c.type)) continue;
       c.pauseOutput();
-      this.heldInputs.add(c);
+      this.held.add(c);
     }
     this.holdTimer = setTimeout(() => {
-      // still on the source after this long: stop delaying the user
-      if ([...this.heldInputs].some((c) => c.migration.swappedAt === 0)) this.releaseInputs('timeout');
-    }, INPUT_HOLD_MAX_MS);
+      this.holdTimer = null;
+      // still on the source after this long: stop delaying the user and the devices
+      for (const c of [...this.held]) {
+        if (c.migration.swappedAt) continue;
+        this.host.log.warn(`migration: ${c.name} still on the source after ${SWITCH_HOLD_MAX_MS / 1000} s; releasing its held output to the source`);
+        this.release(c, 'timeout');
+      }
+    }, SWITCH_HOLD_MAX_MS);
   }
 
-  private releaseInputs(why: 'vm-start' | 'timeout'): void {
+  private release(c: Channel, why: HoldRelease): void {
+    if (!this.held.delete(c)) return;
+    if (c.type === ChannelType.INPUTS) {
+      this.lastInputRelease = why;
+      c.resumeOutput(INPUT_REPLAY);
+    } else {
+      c.resumeOutput();
+    }
+  }
+
+  /** The destination runs (or we stop waiting): release the channels already moved to it. */
+  private releaseSwapped(why: HoldRelease): void {
     if (this.startTimer) clearTimeout(this.startTimer);
     this.startTimer = null;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = null;
+    if (why === 'timeout') this.host.log.warn('migration: destination VM start not seen; releasing held input and device data');
+    for (const c of [...this.held]) if (c.migration.swappedAt) this.release(c, why);
+  }
+
+  private releaseAll(why: HoldRelease): void {
     if (this.holdTimer) clearTimeout(this.holdTimer);
     this.holdTimer = null;
-    if (!this.heldInputs.size) return;
-    this.lastInputRelease = why;
-    if (why === 'timeout') this.host.log.warn('migration: destination VM start not seen; releasing held input');
-    for (const c of this.heldInputs) c.resumeOutput();
-    this.heldInputs.clear();
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = null;
+    for (const c of this.host.channels()) c.onGuestRunning = null;
+    if (this.startTimer) clearTimeout(this.startTimer);
+    this.startTimer = null;
+    for (const c of [...this.held]) this.release(c, why);
   }
 
   /** Called by every channel after it moved onto its destination connection. */
@@ -279,17 +349,23 @@ export class MigrationController {
     this.targets.delete(ch);
     this.expected.delete(ch);
     if (ch === this.host.main) this.mainSwapped = true;
-    if (ch.type === ChannelType.INPUTS) {
+    if (!this.destinationRunning && this.mode === 'seamless') ch.onGuestRunning = () => this.onGuestRunning('vm-start');
+    if (ch.type === ChannelType.INPUTS || SPICEVMC_TYPES.has(ch.type)) {
       if (this.destinationRunning) {
-        this.heldInputs.delete(ch);
-        ch.resumeOutput();
+        this.release(ch, 'vm-start');
       } else {
+        // Held until the destination VM runs: QEMU drops input before that, and
+        // the destination reads our sockets between loading RAM and loading
+        // device state, so device data would reach a device not restored yet.
+        // (The pre-switch hold may have timed out, so hold again.)
         ch.pauseOutput();
-        this.heldInputs.add(ch);
-        this.startTimer ??= setTimeout(() => this.releaseInputs('timeout'), DESTINATION_START_TIMEOUT_MS);
+        this.held.add(ch);
+        this.startTimer ??= setTimeout(() => this.onGuestRunning('timeout'), DESTINATION_START_TIMEOUT_MS);
       }
     }
     if (this.expected.size > 0 || this.state !== 'migrating') return;
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
     // every channel is across: close the source sockets (no DISCONNECTING is sent)
     for (const s of this.sources.splice(0)) {
       s.onMessage = null;
@@ -349,7 +425,7 @@ export class MigrationController {
   switchHost(dst: DstInfo): void {
     this.generation++;
     this.clearTimer();
-    this.releaseInputs('vm-start');
+    this.releaseAll('cancel');
     this.dropTargets();
     this.mode = 'switch-host';
     this.state = 'switching';
@@ -382,7 +458,10 @@ export class MigrationController {
     this.startTimer = null;
     if (this.holdTimer) clearTimeout(this.holdTimer);
     this.holdTimer = null;
-    this.heldInputs.clear();
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = null;
+    this.held.clear(); // the channels are closing; their queues count as dropped there
+    for (const c of this.host.channels()) c.onGuestRunning = null;
     if (this.state === 'none') return;
     this.generation++;
     this.clearTimer();

@@ -73,3 +73,64 @@ test('motion beyond 2 unacked bunches is coalesced, not dropped, and flushed on 
   assert.equal(msgs.length, 1, 'the remaining 12 motions went out as one');
   assert.equal(msgs[0].body, '0c000000' + '18000000' + '0000', 'dx=12 dy=24: nothing lost');
 });
+
+// Held input (migration): replayed with the user's timing, sped up, never in one burst.
+test('held input is replayed in order with its gaps shortened by the speedup; new input waits behind it', async (t) => {
+  const { t: tr, ch } = await linkedInputs();
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  let clock = 1000;
+  ch.now = () => clock;
+  ch.pauseOutput();
+  ch.keyDown(0x1e); // A at 1000
+  ch.keyUp(0x1e);
+  clock += 90;
+  ch.keyDown(0x30); // B at 1090
+  ch.keyUp(0x30);
+  clock += 300;
+  ch.keyDown(0x2e); // C at 1390
+  assert.equal(sent(tr).length, 0, 'nothing leaves while paused');
+  ch.resumeOutput({ speedup: 3 });
+  assert.deepEqual(sent(tr).map((m) => m.body), ['1e000000', '9e000000'], 'A down and up at once, as typed');
+  ch.keyDown(0x20); // D typed during the replay
+  t.mock.timers.tick(29);
+  assert.equal(sent(tr).length, 2, 'B not before 90/3 ms');
+  t.mock.timers.tick(1);
+  assert.deepEqual(sent(tr).slice(2).map((m) => m.body), ['30000000', 'b0000000']);
+  t.mock.timers.tick(99);
+  assert.equal(sent(tr).length, 4, 'C not before 300/3 ms after B');
+  t.mock.timers.tick(1);
+  // C, then D which waited behind the replay (its own gap after C is shortened too, but it was produced later)
+  assert.equal(sent(tr)[4].body, '2e000000');
+  t.mock.timers.tick(1000);
+  assert.deepEqual(sent(tr).map((m) => m.body), ['1e000000', '9e000000', '30000000', 'b0000000', '2e000000', '20000000']);
+  assert.equal(ch.queuedMessages, 0);
+  ch.keyUp(0x20);
+  assert.equal(sent(tr).length, 7, 'caught up: input goes straight out again');
+});
+
+test('a pause during the replay stops it; resuming continues where it stopped; failing counts the rest as dropped', async (t) => {
+  const { t: tr, ch } = await linkedInputs();
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  let clock = 0;
+  ch.now = () => clock;
+  ch.pauseOutput();
+  for (let i = 0; i < 4; i++) {
+    ch.keyDown(0x1e);
+    clock += 30;
+  }
+  ch.resumeOutput({ speedup: 3 });
+  assert.equal(sent(tr).length, 1);
+  ch.pauseOutput();
+  t.mock.timers.tick(100);
+  assert.equal(sent(tr).length, 1, 'paused: the replay waits');
+  ch.resumeOutput();
+  assert.equal(sent(tr).length, 2, 'the replay goes on with its own pacing');
+  t.mock.timers.tick(10);
+  assert.equal(sent(tr).length, 3);
+  ch.pauseOutput();
+  const errs: string[] = [];
+  ch.onFailure = (e) => errs.push(e.code);
+  ch.fail(new (await import('../../main/spice/wire/errors')).SpiceError('CLOSED', 'gone'));
+  assert.deepEqual(errs, ['CLOSED']);
+  assert.equal(ch.migration.droppedBytes, 4, 'the one unsent key (4 bytes) is reported dropped');
+});

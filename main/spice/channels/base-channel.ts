@@ -70,7 +70,10 @@ export abstract class Channel {
   private readonly handlers = new Map<number, Handler>();
   /** Message types valid on this channel that we deliberately do not act on. */
   private readonly ignored = new Set<number>();
-  private readonly queue: { type: number; body: Uint8Array }[] = [];
+  /** Clock for replay timing (a test may substitute a fake one). */
+  now: () => number = () => performance.now();
+  /** Unsent messages, with now() of when the app produced them (replay timing). */
+  private readonly queue: { type: number; body: Uint8Array; at: number }[] = [];
   private ackWindow = 0;
   private ackCount = 0;
   /** Messages handled, by type (tests and stats). */
@@ -82,6 +85,8 @@ export abstract class Channel {
   private migrating: 'none' | 'held' | 'awaiting-data' = 'none';
   /** Output held after a swap until the destination VM runs (see MigrationController). */
   private outputPaused = false;
+  /** A timed replay of the queue after a pause (see resumeOutput). */
+  private pace: { speedup: number; timer: ReturnType<typeof setTimeout> | null } | null = null;
   private migrateDataTimer: ReturnType<typeof setTimeout> | null = null;
   migration: MigrationStats = Channel.freshStats();
   /** Session hooks: MIGRATE received (timing) and swap done (the old connection is handed back to close). */
@@ -89,6 +94,18 @@ export abstract class Channel {
   onSwapped: ((ch: Channel, old: Connection) => void) | null = null;
   /** The held destination connection dropped before the swap. */
   onTargetLost: ((ch: Channel, err: SpiceError) => void) | null = null;
+  /** Armed by the migration after a swap: called once on a message that proves the destination VM runs. */
+  onGuestRunning: ((ch: Channel) => void) | null = null;
+
+  /**
+   * True for messages a server only sends while its VM runs. Device channels
+   * override it: spice-server reads a device only while the VM runs. Display
+   * and cursor messages do not qualify (a destination replays QXL state while
+   * it is still loading).
+   */
+  protected provesGuestRunning(_type: number): boolean {
+    return false;
+  }
 
   private static freshStats(): MigrationStats {
     return { queuedBytes: 0, forwardedBytes: 0, droppedBytes: 0, flushMarks: 0, migrateDataBytes: 0, migrateAt: 0, swappedAt: 0, flags: 0 };
@@ -150,29 +167,75 @@ export abstract class Channel {
     if (this.connection?.isOpen && this.queue.length === 0 && this.migrating === 'none' && !this.outputPaused) {
       this.connection.send(type, body);
     } else {
-      if (this.migrating !== 'none' || this.outputPaused) this.migration.queuedBytes += body.length;
-      this.queue.push({ type, body });
+      if (this.migrating !== 'none' || this.outputPaused || this.pace) this.migration.queuedBytes += body.length;
+      this.queue.push({ type, body, at: this.now() });
     }
+  }
+
+  private get canSend(): boolean {
+    return !!this.connection?.isOpen && this.migrating === 'none' && !this.outputPaused;
+  }
+
+  private sendOne(): void {
+    const m = this.queue.shift()!;
+    if (this.migration.queuedBytes) this.migration.forwardedBytes += m.body.length;
+    this.connection!.send(m.type, m.body);
   }
 
   protected drain(): void {
-    const c = this.connection;
-    while (c?.isOpen && this.queue.length && this.migrating === 'none' && !this.outputPaused) {
-      const m = this.queue.shift()!;
-      if (this.migration.queuedBytes) this.migration.forwardedBytes += m.body.length;
-      c.send(m.type, m.body);
+    if (this.pace) {
+      // a timed replay owns the queue; restart it if a pause or a swap stopped it
+      if (!this.pace.timer) this.paceTick();
+      return;
     }
+    while (this.queue.length && this.canSend) this.sendOne();
   }
 
-  /** Queues (never drops) everything sent until resumeOutput(). */
+  /** Queues (never drops) everything sent until resumeOutput(). A replay in progress waits. */
   pauseOutput(): void {
     this.outputPaused = true;
+    if (this.pace?.timer) clearTimeout(this.pace.timer);
+    if (this.pace) this.pace.timer = null;
   }
-  resumeOutput(): void {
+
+  /**
+   * Ends a pause. With replay, the queued messages keep the gaps between them
+   * as the app produced them, shortened `speedup` times, instead of going out
+   * in one burst: QEMU pushes every input event spice-server reads into the
+   * guest's PS/2 queue (16 bytes) at once, and a guest has only a small event
+   * buffer per reader, so a burst of held keys is lost where a typed sequence
+   * is not. New messages queue behind the replay until it has caught up.
+   */
+  resumeOutput(replay?: { speedup: number }): void {
     if (!this.outputPaused) return;
     this.outputPaused = false;
+    if (replay && this.queue.length && !this.pace) this.pace = { speedup: replay.speedup, timer: null };
     this.drain();
   }
+
+  private paceTick(): void {
+    const p = this.pace;
+    if (!p) return;
+    p.timer = null;
+    while (this.queue.length && this.canSend) {
+      const at = this.queue[0].at;
+      this.sendOne();
+      if (!this.queue.length) break;
+      const gap = (this.queue[0].at - at) / p.speedup;
+      if (gap >= 1) {
+        p.timer = setTimeout(() => this.paceTick(), gap);
+        return;
+      }
+    }
+    if (!this.queue.length) this.pace = null; // caught up
+    // else paused, migrating or closed: the next drain() resumes the replay
+  }
+
+  private stopPacing(): void {
+    if (this.pace?.timer) clearTimeout(this.pace.timer);
+    this.pace = null;
+  }
+
   get isOutputPaused(): boolean {
     return this.outputPaused;
   }
@@ -193,6 +256,11 @@ export abstract class Channel {
         return;
       }
       this.handleOne(msg.type, new ByteReader(msg.body), msg);
+      if (this.onGuestRunning && this.provesGuestRunning(msg.type)) {
+        const cb = this.onGuestRunning;
+        this.onGuestRunning = null;
+        cb(this);
+      }
       // ACK after every `window` messages (flow control for display/cursor)
       if (this.ackWindow > 0 && ++this.ackCount >= this.ackWindow) {
         this.ackCount = 0;
@@ -375,8 +443,9 @@ export abstract class Channel {
   fail(err: SpiceError): void {
     if (this.migrateDataTimer) clearTimeout(this.migrateDataTimer);
     this.migrateDataTimer = null;
+    this.stopPacing();
     this.dropTarget();
-    if (this.migrating !== 'none' || this.outputPaused) this.migration.droppedBytes += this.queue.reduce((n, m) => n + m.body.length, 0);
+    if (this.migrating !== 'none' || this.outputPaused || this.queue.length) this.migration.droppedBytes += this.queue.reduce((n, m) => n + m.body.length, 0);
     this.migrating = 'none';
     this.outputPaused = false;
     const c = this.connection;
@@ -394,6 +463,7 @@ export abstract class Channel {
   close(): void {
     if (this.migrateDataTimer) clearTimeout(this.migrateDataTimer);
     this.migrateDataTimer = null;
+    this.stopPacing();
     this.dropTarget();
     this.onFailure = null;
     this.connection?.close();

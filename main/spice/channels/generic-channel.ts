@@ -2,7 +2,7 @@
 // features land in later work: playback, record, port, usbredir, smartcard,
 // webdav. They answer the common messages and count the rest.
 import { Channel, type Logger } from './base-channel';
-import { Channel as ChannelType, PlaybackCap, RecordCap } from '../protocol/enums';
+import { Channel as ChannelType, MsgSpicevmc, PlaybackCap, RecordCap } from '../protocol/enums';
 
 export class GenericChannel extends Channel {
   dataMessages = 0;
@@ -21,11 +21,21 @@ export class GenericChannel extends Channel {
 
   protected onLinked(): void {}
 
+  /** spicevmc device data (usbredir, smartcard, webdav): read from the device only while the VM runs. */
+  protected override provesGuestRunning(type: number): boolean {
+    return type === MsgSpicevmc.DATA && (this.type === ChannelType.USBREDIR || this.type === ChannelType.SMARTCARD || this.type === ChannelType.WEBDAV);
+  }
+
   override dispatch(msg: { type: number; body: Uint8Array; serial: bigint }): void {
     // channel-specific messages start at 101; the base handles the common ones
     if (msg.type >= 101 && msg.type < 400) {
       this.dataMessages++;
       this.dataBytes += msg.body.length;
+      if (this.onGuestRunning && this.provesGuestRunning(msg.type)) {
+        const cb = this.onGuestRunning;
+        this.onGuestRunning = null;
+        cb(this);
+      }
       return;
     }
     super.dispatch(msg);

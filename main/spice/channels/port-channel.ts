@@ -52,6 +52,11 @@ export class PortChannel extends Channel {
     return [];
   }
 
+  /** Device data and the guest opening the port (a virtio-serial timer that only runs with the VM). */
+  protected override provesGuestRunning(type: number): boolean {
+    return type === MsgSpicevmc.DATA || type === MsgPort.EVENT;
+  }
+
   protected onLinked(): void {
     // tell the device a client is attached (the guest sees the port opened)
     this.send(MsgcPortEvent.MSGC_PORT_EVENT, new ByteWriter(1).u8(PortEvent.OPENED).finish());
