@@ -3,6 +3,7 @@
  * no evtest and no KDSETMODE applet).
  *
  *   guest-helper evecho [readyfile]  echo evdev events as "GUEST KEY|BTN|REL|ABS <code> <value>"
+ *                                    ("GUEST SYNDROPPED 3 0" when the kernel's buffer overflowed)
  *                                    lines on stdout (one write() per line, unbuffered);
  *                                    rescans /dev/input so hot-plugged devices (usb-tablet)
  *                                    are picked up; touches readyfile after the first scan.
@@ -12,12 +13,14 @@
  *
  * Built on the host with `gcc -static -Os` by scripts/build-guest.sh.
  */
+#define _GNU_SOURCE  /* F_SETPIPE_SZ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/input.h>
 #include <linux/kd.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,10 +35,13 @@
 
 struct dev { int fd; int num; };
 
+/* where out() writes: stdout, or evecho's relay pipe */
+static int out_fd = 1;
+
 static void out(const char *s, size_t n)
 {
     while (n > 0) {
-        ssize_t w = write(1, s, n);
+        ssize_t w = write(out_fd, s, n);
         if (w < 0) { if (errno == EINTR) continue; return; }
         s += w; n -= (size_t)w;
     }
@@ -80,12 +86,59 @@ static const char *kind(const struct input_event *ev)
         return "KEY";
     case EV_REL: return "REL";
     case EV_ABS: return "ABS";
-    default: return NULL;  /* EV_SYN, EV_MSC scancodes, LEDs: not echoed */
+    /* the kernel's event buffer overflowed because we read too slowly: events were
+     * discarded inside the guest, which tests must not blame on the host side */
+    case EV_SYN: return ev->code == SYN_DROPPED ? "SYNDROPPED" : NULL;
+    default: return NULL;  /* EV_MSC scancodes, LEDs: not echoed */
     }
+}
+
+/*
+ * The serial console is slow (115200 baud, shared with the port daemon), and
+ * the kernel keeps only a few dozen events per evdev reader: if this process
+ * blocked writing lines, a burst of input would overflow that buffer and be
+ * dropped inside the guest (SYN_DROPPED). So events are read at once and their
+ * lines go through a 1 MiB pipe to a child that writes them to the console,
+ * one write() per line.
+ */
+static void start_relay(void)
+{
+    int p[2];
+    if (pipe(p) < 0) return;                 /* fall back to writing directly */
+    fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+    pid_t pid = fork();
+    if (pid < 0) { close(p[0]); close(p[1]); return; }
+    if (pid == 0) {
+        close(p[1]);
+        char buf[8192];
+        size_t have_n = 0;
+        for (;;) {
+            ssize_t r = read(p[0], buf + have_n, sizeof buf - have_n);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) _exit(0);
+            have_n += (size_t)r;
+            size_t start = 0;
+            for (size_t i = 0; i < have_n; i++) {
+                if (buf[i] != '\n') continue;
+                out(buf + start, i + 1 - start);
+                start = i + 1;
+            }
+            if (start == 0 && have_n == sizeof buf) { out(buf, have_n); start = have_n; }
+            memmove(buf, buf + start, have_n - start);
+            have_n -= start;
+        }
+    }
+    close(p[0]);
+    out_fd = p[1];
 }
 
 static int evecho(const char *readyfile)
 {
+    start_relay();
+    /* read events the moment they arrive, even while the guest is busy (e.g. a
+     * TCG guest right after a migration, retranslating all its code) */
+    struct sched_param sp = { .sched_priority = 50 };
+    sched_setscheduler(0, SCHED_FIFO, &sp);
     struct dev d[MAX_DEV];
     struct pollfd p[MAX_DEV];
     int nd = scan(d, 0);
@@ -242,8 +295,9 @@ static int tx_flush(struct port_state *s, int64_t t)
         if (w > 0) { s->tx_off += (size_t)w; continue; }
         if (w < 0 && errno == EINTR) continue;
         if (w < 0 && errno == EAGAIN) return 0;
-        /* hard error (port unplugged): this record is lost, say so */
-        say("GUEST PORT DROP %ld\n", s->tx_next);
+        /* hard error (port unplugged) or 0 (virtqueue full: the host stopped taking
+         * our output): this record is lost, say so and why */
+        say("GUEST PORT DROP %ld %s\n", s->tx_next, w < 0 ? strerror(errno) : "write returned 0");
         s->tx_off = s->tx_len;
         break;
     }

@@ -3,6 +3,7 @@
 // guest serial port as the host<->guest command channel (protocol: scripts/guest/init).
 // Optionally a virtio-serial test port (org.spice.test.0) backed by a spiceport
 // or a unix socket. Every QEMU started here is killed when the test process exits.
+// Investigation knobs: GUEST_APPEND (extra kernel arguments), QEMU_CPU (-cpu).
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -150,6 +151,7 @@ export class QemuVm {
   private readonly proc: ChildProcess;
   private readonly serialSock: net.Socket;
   private readonly lines: string[] = [];
+  private readonly lineTimes: number[] = [];
   private partial = '';
   private waiters: SerialWaiter[] = [];
   private stderr = '';
@@ -208,7 +210,8 @@ export class QemuVm {
     const args = [
       '-machine', 'pc', '-accel', opts.accel ?? process.env.QEMU_ACCEL ?? 'tcg', '-smp', '1', '-m', '256', '-nodefaults', '-no-user-config',
       '-vga', 'qxl', '-display', 'none',
-      '-kernel', guest.kernel, '-initrd', guest.initrd, '-append', guest.cmdline,
+      '-kernel', guest.kernel, '-initrd', guest.initrd, '-append', [guest.cmdline, process.env.GUEST_APPEND].filter(Boolean).join(' '),
+      ...(process.env.QEMU_CPU ? ['-cpu', process.env.QEMU_CPU] : []),
       '-device', 'virtio-serial-pci',
       '-qmp', `unix:${qmpPath},server=on,wait=off`,
       '-chardev', `socket,id=ser0,path=${serPath},server=on,wait=off`,
@@ -279,6 +282,11 @@ export class QemuVm {
   /** Lines received from the guest serial port so far (CR stripped). */
   serialLines(): string[] {
     return this.lines.slice();
+  }
+
+  /** Date.now() at which each of serialLines() arrived (for timelines when investigating). */
+  serialTimes(): number[] {
+    return this.lineTimes.slice();
   }
 
   /** First serial line at index >= fromIndex matching re; waits for it if needed. */
@@ -406,6 +414,8 @@ export class QemuVm {
     try { fs.writeSync(this.serialLog, added.join('\n') + '\n'); } catch { /* closed */ }
     const base = this.lines.length;
     this.lines.push(...added);
+    const now = Date.now();
+    for (let i = 0; i < added.length; i++) this.lineTimes.push(now);
     this.waiters = this.waiters.filter((w) => {
       for (let i = Math.max(w.from, base); i < this.lines.length; i++) {
         if (w.re.test(this.lines[i])) { w.resolve({ line: this.lines[i], index: i }); return false; }
