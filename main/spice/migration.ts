@@ -108,6 +108,9 @@ export class MigrationController {
   private graceTimer: ReturnType<typeof setTimeout> | null = null;
   /** Why the last input hold ended, for tests and the log. */
   lastInputRelease: HoldRelease | null = null;
+  /** The last input hold: how long input waited in all, and after the inputs channel's swap (ms). */
+  lastInputHold: { why: HoldRelease; heldMs: number; afterSwapMs: number } | null = null;
+  private holdStartedAt = 0;
 
   constructor(host: MigrationHost) {
     this.host = host;
@@ -296,6 +299,7 @@ export class MigrationController {
 
   /** CONNECTED_SEAMLESS sent: the VM may stop any moment now (see SWITCH_HOLD_MAX_MS). */
   private holdForSwitch(): void {
+    this.holdStartedAt = performance.now();
     for (const c of this.host.channels()) {
       if (c.type !== ChannelType.INPUTS && !SPICEVMC_TYPES.has(c.type)) continue;
       c.pauseOutput();
@@ -316,6 +320,10 @@ export class MigrationController {
     if (!this.held.delete(c)) return;
     if (c.type === ChannelType.INPUTS) {
       this.lastInputRelease = why;
+      const now = performance.now();
+      const swapped = c.migration.swappedAt;
+      this.lastInputHold = { why, heldMs: now - (this.holdStartedAt || swapped || now), afterSwapMs: swapped ? now - swapped : 0 };
+      this.host.log.info(`migration: input held ${this.lastInputHold.heldMs.toFixed(0)} ms (${this.lastInputHold.afterSwapMs.toFixed(0)} ms after the swap), released: ${why}; ${c.queuedMessages} messages to replay`);
       c.resumeOutput(INPUT_REPLAY);
     } else {
       c.resumeOutput();
@@ -358,6 +366,7 @@ export class MigrationController {
         // the destination reads our sockets between loading RAM and loading
         // device state, so device data would reach a device not restored yet.
         // (The pre-switch hold may have timed out, so hold again.)
+        if (!this.held.has(ch) && ch.type === ChannelType.INPUTS) this.holdStartedAt = 0; // the pre-switch hold had timed out
         ch.pauseOutput();
         this.held.add(ch);
         this.startTimer ??= setTimeout(() => this.onGuestRunning('timeout'), DESTINATION_START_TIMEOUT_MS);

@@ -2,7 +2,9 @@
 // (ping-pong A→B→A…, ≥ 5 runs): per channel MIGRATE received → swapped onto
 // the destination, first MIGRATE → last channel swapped, source "completed"
 // → client on the destination only, and the longest gap between display
-// updates the client received around the switch (the guest redraws every 100 ms).
+// updates the client received around the switch (the guest redraws every 100 ms),
+// and how long input was held so that none is lost (from CONNECTED_SEAMLESS, and
+// after the swap until the destination VM runs).
 import { performance } from 'node:perf_hooks';
 import { startMigratableVm, startDestination, migrate, finishSource } from '../harness/migration';
 import type { QemuVm } from '../harness/qemu';
@@ -35,6 +37,9 @@ try {
   const total: number[] = [];
   const completedToClient: number[] = [];
   const gaps: number[] = [];
+  const held: number[] = [];
+  const heldAfterSwap: number[] = [];
+  const releases: string[] = [];
   for (let i = 0; i < RUNS; i++) {
     const dst = await startDestination(cur, { name: `bench-${i}` });
     vms.push(dst);
@@ -45,6 +50,12 @@ try {
     while (!(done = statuses.slice(before).find((x) => x.st.phase === 'done' || x.st.phase === 'failed'))) await sleep(5);
     if (done.st.phase !== 'done' || done.st.mode !== 'seamless') throw new Error(`run ${i + 1}: ${done.st.mode}/${done.st.phase}: ${done.st.message}`);
     await sleep(1000);
+    const hold = s.migration.lastInputHold;
+    if (hold) {
+      held.push(hold.heldMs);
+      heldAfterSwap.push(hold.afterSwapMs);
+      releases.push(hold.why);
+    }
     const t1 = performance.now();
     for (const c of done.st.channels) if (c.swapMs !== undefined) perChannel.push(c.swapMs);
     total.push(done.st.durationMs ?? NaN);
@@ -63,6 +74,8 @@ try {
   console.log(`  first MIGRATE → last channel swapped:                        ${f(total)}`);
   console.log(`  source MIGRATION completed (QMP) → client done (≤0: before):  ${f(completedToClient)}`);
   console.log(`  longest gap between display updates around the switch:       ${f(gaps)}  (guest redraws every ~100 ms)`);
+  console.log(`  input held (CONNECTED_SEAMLESS → destination runs):          ${f(held)}`);
+  console.log(`    of which after the inputs channel's swap:                  ${f(heldAfterSwap)}  (released by: ${releases.join(', ')})`);
 } finally {
   for (const vm of vms) await vm.stop();
 }

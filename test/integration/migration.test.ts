@@ -103,6 +103,13 @@ test('seamless: one migration, verified on the wire, in the server logs and on s
   assert.match(dstLog, /reds_on_client_seamless_migrate_complete/);
   assert.doesNotMatch(dstLog, /display_channel_wait_for_migrate_data: timeout/);
 
+  // input was held from CONNECTED_SEAMLESS and released once the destination ran
+  // (this guest sends no device data: by the grace period after MULTI_MEDIA_TIME, not the 3 s fallback)
+  const hold = await waitFor(() => client.session.migration.lastInputHold ?? undefined, 'input hold released', 5000);
+  assert.ok(['grace', 'vm-start'].includes(hold.why), `released by ${hold.why}`);
+  assert.ok(hold.afterSwapMs < 3000 && hold.heldMs >= hold.afterSwapMs, JSON.stringify(hold));
+  assert.equal(client.session.inputs?.isOutputPaused, false);
+
   // the display keeps updating and equals the destination's screendump
   await dst.command('pattern 2', /GUEST OK pattern 2/);
   await settle(client);
