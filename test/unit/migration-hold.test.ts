@@ -1,0 +1,161 @@
+// MigrationController's output hold: from CONNECTED_SEAMLESS, input and device
+// data wait (queued, never dropped) until the destination VM runs; proof of
+// running is device data from the destination, else a grace period after its
+// MULTI_MEDIA_TIME; a pre-switch hold has a limit; a cancel gives the held
+// output to the source. Real channels and connections over fake transports.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { Connection } from '../../main/spice/connection';
+import { MainChannel, type MainEvents } from '../../main/spice/channels/main-channel';
+import { InputsChannel } from '../../main/spice/channels/inputs-channel';
+import { PortChannel } from '../../main/spice/channels/port-channel';
+import type { Channel } from '../../main/spice/channels/base-channel';
+import { DESTINATION_START_GRACE_MS, MigrationController, SWITCH_HOLD_MAX_MS, type MigrationHost } from '../../main/spice/migration';
+import { quietLogger } from '../../main/spice/session';
+import { Channel as ChannelType, MainCap, Msg, MsgcInputs, MsgcMain, MsgcSpicevmc, MsgMain, MsgSpicevmc } from '../../main/spice/protocol/enums';
+import type { MigrationStatus } from '../../preload/contract';
+import { FakeTransport } from '../helpers/fake-transport';
+import { Bytes, concat, linkReply, miniMsg } from '../helpers/spice-bytes';
+
+const spki = new Uint8Array(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'der' }));
+
+async function link(type: number, caps: number[] = []): Promise<{ t: FakeTransport; conn: Connection }> {
+  const t = new FakeTransport();
+  const p = Connection.link(t, { connectionId: 7, channelType: type, channelId: 0, channelCaps: [], password: '', name: 'x' });
+  t.deliver(concat(linkReply({ pubKey: spki, channel: caps }), new Bytes().u32(0).build()));
+  const conn = await p;
+  t.written = [];
+  return { t, conn };
+}
+
+/** Message types the client wrote on a transport (mini headers). */
+function types(t: FakeTransport): number[] {
+  const all = t.allWritten();
+  const out: number[] = [];
+  for (let i = 0; i < all.length; ) {
+    out.push(all[i] | (all[i + 1] << 8));
+    i += 6 + (all[i + 2] | (all[i + 3] << 8) | (all[i + 4] << 16) | (all[i + 5] << 24));
+  }
+  return out;
+}
+
+/** The main channel's events reach the controller the way Session wires them; the rest are ignored. */
+function mainEvents(ctl: () => MigrationController): MainEvents {
+  const wired: Partial<MainEvents> = {
+    onMultiMediaTime: () => ctl().onVmStartHint(),
+    onMigrateCancel: () => ctl().cancel(),
+  };
+  return new Proxy(wired, { get: (o, k) => (o as Record<string | symbol, unknown>)[k] ?? (() => {}) }) as MainEvents;
+}
+
+/** Lets pending promise jobs and I/O run (setImmediate: not faked by the timer mocks). */
+const flush = () => new Promise((r) => setImmediate(r));
+
+/** A session of main + inputs + port on the source, mid seamless migration (CONNECTED_SEAMLESS sent). */
+async function migrating() {
+  let ctlRef: MigrationController | null = null;
+  const main = new MainChannel(quietLogger, mainEvents(() => ctlRef!));
+  const inputs = new InputsChannel(0, quietLogger);
+  const port = new PortChannel(0, quietLogger);
+  const chans: Channel[] = [main, inputs, port];
+  const src = new Map<Channel, FakeTransport>();
+  const dst = new Map<Channel, FakeTransport>();
+  for (const ch of chans) {
+    const { t, conn } = await link(ch.type);
+    ch.attach(conn);
+    t.written = [];
+    src.set(ch, t);
+  }
+  const statuses: MigrationStatus[] = [];
+  const host: MigrationHost = {
+    log: quietLogger,
+    main,
+    sessionId: () => 7,
+    channels: () => chans,
+    linkTo: async (_ep, ch) => {
+      const { t, conn } = await link(ch.type, ch.type === ChannelType.MAIN ? [1 << MainCap.SEAMLESS_MIGRATE] : []);
+      dst.set(ch, t);
+      return conn;
+    },
+    mapDestination: (d) => ({ host: d.host, port: d.port }),
+    emit: (s) => statuses.push(s),
+    switchHost: () => {},
+  };
+  const ctl = new MigrationController(host);
+  ctlRef = ctl;
+  for (const ch of chans) {
+    ch.onMigrate = (c) => ctl.onChannelMigrate(c);
+    ch.onSwapped = (c, old) => ctl.onChannelSwapped(c, old);
+  }
+  ctl.begin({ port: 5999, sport: 0, host: '127.0.0.1', certSubject: null, srcMigVersion: 1 }, true);
+  for (let i = 0; i < 20 && !dst.get(main); i++) await flush();
+  dst.get(main)!.deliver(miniMsg(MsgMain.MIGRATE_DST_SEAMLESS_ACK));
+  for (let i = 0; i < 20 && ctl.state !== 'migrating'; i++) await flush();
+  assert.equal(ctl.state, 'migrating');
+  assert.deepEqual(types(src.get(main)!), [MsgcMain.MIGRATE_CONNECTED_SEAMLESS]);
+  /** Server MIGRATE (flags 0: no flush, no data) on every source channel: all swap. */
+  const switchAll = () => {
+    for (const ch of chans) src.get(ch)!.deliver(miniMsg(Msg.MIGRATE, new Bytes().u32(0).build()));
+  };
+  return { main, inputs, port, src, dst, ctl, statuses, switchAll };
+}
+
+test('from CONNECTED_SEAMLESS, keys and port data wait; device data from the destination releases them there', async () => {
+  const m = await migrating();
+  m.inputs.keyDown(0x1e);
+  m.port.write(new Uint8Array([1, 2, 3]));
+  assert.deepEqual(types(m.src.get(m.inputs)!), [], 'no key to the source once the migration is imminent');
+  assert.deepEqual(types(m.src.get(m.port)!), [], 'no device data to the source either');
+  m.switchAll();
+  assert.equal(m.statuses.at(-1)?.phase, 'done');
+  m.inputs.keyUp(0x1e);
+  assert.deepEqual(types(m.dst.get(m.inputs)!), [], 'swapped, but the destination VM has not started');
+  assert.deepEqual(types(m.dst.get(m.port)!), []);
+  // the guest side of the port speaks: the destination VM runs
+  m.dst.get(m.port)!.deliver(miniMsg(MsgSpicevmc.DATA, new Uint8Array([9])));
+  assert.equal(m.ctl.lastInputHold?.why, 'vm-start');
+  assert.deepEqual(types(m.dst.get(m.port)!), [MsgcSpicevmc.DATA], 'held device data delivered to the destination');
+  assert.deepEqual(types(m.dst.get(m.inputs)!), [MsgcInputs.KEY_DOWN, MsgcInputs.KEY_UP], 'held keys replayed to the destination (same instant: together)');
+  assert.deepEqual(types(m.src.get(m.inputs)!), [], 'none went to the source');
+  const st = m.statuses.at(-1)!;
+  assert.equal(st.channels.reduce((n, c) => n + c.droppedBytes, 0), 0);
+});
+
+test('without device data, the hold ends a grace period after the destination MULTI_MEDIA_TIME', async (t) => {
+  const m = await migrating();
+  m.inputs.keyDown(0x1e);
+  m.switchAll();
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  m.dst.get(m.main)!.deliver(miniMsg(MsgMain.MULTI_MEDIA_TIME, new Bytes().u32(1234).build()));
+  t.mock.timers.tick(DESTINATION_START_GRACE_MS - 1);
+  assert.deepEqual(types(m.dst.get(m.inputs)!), [], 'MULTI_MEDIA_TIME comes before the VM runs: still held');
+  t.mock.timers.tick(1);
+  assert.equal(m.ctl.lastInputHold?.why, 'grace');
+  assert.deepEqual(types(m.dst.get(m.inputs)!), [MsgcInputs.KEY_DOWN]);
+});
+
+test('a migration still on the source after the pre-switch limit gives the held output to the source', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const m = await migrating();
+  m.inputs.keyDown(0x1e);
+  m.port.write(new Uint8Array([1]));
+  t.mock.timers.tick(SWITCH_HOLD_MAX_MS - 1);
+  assert.deepEqual(types(m.src.get(m.inputs)!), []);
+  t.mock.timers.tick(1);
+  assert.equal(m.ctl.lastInputHold?.why, 'timeout');
+  assert.deepEqual(types(m.src.get(m.inputs)!), [MsgcInputs.KEY_DOWN]);
+  assert.deepEqual(types(m.src.get(m.port)!), [MsgcSpicevmc.DATA]);
+});
+
+test('MIGRATE_CANCEL gives the held output to the source, in order', async () => {
+  const m = await migrating();
+  m.inputs.keyDown(0x1e);
+  m.inputs.keyUp(0x1e);
+  m.src.get(m.main)!.deliver(miniMsg(MsgMain.MIGRATE_CANCEL));
+  assert.equal(m.ctl.state, 'none');
+  assert.equal(m.statuses.at(-1)?.phase, 'cancelled');
+  assert.deepEqual(types(m.src.get(m.inputs)!), [MsgcInputs.KEY_DOWN, MsgcInputs.KEY_UP]);
+  m.inputs.keyDown(0x30);
+  assert.equal(types(m.src.get(m.inputs)!).length, 3, 'and input flows normally again');
+});
