@@ -284,6 +284,11 @@ export class QemuVm {
     return this.lines.slice();
   }
 
+  /** Why QEMU is gone (exit code/signal and its last stderr lines), or null while it runs. */
+  get exitReason(): string | null {
+    return this.exitError?.message ?? null;
+  }
+
   /** Date.now() at which each of serialLines() arrived (for timelines when investigating). */
   serialTimes(): number[] {
     return this.lineTimes.slice();

@@ -4,7 +4,7 @@
 // server's NEED_SECURED answer (QEMU tls-channel=) and a .vv file round trip
 // through main/config. Name-matching corner cases run against local node:tls
 // servers with purpose-made certificates.
-import { test as nodeTest, before, after } from 'node:test';
+import { test as nodeTest, before, after, afterEach } from 'node:test';
 const test = (name: string, fn: () => unknown): void => void nodeTest(name, { timeout: 60_000 }, fn as any);
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -51,6 +51,12 @@ before(async () => {
     QemuVm.start({ name: 'tls', password: PASSWORD, spiceExtra: `tls-port=${tlsPort},x509-dir=${x509}` }),
     QemuVm.start({ name: 'tls-secured', password: PASSWORD, spiceExtra: `tls-port=${securedTlsPort},x509-dir=${x509},tls-channel=main,tls-channel=inputs` }),
   ]);
+});
+
+// A past flake: the first TLS QEMU stopped accepting midway (every later test ECONNREFUSED).
+// Say whether QEMU itself was gone when a test ends.
+afterEach(() => {
+  for (const v of [vm, vmSecured]) if (v?.exitReason) console.log(`QEMU ${v.options.name} is gone: ${v.exitReason}`);
 });
 
 after(async () => {
