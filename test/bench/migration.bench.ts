@@ -21,7 +21,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const vms: QemuVm[] = [];
 try {
-  let cur = await startMigratableVm({ name: 'bench-a' });
+  let cur = await startMigratableVm({ name: 'bench-a', warmUp: true });
   vms.push(cur);
   const displayAt: number[] = [];
   const statuses: { st: MigrationStatus; at: number }[] = [];

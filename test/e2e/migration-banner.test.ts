@@ -20,7 +20,7 @@ after(async () => {
 });
 
 test('the page shows the migration as it happens and ends on the destination picture', async () => {
-  const src = await startMigratableVm({ name: 'banner-src' });
+  const src = await startMigratableVm({ name: 'banner-src', warmUp: true });
   vms.push(src);
   await src.command('pattern 2', /GUEST OK pattern 2/);
   host = await startWebHost({ uri: `spice://127.0.0.1:${src.spicePort}` });

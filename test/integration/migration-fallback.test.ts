@@ -48,7 +48,7 @@ async function outcome(statuses: MigrationStatus[], ms = 20000): Promise<Migrati
 }
 
 test('seamless-migration=off: semi-seamless, same connection id, display restored', async () => {
-  const src = await startMigratableVm({ seamless: false, name: 'semi-src' });
+  const src = await startMigratableVm({ seamless: false, name: 'semi-src', warmUp: true });
   vms.push(src);
   const { c, statuses } = client(src.spicePort);
   await c.session.connect();
@@ -71,7 +71,7 @@ test('seamless-migration=off: semi-seamless, same connection id, display restore
 });
 
 test('migrate_cancel after BEGIN: MIGRATE_CANCEL, the client stays on the source and keeps working', async () => {
-  const src = await startMigratableVm({ name: 'cancel-src', maxBandwidth: 1024 * 1024 }); // slow: time to cancel
+  const src = await startMigratableVm({ name: 'cancel-src', maxBandwidth: 1024 * 1024, warmUp: true }); // slow: time to cancel
   vms.push(src);
   const { c, statuses } = client(src.spicePort);
   await c.session.connect();
@@ -142,7 +142,7 @@ test('different password on the destination: CONNECT_ERROR, then switch-host fai
 });
 
 test('client too late (its destination links are slow): switch-host reconnects as a new session', async () => {
-  const src = await startMigratableVm({ name: 'late-src' });
+  const src = await startMigratableVm({ name: 'late-src', warmUp: true });
   vms.push(src);
   // a slow path to the destination: its links take 3 s, the migration is over long before
   let slow = 0;

@@ -54,7 +54,8 @@ function fnv(h: number, bytes: Uint8Array): number {
 // set-1 scancodes of a..z → Linux keycodes are the same numbers for these keys
 const KEYS = [0x1e, 0x30, 0x2e, 0x20, 0x12, 0x21, 0x22, 0x23, 0x17, 0x24, 0x25, 0x26, 0x32, 0x31, 0x18, 0x19, 0x10, 0x13, 0x1f, 0x14, 0x16, 0x2f, 0x11, 0x2d, 0x15, 0x2c];
 
-test(`${MIGRATIONS} seamless ping-pong migrations with traffic lose no port byte and no keystroke`, async () => {
+/** One run of the whole scenario; throws on the first failed check. */
+async function scenario(): Promise<void> {
   // SERVER_DEBUG: spice-server's debug log plus QEMU's chardev/virtio-serial trace points
   const trace = ['-msg', 'timestamp=on', ...['spice_chr_discard_write', 'spice_vmc_event', 'spice_vmc_write', 'spice_vmc_*_interface', 'virtio_serial_*', 'virtio_console_*', 'vmstate_load', 'migrate_set_state'].flatMap((t) => ['-trace', t])];
   const statuses: MigrationStatus[] = [];
@@ -247,4 +248,24 @@ test(`${MIGRATIONS} seamless ping-pong migrations with traffic lose no port byte
   console.log(`zero-loss: ${MIGRATIONS} migrations, ${typed.length} keys typed, ${lostKeys} lost, ${sentBytes} bytes up, ${records} records down; durations ms: ${statuses.filter((m) => m.phase === 'done').map((m) => m.durationMs?.toFixed(1)).join(' ')}`);
   assert.equal(lostKeys, 0, `every typed key reached the guest (${lostKeys} of ${typed.length} missing)`);
   s.disconnect();
+}
+
+test(`${MIGRATIONS} seamless ping-pong migrations with traffic lose no port byte and no keystroke`, async () => {
+  for (let attempt = 1; ; attempt++) {
+    const first = vms.length;
+    try {
+      await scenario();
+      return;
+    } catch (e) {
+      // A guest kernel oops is QEMU TCG corrupting the guest across a migration (see
+      // warmUp in test/harness/migration.ts), not something a SPICE client can cause:
+      // run the scenario once more on fresh VMs. Any other failure stands.
+      const crash = vms.slice(first).map((vm) => guestCrash(vm)).find((c) => c !== null);
+      if (!crash || attempt >= 2) throw e;
+      console.log(`attempt ${attempt} ended by a guest kernel crash (${crash}); once more on fresh VMs`);
+      stopTraffic();
+      for (const vm of vms.slice(first)) await vm.stop();
+    }
+  }
 });
+

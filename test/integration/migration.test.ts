@@ -49,7 +49,7 @@ async function waitFor<T>(fn: () => T | undefined | false, what: string, ms = 20
 }
 
 test('seamless: one migration, verified on the wire, in the server logs and on screen', async () => {
-  const src = await startMigratableVm({ serverDebug: !process.env.NO_DEBUG });
+  const src = await startMigratableVm({ serverDebug: !process.env.NO_DEBUG, warmUp: true });
   vms.push(src);
   const rec = new WireRecorder();
   const { client, statuses } = migratingClient(src.spicePort, rec);
