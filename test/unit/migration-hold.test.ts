@@ -52,6 +52,15 @@ function mainEvents(ctl: () => MigrationController): MainEvents {
 /** Lets pending promise jobs and I/O run (setImmediate: not faked by the timer mocks). */
 const flush = () => new Promise((r) => setImmediate(r));
 
+/** Waits (real time, at most 5 s) until cond holds: linking encrypts the ticket with WebCrypto, which takes a while the first time. */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 5000;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await flush();
+  }
+}
+
 /** A session of main + inputs + port on the source, mid seamless migration (CONNECTED_SEAMLESS sent). */
 async function migrating() {
   let ctlRef: MigrationController | null = null;
@@ -89,10 +98,9 @@ async function migrating() {
     ch.onSwapped = (c, old) => ctl.onChannelSwapped(c, old);
   }
   ctl.begin({ port: 5999, sport: 0, host: '127.0.0.1', certSubject: null, srcMigVersion: 1 }, true);
-  for (let i = 0; i < 20 && !dst.get(main); i++) await flush();
+  await until(() => !!dst.get(main), 'the destination main link');
   dst.get(main)!.deliver(miniMsg(MsgMain.MIGRATE_DST_SEAMLESS_ACK));
-  for (let i = 0; i < 20 && ctl.state !== 'migrating'; i++) await flush();
-  assert.equal(ctl.state, 'migrating');
+  await until(() => ctl.state === 'migrating', 'every destination link and CONNECTED_SEAMLESS');
   assert.deepEqual(types(src.get(main)!), [MsgcMain.MIGRATE_CONNECTED_SEAMLESS]);
   /** Server MIGRATE (flags 0: no flush, no data) on every source channel: all swap. */
   const switchAll = () => {
