@@ -47,6 +47,7 @@ export function defaultMigrationEndpoint(dst: DstInfo, current: Endpoint): Endpo
   const tls = current.tls && dst.certSubject ? { ...current.tls, hostSubject: dst.certSubject } : current.tls;
   return {
     ...current,
+    unixPath: undefined, // the destination is the host/port it announced, never our local socket
     host: dst.host,
     port: dst.port,
     ...(dst.sport ? { tlsPort: dst.sport } : { tlsPort: undefined }),
