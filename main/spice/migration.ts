@@ -106,8 +106,6 @@ export class MigrationController {
   private startTimer: ReturnType<typeof setTimeout> | null = null;
   private holdTimer: ReturnType<typeof setTimeout> | null = null;
   private graceTimer: ReturnType<typeof setTimeout> | null = null;
-  /** Why the last input hold ended, for tests and the log. */
-  lastInputRelease: HoldRelease | null = null;
   /** The last input hold: how long input waited in all, and after the inputs channel's swap (ms). */
   lastInputHold: { why: HoldRelease; heldMs: number; afterSwapMs: number } | null = null;
   private holdStartedAt = 0;
@@ -221,7 +219,7 @@ export class MigrationController {
     this.clearTimer();
     this.mainSwapped = false;
     this.destinationRunning = false;
-    this.lastInputRelease = null;
+    this.lastInputHold = null;
     for (const c of [main, ...others]) this.expected.add(c);
     this.state = 'migrating';
     if (ack) {
@@ -285,16 +283,34 @@ export class MigrationController {
     if (!this.held.size) return;
     this.graceTimer = setTimeout(() => {
       this.graceTimer = null;
-      this.onGuestRunning('grace');
+      this.destinationStarted('grace');
     }, DESTINATION_START_GRACE_MS);
   }
 
   /** Proof (device data from the destination) or the grace period: the destination VM runs. */
-  private onGuestRunning(why: HoldRelease): void {
+  private destinationStarted(why: HoldRelease): void {
     if (this.destinationRunning) return;
     this.destinationRunning = true;
+    this.disarmStartWatch();
+    if (why === 'timeout') this.host.log.warn('migration: destination VM start not seen; releasing held input and device data');
+    // the channels already moved; the others are released as they swap
+    for (const c of [...this.held]) if (c.migration.swappedAt) this.release(c, why);
+  }
+
+  /** Stops watching for the destination start: its timers and the channels' probes. */
+  private disarmStartWatch(): void {
+    if (this.startTimer) clearTimeout(this.startTimer);
+    this.startTimer = null;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = null;
     for (const c of this.host.channels()) c.onGuestRunning = null;
-    this.releaseSwapped(why);
+  }
+
+  /** Ends every hold timer; the held channels are then released or closed by the caller. */
+  private endHold(): void {
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    this.disarmStartWatch();
   }
 
   /** CONNECTED_SEAMLESS sent: the VM may stop any moment now (see SWITCH_HOLD_MAX_MS). */
@@ -319,7 +335,6 @@ export class MigrationController {
   private release(c: Channel, why: HoldRelease): void {
     if (!this.held.delete(c)) return;
     if (c.type === ChannelType.INPUTS) {
-      this.lastInputRelease = why;
       const now = performance.now();
       const swapped = c.migration.swappedAt;
       this.lastInputHold = { why, heldMs: now - (this.holdStartedAt || swapped || now), afterSwapMs: swapped ? now - swapped : 0 };
@@ -330,24 +345,8 @@ export class MigrationController {
     }
   }
 
-  /** The destination runs (or we stop waiting): release the channels already moved to it. */
-  private releaseSwapped(why: HoldRelease): void {
-    if (this.startTimer) clearTimeout(this.startTimer);
-    this.startTimer = null;
-    if (this.graceTimer) clearTimeout(this.graceTimer);
-    this.graceTimer = null;
-    if (why === 'timeout') this.host.log.warn('migration: destination VM start not seen; releasing held input and device data');
-    for (const c of [...this.held]) if (c.migration.swappedAt) this.release(c, why);
-  }
-
   private releaseAll(why: HoldRelease): void {
-    if (this.holdTimer) clearTimeout(this.holdTimer);
-    this.holdTimer = null;
-    if (this.graceTimer) clearTimeout(this.graceTimer);
-    this.graceTimer = null;
-    for (const c of this.host.channels()) c.onGuestRunning = null;
-    if (this.startTimer) clearTimeout(this.startTimer);
-    this.startTimer = null;
+    this.endHold();
     for (const c of [...this.held]) this.release(c, why);
   }
 
@@ -357,7 +356,7 @@ export class MigrationController {
     this.targets.delete(ch);
     this.expected.delete(ch);
     if (ch === this.host.main) this.mainSwapped = true;
-    if (!this.destinationRunning && this.mode === 'seamless') ch.onGuestRunning = () => this.onGuestRunning('vm-start');
+    if (!this.destinationRunning && this.mode === 'seamless') ch.onGuestRunning = () => this.destinationStarted('vm-start');
     if (ch.type === ChannelType.INPUTS || SPICEVMC_TYPES.has(ch.type)) {
       if (this.destinationRunning) {
         this.release(ch, 'vm-start');
@@ -369,11 +368,11 @@ export class MigrationController {
         if (!this.held.has(ch) && ch.type === ChannelType.INPUTS) this.holdStartedAt = 0; // the pre-switch hold had timed out
         ch.pauseOutput();
         this.held.add(ch);
-        this.startTimer ??= setTimeout(() => this.onGuestRunning('timeout'), DESTINATION_START_TIMEOUT_MS);
+        this.startTimer ??= setTimeout(() => this.destinationStarted('timeout'), DESTINATION_START_TIMEOUT_MS);
       }
     }
     if (this.expected.size > 0 || this.state !== 'migrating') return;
-    if (this.holdTimer) clearTimeout(this.holdTimer);
+    if (this.holdTimer) clearTimeout(this.holdTimer); // everything is across: the pre-switch limit is moot
     this.holdTimer = null;
     // every channel is across: close the source sockets (no DISCONNECTING is sent)
     for (const s of this.sources.splice(0)) {
@@ -463,14 +462,8 @@ export class MigrationController {
 
   /** The session is going away (source lost, user disconnect). */
   abort(reason: string): void {
-    if (this.startTimer) clearTimeout(this.startTimer);
-    this.startTimer = null;
-    if (this.holdTimer) clearTimeout(this.holdTimer);
-    this.holdTimer = null;
-    if (this.graceTimer) clearTimeout(this.graceTimer);
-    this.graceTimer = null;
+    this.endHold();
     this.held.clear(); // the channels are closing; their queues count as dropped there
-    for (const c of this.host.channels()) c.onGuestRunning = null;
     if (this.state === 'none') return;
     this.generation++;
     this.clearTimer();

@@ -136,8 +136,7 @@ async function warmUp(vm: QemuVm, maxBandwidth: number): Promise<QemuVm | string
     dst.continueSerialFrom(vm);
     await vm.qmp.execute('stop');
     await vm.qmp.execute('migrate', { uri: dst.migration.incomingUri });
-    const [end] = await vm.qmp.waitEvents('MIGRATION', 1, 30000, (ev) => ['completed', 'failed', 'cancelled'].includes(ev.data?.status), srcMark);
-    if (end.data.status !== 'completed') throw new Error(`warm-up migration ${end.data.status}`);
+    await migrationCompleted(vm, srcMark, 30000);
     await vm.stop();
     // a stopped source leaves the destination paused (QEMU migrates the run state)
     await dst.qmp.waitEvents('MIGRATION', 1, 30000, (ev) => ev.data?.status === 'completed', dstMark);
@@ -158,6 +157,16 @@ async function warmUp(vm: QemuVm, maxBandwidth: number): Promise<QemuVm | string
   await vm.stop();
   await dst?.stop();
   return why;
+}
+
+/** Waits for the source's migration (started after event index mark) to end; throws unless it completed. */
+async function migrationCompleted(src: QemuVm, mark: number, timeoutMs: number): Promise<void> {
+  const [end] = await src.qmp.waitEvents('MIGRATION', 1, timeoutMs,
+    (ev) => ['completed', 'failed', 'cancelled'].includes(ev.data?.status), mark);
+  if (end.data.status !== 'completed') {
+    const info = await src.qmp.execute('query-migrate').catch(() => ({}));
+    throw new Error(`migration ${end.data.status}${info['error-desc'] ? `: ${info['error-desc']}` : ''}`);
+  }
 }
 
 /**
@@ -234,13 +243,8 @@ export async function migrate(src: QemuVm, dst: QemuVm, opts: MigrateOptions = {
   src.migration.eventMark = srcMark;
   const tMig = Date.now();
   await src.qmp.execute('migrate', { uri });
-  const [end] = await src.qmp.waitEvents('MIGRATION', 1, timeoutMs,
-    (ev) => ['completed', 'failed', 'cancelled'].includes(ev.data?.status), srcMark);
+  await migrationCompleted(src, srcMark, timeoutMs);
   const completedAt = Date.now();
-  if (end.data.status !== 'completed') {
-    const info = await src.qmp.execute('query-migrate').catch(() => ({}));
-    throw new Error(`migration ${end.data.status}${info['error-desc'] ? `: ${info['error-desc']}` : ''}`);
-  }
   await dst.qmp.waitEvents('RESUME', 1, timeoutMs, undefined, dstMark);
   const st = await dst.qmp.execute('query-status');
   if (st.status !== 'running') throw new Error(`destination status ${st.status} after migration`);

@@ -35,7 +35,7 @@ after(async () => {
     vms.forEach((vm, i) => {
       const times = vm.serialTimes();
       vm.serialLines().forEach((l, k) => rows.push([times[k], `vm${i} serial ${l}`]));
-      for (const ev of vm.qmp.events) rows.push([ev.timestamp.seconds * 1000 + ev.timestamp.microseconds / 1000, `vm${i} QMP ${ev.event} ${JSON.stringify(ev.data ?? {})}`]);
+      for (const ev of vm.qmp.events) rows.push([qmpTime(ev), `vm${i} QMP ${ev.event} ${JSON.stringify(ev.data ?? {})}`]);
     });
     rows.sort((a, b) => a[0] - b[0]);
     const t0 = rows[0]?.[0] ?? 0;
@@ -44,6 +44,11 @@ after(async () => {
   }
   for (const vm of vms) await vm.stop();
 });
+
+/** A QMP event's timestamp in ms since the epoch (comparable with Date.now()). */
+function qmpTime(ev: any): number {
+  return ev.timestamp.seconds * 1000 + ev.timestamp.microseconds / 1000;
+}
 
 /** FNV-1a 32, as the guest computes it. */
 function fnv(h: number, bytes: Uint8Array): number {
@@ -126,7 +131,6 @@ async function scenario(): Promise<void> {
   const typed: number[] = [];
   const typedAt: number[] = [];
   const windows: { stop: number; resume: number }[] = [];
-  const qts = (ev: any): number => ev.timestamp.seconds * 1000 + ev.timestamp.microseconds / 1000;
   let running = true;
   const writer = (async () => {
     while (running) {
@@ -167,7 +171,7 @@ async function scenario(): Promise<void> {
     await migrate(cur, dst);
     const stopEv = cur.qmp.events.slice(srcMark).find((e) => e.event === 'STOP');
     const resumeEv = dst.qmp.events.slice(dstMark).find((e) => e.event === 'RESUME');
-    if (stopEv && resumeEv) windows.push({ stop: qts(stopEv), resume: qts(resumeEv) });
+    if (stopEv && resumeEv) windows.push({ stop: qmpTime(stopEv), resume: qmpTime(resumeEv) });
     const t1 = Date.now();
     let outcome: MigrationStatus | undefined;
     while (!(outcome = statuses.filter((m) => m.phase === 'done' || m.phase === 'failed')[before])) {

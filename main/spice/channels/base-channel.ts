@@ -107,6 +107,14 @@ export abstract class Channel {
     return false;
   }
 
+  /** Fires onGuestRunning (once) for a message that proves the VM runs. */
+  protected checkGuestRunning(type: number): void {
+    const cb = this.onGuestRunning;
+    if (!cb || !this.provesGuestRunning(type)) return;
+    this.onGuestRunning = null;
+    cb(this);
+  }
+
   private static freshStats(): MigrationStats {
     return { queuedBytes: 0, forwardedBytes: 0, droppedBytes: 0, flushMarks: 0, migrateDataBytes: 0, migrateAt: 0, swappedAt: 0, flags: 0 };
   }
@@ -194,8 +202,10 @@ export abstract class Channel {
   /** Queues (never drops) everything sent until resumeOutput(). A replay in progress waits. */
   pauseOutput(): void {
     this.outputPaused = true;
-    if (this.pace?.timer) clearTimeout(this.pace.timer);
-    if (this.pace) this.pace.timer = null;
+    if (this.pace?.timer) {
+      clearTimeout(this.pace.timer);
+      this.pace.timer = null;
+    }
   }
 
   /**
@@ -256,11 +266,7 @@ export abstract class Channel {
         return;
       }
       this.handleOne(msg.type, new ByteReader(msg.body), msg);
-      if (this.onGuestRunning && this.provesGuestRunning(msg.type)) {
-        const cb = this.onGuestRunning;
-        this.onGuestRunning = null;
-        cb(this);
-      }
+      this.checkGuestRunning(msg.type);
       // ACK after every `window` messages (flow control for display/cursor)
       if (this.ackWindow > 0 && ++this.ackCount >= this.ackWindow) {
         this.ackCount = 0;
@@ -445,7 +451,7 @@ export abstract class Channel {
     this.migrateDataTimer = null;
     this.stopPacing();
     this.dropTarget();
-    if (this.migrating !== 'none' || this.outputPaused || this.queue.length) this.migration.droppedBytes += this.queue.reduce((n, m) => n + m.body.length, 0);
+    this.migration.droppedBytes += this.queue.reduce((n, m) => n + m.body.length, 0);
     this.migrating = 'none';
     this.outputPaused = false;
     const c = this.connection;

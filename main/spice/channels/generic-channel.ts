@@ -31,11 +31,7 @@ export class GenericChannel extends Channel {
     if (msg.type >= 101 && msg.type < 400) {
       this.dataMessages++;
       this.dataBytes += msg.body.length;
-      if (this.onGuestRunning && this.provesGuestRunning(msg.type)) {
-        const cb = this.onGuestRunning;
-        this.onGuestRunning = null;
-        cb(this);
-      }
+      this.checkGuestRunning(msg.type);
       return;
     }
     super.dispatch(msg);
