@@ -20,6 +20,7 @@ import { resolveConfig, type EffectiveConfig } from '../config/effective';
 import { HOTKEY_ACTIONS, type HotkeyBindings } from '../config/hotkeys';
 import { endpointFromConfig } from '../config/endpoint';
 import { migrationMapper } from './migration-map';
+import { isProxyAuthRequired } from '../transport/proxy';
 import { DROP_TEXT, classifyDrop, diagnose } from './doctor';
 import { DEFAULT_BACKOFF, ReconnectScheduler, realClock, type BackoffOptions, type Clock, type DropReason } from './reconnect';
 import { targetLabel } from './launch';
@@ -51,11 +52,9 @@ function baseApp(kiosk: boolean, label: string, cfg: EffectiveConfig | undefined
   return { ...(kiosk ? { kiosk } : {}), ...(label ? { target: label } : {}), ...(cfg ? { hotkeys: hotkeysForPage(cfg.ui.hotkeys) } : {}), ...extra };
 }
 
-/** The proxy's 407 (main/transport/proxy.ts ProxyAuthRequired): AUTH_FAILED without a link error, "proxy …". */
+/** The proxy's 407, which the page answers with a credentials prompt. */
 export function proxyAuthOf(err: SpiceError): AppState['proxyAuth'] | undefined {
-  const m = /^proxy (\S+): authentication required/.exec(err.message);
-  if (err.code !== 'AUTH_FAILED' || err.linkError !== undefined || !m) return undefined;
-  return { proxy: m[1], rejected: /were rejected/.test(err.message) };
+  return isProxyAuthRequired(err) ? { proxy: err.proxy, rejected: err.credentialsSent } : undefined;
 }
 
 export interface EndedInfo {

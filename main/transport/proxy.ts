@@ -203,7 +203,6 @@ export function socketTransport(sock: net.Socket, description: string): Transpor
 /** Plain TCP to dial.host:dial.port through dial.proxy. */
 export async function connectTcpViaProxy(dial: Dial, opts: ProxyHopOptions = {}): Promise<Transport> {
   if (!dial.proxy) throw new SpiceError('CONFIG', 'connectTcpViaProxy: no proxy');
-  const tunnel = await openProxyTunnel(dial.proxy.url, dial.host, dial.port, opts);
-  tunnel.socket.setNoDelay?.(true);
+  const tunnel = await openProxyTunnel(dial.proxy.url, dial.host, dial.port, opts); // NODELAY set by the tunnel
   return socketTransport(tunnel.socket, `tcp ${bracket(dial.host)}:${dial.port} via proxy ${tunnel.proxy}`);
 }
