@@ -61,9 +61,8 @@ function start(): void {
   worker.onmessage = (ev: MessageEvent<WorkerReply>) => {
     const reply = ev.data;
     if (reply.type === 'frame') {
-      painter.paint(reply);
+      if (painter.paint(reply)) applyZoom(); // the surface was resized
       painted = reply.batch;
-      applyZoom(); // the surface may have been resized
     } else {
       console.error(`display worker: batch ${reply.batch}: ${reply.message}`);
     }

@@ -21,7 +21,6 @@ export function stepMarks(failed: string): { step: string; label: string; mark: 
 
 export class DoctorPanel {
   last: Diagnosis | null = null;
-  copied = 0;
 
   constructor(private readonly el: HTMLElement) {
     el.hidden = true;
@@ -79,7 +78,6 @@ export class DoctorPanel {
         document.execCommand('copy');
       }
     }
-    this.copied++;
     if (btn) {
       btn.textContent = 'Copied';
       setTimeout(() => (btn.textContent = 'Copy report'), 1500);

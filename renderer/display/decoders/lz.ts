@@ -11,7 +11,7 @@
 // RGB32 stream followed by an alpha stream.
 import type { SpiceImage } from '../../../preload/contract';
 import type { DecodeContext, DecodedImage, ImageDecoder } from '../types';
-import { checkDims, decodeError, paletteTable, resolvePalette, rgb555ToArgb } from './bitmap';
+import { checkDims, convertRows, decodeError, paletteTable, resolvePalette, rgb555ToArgb } from './bitmap';
 
 /** LzImageType (lz_common.h). */
 export const LzImageType = {
@@ -199,39 +199,18 @@ export function flipRows(px: Uint32Array, width: number, height: number): void {
   }
 }
 
-/** Expands decoded PLT bytes (rows of `stride` bytes, stream order) to opaque pixels. */
-function expandPlt(type: number, bytes: Uint8Array, h: LzHeader, ents: Uint32Array, out: Uint32Array): void {
-  const { width, height, stride, topDown } = h;
+/**
+ * Palette for decoded PLT bytes, which convertRows expands like bitmap rows
+ * (LZ's PLT1_LE…PLT8 are BitmapFmt's _1BIT_LE…_8BIT numbers). lz.c takes 4-bit
+ * indices modulo the palette size, so those entries repeat the palette.
+ */
+function pltTable(type: number, ents: Uint32Array): Uint32Array {
   const table = paletteTable(ents);
-  const nEnts = Math.min(ents.length, 16);
-  for (let y = 0; y < height; y++) {
-    const s = y * stride;
-    let o = (topDown ? y : height - 1 - y) * width;
-    const end = o + width;
-    switch (type) {
-      case LzImageType.PLT8:
-        for (let i = s; o < end; o++, i++) out[o] = table[bytes[i]];
-        break;
-      case LzImageType.PLT4_BE:
-      case LzImageType.PLT4_LE: {
-        // lz.c takes 4-bit indices modulo the palette size.
-        const hiFirst = type === LzImageType.PLT4_BE;
-        for (let i = 0; o < end; i++, o++) {
-          const byte = bytes[s + (i >>> 1)];
-          const nib = (i & 1) === (hiFirst ? 0 : 1) ? byte >>> 4 : byte & 15;
-          out[o] = table[nib % nEnts];
-        }
-        break;
-      }
-      default: {
-        const msbFirst = type === LzImageType.PLT1_BE;
-        for (let i = 0; o < end; i++, o++) {
-          const byte = bytes[s + (i >>> 3)];
-          out[o] = table[msbFirst ? (byte >>> (7 - (i & 7))) & 1 : (byte >>> (i & 7)) & 1];
-        }
-      }
-    }
+  const n = ents.length;
+  if ((type === LzImageType.PLT4_LE || type === LzImageType.PLT4_BE) && n > 0 && n < 16) {
+    for (let k = n; k < 16; k++) table[k] = table[k % n];
   }
+  return table;
 }
 
 /**
@@ -273,7 +252,7 @@ export class LzDecoder implements ImageDecoder {
       const ents = resolvePalette(d.palette, d.flags, ctx, 'lz_plt');
       const bytes = new Uint8Array(h.stride * height);
       lzDecodeBytes(data, LZ_HEADER_SIZE, bytes, bytes.length);
-      expandPlt(type, bytes, h, ents, pixels);
+      convertRows(bytes, type, width, height, h.stride, h.topDown, pltTable(type, ents), pixels);
       return { width, height, pixels, hasAlpha };
     }
 

@@ -8,7 +8,7 @@ import { BitmapFmt } from '../../../main/spice/protocol/enums';
 import type { SpiceImage } from '../../../preload/contract';
 import type { DecodeContext, DecodedImage, ImageDecoder } from '../types';
 import { checkDims, convertRows, decodeError } from './bitmap';
-import { flipRows } from './lz';
+import { be32, flipRows } from './lz';
 
 const OPAQUE = 0xff000000;
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
@@ -117,7 +117,7 @@ function decodeBlocks(data: Uint8Array, out: Uint8Array, opaque: OpaqueState | n
   const out32 = out.byteOffset % 4 === 0 ? new Uint32Array(out.buffer, out.byteOffset, out.length >>> 2) : null;
   do {
     if (pos + 4 > data.length) decodeError('lz4: block size truncated');
-    const size = ((data[pos] << 24) | (data[pos + 1] << 16) | (data[pos + 2] << 8) | data[pos + 3]) >>> 0;
+    const size = be32(data, pos);
     pos += 4;
     if (size === 0 || size > data.length - pos) decodeError(`lz4: block size ${size} past data end`);
     const before = op;
@@ -168,7 +168,7 @@ export class Lz4Decoder implements ImageDecoder {
     }
     const stride = op / height;
 
-    convertRows(raw, format, width, height, stride, topDown, null, pixels);
-    return { width, height, pixels, hasAlpha: format === BitmapFmt.RGBA };
+    const hasAlpha = convertRows(raw, format, width, height, stride, topDown, null, pixels);
+    return { width, height, pixels, hasAlpha };
   }
 }
