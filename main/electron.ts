@@ -69,15 +69,20 @@ async function main(): Promise<void> {
     warn: (m) => verbose && console.error(`warning: ${m}`),
   };
 
-  // files and links handed over before the window exists (macOS open-file/open-url)
+  // files and links the OS hands over (macOS open-file/open-url): queued until the page is loaded
   const early: string[] = [];
+  let loaded = false;
+  const handOver = (target: string): void => {
+    if (loaded) void openTarget([target]);
+    else early.push(target);
+  };
   app.on('open-file', (e, path) => {
     e.preventDefault();
-    early.push(path);
+    handOver(path);
   });
   app.on('open-url', (e, url) => {
     e.preventDefault();
-    early.push(url);
+    handOver(url);
   });
 
   await app.whenReady();
@@ -135,11 +140,10 @@ async function main(): Promise<void> {
     engine.connectConfig(p.config);
   };
   app.on('second-instance', (_e, argv, cwd) => void openTarget(absolutise(appArgs(argv, !!process.defaultApp), cwd)));
-  app.on('open-file', (_e, path) => void openTarget([path]));
-  app.on('open-url', (_e, url) => void openTarget([url]));
 
   win.webContents.once('did-finish-load', () => {
     if (config.target) engine.connectConfig(config);
+    loaded = true;
     for (const t of early.splice(0)) void openTarget([t]);
   });
   win.on('closed', () => {

@@ -4,7 +4,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { APP_CSP, APP_URL, appWindowOptions, isAppUrl, isTrustedSender } from '../../main/windows/app-window';
-import { findLaunchTarget, parseVvFile } from '../../main/ipc/launch-args';
 
 test('webPreferences lock the renderer down', () => {
   const o = appWindowOptions('/opt/viewer/dist/preload/index.cjs');
@@ -58,12 +57,4 @@ test('IPC is accepted only from our window main frame', () => {
   const navigatedAway = { url: 'https://example.com/' };
   const w2 = { webContents: { mainFrame: navigatedAway } };
   assert.equal(isTrustedSender({ sender: w2.webContents, senderFrame: navigatedAway }, w2, w2.webContents), false, 'foreign page');
-});
-
-test('launch target: spice URI or .vv file', () => {
-  assert.deepEqual(findLaunchTarget(['--foo', 'spice://127.0.0.1:5900'], () => ''), { uri: 'spice://127.0.0.1:5900' });
-  const vv = '[virt-viewer]\ntype=spice\nhost=::1\nport=5901\ntls-port=5902\npassword=s3cret\n[ovirt]\nhost=ignored\n';
-  assert.deepEqual(findLaunchTarget(['x.vv'], () => vv), { uri: 'spice://[::1]:5901?tls-port=5902', password: 's3cret' });
-  assert.throws(() => parseVvFile('[virt-viewer]\ntype=vnc\nhost=a\n'), /not spice/);
-  assert.equal(findLaunchTarget(['--inspect'], () => ''), undefined);
 });
