@@ -293,9 +293,21 @@ export interface ReconnectInfo {
 }
 
 /** The connection doctor's verdict on a failed connect. */
+/** The connection doctor's steps, in the order a connection goes through them, with short labels. */
+export const DOCTOR_STEPS = [
+  { step: 'parse', label: 'Address' },
+  { step: 'dns', label: 'DNS' },
+  { step: 'proxy', label: 'Proxy' },
+  { step: 'tcp', label: 'TCP' },
+  { step: 'tls', label: 'TLS' },
+  { step: 'auth', label: 'Password' },
+  { step: 'channel', label: 'Channels' },
+  { step: 'session', label: 'Session' },
+] as const;
+export type DoctorStep = (typeof DOCTOR_STEPS)[number]['step'];
+
 export interface Diagnosis {
-  /** parse | dns | proxy | tcp | tls | auth | channel | session */
-  step: string;
+  step: DoctorStep;
   /** The step in words ("TCP connection"). */
   stepText: string;
   /** What failed, in plain words. */

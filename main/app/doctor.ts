@@ -2,10 +2,10 @@
 // step that failed — parse, DNS, proxy, TCP, TLS, authentication, channel —
 // in plain words, and builds the "Copy report" text. Also names why a kiosk
 // session dropped. Pure functions: the same table drives the page and tests.
-import type { Diagnosis } from '../../preload/contract';
+import type { Diagnosis, DoctorStep } from '../../preload/contract';
 import type { DropReason } from './reconnect';
 
-export type DoctorStep = 'parse' | 'dns' | 'proxy' | 'tcp' | 'tls' | 'auth' | 'channel' | 'session';
+export type { DoctorStep };
 
 export const STEP_TEXT: Readonly<Record<DoctorStep, string>> = {
   parse: 'Reading the address / connection file',

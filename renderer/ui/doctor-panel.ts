@@ -1,17 +1,7 @@
 // Connection doctor panel: after a failed connect, the steps from parsing the
 // address to linking channels with the one that failed marked, the reason in
 // plain words, what to check, and "Copy report" (text without the password).
-import type { Diagnosis, SessionStatus } from '../../preload/contract';
-
-export const DOCTOR_STEPS: readonly { step: string; label: string }[] = [
-  { step: 'parse', label: 'Address' },
-  { step: 'dns', label: 'DNS' },
-  { step: 'proxy', label: 'Proxy' },
-  { step: 'tcp', label: 'TCP' },
-  { step: 'tls', label: 'TLS' },
-  { step: 'auth', label: 'Password' },
-  { step: 'channel', label: 'Channels' },
-];
+import { DOCTOR_STEPS, type Diagnosis, type SessionStatus } from '../../preload/contract';
 
 /** ok / failed / not reached, per step, for a failed step. */
 export function stepMarks(failed: string): { step: string; label: string; mark: 'ok' | 'failed' | 'skipped' }[] {
