@@ -77,7 +77,7 @@ export interface ControllerOptions {
   readCaFile?: (path: string) => Promise<string>;
   /** Kiosk with --kiosk-quit=on-disconnect: the session ended (called once). */
   onEnded?: (info: EndedInfo) => void;
-  /** A session came up (settings: recent connections). */
+  /** A connect the user asked for came up, once (not each kiosk retry): recent connections. */
   onConnected?: (label: string, cfg: EffectiveConfig) => void;
   /** Probe the port after the server closed us (taken over vs VM stopped). Default true. */
   probeAfterClose?: boolean;
@@ -117,6 +117,8 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   let current: EffectiveConfig | undefined;
   let session: Session | null = null;
   let sessionConnected = false;
+  /** The current session is the user's connect, not a kiosk retry (onConnected fires once per connect). */
+  let startedByUser = false;
   let startedAt = 0;
   let everConnected = false;
   let userStopped = false;
@@ -192,6 +194,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     old?.disconnect();
     current = cfg;
     sessionConnected = false;
+    startedByUser = userInitiated;
     startedAt = clock.now();
     const label = targetLabel(cfg.target);
     // a kiosk retry keeps the countdown and the proxy prompt up (the page's form stays put)
@@ -252,7 +255,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       const { reconnect: _r, diagnosis: _d, proxyAuth: _p, ...rest } = app;
       app = rest;
       status(st);
-      if (first && current) opts.onConnected?.(targetLabel(current.target), current);
+      if (first && startedByUser && current) opts.onConnected?.(targetLabel(current.target), current);
       return;
     }
     if (st.state !== 'disconnected') {
