@@ -24,11 +24,18 @@ export class KioskOverlay {
   private state: SessionStatus['state'] = 'idle';
   view: OverlayView = { visible: false, reason: '', text: '', countdown: '', attempt: 0 };
 
+  private readonly title: HTMLElement | null;
+  private readonly detail: HTMLElement | null;
+  private readonly count: HTMLElement | null;
+
   constructor(
     private readonly el: HTMLElement,
     private readonly now: () => number = () => Date.now(),
   ) {
     el.hidden = true;
+    this.title = el.querySelector<HTMLElement>('.kiosk-title');
+    this.detail = el.querySelector<HTMLElement>('.kiosk-detail');
+    this.count = el.querySelector<HTMLElement>('.kiosk-countdown');
   }
 
   update(s: SessionStatus): void {
@@ -40,7 +47,12 @@ export class KioskOverlay {
       return;
     }
     this.render(s);
-    if (!this.timer) this.timer = setInterval(() => this.render(null), 250);
+    // only a countdown changes between status updates
+    if (r && !this.timer) this.timer = setInterval(() => this.render(null), 250);
+    if (!r && this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
   }
 
   private hide(): void {
@@ -52,14 +64,11 @@ export class KioskOverlay {
 
   private render(s: SessionStatus | null): void {
     const r = this.info;
-    const title = this.el.querySelector<HTMLElement>('.kiosk-title');
-    const detail = this.el.querySelector<HTMLElement>('.kiosk-detail');
-    const count = this.el.querySelector<HTMLElement>('.kiosk-countdown');
     const text = r ? r.text : s ? `Disconnected: ${s.message}` : this.view.text;
     const countdown = r ? (this.state === 'connecting' ? `Reconnecting now… (attempt ${r.attempt})` : countdownText(r, this.now())) : '';
-    if (title) title.textContent = text;
-    if (detail) detail.textContent = r ? r.detail : '';
-    if (count) count.textContent = countdown;
+    if (this.title) this.title.textContent = text;
+    if (this.detail) this.detail.textContent = r ? r.detail : '';
+    if (this.count) this.count.textContent = countdown;
     this.el.dataset.reason = r?.reason ?? '';
     this.el.hidden = false;
     this.view = { visible: true, reason: r?.reason ?? '', text, countdown, attempt: r?.attempt ?? 0 };
