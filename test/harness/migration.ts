@@ -124,12 +124,12 @@ const WARM_UP_ATTEMPTS = 3;
  * with the VM *stopped* (no dirty tracking involved, nothing to corrupt), starts
  * the destination, and returns it — or why it failed (both VMs stopped then).
  */
-async function warmUp(vm: QemuVm, maxBandwidth: number): Promise<QemuVm | string> {
+export async function warmUp(vm: QemuVm, maxBandwidth = DEFAULT_BANDWIDTH): Promise<QemuVm | string> {
   let dst: QemuVm | null = null;
   let why: string;
   try {
-    // full speed for this move; the test's own bandwidth is restored on the destination
-    await vm.qmp.execute('migrate-set-parameters', { 'max-bandwidth': DEFAULT_BANDWIDTH });
+    // MIGRATION events on and full speed for this move; the test's own bandwidth is restored on the destination
+    await prepareMigration(vm, DEFAULT_BANDWIDTH);
     dst = await startDestination(vm, { name: vm.options.name });
     const srcMark = vm.qmp.events.length;
     const dstMark = dst.qmp.events.length;
