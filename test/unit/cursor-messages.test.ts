@@ -3,14 +3,13 @@
 // cache driven by those bytes through a linked connection.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import * as m from '../../main/spice/messages/cursor';
-import { Connection } from '../../main/spice/connection';
 import { CursorChannel } from '../../main/spice/channels/cursor-channel';
 import { quietLogger } from '../../main/spice/session';
 import type { CursorCommand } from '../../preload/contract';
-import { FakeTransport, tick } from '../helpers/fake-transport';
-import { Bytes, concat, fromHex, linkReply, miniMsg } from '../helpers/spice-bytes';
+import { tick } from '../helpers/fake-transport';
+import { linkFake } from '../helpers/linked-channel';
+import { fromHex, miniMsg } from '../helpers/spice-bytes';
 import { assertShortAtEveryOffset, isSpiceError } from '../helpers/truncation';
 
 const HEADER = // SpiceCursorHeader
@@ -81,13 +80,8 @@ test('CURSOR_MOVE, TRAIL, INVAL_ONE', () => {
   assertShortAtEveryOffset(m.decodeCursorInvalOne, inval);
 });
 
-const spki = new Uint8Array(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'der' }));
-
 async function linkedCursor() {
-  const t = new FakeTransport();
-  const p = Connection.link(t, { connectionId: 1, channelType: 4, channelId: 0, channelCaps: [], password: '', name: 'cursor' });
-  t.deliver(concat(linkReply({ pubKey: spki }), new Bytes().u32(0).build()));
-  const conn = await p;
+  const { t, conn } = await linkFake(4);
   const out: CursorCommand[] = [];
   const ch = new CursorChannel(0, quietLogger, (c) => out.push(c));
   const errors: string[] = [];

@@ -2,20 +2,14 @@
 // client message bytes (decoded independently). The codecs: inputs-messages.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
-import { Connection } from '../../main/spice/connection';
 import { InputsChannel } from '../../main/spice/channels/inputs-channel';
 import { quietLogger } from '../../main/spice/session';
-import { FakeTransport, tick } from '../helpers/fake-transport';
-import { Bytes, concat, hex, linkReply, miniMsg } from '../helpers/spice-bytes';
-
-const spki = new Uint8Array(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'der' }));
+import { type FakeTransport, tick } from '../helpers/fake-transport';
+import { linkFake } from '../helpers/linked-channel';
+import { hex, miniMsg } from '../helpers/spice-bytes';
 
 async function linkedInputs() {
-  const t = new FakeTransport();
-  const p = Connection.link(t, { connectionId: 1, channelType: 3, channelId: 0, channelCaps: [], password: '', name: 'inputs' });
-  t.deliver(concat(linkReply({ pubKey: spki }), new Bytes().u32(0).build()));
-  const conn = await p;
+  const { t, conn } = await linkFake(3);
   const ch = new InputsChannel(0, quietLogger);
   ch.attach(conn);
   t.written = [];
