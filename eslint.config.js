@@ -8,9 +8,20 @@ const NODE_NET = ['node:net', 'node:tls', 'net', 'tls'];
 /** Bare Node built-in names (without node:) are blocked too. */
 const NODE_BARE = ['fs', 'fs/*', 'path', 'os', 'child_process', 'crypto', 'http', 'https', 'net', 'tls', 'dgram', 'url', 'worker_threads', 'stream', 'events', 'buffer', 'zlib', 'util'];
 
-const noPlatformImports = (extra = []) => ({
-  'no-restricted-imports': ['error', { patterns: [{ group: [...PLATFORM_MODULES, ...NODE_BARE, ...extra], message: 'platform modules are not allowed in this layer (see eslint.config.js)' }] }],
+const noPlatformImports = (...layers) => ({
+  'no-restricted-imports': ['error', { patterns: [{ group: [...PLATFORM_MODULES, ...NODE_BARE], message: 'platform modules are not allowed in this layer (see eslint.config.js)' }, ...layers] }],
 });
+
+// What main and the renderer both use (types, SPICE constants, SpiceError, the
+// frame codec) lives in these pure files; neither side imports the other.
+const SHARED = ['preload/contract.ts', 'preload/codec.ts', 'preload/spice-enums.ts', 'preload/spice-errors.ts'];
+const NO_MAIN = { group: ['**/main/**'], message: 'the renderer may not import main/: share it through preload/ (see SHARED in eslint.config.js)' };
+const NO_RENDERER = { group: ['**/renderer/**'], message: 'main may not import the renderer: share it through preload/ (see SHARED in eslint.config.js)' };
+const NO_DOM = [
+  'error',
+  { name: 'document', message: 'no DOM in the engine/display layers' },
+  { name: 'window', message: 'no DOM in the engine/display layers' },
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.cache/**', '**/*.d.ts', 'test/vectors/**'] },
@@ -40,18 +51,10 @@ export default tseslint.config(
   // Renderer: browser code, no Electron or Node.
   {
     files: ['renderer/**/*.ts'],
-    rules: noPlatformImports(),
+    rules: noPlatformImports(NO_MAIN),
   },
-  // Protocol engine and display pipeline: pure TypeScript, no platform, no DOM.
-  {
-    files: ['main/spice/**/*.ts', 'renderer/display/**/*.ts'],
-    rules: {
-      ...noPlatformImports(),
-      'no-restricted-globals': [
-        'error',
-        { name: 'document', message: 'no DOM in the engine/display layers' },
-        { name: 'window', message: 'no DOM in the engine/display layers' },
-      ],
-    },
-  },
+  // Protocol engine, display pipeline and the shared files: pure TypeScript, no platform, no DOM.
+  { files: ['main/spice/**/*.ts'], rules: { ...noPlatformImports(NO_RENDERER), 'no-restricted-globals': NO_DOM } },
+  { files: ['renderer/display/**/*.ts'], rules: { ...noPlatformImports(NO_MAIN), 'no-restricted-globals': NO_DOM } },
+  { files: SHARED, rules: { ...noPlatformImports(NO_MAIN, NO_RENDERER), 'no-restricted-globals': NO_DOM } },
 );

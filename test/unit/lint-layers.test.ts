@@ -47,3 +47,30 @@ test('only main/transport may import node:net / node:tls', async () => {
   // Other node modules are fine in main/.
   assert.deepEqual(await problems('main/fixture.ts', "import { readFile } from 'node:fs/promises';\nexport const r = readFile;\n"), []);
 });
+
+test('the renderer may not import main/; main/spice may not import the renderer; the shared files neither', async () => {
+  const cases: [string, string][] = [
+    ['renderer/display/draw/fixture.ts', '../../../main/spice/protocol/enums'],
+    ['renderer/ui/fixture.ts', '../../main/spice/wire/errors'],
+    ['renderer/fixture.ts', '../main/config/hotkeys'],
+    ['main/spice/channels/fixture.ts', '../../../renderer/display/surface'],
+    ['preload/spice-enums.ts', '../main/spice/session'],
+    ['preload/contract.ts', '../renderer/display/types'],
+  ];
+  for (const [path, mod] of cases) {
+    const p = await problems(path, `import { x } from '${mod}';\nexport const y = x;\n`);
+    assert.ok(p.some((m) => m.startsWith('no-restricted-imports')), `${path} → ${mod}: ${p.join('; ')}`);
+  }
+  // Both sides share through preload/.
+  assert.deepEqual(await problems('renderer/display/draw/fixture.ts', "import { SpiceError } from '../../../preload/spice-errors';\nexport const y = SpiceError;\n"), []);
+  assert.deepEqual(await problems('main/spice/channels/fixture.ts', "import { SpiceError } from '../../../preload/spice-errors';\nexport const y = SpiceError;\n"), []);
+});
+
+test('the shared files are pure: no platform modules, no DOM', async () => {
+  for (const path of ['preload/spice-enums.ts', 'preload/spice-errors.ts', 'preload/codec.ts', 'preload/contract.ts']) {
+    assert.ok((await problems(path, "import x from 'node:fs';\nexport const y = x;\n")).some((m) => m.startsWith('no-restricted-imports')), path);
+    assert.equal((await problems(path, 'export const t = document.title;\n')).filter((m) => m.startsWith('no-restricted-globals')).length, 1, path);
+  }
+  // The preload script itself is Electron code.
+  assert.deepEqual(await problems('preload/index.ts', "import { contextBridge } from 'electron';\nexport const c = contextBridge;\n"), []);
+});
