@@ -36,7 +36,7 @@ function start(): void {
   const proxyUser = byId<HTMLInputElement>('proxy-user');
   const proxyPassword = byId<HTMLInputElement>('proxy-password');
 
-  const bridge = openBridge(window as unknown as { spiceViewer?: ViewerApi; location: Location });
+  const bridge = openBridge(window as unknown as { spiceViewer?: ViewerApi; location: Location; history: History });
   const api = bridge.api;
   const painter = new Painter(screen);
   const cursor = new GuestCursor(screen, overlay);
@@ -105,7 +105,8 @@ function start(): void {
   bridge.onHello((hello) => {
     if (hello.uri) {
       uriInput.value = hello.uri;
-      api.connect(hello.uri);
+      // the host may already have dialled it for this page (it connects at start)
+      if (hello.autoConnect !== false) api.connect(hello.uri);
     }
   });
 

@@ -10,10 +10,14 @@ export interface Bridge {
   onClose(cb: (reason: string) => void): void;
 }
 
-export function openBridge(win: { spiceViewer?: ViewerApi; location: { protocol: string; host: string; search: string } }): Bridge {
+export function openBridge(win: {
+  spiceViewer?: ViewerApi;
+  location: { protocol: string; host: string; search: string; pathname: string; hash: string };
+  history?: { replaceState(data: unknown, unused: string, url: string): void };
+}): Bridge {
   if (win.spiceViewer) {
     // Electron: main auto-connects from its command line; nothing to hand over.
     return { kind: 'electron', api: win.spiceViewer, onHello: () => {}, onClose: () => {} };
   }
-  return { kind: 'web', ...openWsBridge(win.location) };
+  return { kind: 'web', ...openWsBridge(win.location, win.history) };
 }

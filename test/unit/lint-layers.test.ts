@@ -74,3 +74,25 @@ test('the shared files are pure: no platform modules, no DOM', async () => {
   // The preload script itself is Electron code.
   assert.deepEqual(await problems('preload/index.ts', "import { contextBridge } from 'electron';\nexport const c = contextBridge;\n"), []);
 });
+
+test('raw IPC (ipcMain, ipcRenderer, webContents.send) only in main/ipc/** and the preload wrappers', async () => {
+  const raw = [
+    "import { ipcMain } from 'electron';\nipcMain.on('x', () => {});\n",
+    "import { ipcRenderer } from 'electron';\nexport const s = () => ipcRenderer.send('x');\n",
+    "import * as electron from 'electron';\nelectron.ipcMain.handle('x', () => 1);\n",
+    "export function f(win: { webContents: { send(c: string): void } }) {\n  win.webContents.send('x');\n}\n",
+    "export function f(contents: { send(c: string): void }) {\n  contents.send('x');\n}\n",
+  ];
+  for (const path of ['main/electron.ts', 'main/app/fixture.ts', 'main/windows/fixture.ts', 'preload/fixture.ts']) {
+    for (const code of raw) {
+      const p = await problems(path, code);
+      assert.ok(p.some((m) => m.startsWith('no-restricted-syntax') && m.includes('preload/requests.ts')), `${path}: ${code}: ${p.join('; ')}`);
+    }
+  }
+  // The wrappers may.
+  for (const path of ['main/ipc/fixture.ts', 'preload/index.ts', 'preload/api.ts']) {
+    for (const code of raw) assert.deepEqual((await problems(path, code)).filter((m) => m.startsWith('no-restricted-syntax')), [], `${path}: ${code}`);
+  }
+  // Other Electron imports and unrelated send() calls are fine.
+  assert.deepEqual(await problems('main/fixture.ts', "import { app } from 'electron';\nexport const a = app;\nexport function g(ws: { send(x: string): void }) {\n  ws.send('x');\n}\n"), []);
+});
