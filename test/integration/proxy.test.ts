@@ -13,7 +13,8 @@ import { startConnectProxy, type ConnectProxy } from '../helpers/connect-proxy';
 import { Session } from '../../main/spice/session';
 import type { Endpoint, TransportFactory } from '../../main/spice/transport';
 import { createTransportFactory, defaultTransportFactory, isProxyAuthRequired, ProxyAuthRequired } from '../../main/transport/index';
-import { connectRequest, connectTcpViaProxy, parseProxyUrl } from '../../main/transport/proxy';
+import { connectRequest, connectTcpViaProxy } from '../../main/transport/proxy';
+import { parseProxyUri } from '../../main/config/vv';
 import { SpiceError } from '../../main/spice/wire/errors';
 
 const test = (name: string, fn: () => unknown): void => void nodeTest(name, { timeout: 60_000 }, fn as any);
@@ -77,7 +78,7 @@ async function rejects(s: Session): Promise<SpiceError> {
 
 test('plain session through an open proxy: one CONNECT per channel, all to the SPICE port', async () => {
   const p = await proxy();
-  const s = session({ host: '127.0.0.1', port: vm.spicePort, proxy: { url: p.url() } });
+  const s = session({ host: '127.0.0.1', port: vm.spicePort, proxy: parseProxyUri(p.url()) });
   await s.connect();
   assert.deepEqual(s.channels().map((c) => c.name).sort(), ['cursor 0', 'display 0', 'inputs 0', 'main']);
   assert.equal(p.log.length, 4);
@@ -94,7 +95,7 @@ test('plain session through an open proxy: one CONNECT per channel, all to the S
 
 test('Basic credentials and a ?token= path in the proxy URL: credentials sent, path not part of the CONNECT target', async () => {
   const p = await proxy({ auth: { user: 'alice', pass: 'p@ss:w0rd' } });
-  const s = session({ host: '127.0.0.1', port: vm.spicePort, proxy: { url: p.url('alice:p%40ss%3Aw0rd', '/?token=abc') } });
+  const s = session({ host: '127.0.0.1', port: vm.spicePort, proxy: parseProxyUri(p.url('alice:p%40ss%3Aw0rd', '/?token=abc')) });
   await s.connect();
   assert.equal(s.state, 'connected');
   assert.equal(p.log.length, 4);
@@ -108,7 +109,7 @@ test('Basic credentials and a ?token= path in the proxy URL: credentials sent, p
 
 test('proxy needing credentials, none given: ProxyAuthRequired (AUTH_FAILED, 407)', async () => {
   const p = await proxy({ auth: { user: 'alice', pass: 'secret' } });
-  const e = await rejects(session({ host: '127.0.0.1', port: vm.spicePort, proxy: { url: p.url() } }));
+  const e = await rejects(session({ host: '127.0.0.1', port: vm.spicePort, proxy: parseProxyUri(p.url()) }));
   assert.ok(isProxyAuthRequired(e));
   assert.ok(e instanceof ProxyAuthRequired);
   assert.equal(e.code, 'AUTH_FAILED');
@@ -121,7 +122,7 @@ test('proxy needing credentials, none given: ProxyAuthRequired (AUTH_FAILED, 407
 
 test('proxy with wrong credentials: ProxyAuthRequired saying they were rejected', async () => {
   const p = await proxy({ auth: { user: 'alice', pass: 'secret' } });
-  const e = await rejects(session({ host: '127.0.0.1', port: vm.spicePort, proxy: { url: p.url('alice:wrong') } }));
+  const e = await rejects(session({ host: '127.0.0.1', port: vm.spicePort, proxy: parseProxyUri(p.url('alice:wrong')) }));
   assert.ok(isProxyAuthRequired(e));
   assert.equal(e.message, `proxy 127.0.0.1:${p.port}: authentication required (407): the credentials for 'alice' were rejected`);
   assert.equal(e.credentialsSent, true);
@@ -130,7 +131,7 @@ test('proxy with wrong credentials: ProxyAuthRequired saying they were rejected'
 
 test('TLS session through the proxy: CONNECT to the TLS port, every channel TLS on the server', async () => {
   const p = await proxy();
-  const s = session({ host: '127.0.0.1', port: 0, tlsPort, tls: { ca: ca.pem, hostSubject: hostSubjectOf(SUBJECT) }, proxy: { url: p.url() } });
+  const s = session({ host: '127.0.0.1', port: 0, tlsPort, tls: { ca: ca.pem, hostSubject: hostSubjectOf(SUBJECT) }, proxy: parseProxyUri(p.url()) });
   await s.connect();
   assert.deepEqual(await serverTls(s), [true, true, true, true]);
   assert.deepEqual(new Set(p.log.map((e) => e.target)), new Set([`127.0.0.1:${tlsPort}`]));
@@ -140,7 +141,7 @@ test('TLS session through the proxy: CONNECT to the TLS port, every channel TLS 
 test('https:// proxy (TLS to the proxy, its CA given to the factory), mixed plain/TLS channels inside', async () => {
   const proxyCert = await makeServerCert(ca, 'proxy', '/CN=test proxy', ['IP:127.0.0.1']);
   const p = await proxy({ tls: { cert: proxyCert.certPem, key: proxyCert.keyPem } });
-  const ep: Endpoint = { host: '127.0.0.1', port: vm.spicePort, tlsPort, tls: { ca: ca.pem }, secureChannels: [1], proxy: { url: p.url() } };
+  const ep: Endpoint = { host: '127.0.0.1', port: vm.spicePort, tlsPort, tls: { ca: ca.pem }, secureChannels: [1], proxy: parseProxyUri(p.url()) };
   const s = session(ep, createTransportFactory({ proxyCa: ca.pem }));
   await s.connect();
   assert.equal(p.log.length, 4);
@@ -155,14 +156,14 @@ test('https:// proxy (TLS to the proxy, its CA given to the factory), mixed plai
 
 test('proxy refusing the CONNECT: the error carries the status line', async () => {
   const p = await proxy({ refuse: 403 });
-  const e = await rejects(session({ host: '127.0.0.1', port: vm.spicePort, proxy: { url: p.url() } }));
+  const e = await rejects(session({ host: '127.0.0.1', port: vm.spicePort, proxy: parseProxyUri(p.url()) }));
   assert.equal(e.code, 'TRANSPORT');
   assert.equal(e.message, `proxy 127.0.0.1:${p.port}: CONNECT 127.0.0.1:${vm.spicePort} refused: HTTP/1.1 403 Refused by test proxy`);
 });
 
 test('proxy not listening: cannot connect, naming the proxy', async () => {
   const port = await freePort();
-  const e = await rejects(session({ host: '127.0.0.1', port: vm.spicePort, proxy: { url: `http://127.0.0.1:${port}` } }));
+  const e = await rejects(session({ host: '127.0.0.1', port: vm.spicePort, proxy: parseProxyUri(`http://127.0.0.1:${port}`) }));
   assert.equal(e.code, 'TRANSPORT');
   assert.match(e.message, new RegExp(`^proxy 127\\.0\\.0\\.1:${port}: cannot connect: .*ECONNREFUSED`));
 });
@@ -174,7 +175,7 @@ test('bytes in the same segment as the CONNECT answer reach the transport', asyn
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
   try {
     const p = await proxy({ coalesce: true });
-    const t = await connectTcpViaProxy({ host: '127.0.0.1', port: (srv.address() as net.AddressInfo).port, proxy: { url: p.url() } });
+    const t = await connectTcpViaProxy({ host: '127.0.0.1', port: (srv.address() as net.AddressInfo).port, proxy: parseProxyUri(p.url()) });
     assert.match(t.description, /^tcp 127\.0\.0\.1:\d+ via proxy 127\.0\.0\.1:\d+$/);
     // attach late: nothing may be dropped meanwhile
     await new Promise((r) => setTimeout(r, 100));
@@ -189,12 +190,12 @@ test('bytes in the same segment as the CONNECT answer reach the transport', asyn
 });
 
 test('CONNECT request text and proxy URL grammar', () => {
-  const u = parseProxyUrl('https://bob:pa%3Ass@[::1]:8443/x?token=abc');
+  const u = parseProxyUri('https://bob:pa%3Ass@[::1]:8443/x?token=abc');
   assert.deepEqual(u, { scheme: 'https', host: '::1', port: 8443, username: 'bob', password: 'pa:ss', path: '/x?token=abc' });
-  assert.equal(parseProxyUrl('proxy.example').port, 3128);
+  assert.equal(parseProxyUri('proxy.example').port, 3128);
   assert.equal(
     connectRequest(u, '::1', 5900),
     `CONNECT [::1]:5900 HTTP/1.1\r\nHost: [::1]:5900\r\nUser-Agent: spice-viewer\r\nProxy-Authorization: Basic ${Buffer.from('bob:pa:ss').toString('base64')}\r\n\r\n`,
   );
-  assert.throws(() => parseProxyUrl('socks5://h:1'), { code: 'CONFIG' });
+  assert.throws(() => parseProxyUri('socks5://h:1'), { code: 'CONFIG' });
 });
