@@ -13,6 +13,7 @@ import path from 'node:path';
 import { QemuVm, freePort } from '../harness/qemu';
 import { certDir, hostSubjectOf, makeCa, makeServerCert, x509Dir, type TestCa, type ServerCert } from '../helpers/certs';
 import { startConnectProxy, type ConnectProxy } from '../helpers/connect-proxy';
+import { connectFails, serverChannels } from '../helpers/session-checks';
 import { Session } from '../../main/spice/session';
 import type { Endpoint, TransportFactory } from '../../main/spice/transport';
 import { createTransportFactory, defaultTransportFactory, isProxyAuthRequired, ProxyAuthRequired } from '../../main/transport/index';
@@ -23,7 +24,6 @@ import { parseCommandLine, type CliOptions } from '../../main/config/cli';
 import { resolveConfig } from '../../main/config/effective';
 import { endpointFromConfig } from '../../main/config/endpoint';
 import { PVE_CONNECT_RE, startPveSpiceProxy, type PveSpiceProxy } from '../helpers/pve-spiceproxy';
-import { SpiceError } from '../../main/spice/wire/errors';
 
 const test = (name: string, fn: () => unknown): void => void nodeTest(name, { timeout: 60_000 }, fn as any);
 
@@ -66,22 +66,7 @@ function session(endpoint: Endpoint, transport: TransportFactory = defaultTransp
 }
 
 async function serverTls(s: Session): Promise<boolean[]> {
-  const want = s.channels().length;
-  for (let i = 0; ; i++) {
-    const mine = ((await vm.querySpice()).channels as any[]).filter((c) => c['connection-id'] >>> 0 === s.connectionId);
-    if (mine.length >= want || i > 50) return mine.map((c) => c.tls as boolean);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function rejects(s: Session): Promise<SpiceError> {
-  try {
-    await s.connect();
-  } catch (e) {
-    assert.ok(e instanceof SpiceError, String(e));
-    return e;
-  }
-  assert.fail('connect succeeded');
+  return (await serverChannels(vm, s)).map((c) => c.tls);
 }
 
 test('plain session through an open proxy: one CONNECT per channel, all to the SPICE port', async () => {
@@ -117,7 +102,7 @@ test('Basic credentials and a ?token= path in the proxy URL: credentials sent, p
 
 test('proxy needing credentials, none given: ProxyAuthRequired (PROXY_AUTH, not a SPICE password failure)', async () => {
   const p = await proxy({ auth: { user: 'alice', pass: 'secret' } });
-  const e = await rejects(session({ host: '127.0.0.1', port: vm.spicePort, proxy: parseProxyUri(p.url()) }));
+  const e = await connectFails(session({ host: '127.0.0.1', port: vm.spicePort, proxy: parseProxyUri(p.url()) }));
   assert.ok(isProxyAuthRequired(e));
   assert.ok(e instanceof ProxyAuthRequired);
   assert.equal(e.code, 'PROXY_AUTH');
@@ -130,7 +115,7 @@ test('proxy needing credentials, none given: ProxyAuthRequired (PROXY_AUTH, not 
 
 test('proxy with wrong credentials: ProxyAuthRequired saying they were rejected', async () => {
   const p = await proxy({ auth: { user: 'alice', pass: 'secret' } });
-  const e = await rejects(session({ host: '127.0.0.1', port: vm.spicePort, proxy: parseProxyUri(p.url('alice:wrong')) }));
+  const e = await connectFails(session({ host: '127.0.0.1', port: vm.spicePort, proxy: parseProxyUri(p.url('alice:wrong')) }));
   assert.ok(isProxyAuthRequired(e));
   assert.equal(e.message, `proxy 127.0.0.1:${p.port}: authentication required (407): the credentials for 'alice' were rejected`);
   assert.equal(e.credentialsSent, true);
@@ -157,21 +142,21 @@ test('https:// proxy (TLS to the proxy, its CA given to the factory), mixed plai
   assert.deepEqual((await serverTls(s)).sort(), [false, false, false, true]);
   s.disconnect();
   // the proxy's certificate is checked too: unknown to the system CAs
-  const e = await rejects(session(ep));
+  const e = await connectFails(session(ep));
   assert.equal(e.code, 'TRANSPORT');
   assert.match(e.message, new RegExp(`^proxy 127\\.0\\.0\\.1:${p.port}: TLS to the proxy failed: `));
 });
 
 test('proxy refusing the CONNECT: the error carries the status line', async () => {
   const p = await proxy({ refuse: 403 });
-  const e = await rejects(session({ host: '127.0.0.1', port: vm.spicePort, proxy: parseProxyUri(p.url()) }));
+  const e = await connectFails(session({ host: '127.0.0.1', port: vm.spicePort, proxy: parseProxyUri(p.url()) }));
   assert.equal(e.code, 'TRANSPORT');
   assert.equal(e.message, `proxy 127.0.0.1:${p.port}: CONNECT 127.0.0.1:${vm.spicePort} refused: HTTP/1.1 403 Refused by test proxy`);
 });
 
 test('proxy not listening: cannot connect, naming the proxy', async () => {
   const port = await freePort();
-  const e = await rejects(session({ host: '127.0.0.1', port: vm.spicePort, proxy: parseProxyUri(`http://127.0.0.1:${port}`) }));
+  const e = await connectFails(session({ host: '127.0.0.1', port: vm.spicePort, proxy: parseProxyUri(`http://127.0.0.1:${port}`) }));
   assert.equal(e.code, 'TRANSPORT');
   assert.match(e.message, new RegExp(`^proxy 127\\.0\\.0\\.1:${port}: cannot connect: .*ECONNREFUSED`));
 });
@@ -248,7 +233,7 @@ test('Proxmox: an expired ticket gets 401 invalid ticket, and the error says so 
   const ticket = pve.issue(100, 'node1');
   const endpoint = await pveEndpoint(pve, ticket);
   pve.expire(ticket);
-  const e = await rejects(session(endpoint));
+  const e = await connectFails(session(endpoint));
   assert.equal(pve.log[0].status, 401);
   assert.equal(e.code, 'TRANSPORT');
   assert.equal(

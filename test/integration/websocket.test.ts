@@ -10,10 +10,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { QemuVm, freePort } from '../harness/qemu';
+import { connectFails, serverChannels } from '../helpers/session-checks';
 import { certDir, hostSubjectOf, makeCa, makeServerCert, type ServerCert, type TestCa } from '../helpers/certs';
 import { Session } from '../../main/spice/session';
 import type { Endpoint } from '../../main/spice/transport';
-import { SpiceError } from '../../main/spice/wire/errors';
 import { defaultTransportFactory } from '../../main/transport/index';
 import { connectTargetToEndpoint, parseConnectUri } from '../../main/config/uri';
 import { parseCommandLine, type CliOptions } from '../../main/config/cli';
@@ -88,26 +88,6 @@ function session(endpoint: Endpoint, password = PASSWORD): Session {
   return s;
 }
 
-async function rejects(s: Session): Promise<SpiceError> {
-  try {
-    await s.connect();
-  } catch (e) {
-    assert.ok(e instanceof SpiceError, String(e));
-    return e;
-  }
-  assert.fail('connect succeeded');
-}
-
-/** The server's channels of this session (query-spice), once all are there. */
-async function serverChannels(s: Session): Promise<unknown[]> {
-  const want = s.channels().length;
-  for (let i = 0; ; i++) {
-    const mine = ((await vm.querySpice()).channels as any[]).filter((c) => c['connection-id'] >>> 0 === s.connectionId);
-    if (mine.length >= want || i > 50) return mine;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 test('ws:// with a path and ?token= reaches QEMU through websockify; the SPICE password= stays ours', async () => {
   const { endpoint, password } = connectTargetToEndpoint(parseConnectUri(`ws://127.0.0.1:${wsPort}/websockify?token=${TOKEN}&password=${PASSWORD}`));
   assert.equal(endpoint.path, `/websockify?token=${TOKEN}`);
@@ -115,12 +95,12 @@ test('ws:// with a path and ?token= reaches QEMU through websockify; the SPICE p
   await s.connect();
   assert.equal(s.state, 'connected');
   assert.ok(s.channels().length >= 2);
-  assert.equal((await serverChannels(s)).length, s.channels().length, 'every channel is its own WebSocket to the same VM');
+  assert.equal((await serverChannels(vm, s)).length, s.channels().length, 'every channel is its own WebSocket to the same VM');
   s.disconnect();
 });
 
 test('ws:// without the token: websockify has no target, the error names the URL without its query', async () => {
-  const e = await rejects(session(connectTargetToEndpoint(parseConnectUri(`ws://127.0.0.1:${wsPort}/websockify?token=nope`)).endpoint));
+  const e = await connectFails(session(connectTargetToEndpoint(parseConnectUri(`ws://127.0.0.1:${wsPort}/websockify?token=nope`)).endpoint));
   assert.equal(e.code, 'TRANSPORT');
   assert.match(e.message, new RegExp(`^cannot open ws://127\\.0\\.0\\.1:${wsPort}/websockify: `));
   assert.ok(!e.message.includes('nope'), 'the token is not echoed');
@@ -139,9 +119,9 @@ test('wss:// with the private CA (--spice-ca-file) and host-subject: connected, 
 
 test('wss:// checks the peer: unknown CA, wrong host-subject, and (no host-subject) the address against the altnames', async () => {
   const base: Endpoint = { host: '127.0.0.1', port: wssPort, scheme: 'wss', path: `/?token=${TOKEN}` };
-  const noCa = await rejects(session(base));
+  const noCa = await connectFails(session(base));
   assert.match(noCa.message, /^TLS: certificate of wss:\/\/127\.0\.0\.1:\d+\/ is signed by an unknown CA/);
-  const wrong = await rejects(session({ ...base, tls: { ca: ca.pem, hostSubject: 'CN=someone else' } }));
+  const wrong = await connectFails(session({ ...base, tls: { ca: ca.pem, hostSubject: 'CN=someone else' } }));
   assert.equal(wrong.message, `TLS: certificate subject '${hostSubjectOf(SUBJECT)}' does not match host-subject 'CN=someone else'`);
   // no host-subject: the hostname check applies (IP:127.0.0.1 in the certificate)
   const s = session({ ...base, tls: { ca: ca.pem } });
