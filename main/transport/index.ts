@@ -9,9 +9,8 @@ import { connectTcpViaProxy, type ProxyHopOptions } from './proxy';
 
 export { ProxyAuthRequired, isProxyAuthRequired } from './proxy';
 
-export type TransportFactoryOptions = ProxyHopOptions;
-
-export function createTransportFactory(opts: TransportFactoryOptions = {}): TransportFactory {
+/** opts: the https:// proxy's CA and the proxy/TLS timeouts. */
+export function createTransportFactory(opts: ProxyHopOptions = {}): TransportFactory {
   return (dial: Dial): Promise<Transport> => {
     if (dial.unixPath) return connectTcp(dial); // local socket: no TLS, no proxy
     if (dial.scheme === 'ws' || dial.scheme === 'wss') return connectWebSocket(dial);

@@ -15,9 +15,9 @@ import type { Dial, ProxyOptions, Transport } from '../spice/transport';
 import { SpiceError } from '../spice/wire/errors';
 import { hostPort, socketTransport } from './tcp';
 
-export const PROXY_TIMEOUT_MS = 10_000;
+const PROXY_TIMEOUT_MS = 10_000;
 /** Largest CONNECT answer header we read before giving up. */
-export const MAX_PROXY_HEADER = 16 * 1024;
+const MAX_PROXY_HEADER = 16 * 1024;
 
 export interface ProxyHopOptions {
   /** PEM CA(s) for an https:// proxy's certificate; system CAs when absent. */

@@ -4,7 +4,7 @@ import net from 'node:net';
 import type { Endpoint, Transport } from '../spice/transport';
 import { SpiceError } from '../spice/wire/errors';
 
-export const CONNECT_TIMEOUT_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /** "host:port", brackets only around a real IPv6 literal (a Proxmox ticket host has colons and stays verbatim). */
 export function hostPort(host: string, port: number): string {
