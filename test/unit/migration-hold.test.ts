@@ -124,7 +124,9 @@ test('from CONNECTED_SEAMLESS, keys and port data wait; device data from the des
   m.dst.get(m.port)!.deliver(miniMsg(MsgSpicevmc.DATA, new Uint8Array([9])));
   assert.equal(m.ctl.lastInputHold?.why, 'vm-start');
   assert.deepEqual(types(m.dst.get(m.port)!), [MsgcSpicevmc.DATA], 'held device data delivered to the destination');
-  assert.deepEqual(types(m.dst.get(m.inputs)!), [MsgcInputs.KEY_DOWN, MsgcInputs.KEY_UP], 'held keys replayed to the destination (same instant: together)');
+  // replayed with the user's own gap ÷ 3: under load keyDown and keyUp may be ms apart
+  await until(() => types(m.dst.get(m.inputs)!).length >= 2, 'the held keys replayed to the destination');
+  assert.deepEqual(types(m.dst.get(m.inputs)!), [MsgcInputs.KEY_DOWN, MsgcInputs.KEY_UP], 'held keys replayed to the destination, in order');
   assert.deepEqual(types(m.src.get(m.inputs)!), [], 'none went to the source');
   const st = m.statuses.at(-1)!;
   assert.equal(st.channels.reduce((n, c) => n + c.droppedBytes, 0), 0);
