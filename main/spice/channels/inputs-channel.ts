@@ -18,6 +18,8 @@ export function keyCode(scancode: number, down: boolean): number {
 }
 
 export class InputsChannel extends Channel {
+  /** QEMU drops input while a VM is stopped: held across a seamless switch. */
+  override readonly holdsOutputForSwitch = true;
   /** Lock state the server reported (SpiceKeyboardModifierFlags). */
   modifiers = 0;
   onModifiers: ((mods: number) => void) | null = null;
