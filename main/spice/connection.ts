@@ -225,7 +225,8 @@ export class Connection {
         if (this.state !== 'data') return;
       }
     } catch (e) {
-      this.failData(e instanceof SpiceError ? e : new SpiceError('PROTOCOL', `${this.name}: ${(e as Error).message}`));
+      // name the channel: a framing error says nothing about where it happened
+      this.failData(e instanceof SpiceError ? new SpiceError(e.code, `${this.name}: ${e.message}`, e.linkError) : new SpiceError('PROTOCOL', `${this.name}: ${(e as Error).message}`));
     }
   }
 
