@@ -39,6 +39,15 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [{ group: NODE_NET, message: 'only main/transport/** may open sockets' }] }],
     },
   },
+  // Native device packages only in main/devices (a separate rule name, so the
+  // layer blocks above keep their own no-restricted-imports settings).
+  {
+    files: ['**/*.ts'],
+    ignores: ['main/devices/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: NATIVE_DEVICE_MODULES, message: 'native device packages (usb, pcsclite) may be imported only under main/devices/**' }] }],
+    },
+  },
   // Renderer: browser code, no Electron or Node.
   {
     files: ['renderer/**/*.ts'],
@@ -54,15 +63,6 @@ export default tseslint.config(
         { name: 'document', message: 'no DOM in the engine/display layers' },
         { name: 'window', message: 'no DOM in the engine/display layers' },
       ],
-    },
-  },
-  // Native device packages only in main/devices (a separate rule name, so the
-  // layer blocks above keep their own no-restricted-imports settings).
-  {
-    files: ['**/*.ts'],
-    ignores: ['main/devices/**'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: NATIVE_DEVICE_MODULES, message: 'native device packages (usb, pcsclite) may be imported only under main/devices/**' }] }],
     },
   },
 );

@@ -51,13 +51,13 @@ export class DeviceChannelPool<D> implements DeviceManager {
     return this.bound.get(ch);
   }
 
-  /** A free channel for device, or NO_FREE_CHANNEL naming what the VM lacks. */
+  /** A free channel for device, or a CONFIG error naming what the VM lacks. */
   claim(device: D): SpicevmcChannel {
     const ch = this.free[0];
     if (!ch) {
       const kind = this.channelTypes.map((t) => CHANNEL_NAMES[t] ?? `channel ${t}`).join('/');
       throw new SpiceError(
-        'NO_FREE_CHANNEL',
+        'CONFIG',
         `no free ${kind} channel: ${this.up.length ? `all ${this.up.length} are in use` : 'the VM offers none'} (add more ${kind} devices to the VM)`,
       );
     }

@@ -1,5 +1,5 @@
 // main/devices' channel pool over a real session: one device per spicevmc
-// channel, NO_FREE_CHANNEL naming what the VM lacks, and a device told when
+// channel, a CONFIG error naming what the VM lacks, and a device told when
 // the channel under it fails or the session ends.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { Channel as ChannelType, MsgcSpicevmc } from '../../main/spice/protocol/
 import { FakeSpiceServer, until } from '../helpers/fake-spice-server';
 import { Bytes, miniMsg } from '../helpers/spice-bytes';
 
-test('usbredir pool: claim, NO_FREE_CHANNEL, release, loss on channel failure and on session end', async () => {
+test('usbredir pool: claim, no free channel (CONFIG), release, loss on channel failure and on session end', async () => {
   const srv = new FakeSpiceServer();
   srv.channels = [
     { type: ChannelType.USBREDIR, id: 0 },
@@ -33,7 +33,7 @@ test('usbredir pool: claim, NO_FREE_CHANNEL, release, loss on channel failure an
   assert.deepEqual([a.name, b.name], ['usbredir 0', 'usbredir 1']);
   assert.throws(
     () => pool.claim('keyboard'),
-    (e: unknown) => e instanceof SpiceError && e.code === 'NO_FREE_CHANNEL' && /all 2 are in use/.test(e.message) && /usbredir/.test(e.message),
+    (e: unknown) => e instanceof SpiceError && e.code === 'CONFIG' && /all 2 are in use/.test(e.message) && /usbredir/.test(e.message),
   );
   // the device uses its channel's pipe
   a.write(new Uint8Array([1, 2, 3]));

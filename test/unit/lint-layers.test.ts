@@ -39,15 +39,6 @@ test('renderer may not import electron or node built-ins', async () => {
   }
 });
 
-test('only main/transport may import node:net / node:tls', async () => {
-  const code = "import { connect } from 'node:net';\nexport const c = connect;\n";
-  assert.ok((await problems('main/session/fixture.ts', code)).some((m) => m.startsWith('no-restricted-imports')));
-  assert.ok((await problems('main/fixture.ts', "import { connect } from 'node:tls';\nexport const c = connect;\n")).some((m) => m.startsWith('no-restricted-imports')));
-  assert.deepEqual(await problems('main/transport/fixture.ts', code), []);
-  // Other node modules are fine in main/.
-  assert.deepEqual(await problems('main/fixture.ts', "import { readFile } from 'node:fs/promises';\nexport const r = readFile;\n"), []);
-});
-
 test('native device packages (usb, pcsclite) only under main/devices', async () => {
   for (const mod of ['usb', 'pcsclite']) {
     for (const path of ['main/app/fixture.ts', 'main/fixture.ts', 'main/ipc/fixture.ts', 'test/unit/fixture.ts', 'preload/fixture.ts']) {
@@ -61,4 +52,13 @@ test('native device packages (usb, pcsclite) only under main/devices', async () 
   }
   // the device layer is still no place for raw sockets
   assert.ok((await problems('main/devices/fixture.ts', "import { connect } from 'node:net';\nexport const c = connect;\n")).some((m) => m.startsWith('no-restricted-imports')));
+});
+
+test('only main/transport may import node:net / node:tls', async () => {
+  const code = "import { connect } from 'node:net';\nexport const c = connect;\n";
+  assert.ok((await problems('main/session/fixture.ts', code)).some((m) => m.startsWith('no-restricted-imports')));
+  assert.ok((await problems('main/fixture.ts', "import { connect } from 'node:tls';\nexport const c = connect;\n")).some((m) => m.startsWith('no-restricted-imports')));
+  assert.deepEqual(await problems('main/transport/fixture.ts', code), []);
+  // Other node modules are fine in main/.
+  assert.deepEqual(await problems('main/fixture.ts', "import { readFile } from 'node:fs/promises';\nexport const r = readFile;\n"), []);
 });

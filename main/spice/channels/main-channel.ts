@@ -1,8 +1,8 @@
 // Main channel (SPICE_CHANNEL_MAIN): session id, channel list, mouse modes,
 // name/uuid, multimedia time, agent presence and tokens. Migration messages
-// are recognised here and handed to the session's MigrationController.
+// are recognised here and handed to the session's migration logic when it
+// lands; until then they are ignored with a log line.
 import { ByteWriter } from '../wire/byte-writer';
-import { SpiceError } from '../wire/errors';
 import { decodeDstInfo, type DstInfo } from '../messages/main';
 import { Channel, type Logger } from './base-channel';
 import { Channel as ChannelType, MainCap, MouseMode, MsgMain, MsgcMain } from '../protocol/enums';
@@ -82,7 +82,7 @@ export class MainChannel extends Channel {
     });
     this.on(MsgMain.CHANNELS_LIST, (r) => {
       const n = r.u32('num_of_channels');
-      if (n > 256) throw new SpiceError('LIMIT', `channel list of ${n} entries (at most 256)`);
+      if (n > 256) throw new Error(`channel list of ${n} entries`);
       const list: ChannelRef[] = [];
       for (let i = 0; i < n; i++) list.push({ type: r.u8('channel type'), id: r.u8('channel id') });
       this.events.onChannelsList(list);

@@ -15,7 +15,6 @@ export type SpiceErrorCode =
   | 'CLOSED' // the peer closed the connection
   | 'TIMEOUT'
   | 'DECODE' // image/codec data is invalid
-  | 'NO_FREE_CHANNEL' // a device needs a spicevmc channel the VM does not offer (or all are in use)
   | 'CONFIG';
 
 export class SpiceError extends Error {
