@@ -3,8 +3,6 @@
 // producer flow control on a held spicevmc channel (issue 8).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
-import { Connection } from '../../main/spice/connection';
 import { InputsChannel } from '../../main/spice/channels/inputs-channel';
 import { SpicevmcDeviceChannel, SPICEVMC_MAX_CHUNK } from '../../main/spice/channels/spicevmc-channel';
 import type { Channel } from '../../main/spice/channels/base-channel';
@@ -12,11 +10,10 @@ import { quietLogger } from '../../main/spice/session';
 import { SpiceError } from '../../main/spice/wire/errors';
 import { Channel as ChannelType, MigrateFlags, Msg, MsgcSpicevmc, MsgPlayback } from '../../main/spice/protocol/enums';
 import { GenericChannel } from '../../main/spice/channels/generic-channel';
-import { FakeTransport } from '../helpers/fake-transport';
-import { Bytes, concat, linkReply } from '../helpers/spice-bytes';
+import { Bytes, concat } from '../helpers/spice-bytes';
+import { linkFake as linked } from '../helpers/linked-channel';
+import { clientMessages as sent } from '../helpers/client-messages';
 import { until } from '../helpers/fake-spice-server';
-
-const spki = new Uint8Array(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'der' }));
 
 function failures(ch: Channel): SpiceError[] {
   const out: SpiceError[] = [];
@@ -121,27 +118,6 @@ test('the outgoing queue of a channel with no connection is bounded: past it, a 
   assert.equal(bigErrs[0]?.code, 'LIMIT');
   assert.equal(big.queueStats.bytes, 8);
 });
-
-async function linked(type: number): Promise<{ t: FakeTransport; conn: Connection }> {
-  const t = new FakeTransport();
-  const p = Connection.link(t, { connectionId: 7, channelType: type, channelId: 0, channelCaps: [], password: '', name: 'x' });
-  t.deliver(concat(linkReply({ pubKey: spki }), new Bytes().u32(0).build()));
-  const conn = await p;
-  t.written = [];
-  return { t, conn };
-}
-
-/** Client messages (mini headers) written on a transport. */
-function sent(t: FakeTransport): { type: number; size: number }[] {
-  const all = t.allWritten();
-  const out: { type: number; size: number }[] = [];
-  for (let i = 0; i < all.length; ) {
-    const size = all[i + 2] | (all[i + 3] << 8) | (all[i + 4] << 16) | (all[i + 5] << 24);
-    out.push({ type: all[i] | (all[i + 1] << 8), size });
-    i += 6 + size;
-  }
-  return out;
-}
 
 test('a held spicevmc channel stops its producer at the high-water mark and resumes it after release', async () => {
   const ch = new SpicevmcDeviceChannel(ChannelType.USBREDIR, 0, quietLogger);

@@ -4,39 +4,17 @@
 // cleanly, CONNECT_ERROR goes to the source, and late links are closed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
-import { Connection } from '../../main/spice/connection';
 import { MainChannel, type MainEvents } from '../../main/spice/channels/main-channel';
 import { InputsChannel } from '../../main/spice/channels/inputs-channel';
 import type { Channel } from '../../main/spice/channels/base-channel';
-import { MigrationController, type MigrationHost } from '../../main/spice/migration';
+import { MigrationController } from '../../main/spice/migration';
 import { quietLogger } from '../../main/spice/session';
 import { Channel as ChannelType, MainCap, MsgcMain } from '../../main/spice/protocol/enums';
-import type { MigrationStatus } from '../../preload/contract';
 import { FakeTransport } from '../helpers/fake-transport';
-import { Bytes, concat, linkReply } from '../helpers/spice-bytes';
+import { linkFake as link } from '../helpers/linked-channel';
+import { clientTypes as written } from '../helpers/client-messages';
+import { testMigrationHost } from '../helpers/migration-host';
 import { until } from '../helpers/fake-spice-server';
-
-const spki = new Uint8Array(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'der' }));
-
-async function link(type: number, caps: number[] = []): Promise<{ t: FakeTransport; conn: Connection }> {
-  const t = new FakeTransport();
-  const p = Connection.link(t, { connectionId: 7, channelType: type, channelId: 0, channelCaps: [], password: '', name: `${type}` });
-  t.deliver(concat(linkReply({ pubKey: spki, channel: caps }), new Bytes().u32(0).build()));
-  const conn = await p;
-  t.written = [];
-  return { t, conn };
-}
-
-function written(t: FakeTransport): number[] {
-  const all = t.allWritten();
-  const out: number[] = [];
-  for (let i = 0; i < all.length; ) {
-    out.push(all[i] | (all[i + 1] << 8));
-    i += 6 + (all[i + 2] | (all[i + 3] << 8) | (all[i + 4] << 16) | (all[i + 5] << 24));
-  }
-  return out;
-}
 
 test('destination main closes mid-handshake while another link is pending: no unhandled rejection, clean failure', async () => {
   const unhandled: unknown[] = [];
@@ -53,28 +31,19 @@ test('destination main closes mid-handshake while another link is pending: no un
     let dstMain: FakeTransport | null = null;
     let finishInputs: (() => void) | null = null;
     let lateInputs: FakeTransport | null = null;
-    const statuses: MigrationStatus[] = [];
-    const host: MigrationHost = {
-      log: quietLogger,
-      main,
-      sessionId: () => 7,
-      channels: () => chans,
-      linkTo: async (_ep, ch) => {
-        if (ch === main) {
-          const { t, conn } = await link(ChannelType.MAIN, [1 << MainCap.SEAMLESS_MIGRATE]);
-          dstMain = t;
-          return conn;
-        }
-        // the inputs link completes only when the test says so
-        await new Promise<void>((r) => (finishInputs = r));
-        const { t, conn } = await link(ChannelType.INPUTS);
-        lateInputs = t;
+    const { host, statuses } = testMigrationHost(main, chans, async (ch) => {
+      if (ch === main) {
+        const { t, conn } = await link(ChannelType.MAIN, [1 << MainCap.SEAMLESS_MIGRATE]);
+        dstMain = t;
         return conn;
-      },
-      mapDestination: (d) => ({ host: d.host, port: d.port }),
-      emit: (s) => statuses.push(s),
-      switchHost: () => {},
-    };
+      }
+      // the inputs link completes only when the test says so
+      await new Promise<void>((r) => (finishInputs = r));
+      const { t, conn } = await link(ChannelType.INPUTS);
+      lateInputs = t;
+      return conn;
+    });
+
     const ctl = new MigrationController(host);
     ctl.begin({ port: 5999, sport: 0, host: '127.0.0.1', certSubject: null, srcMigVersion: 1 }, true);
     await until(() => !!dstMain && !!finishInputs, 'the destination main link and the pending inputs link');
