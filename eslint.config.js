@@ -17,6 +17,15 @@ const noPlatformImports = (extra = []) => ({
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.cache/**', '**/*.d.ts', 'test/vectors/**'] },
   ...tseslint.configs.recommended,
+  // Native device packages only in main/devices (a separate rule name, so the
+  // layer blocks above keep their own no-restricted-imports settings).
+  {
+    files: ['**/*.ts'],
+    ignores: ['main/devices/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: NATIVE_DEVICE_MODULES, message: 'native device packages (usb, pcsclite) may be imported only under main/devices/**' }] }],
+    },
+  },
   {
     languageOptions: { ecmaVersion: 2022, sourceType: 'module' },
     rules: {
@@ -37,15 +46,6 @@ export default tseslint.config(
     ignores: ['main/transport/**', 'test/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: NODE_NET, message: 'only main/transport/** may open sockets' }] }],
-    },
-  },
-  // Native device packages only in main/devices (a separate rule name, so the
-  // layer blocks above keep their own no-restricted-imports settings).
-  {
-    files: ['**/*.ts'],
-    ignores: ['main/devices/**'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: NATIVE_DEVICE_MODULES, message: 'native device packages (usb, pcsclite) may be imported only under main/devices/**' }] }],
     },
   },
   // Renderer: browser code, no Electron or Node.
