@@ -17,8 +17,8 @@ const noPlatformImports = (extra = []) => ({
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.cache/**', '**/*.d.ts', 'test/vectors/**'] },
   ...tseslint.configs.recommended,
-  // Native device packages only in main/devices (a separate rule name, so the
-  // layer blocks above keep their own no-restricted-imports settings).
+  // Native device packages only in main/devices (a rule of its own name, so it
+  // and the layer blocks' no-restricted-imports settings never replace each other).
   {
     files: ['**/*.ts'],
     ignores: ['main/devices/**'],

@@ -2,12 +2,14 @@
 // are framed before the channel listens. A framing error there must still
 // reach the channel and the session: connect() settles with the coded error,
 // and a session is never left "connected" with a dead channel — for the first
-// link, the channels main lists, and a switch-host's new main link.
+// link, the channels main lists, a seamless migration's destination links and
+// a switch-host's new main link.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Session } from '../../main/spice/session';
 import { SpiceError } from '../../main/spice/wire/errors';
-import { Channel as ChannelType, MsgMain } from '../../main/spice/protocol/enums';
+import { Channel as ChannelType, MainCap, MsgcMain, MsgMain } from '../../main/spice/protocol/enums';
+import type { MigrationStatus } from '../../preload/contract';
 import { FakeSpiceServer, settleWithin, until } from '../helpers/fake-spice-server';
 import { Bytes, miniMsg } from '../helpers/spice-bytes';
 
@@ -74,4 +76,31 @@ test('switch-host: a new main link failing in its auth result chunk fails the se
   await until(() => s.state === 'disconnected', 'the session to fail', 4000);
   assert.equal(s.error?.code, 'LIMIT');
   assert.equal(s.migration.last?.phase, 'failed');
+});
+
+test('seamless migration: a destination link failing in its auth result chunk fails the migration, the session stays on the source', async () => {
+  const srv = new FakeSpiceServer();
+  srv.channels = [{ type: ChannelType.INPUTS, id: 0 }];
+  srv.serverCaps = (type) => (type === ChannelType.MAIN ? [1 << MainCap.SEAMLESS_MIGRATE] : []);
+  const statuses: MigrationStatus[] = [];
+  const s = new Session({ endpoint: { host: '127.0.0.1', port: 5900 }, transport: srv.factory, onMigration: (m) => statuses.push(m) });
+  await s.connect();
+  // the destination (port 5901) answers DO_SEAMLESS with ACK, but its inputs link brings a bad header with its auth result
+  srv.afterAuth = (l) => (l.type === ChannelType.INPUTS && l.dial.port === 5901 ? oversized() : undefined);
+  srv.onMessage = (l, type) => {
+    if (l.dial.port === 5901 && type === MsgcMain.MIGRATE_DST_DO_SEAMLESS) l.send(miniMsg(MsgMain.MIGRATE_DST_SEAMLESS_ACK));
+  };
+  const host = new TextEncoder().encode('127.0.0.1\0');
+  const dst = new Bytes().u16(5901).u16(0).u32(host.length).u32(24).u32(0).u32(0).u32(1).raw(host).build();
+  const srcMain = srv.links.find((l) => l.type === ChannelType.MAIN)!;
+  srcMain.send(miniMsg(MsgMain.MIGRATE_BEGIN_SEAMLESS, dst));
+  await until(() => statuses.some((m) => ['failed', 'done'].includes(m.phase)) || srcMain.messages.some((m) => m.type === MsgcMain.MIGRATE_CONNECTED_SEAMLESS), 'the migration to settle', 4000);
+  assert.equal(statuses.at(-1)?.phase, 'failed', statuses.map((m) => `${m.phase}: ${m.message}`).join('; '));
+  assert.match(statuses.at(-1)!.message, /inputs 0 \(destination\).*announces/);
+  const sent = srcMain.messages.map((m) => m.type);
+  assert.ok(sent.includes(MsgcMain.MIGRATE_CONNECT_ERROR), 'the source is told to keep the VM');
+  assert.ok(!sent.includes(MsgcMain.MIGRATE_CONNECTED_SEAMLESS), 'never told the destination was ready');
+  assert.equal(s.state, 'connected');
+  assert.ok(s.inputs?.connection?.isOpen, 'inputs still on the source');
+  s.disconnect();
 });
