@@ -207,3 +207,14 @@ test('playback/record go through the handler table: after MIGRATE only MIGRATE_D
   assert.match(errs[0].message, /expected MIGRATE_DATA/);
   assert.equal(ch.dataMessages, 1, 'not counted as data');
 });
+
+test('many tiny writes pause the producer by message count, long before the message bound', () => {
+  const ch = new SpicevmcDeviceChannel(ChannelType.SMARTCARD, 0, quietLogger);
+  const errs = failures(ch);
+  ch.pauseOutput();
+  let n = 0;
+  while (ch.write(new Uint8Array(1))) n++;
+  assert.equal(n + 1, ch.highWaterMessages);
+  assert.ok(ch.queueStats.messages < ch.queueLimits.maxMessages);
+  assert.equal(errs.length, 0);
+});

@@ -2,9 +2,10 @@
 // webdav share. DATA both ways (writes split into spice-server's chunk size),
 // held output across a seamless migration (holdsOutputForSwitch), and flow
 // control towards the producer: while the queue holds highWaterBytes or more
-// the producer is told to stop reading its device (onPause), and to go on
-// (onResume) once it is down to lowWaterBytes. The base channel's hard queue
-// limit turns a producer that ignores this into a coded LIMIT failure.
+// (or highWaterMessages) the producer is told to stop reading its device
+// (onPause), and to go on (onResume) once it is down to the low marks. The
+// base channel's hard queue limit turns a producer that ignores this into a
+// coded LIMIT failure.
 import { Channel, type Logger } from './base-channel';
 import { MsgcSpicevmc, MsgSpicevmc } from '../protocol/enums';
 
@@ -14,6 +15,9 @@ export const SPICEVMC_MAX_CHUNK = 64 * 1024;
 /** Flow-control marks for the bytes held in a device channel's queue. */
 export const SPICEVMC_HIGH_WATER_BYTES = 1024 * 1024;
 export const SPICEVMC_LOW_WATER_BYTES = 256 * 1024;
+/** The same in messages, so many tiny writes pause the producer before the base's message bound. */
+export const SPICEVMC_HIGH_WATER_MESSAGES = 4096;
+export const SPICEVMC_LOW_WATER_MESSAGES = 1024;
 /** Hard bound: a producer that keeps writing after onPause fails the channel here. */
 export const SPICEVMC_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 
@@ -29,6 +33,8 @@ export abstract class SpicevmcChannel extends Channel {
   bytesOut = 0;
   highWaterBytes = SPICEVMC_HIGH_WATER_BYTES;
   lowWaterBytes = SPICEVMC_LOW_WATER_BYTES;
+  highWaterMessages = SPICEVMC_HIGH_WATER_MESSAGES;
+  lowWaterMessages = SPICEVMC_LOW_WATER_MESSAGES;
   /** Device → client data (the body is a copy the listener may keep). */
   onData: ((bytes: Uint8Array) => void) | null = null;
   /** Producer flow control: stop reading the device / go on. */
@@ -80,13 +86,13 @@ export abstract class SpicevmcChannel extends Channel {
   }
 
   protected override queueChanged(): void {
-    const bytes = this.queueStats.bytes;
-    if (!this.paused && bytes >= this.highWaterBytes) {
+    const { bytes, messages } = this.queueStats;
+    if (!this.paused && (bytes >= this.highWaterBytes || messages >= this.highWaterMessages)) {
       this.paused = true;
       this.pauses++;
       this.log.debug(`${this.name}: ${bytes} bytes held; producer paused`);
       this.onPause?.();
-    } else if (this.paused && bytes <= this.lowWaterBytes) {
+    } else if (this.paused && bytes <= this.lowWaterBytes && messages <= this.lowWaterMessages) {
       this.paused = false;
       this.log.debug(`${this.name}: ${bytes} bytes held; producer resumed`);
       this.onResume?.();
