@@ -107,7 +107,9 @@ export class Session implements MigrationHost {
       onSwitchHost: (dst) => this.migration.switchHost(dst),
       onMultiMediaTime: () => this.migration.onVmStartHint(),
       onInit: (init) => this.onMainInit(init),
-      onChannelsList: (list) => void this.linkChannels(list),
+      onChannelsList: (list) => {
+        this.linkChannels(list).catch((e: unknown) => this.fail(e));
+      },
       onMouseMode: () => {
         this.migration.onVmStartHint();
         this.emitStatus();
