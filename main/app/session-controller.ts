@@ -24,6 +24,7 @@ import { isProxyAuthRequired } from '../transport/proxy';
 import { DROP_TEXT, classifyDrop, diagnose, redact } from './doctor';
 import { DEFAULT_BACKOFF, ReconnectScheduler, realClock, type BackoffOptions, type Clock, type DropReason } from './reconnect';
 import { targetLabel } from './launch';
+import type { DeviceManager } from '../devices';
 
 /**
  * A configuration for a URI typed into the page: the launch settings with
@@ -95,6 +96,8 @@ export interface ControllerOptions {
   savedZoom?: number;
   /** Recent connections for the page's URI field (settings; no passwords). */
   recent?: () => string[];
+  /** Device managers (main/devices) for each new session; default none. */
+  devices?: (cfg: EffectiveConfig) => DeviceManager[];
 }
 
 export interface SessionController extends ViewerApi {
@@ -225,6 +228,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
           disabledChannels,
           ...(cfg.preferredCompression !== undefined ? { preferredCompression: cfg.preferredCompression } : {}),
           mapMigrationDestination: mapDestination,
+          devices: opts.devices?.(cfg) ?? [],
           onDisplay: (_id, cmd) => {
             displayed = true;
             display.push(cmd);

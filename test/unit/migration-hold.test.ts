@@ -5,40 +5,18 @@
 // output to the source. Real channels and connections over fake transports.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
-import { Connection } from '../../main/spice/connection';
 import { MainChannel, type MainEvents } from '../../main/spice/channels/main-channel';
 import { InputsChannel } from '../../main/spice/channels/inputs-channel';
 import { PortChannel } from '../../main/spice/channels/port-channel';
 import type { Channel } from '../../main/spice/channels/base-channel';
-import { DESTINATION_START_GRACE_MS, MigrationController, SWITCH_HOLD_MAX_MS, type MigrationHost } from '../../main/spice/migration';
+import { DESTINATION_START_GRACE_MS, MigrationController, SWITCH_HOLD_MAX_MS } from '../../main/spice/migration';
 import { quietLogger } from '../../main/spice/session';
 import { Channel as ChannelType, MainCap, Msg, MsgcInputs, MsgcMain, MsgcSpicevmc, MsgMain, MsgSpicevmc } from '../../main/spice/protocol/enums';
-import type { MigrationStatus } from '../../preload/contract';
 import { FakeTransport } from '../helpers/fake-transport';
-import { Bytes, concat, linkReply, miniMsg } from '../helpers/spice-bytes';
-
-const spki = new Uint8Array(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'der' }));
-
-async function link(type: number, caps: number[] = []): Promise<{ t: FakeTransport; conn: Connection }> {
-  const t = new FakeTransport();
-  const p = Connection.link(t, { connectionId: 7, channelType: type, channelId: 0, channelCaps: [], password: '', name: 'x' });
-  t.deliver(concat(linkReply({ pubKey: spki, channel: caps }), new Bytes().u32(0).build()));
-  const conn = await p;
-  t.written = [];
-  return { t, conn };
-}
-
-/** Message types the client wrote on a transport (mini headers). */
-function types(t: FakeTransport): number[] {
-  const all = t.allWritten();
-  const out: number[] = [];
-  for (let i = 0; i < all.length; ) {
-    out.push(all[i] | (all[i + 1] << 8));
-    i += 6 + (all[i + 2] | (all[i + 3] << 8) | (all[i + 4] << 16) | (all[i + 5] << 24));
-  }
-  return out;
-}
+import { Bytes, miniMsg } from '../helpers/spice-bytes';
+import { linkFake as link } from '../helpers/linked-channel';
+import { clientTypes as types } from '../helpers/client-messages';
+import { testMigrationHost } from '../helpers/migration-host';
 
 /** The main channel's events reach the controller the way Session wires them; the rest are ignored. */
 function mainEvents(ctl: () => MigrationController): MainEvents {
@@ -76,21 +54,12 @@ async function migrating() {
     t.written = [];
     src.set(ch, t);
   }
-  const statuses: MigrationStatus[] = [];
-  const host: MigrationHost = {
-    log: quietLogger,
-    main,
-    sessionId: () => 7,
-    channels: () => chans,
-    linkTo: async (_ep, ch) => {
-      const { t, conn } = await link(ch.type, ch.type === ChannelType.MAIN ? [1 << MainCap.SEAMLESS_MIGRATE] : []);
-      dst.set(ch, t);
-      return conn;
-    },
-    mapDestination: (d) => ({ host: d.host, port: d.port }),
-    emit: (s) => statuses.push(s),
-    switchHost: () => {},
-  };
+  const { host, statuses } = testMigrationHost(main, chans, async (ch) => {
+    const { t, conn } = await link(ch.type, ch.type === ChannelType.MAIN ? [1 << MainCap.SEAMLESS_MIGRATE] : []);
+    dst.set(ch, t);
+    return conn;
+  });
+
   const ctl = new MigrationController(host);
   ctlRef = ctl;
   for (const ch of chans) {
@@ -111,6 +80,7 @@ async function migrating() {
 
 test('from CONNECTED_SEAMLESS, keys and port data wait; device data from the destination releases them there', async () => {
   const m = await migrating();
+  m.inputs.now = () => 0; // both keys at one instant (on a loaded machine the switch between them took > 3 ms: a paced replay)
   m.inputs.keyDown(0x1e);
   m.port.write(new Uint8Array([1, 2, 3]));
   assert.deepEqual(types(m.src.get(m.inputs)!), [], 'no key to the source once the migration is imminent');
