@@ -73,6 +73,14 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [{ group: NODE_NET, message: 'only main/transport/** may open sockets' }] }],
     },
   },
+  // Transports get their types from the engine seam (main/spice/transport.ts),
+  // never from config, the app or IPC: a transport is dialled, not configured.
+  {
+    files: ['main/transport/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/config', '**/config/**', '**/app', '**/app/**', '**/ipc', '**/ipc/**'], message: 'main/transport may not import config, app or ipc: take what a dial needs from main/spice/transport.ts' }] }],
+    },
+  },
   // Raw IPC only in the wrappers.
   {
     files: ['**/*.ts'],

@@ -111,3 +111,11 @@ test('raw IPC (ipcMain, ipcRenderer, webContents.send) only in main/ipc/** and t
   // Other Electron imports and unrelated send() calls are fine.
   assert.deepEqual(await problems('main/fixture.ts', "import { app } from 'electron';\nexport const a = app;\nexport function g(ws: { send(x: string): void }) {\n  ws.send('x');\n}\n"), []);
 });
+
+test('main/transport may not import config, app or ipc', async () => {
+  for (const mod of ['../config/endpoint', '../app/settings', '../ipc/bridge-ipc']) {
+    const p = await problems('main/transport/fixture.ts', `import { x } from '${mod}';\nexport const y = x;\n`);
+    assert.ok(p.some((m) => m.startsWith('no-restricted-imports') && m.includes('main/transport')), `${mod}: ${p.join('; ')}`);
+  }
+  assert.deepEqual(await problems('main/transport/fixture.ts', "import type { Endpoint } from '../spice/transport';\nimport net from 'node:net';\nexport const y = (e: Endpoint) => net.connect(e.port);\n"), []);
+});

@@ -1,10 +1,8 @@
 // The CONNECT request text (Proxmox ticket hosts verbatim, IPv6 literals in
-// brackets), host:port formatting, and the layer rule that transport does not
-// reach into config or app.
+// brackets), host:port formatting. (That transport does not reach into config
+// or app is an eslint rule: test/unit/lint-layers.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { connectRequest, ProxyAuthRequired } from '../../../main/transport/proxy';
 import { hostPort } from '../../../main/transport/tcp';
 
@@ -34,13 +32,4 @@ test('a proxy 407 has its own code, not AUTH_FAILED (a wrong SPICE password)', (
   const e = new ProxyAuthRequired('127.0.0.1:3128', true, 'alice', 'r');
   assert.equal(e.code, 'PROXY_AUTH');
   assert.equal(e.message, "proxy 127.0.0.1:3128: authentication required (407): the credentials for 'alice' were rejected");
-});
-
-test('main/transport imports neither config nor app (it gets its own types from the engine seam)', () => {
-  const dir = path.join(import.meta.dirname, '../../../main/transport');
-  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
-    const src = fs.readFileSync(path.join(dir, f), 'utf8');
-    const bad = [...src.matchAll(/from '([^']+)'/g)].map((m) => m[1]).filter((m) => /^\.\.\/(config|app|ipc)\b/.test(m));
-    assert.deepEqual(bad, [], f);
-  }
 });
