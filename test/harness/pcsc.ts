@@ -98,6 +98,10 @@ export function sweepStrayRigs(): string[] {
     fs.rmSync(`/tmp/pcsc-rig-${owner}`, { recursive: true, force: true });
     swept.push(name);
   }
+  for (const d of fs.readdirSync('/tmp')) {
+    const m = /^pcsc-rig-(\d+)$/.exec(d);
+    if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) fs.rmSync(path.join('/tmp', d), { recursive: true, force: true });
+  }
   return swept;
 }
 
@@ -134,6 +138,8 @@ export class PcscRig {
   /** ATR each slot's card presents when (re)inserted; null = no card. */
   private readonly slotAtr: (string | null)[];
   private logs: string[] = [];
+  /** The ATR each slot's vicc said it presents (its own report, not pcscd's). */
+  readonly presented: (string | null)[] = [null, null];
 
   private constructor(cards: (string | null)[]) {
     this.slotAtr = [cards[0] ?? null, cards[1] ?? null];
@@ -227,6 +233,7 @@ export class PcscRig {
         await exited(card);
       });
       this.cards[slot] = null;
+      this.presented[slot] = null;
     }));
   }
 
@@ -257,9 +264,15 @@ export class PcscRig {
     const deadline = Date.now() + 10_000;
     for (;;) {
       const c = this.spawnIn(`card${slot}`, ['/usr/bin/python3', VICC_CARD, '127.0.0.1', String(VPCD_PORT + slot), atr], env);
+      let out = '';
       const connected = await new Promise<boolean>((resolve) => {
         const onData = (d: Buffer) => {
-          if (/vicc-card: connected/.test(d.toString())) finish(true);
+          out += d.toString();
+          const m = /vicc-card: connected, ATR ([0-9a-f]+)\n/.exec(out);
+          if (m) {
+            this.presented[slot] = m[1];
+            finish(true);
+          }
         };
         const onExit = () => finish(false);
         const finish = (ok: boolean) => {
@@ -284,6 +297,7 @@ export class PcscRig {
   async removeCard(slot: number): Promise<void> {
     const c = this.cards[slot];
     this.slotAtr[slot] = null;
+    this.presented[slot] = null;
     if (!c) return;
     this.cards[slot] = null;
     c.kill('SIGTERM');

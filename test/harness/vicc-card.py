@@ -13,7 +13,8 @@ host, port = sys.argv[1], int(sys.argv[2])
 icc = VirtualICC(None, 'iso7816', host, port, logginglevel=logging.CRITICAL)
 if len(sys.argv) > 3:
     icc.os.atr = bytes.fromhex(sys.argv[3])
-print('vicc-card: connected, ATR', icc.os.getATR().hex(), flush=True)
+sys.stdout.write('vicc-card: connected, ATR %s\n' % icc.os.getATR().hex())
+sys.stdout.flush()
 try:
     icc.run()
 except KeyboardInterrupt:

@@ -1,0 +1,207 @@
+// PcscBackend against a real pcscd with vpcd and two vicc cards (test/harness/pcsc.ts):
+// reader 0 holds vicc's T=1-only card, reader 1 the same card presenting a T=0 ATR.
+// vicc's ISO 7816 answers are deterministic: SELECT MF (P2=0C) 90 00, SELECT by
+// empty AID 6A 82, GET DATA 6A 81, GET CHALLENGE 8 random bytes + 90 00, and with
+// Le shorter than its data 61 xx + GET RESPONSE for the rest.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+// the rig first: it sets PCSCLITE_CSOCK_NAME before libpcsclite is loaded
+import { PcscRig, READER_NAMES, VICC_T0_ATR, VICC_T1_ATR } from '../harness/pcsc';
+import { PcscBackend } from '../../main/devices/smartcard/pcsc-backend';
+import { SmartcardError, type SmartcardBackendEvent, type SmartcardBackend } from '../../main/devices/smartcard/backend';
+
+const [R0, R1] = READER_NAMES;
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const apdu = (h: string) => Uint8Array.from(Buffer.from(h.replace(/\s+/g, ''), 'hex'));
+const isCode = (code: string) => (e: unknown) => e instanceof SmartcardError && e.code === code;
+
+let rig: PcscRig;
+before(async () => {
+  rig = await PcscRig.start({ cards: [VICC_T1_ATR, VICC_T0_ATR] });
+});
+after(async () => {
+  await rig?.stop();
+});
+
+/** Records a backend's events; next() waits (event-driven, with a deadline) for one matching pred. */
+function recorder(b: SmartcardBackend) {
+  const seen: SmartcardBackendEvent[] = [];
+  let waiters: { pred: (e: SmartcardBackendEvent) => boolean; resolve: (e: SmartcardBackendEvent) => void }[] = [];
+  b.onEvent((e) => {
+    seen.push(e);
+    waiters = waiters.filter((w) => !(w.pred(e) && (w.resolve(e), true)));
+  });
+  return {
+    seen,
+    /** Waits for an event matching pred that arrives from now on (or already arrived after `from`). */
+    next(pred: (e: SmartcardBackendEvent) => boolean, what: string, from = seen.length, ms = 15_000): Promise<SmartcardBackendEvent> {
+      const got = seen.slice(from).find(pred);
+      if (got) return Promise.resolve(got);
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}; events: ${JSON.stringify(seen.map((e) => e.type + ('reader' in e ? ` ${e.reader}` : '')))}\n${rig.log}`)), ms);
+        waiters.push({ pred, resolve: (e) => (clearTimeout(t), resolve(e)) });
+      });
+    },
+  };
+}
+
+const inserted = (reader: string) => (e: SmartcardBackendEvent) => e.type === 'card-inserted' && e.reader === reader;
+
+async function startedBackend() {
+  const b = new PcscBackend({ retryMinMs: 50, retryMaxMs: 400 });
+  const rec = recorder(b);
+  await b.start();
+  await rec.next(inserted(R0), 'card in reader 0', 0);
+  await rec.next(inserted(R1), 'card in reader 1', 0);
+  return { b, rec };
+}
+
+test('lists both readers with the ATRs the cards present; connects T=1 and T=0; vicc answers', async () => {
+  const { b } = await startedBackend();
+  try {
+    assert.equal(rig.presented[0], VICC_T1_ATR);
+    assert.equal(rig.presented[1], VICC_T0_ATR);
+    const list = b.readers().sort((x, y) => x.name.localeCompare(y.name));
+    assert.deepEqual(list.map((r) => [r.name, r.card && hex(r.card.atr)]), [[R0, rig.presented[0]], [R1, rig.presented[1]]]);
+
+    const c0 = await b.connect(R0);
+    const c1 = await b.connect(R1);
+    assert.equal(c0.protocol, 'T1');
+    assert.equal(c1.protocol, 'T0');
+    for (const c of [c0, c1]) {
+      assert.equal(hex(await c.transmit(apdu('00A4000C023F00'))), '9000', `${c.reader} SELECT MF`);
+      assert.equal(hex(await c.transmit(apdu('00A4040000'))), '6a82', `${c.reader} SELECT empty AID`);
+      assert.equal(hex(await c.transmit(apdu('00CA000000'))), '6a81', `${c.reader} GET DATA`);
+      const ch = await c.transmit(apdu('0084000008'));
+      assert.equal(ch.length, 10);
+      assert.equal(hex(ch.subarray(8)), '9000');
+      // Le 4 of an 8-byte answer: 4 bytes + 61 04, GET RESPONSE gives the other 4 + 90 00
+      const part = await c.transmit(apdu('0084000004'));
+      assert.equal(hex(part.subarray(4)), '6104');
+      const rest = await c.transmit(apdu('00C0000004'));
+      assert.equal(rest.length, 6);
+      assert.equal(hex(rest.subarray(4)), '9000');
+    }
+    // commands issued together still run one after the other, in order
+    const burst = await Promise.all(['00A4000C023F00', '00CA000000', '00A4040000', '00A4000C023F00'].map((h) => c0.transmit(apdu(h))));
+    assert.deepEqual(burst.map(hex), ['9000', '6a81', '6a82', '9000']);
+    await c0.disconnect();
+    await c1.disconnect();
+    assert.equal(c0.open, false);
+    await assert.rejects(c0.transmit(apdu('00A4000C023F00')), isCode('NOT_CONNECTED'));
+  } finally {
+    await b.close();
+  }
+});
+
+test('card removal and insertion: events, a dead connection, and a working one after re-insertion', async () => {
+  const { b, rec } = await startedBackend();
+  try {
+    const c1 = await b.connect(R1);
+    assert.equal(hex(await c1.transmit(apdu('00A4000C023F00'))), '9000');
+    const from = rec.seen.length;
+    await rig.removeCard(1);
+    await rec.next((e) => e.type === 'card-removed' && e.reader === R1, 'card-removed', from);
+    assert.equal(b.readers().find((r) => r.name === R1)?.card, null);
+    assert.equal(c1.open, false);
+    await assert.rejects(c1.transmit(apdu('00A4000C023F00')), isCode('CARD_REMOVED'));
+    await assert.rejects(b.connect(R1), isCode('NO_CARD'));
+    // the other reader is untouched
+    assert.equal(hex(await (await b.connect(R0)).transmit(apdu('00A4000C023F00'))), '9000');
+
+    const again = rec.seen.length;
+    await rig.insertCard(1, VICC_T0_ATR);
+    const ev = await rec.next(inserted(R1), 'card-inserted again', again);
+    assert.equal(ev.type === 'card-inserted' && hex(ev.atr), rig.presented[1]);
+    const c1b = await b.connect(R1);
+    assert.equal(c1b.protocol, 'T0');
+    assert.equal(hex(await c1b.transmit(apdu('00A4000C023F00'))), '9000');
+  } finally {
+    await b.close();
+  }
+});
+
+test('a reader held exclusively by another program: SHARING_VIOLATION, then usable once released', async () => {
+  const { b } = await startedBackend();
+  const { b: other } = await startedBackend();
+  try {
+    const held = await other.connect(R1, { exclusive: true });
+    const err = await b.connect(R1).then(() => null, (e: unknown) => e);
+    assert.ok(err instanceof SmartcardError && err.code === 'SHARING_VIOLATION', String(err));
+    assert.match(err.message, /exclusively/);
+    await held.disconnect();
+    const c = await b.connect(R1);
+    assert.equal(hex(await c.transmit(apdu('00A4000C023F00'))), '9000');
+  } finally {
+    await b.close();
+    await other.close();
+  }
+});
+
+test('a card reset by another program: CARD_RESET for that command, card-reset event, next command works', async () => {
+  const { b, rec } = await startedBackend();
+  const { b: other } = await startedBackend();
+  try {
+    const c = await b.connect(R0);
+    assert.equal(hex(await c.transmit(apdu('00A4000C023F00'))), '9000');
+    const from = rec.seen.length;
+    await (await other.connect(R0)).disconnect('reset');
+    await assert.rejects(c.transmit(apdu('00A4000C023F00')), isCode('CARD_RESET'));
+    const ev = await rec.next((e) => e.type === 'card-reset', 'card-reset', from);
+    assert.equal(ev.type === 'card-reset' && hex(ev.atr), VICC_T1_ATR);
+    assert.equal(hex(await c.transmit(apdu('00A4000C023F00'))), '9000');
+    assert.equal(c.open, true);
+  } finally {
+    await b.close();
+    await other.close();
+  }
+});
+
+test('pcscd restarted: service-down, then the backend recovers by itself (new pcsclite instance)', async () => {
+  const { b, rec } = await startedBackend();
+  try {
+    const c0 = await b.connect(R0);
+    assert.equal(hex(await c0.transmit(apdu('00A4000C023F00'))), '9000');
+    const from = rec.seen.length;
+    await rig.stopPcscd();
+    const down = await rec.next((e) => e.type === 'service-down', 'service-down', from);
+    assert.ok(down.type === 'service-down' && ['SERVICE_LOST', 'NO_SERVICE'].includes(down.error.code), JSON.stringify(down));
+    assert.equal(b.serviceUp, false);
+    assert.deepEqual(b.readers(), []);
+    assert.equal(c0.open, false);
+    await assert.rejects(b.connect(R0), (e: unknown) => e instanceof SmartcardError && /pcscd/.test(e.message));
+
+    const back = rec.seen.length;
+    await rig.startPcscd();
+    await rig.insertCard(0, VICC_T1_ATR);
+    await rig.insertCard(1, VICC_T0_ATR);
+    await rec.next((e) => e.type === 'service-up', 'service-up', back);
+    await rec.next(inserted(R0), 'card in reader 0 after restart', back);
+    await rec.next(inserted(R1), 'card in reader 1 after restart', back);
+    const c0b = await b.connect(R0);
+    assert.equal(hex(await c0b.transmit(apdu('00A4000C023F00'))), '9000');
+    const c1b = await b.connect(R1);
+    assert.equal(hex(await c1b.transmit(apdu('00A4000C023F00'))), '9000');
+  } finally {
+    await b.close();
+  }
+});
+
+test('started while pcscd is down: NO_SERVICE, then up when pcscd comes', async () => {
+  await rig.stopPcscd();
+  const b = new PcscBackend({ retryMinMs: 50, retryMaxMs: 400 });
+  const rec = recorder(b);
+  try {
+    await b.start();
+    const down = await rec.next((e) => e.type === 'service-down', 'service-down', 0);
+    assert.ok(down.type === 'service-down' && down.error.code === 'NO_SERVICE', JSON.stringify(down));
+    assert.match(down.type === 'service-down' ? down.error.message : '', /pcscd\) is not running/);
+    await assert.rejects(b.connect(R0), isCode('NO_SERVICE'));
+    await rig.restartPcscd();
+    await rec.next(inserted(R0), 'card in reader 0', 0);
+    assert.equal(rec.seen.filter((e) => e.type === 'service-down').length, 1, 'one service-down while retrying, not one per attempt');
+    assert.equal(hex(await (await b.connect(R0)).transmit(apdu('00A4000C023F00'))), '9000');
+  } finally {
+    await b.close();
+  }
+});
