@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { PcscRig, READER_NAMES, VICC_T0_ATR, VICC_T1_ATR } from '../harness/pcsc';
 import { PcscBackend } from '../../main/devices/smartcard/pcsc-backend';
 import { SmartcardError, type SmartcardBackendEvent, type SmartcardBackend } from '../../main/devices/smartcard/backend';
+import { T0Bridge } from '../../main/devices/smartcard/t0-bridge';
+import { guestAtr } from '../../main/devices/smartcard/atr';
 
 const [R0, R1] = READER_NAMES;
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -89,6 +91,30 @@ test('lists both readers with the ATRs the cards present; connects T=1 and T=0; 
     await c1.disconnect();
     assert.equal(c0.open, false);
     await assert.rejects(c0.transmit(apdu('00A4000C023F00')), isCode('NOT_CONNECTED'));
+  } finally {
+    await b.close();
+  }
+});
+
+test('the guest\'s T=0 case 4 (INTERNAL AUTHENTICATE without Le, 61 08, GET RESPONSE) comes out the same on the T=1 card (bridged) and the T=0 card', async () => {
+  const { b } = await startedBackend();
+  try {
+    const auth = apdu('0088000008 0102030405060708'); // as a T=0 TPDU: Lc 08, no Le
+    for (const [reader, protocol, bridged] of [[R0, 'T1', true], [R1, 'T0', false]] as const) {
+      const c = await b.connect(reader);
+      assert.equal(c.protocol, protocol);
+      const info = b.readers().find((r) => r.name === reader)!;
+      assert.equal(guestAtr(info.card!.atr).bridged, bridged);
+      // what the card computes, asked directly with Le
+      const direct = await c.transmit(apdu('0088000008 0102030405060708 00'));
+      assert.equal(direct.length, 10);
+      assert.equal(hex(direct.subarray(8)), '9000');
+      const bridge = new T0Bridge(c.protocol);
+      const send = (a: Uint8Array) => c.transmit(a);
+      assert.equal(hex(await bridge.exchange(auth, send)), '6108', `${reader}: 61 08 to the guest`);
+      assert.equal(hex(await bridge.exchange(apdu('00C0000008'), send)), hex(direct), `${reader}: GET RESPONSE gives the card's answer`);
+      assert.equal(hex(await bridge.exchange(apdu('00A4000C023F00'), send)), '9000');
+    }
   } finally {
     await b.close();
   }

@@ -19,6 +19,8 @@ export type SmartcardErrorCode =
   | 'TRANSMIT_FAILED'
   | 'NOT_CONNECTED'
   | 'CLOSED'
+  | 'BAD_ATR' // an ATR that does not parse (ISO 7816-3)
+  | 'BAD_APDU' // a command APDU too short to be one
   | 'PCSC'; // any other PC/SC failure (pcscCode says which)
 
 export class SmartcardError extends Error {

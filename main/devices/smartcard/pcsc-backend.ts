@@ -22,6 +22,7 @@ import {
   type SmartcardBackendEvent,
   type SmartcardErrorCode,
 } from './backend';
+import { sameBytes } from './bytes';
 
 // ---- the parts of pcsclite's API used here (its typings do not export them)
 
@@ -107,7 +108,6 @@ interface ReaderEntry {
   conn: PcscConnection | null;
 }
 
-const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 const defer = (f: () => void) => setImmediate(f);
 
 export interface PcscBackendOptions {

@@ -16,6 +16,7 @@ import { ByteWriter } from '../../spice/wire/byte-writer';
 import { ByteQueue } from '../../spice/wire/framer';
 import { SpiceError } from '../../spice/wire/errors';
 import { VscMessageType } from '../../../preload/spice-enums';
+import { hexOf } from './bytes';
 
 export { VscMessageType };
 
@@ -235,8 +236,4 @@ export class VscStreamParser {
       throw this.failed;
     }
   }
-}
-
-function hexOf(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
