@@ -11,6 +11,8 @@ import { PcscBackend } from '../../main/devices/smartcard/pcsc-backend';
 import { SmartcardError, type SmartcardBackendEvent, type SmartcardBackend } from '../../main/devices/smartcard/backend';
 import { T0Bridge } from '../../main/devices/smartcard/t0-bridge';
 import { guestAtr } from '../../main/devices/smartcard/atr';
+import { SmartcardManager } from '../../main/devices/smartcard/manager';
+import { VscMessageType as V, encodeVscMessage, decodeVscMessage, type VscMessage } from '../../main/devices/smartcard/vscard';
 
 const [R0, R1] = READER_NAMES;
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -228,6 +230,79 @@ test('started while pcscd is down: NO_SERVICE, then up when pcscd comes', async 
     assert.equal(rec.seen.filter((e) => e.type === 'service-down').length, 1, 'one service-down while retrying, not one per attempt');
     assert.equal(hex(await (await b.connect(R0)).transmit(apdu('00A4000C023F00'))), '9000');
   } finally {
+    await b.close();
+  }
+});
+
+test('manager on the real backend: readers and guest ATRs announced, APDUs answered in order, card removal reflected', async () => {
+  const { b, rec } = await startedBackend();
+  // the server side as bytes on the SPICE channel (little-endian header)
+  const out: VscMessage[] = [];
+  let arrived: (() => void) | null = null;
+  const m = new SmartcardManager({
+    backend: b,
+    send: (msg) => {
+      out.push(decodeVscMessage(encodeVscMessage(msg, 'le'), 'le'));
+      arrived?.();
+    },
+  });
+  const nextOut = (n: number) => new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`manager sent ${out.length} messages, waited for ${n}: ${JSON.stringify(out.map((o) => o.type))}`)), 15_000);
+    arrived = () => {
+      if (out.length >= n) {
+        clearTimeout(t);
+        arrived = null;
+        resolve();
+      }
+    };
+    arrived();
+  });
+  const server = (msg: VscMessage) => m.handleBytes(encodeVscMessage(msg, 'le'));
+  try {
+    m.start();
+    // a server with two reader slots: ids 0 and 1, each answer unblocking the next control message
+    await nextOut(1);
+    assert.equal(out[0].type, V.ReaderAdd);
+    server({ type: V.Error, readerId: 0, code: 0 });
+    await nextOut(2);
+    server({ type: V.Error, readerId: 1, code: 0 });
+    await nextOut(3);
+    server({ type: V.Error, readerId: 0, code: 0 });
+    await nextOut(4);
+    server({ type: V.Error, readerId: 1, code: 0 });
+    const byId = Object.fromEntries(m.readers().map((r) => [r.name, r]));
+    const atrs = out.filter((o) => o.type === V.ATR).map((o) => o.type === V.ATR && [o.readerId, hex(o.atr)]);
+    assert.deepEqual(atrs.sort(), [[byId[R0].vscId, '3b058073ff0100'], [byId[R1].vscId, VICC_T0_ATR]].sort());
+    // APDUs to both readers, interleaved: answered in the order they came
+    const id0 = byId[R0].vscId!, id1 = byId[R1].vscId!;
+    const cmds: [number, string, string][] = [[id0, '00A4000C023F00', '9000'], [id1, '00CA000000', '6a81'], [id0, '00A4040000', '6a82'], [id1, '00A4000C023F00', '9000'], [id0, '0088000008 0102030405060708', '6108']];
+    const before = out.length;
+    for (const [id, c] of cmds) server({ type: V.APDU, readerId: id, data: apdu(c) });
+    await nextOut(before + cmds.length);
+    assert.deepEqual(out.slice(before).map((o) => o.type === V.APDU && [o.readerId, hex(o.data)]), cmds.map(([id, , r]) => [id, r]));
+    // GET RESPONSE after the bridged 61 08 on the T=1 card
+    server({ type: V.APDU, readerId: id0, data: apdu('00C0000008') });
+    await nextOut(before + cmds.length + 1);
+    const gr = out[out.length - 1];
+    assert.ok(gr.type === V.APDU && gr.data.length === 10 && hex(gr.data.subarray(8)) === '9000', JSON.stringify(gr));
+    assert.deepEqual(m.readers().map((r) => r.inUse), [true, true]);
+
+    const from = rec.seen.length;
+    const n = out.length;
+    await rig.removeCard(1);
+    await rec.next((e) => e.type === 'card-removed' && e.reader === R1, 'card-removed', from);
+    await nextOut(n + 1);
+    assert.deepEqual(out[n], { type: V.CardRemove, readerId: id1 });
+    server({ type: V.Error, readerId: id1, code: 0 });
+    server({ type: V.APDU, readerId: id1, data: apdu('00A4000C023F00') });
+    await nextOut(n + 2);
+    assert.deepEqual(out[n + 1], { type: V.Error, readerId: id1, code: 1 }, 'no card: GENERAL_ERROR, not silence');
+    await rig.waitFor((s) => s[R1]?.present === false, 'pcscd sees reader 1 empty');
+    await rig.insertCard(1, VICC_T0_ATR);
+    await nextOut(n + 3);
+    assert.deepEqual(out[n + 2], { type: V.ATR, readerId: id1, atr: apdu(VICC_T0_ATR) });
+  } finally {
+    m.close();
     await b.close();
   }
 });

@@ -19,6 +19,7 @@ export type SmartcardErrorCode =
   | 'TRANSMIT_FAILED'
   | 'NOT_CONNECTED'
   | 'CLOSED'
+  | 'READER_REFUSED' // the server has no reader slot left for it (VSCard CANNOT_ADD_MORE_READERS)
   | 'BAD_ATR' // an ATR that does not parse (ISO 7816-3)
   | 'BAD_APDU' // a command APDU too short to be one
   | 'PCSC'; // any other PC/SC failure (pcscCode says which)
