@@ -68,7 +68,8 @@ test('lists both readers with the ATRs the cards present; connects T=1 and T=0; 
     const list = b.readers().sort((x, y) => x.name.localeCompare(y.name));
     assert.deepEqual(list.map((r) => [r.name, r.card && hex(r.card.atr)]), [[R0, rig.presented[0]], [R1, rig.presented[1]]]);
 
-    const c0 = await b.connect(R0);
+    const [c0, again] = await Promise.all([b.connect(R0), b.connect(R0)]);
+    assert.equal(c0, again, 'concurrent connects share one SCardConnect');
     const c1 = await b.connect(R1);
     assert.equal(c0.protocol, 'T1');
     assert.equal(c1.protocol, 'T0');

@@ -106,6 +106,7 @@ interface ReaderEntry {
   name: string;
   card: { atr: Uint8Array } | null;
   conn: PcscConnection | null;
+  connecting: Promise<CardConnection> | null;
 }
 
 const defer = (f: () => void) => setImmediate(f);
@@ -200,7 +201,7 @@ export class PcscBackend implements SmartcardBackend {
   }
 
   private addReader(r: PcscReader): void {
-    const entry: ReaderEntry = { r, name: r.name, card: null, conn: null };
+    const entry: ReaderEntry = { r, name: r.name, card: null, conn: null, connecting: null };
     this.entries.set(r.name, entry);
     this.emit({ type: 'reader-added', reader: r.name });
     r.on('status', (st) => {
@@ -269,19 +270,34 @@ export class PcscBackend implements SmartcardBackend {
     if (!entry) throw new SmartcardError('UNKNOWN_READER', `no reader named ${reader}`);
     if (entry.conn?.open) return entry.conn;
     if (!entry.card) throw new SmartcardError('NO_CARD', `no card in ${reader}`);
+    // one SCardConnect per reader at a time: a second would replace the first handle
+    entry.connecting ??= this.openConnection(entry, opts.exclusive ?? false).finally(() => {
+      entry.connecting = null;
+    });
+    return entry.connecting;
+  }
+
+  private async openConnection(entry: ReaderEntry, exclusive: boolean): Promise<CardConnection> {
     const r = entry.r;
-    const protocol = await this.rawConnect(r, opts.exclusive ?? false);
-    if (this.entries.get(reader) !== entry || !entry.card) {
-      r.disconnect(r.SCARD_LEAVE_CARD, () => {});
-      throw new SmartcardError('CARD_REMOVED', `the card left ${reader} while connecting`);
+    const protocol = await this.rawConnect(r, exclusive);
+    if (this.entries.get(entry.name) !== entry || !entry.card) {
+      r.disconnect(r.SCARD_LEAVE_CARD, () => {
+        r.connected = false;
+      });
+      throw new SmartcardError('CARD_REMOVED', `the card left ${entry.name} while connecting`);
     }
-    const conn = new PcscConnection(this, entry, protocol, opts.exclusive ?? false);
+    const conn = new PcscConnection(this, entry, protocol, exclusive);
     entry.conn = conn;
     return conn;
   }
 
   /** SCardConnect, T=0 or T=1 as the card and reader agree; returns pcsclite's protocol number. */
-  rawConnect(r: PcscReader, exclusive: boolean): Promise<number> {
+  async rawConnect(r: PcscReader, exclusive: boolean): Promise<number> {
+    if (r.connected) {
+      // a stale handle (its card gone): pcsclite's connect() would do nothing
+      await new Promise<void>((res) => r.disconnect(r.SCARD_LEAVE_CARD, () => res()));
+      r.connected = false;
+    }
     return new Promise((resolve, reject) => {
       const share_mode = exclusive ? r.SCARD_SHARE_EXCLUSIVE : r.SCARD_SHARE_SHARED;
       r.connect({ share_mode, protocol: r.SCARD_PROTOCOL_T0 | r.SCARD_PROTOCOL_T1 }, (err, protocol) => {
@@ -294,11 +310,7 @@ export class PcscBackend implements SmartcardBackend {
   /** After SCARD_W_RESET_CARD: a fresh handle on the same reader, and the card's ATR told to listeners. */
   async reopen(entry: ReaderEntry, exclusive: boolean): Promise<number> {
     const r = entry.r;
-    await new Promise<void>((res) => r.disconnect(r.SCARD_LEAVE_CARD, () => {
-      r.connected = false;
-      res();
-    }));
-    const protocol = await this.rawConnect(r, exclusive);
+    const protocol = await this.rawConnect(r, exclusive); // drops the reset handle first
     if (entry.card) this.emit({ type: 'card-reset', reader: entry.name, atr: entry.card.atr.slice() });
     return protocol;
   }
