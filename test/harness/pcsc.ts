@@ -20,7 +20,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+import { PcscBackend } from '../../main/devices/smartcard/pcsc-backend';
 
 export const RIG_PACKAGES = ['pcscd', 'vsmartcard-vpcd', 'vsmartcard-vpicc', 'python3-virtualsmartcard', 'python3-pycryptodome', 'iproute2'];
 export const READER_NAMES = ['Virtual PCD 00 00', 'Virtual PCD 00 01'] as const;
@@ -41,8 +41,6 @@ const NS_PREFIX = 'pcscrig-';
 export const RIG_DIR = `/tmp/pcsc-rig-${process.pid}`;
 export const RIG_SOCKET = path.join(RIG_DIR, 'run', 'pcscd.comm');
 process.env.PCSCLITE_CSOCK_NAME = RIG_SOCKET;
-
-const require = createRequire(import.meta.url);
 
 export interface CardState {
   present: boolean;
@@ -309,40 +307,23 @@ export class PcscRig {
 
   /**
    * Resolves when pcscd's view (readers, card presence, ATR) satisfies `pred`,
-   * watched through a pcsclite client of its own (status events, no polling).
+   * watched through a PcscBackend of its own (pcsclite status events, no
+   * polling; the native package is only used under main/devices).
    */
   async waitFor(pred: (s: RigSnapshot) => boolean, what: string, ms = 15_000): Promise<RigSnapshot> {
-    const pcsclite = require('pcsclite') as typeof import('pcsclite');
-    const snap: RigSnapshot = {};
-    const pcsc = pcsclite();
-    const readers = new Set<{ close(): void }>();
-    const close = () => {
-      pcsc.close(); // stops the reader-list thread only: each reader has its own
-      for (const r of readers) r.close();
-    };
+    const b = new PcscBackend();
+    let snap: RigSnapshot = {};
     try {
       return await withDeadline(new Promise<RigSnapshot>((resolve, reject) => {
-        const check = () => {
-          if (pred(snap)) resolve({ ...snap });
-        };
-        pcsc.on('error', (e: Error) => reject(new Error(`pcsc rig: watching pcscd failed: ${e.message}`)));
-        pcsc.on('reader', (r) => {
-          readers.add(r); // in the snapshot from its first status on
-          r.on('error', () => {});
-          r.on('status', (st) => {
-            const present = (st.state & r.SCARD_STATE_PRESENT) !== 0;
-            snap[r.name] = { present, atr: present && st.atr ? st.atr.toString('hex') : '' };
-            check();
-          });
-          r.on('end', () => {
-            readers.delete(r);
-            delete snap[r.name];
-            check();
-          });
+        b.onEvent((e) => {
+          if (e.type === 'service-down') reject(new Error(`pcsc rig: watching pcscd failed: ${e.error.message}`));
+          snap = Object.fromEntries(b.readers().map((r) => [r.name, { present: !!r.card, atr: r.card ? Buffer.from(r.card.atr).toString('hex') : '' }]));
+          if (pred(snap)) resolve(snap);
         });
+        b.start().catch(reject);
       }), ms, () => `${what}; pcscd shows ${JSON.stringify(snap)}\n${this.log}`);
     } finally {
-      close();
+      await b.close();
     }
   }
 

@@ -107,6 +107,8 @@ interface ReaderEntry {
   card: { atr: Uint8Array } | null;
   conn: PcscConnection | null;
   connecting: Promise<CardConnection> | null;
+  /** its first status arrived (and reader-added was emitted) */
+  ready: boolean;
 }
 
 const defer = (f: () => void) => setImmediate(f);
@@ -201,11 +203,16 @@ export class PcscBackend implements SmartcardBackend {
   }
 
   private addReader(r: PcscReader): void {
-    const entry: ReaderEntry = { r, name: r.name, card: null, conn: null, connecting: null };
+    // announced with its first status, so a listed reader's card state is known
+    const entry: ReaderEntry = { r, name: r.name, card: null, conn: null, connecting: null, ready: false };
     this.entries.set(r.name, entry);
-    this.emit({ type: 'reader-added', reader: r.name });
     r.on('status', (st) => {
-      if (this.entries.get(r.name) === entry) this.onStatus(entry, st);
+      if (this.entries.get(r.name) !== entry) return;
+      if (!entry.ready) {
+        entry.ready = true;
+        this.emit({ type: 'reader-added', reader: r.name });
+      }
+      this.onStatus(entry, st);
     });
     r.on('error', (e) => {
       if (this.entries.get(r.name) !== entry) return;
@@ -241,7 +248,7 @@ export class PcscBackend implements SmartcardBackend {
       this.closeConn(entry, why);
       this.emit({ type: 'card-removed', reader: entry.name });
     }
-    this.emit({ type: 'reader-removed', reader: entry.name });
+    if (entry.ready) this.emit({ type: 'reader-removed', reader: entry.name });
     defer(() => entry.r.close());
   }
 
@@ -260,14 +267,14 @@ export class PcscBackend implements SmartcardBackend {
   }
 
   readers(): ReaderInfo[] {
-    return [...this.entries.values()].map((e) => ({ name: e.name, card: e.card ? { atr: e.card.atr.slice() } : null }));
+    return [...this.entries.values()].filter((e) => e.ready).map((e) => ({ name: e.name, card: e.card ? { atr: e.card.atr.slice() } : null }));
   }
 
   async connect(reader: string, opts: { exclusive?: boolean } = {}): Promise<CardConnection> {
     if (this.closed) throw new SmartcardError('CLOSED', 'smartcard backend closed');
     if (!this.up) throw new SmartcardError(this.lastDown === 'SERVICE_LOST' ? 'SERVICE_LOST' : 'NO_SERVICE', HUMAN.NO_SERVICE!);
     const entry = this.entries.get(reader);
-    if (!entry) throw new SmartcardError('UNKNOWN_READER', `no reader named ${reader}`);
+    if (!entry?.ready) throw new SmartcardError('UNKNOWN_READER', `no reader named ${reader}`);
     if (entry.conn?.open) return entry.conn;
     if (!entry.card) throw new SmartcardError('NO_CARD', `no card in ${reader}`);
     // one SCardConnect per reader at a time: a second would replace the first handle
