@@ -283,6 +283,9 @@ export class SmartcardManager {
         this.opts.onError?.(new SmartcardError('READER_REFUSED', `the server has no room for reader ${r.name} (VSCard error ${code})`), r.name);
       }
       this.changed();
+    } else if (code !== VscErrorCode.SUCCESS) {
+      // e.g. QEMU refusing an ATR it finds inconsistent: the guest sees no card
+      this.opts.onError?.(new SmartcardError('PCSC', `the server refused VSCard ${vscTypeName(c.msg.type)} for ${c.reader.name} (error ${code})`), c.reader.name);
     }
     this.pumpControl();
   }

@@ -74,6 +74,13 @@ test('a reader is added (one control message in flight), its id comes from the a
   assert.equal(out.length, 2);
 });
 
+test('a control message the server refuses (QEMU: ATR inconsistent -> GENERAL_ERROR, network order) is reported', () => {
+  const { m, errors } = setup();
+  m.handleBytes(ack(0));
+  m.handleBytes(srv(2, 0, '00000001'));
+  assert.deepEqual(errors, [['PCSC', R0]]);
+});
+
 test('a T=0 card gets its own ATR', () => {
   const { m, msgs } = setup([[R0, T0_ATR, 'T0']]);
   m.handleBytes(ack(0));
