@@ -24,6 +24,12 @@ export interface SessionOptions {
   transport: TransportFactory;
   log?: Logger;
   onDisplay?: (channelId: number, cmd: DisplayCommand) => void;
+  /**
+   * Set: display channels ACK the server only for messages reported painted
+   * (Channel.ackDeferred / takeReceived / ackProcessed); called after each
+   * display message that waits for that.
+   */
+  onDisplayReceived?: (ch: DisplayChannel) => void;
   onCursor?: (cmd: CursorCommand) => void;
   onStatus?: (s: SessionStatus) => void;
   /** Channel types not to link (disable-channels). */
@@ -291,6 +297,8 @@ export class Session implements MigrationHost {
       case ChannelType.DISPLAY: {
         const ch = new DisplayChannel(ref.id, this.log, (cmd) => this.opts.onDisplay?.(ref.id, cmd));
         if (this.opts.preferredCompression !== undefined) ch.preferredCompression = this.opts.preferredCompression;
+        const received = this.opts.onDisplayReceived;
+        if (received) ch.ackDeferred = () => received(ch);
         this.displays.set(ref.id, ch);
         return ch;
       }

@@ -5,8 +5,6 @@
 // output to the source. Real channels and connections over fake transports.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
-import { Connection } from '../../main/spice/connection';
 import { MainChannel, type MainEvents } from '../../main/spice/channels/main-channel';
 import { InputsChannel } from '../../main/spice/channels/inputs-channel';
 import { PortChannel } from '../../main/spice/channels/port-channel';
@@ -15,30 +13,9 @@ import { DESTINATION_START_GRACE_MS, MigrationController, SWITCH_HOLD_MAX_MS, ty
 import { quietLogger } from '../../main/spice/session';
 import { Channel as ChannelType, MainCap, Msg, MsgcInputs, MsgcMain, MsgcSpicevmc, MsgMain, MsgSpicevmc } from '../../main/spice/protocol/enums';
 import type { MigrationStatus } from '../../preload/contract';
-import { FakeTransport } from '../helpers/fake-transport';
-import { Bytes, concat, linkReply, miniMsg } from '../helpers/spice-bytes';
-
-const spki = new Uint8Array(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'der' }));
-
-async function link(type: number, caps: number[] = []): Promise<{ t: FakeTransport; conn: Connection }> {
-  const t = new FakeTransport();
-  const p = Connection.link(t, { connectionId: 7, channelType: type, channelId: 0, channelCaps: [], password: '', name: 'x' });
-  t.deliver(concat(linkReply({ pubKey: spki, channel: caps }), new Bytes().u32(0).build()));
-  const conn = await p;
-  t.written = [];
-  return { t, conn };
-}
-
-/** Message types the client wrote on a transport (mini headers). */
-function types(t: FakeTransport): number[] {
-  const all = t.allWritten();
-  const out: number[] = [];
-  for (let i = 0; i < all.length; ) {
-    out.push(all[i] | (all[i + 1] << 8));
-    i += 6 + (all[i + 2] | (all[i + 3] << 8) | (all[i + 4] << 16) | (all[i + 5] << 24));
-  }
-  return out;
-}
+import type { FakeTransport } from '../helpers/fake-transport';
+import { Bytes, miniMsg } from '../helpers/spice-bytes';
+import { link, types } from '../helpers/linked';
 
 /** The main channel's events reach the controller the way Session wires them; the rest are ignored. */
 function mainEvents(ctl: () => MigrationController): MainEvents {
