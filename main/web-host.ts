@@ -2,7 +2,9 @@
 // BridgeFrames (binary codec) between one engine ViewerApi per page and the
 // page over a `ws` WebSocket at /bridge. Every request needs the per-run
 // token (query or the cookie set with the page); Host/Origin are checked so
-// other sites and DNS rebinding cannot reach the viewer.
+// other sites and DNS rebinding cannot reach the viewer. Display batches do
+// not cross the page: its display worker opens its own WebSocket at /display
+// (same token, plus the page id from the hello) and answers "painted".
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -11,10 +13,11 @@ import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { BridgeFrame, InputEvent, ViewerApi, ViewerEvents } from '../preload/contract';
-import { VIEWER_EVENT_NAMES } from '../preload/contract';
+import { DISPLAY_WS_PATH, PAGE_EVENT_NAMES } from '../preload/display-link';
 import { decodeFrame, encodeFrame } from '../preload/codec';
 import { configForUri, createSessionController } from './app/session-controller';
 import { defaultTransportFactory } from './transport/index';
+import { displayLinkHost, type DisplayLinkHost } from './app/display-link';
 
 export interface WebHostOptions {
   host?: string;
@@ -46,6 +49,8 @@ const COOKIE = 'spice_viewer_token';
 const MAX_PAGE_FRAME = 1 << 20;
 const MAX_INPUT_EVENTS = 4096;
 const MAX_PAGES = 8;
+/** Largest frame a display worker may send ("painted"). */
+const MAX_WORKER_FRAME = 1024;
 
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
@@ -172,26 +177,51 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
     });
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAGE_FRAME });
+  const displayWss = new WebSocketServer({ noServer: true, maxPayload: MAX_WORKER_FRAME });
+  /** Pages by the id their hello carries: where their display worker's socket attaches. */
+  const pages = new Map<string, { link: DisplayLinkHost; worker: WebSocket | null }>();
 
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const origin = req.headers.origin;
     const originOk = origin === undefined || opts.allowRemote || origin === `http://${req.headers.host}`;
-    if (
-      url.pathname !== '/bridge' ||
-      !allowedHost(req.headers.host) ||
-      !originOk ||
-      !tokenOk(url.searchParams.get('token'), token) ||
-      wss.clients.size >= MAX_PAGES
-    ) {
+    const forbidden = (): void => {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    };
+    if (!allowedHost(req.headers.host) || !originOk || !tokenOk(url.searchParams.get('token'), token)) return forbidden();
+    if (url.pathname === DISPLAY_WS_PATH) {
+      // one display socket at a time per page, from that page's worker
+      const page = pages.get(url.searchParams.get('page') ?? '');
+      if (!page || page.worker) return forbidden();
+      displayWss.handleUpgrade(req, socket, head, (ws) => attachWorker(ws, page));
       return;
     }
+    if (url.pathname !== '/bridge' || wss.clients.size >= MAX_PAGES) return forbidden();
     wss.handleUpgrade(req, socket, head, (ws) => attachPage(ws));
   });
 
+  function attachWorker(ws: WebSocket, page: { link: DisplayLinkHost; worker: WebSocket | null }): void {
+    page.worker = ws;
+    page.link.attach((b) => {
+      if (ws.readyState === ws.OPEN) ws.send(encodeFrame(b));
+    });
+    ws.on('message', (data, isBinary) => {
+      try {
+        if (!isBinary) throw new Error('text frame');
+        const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+        if (page.link.received(decodeFrame(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)))) return;
+      } catch {
+        /* closed below */
+      }
+      ws.close(1008, 'bad display frame');
+    });
+    ws.on('close', () => {
+      if (page.worker === ws) page.worker = null;
+    });
+  }
+
   function attachPage(ws: WebSocket): void {
-    const sendFrame = (frame: BridgeFrame | { kind: 'hello'; uri?: string }): void => {
+    const sendFrame = (frame: BridgeFrame | { kind: 'hello'; uri?: string; display?: string }): void => {
       if (ws.readyState === ws.OPEN) ws.send(encodeFrame(frame));
     };
     let engine: ViewerApi;
@@ -207,9 +237,12 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
       ws.on('message', () => {});
       return;
     }
-    const unsubs = VIEWER_EVENT_NAMES.map((name) =>
+    const unsubs = PAGE_EVENT_NAMES.map((name) =>
       engine.on(name, (payload, batch) => sendFrame({ kind: 'event', name, payload, batch })),
     );
+    const pageId = randomBytes(16).toString('base64url');
+    const page = { link: displayLinkHost(engine), worker: null as WebSocket | null };
+    pages.set(pageId, page);
     ws.on('message', (data, isBinary) => {
       let frame: BridgeFrame;
       try {
@@ -256,13 +289,16 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
     });
     ws.on('close', () => {
       for (const u of unsubs) u();
+      pages.delete(pageId);
+      page.link.detach();
+      page.worker?.close(1001, 'page closed');
       try {
         engine.disconnect();
       } catch {
         /* already down */
       }
     });
-    sendFrame({ kind: 'hello', uri: opts.uri });
+    sendFrame({ kind: 'hello', uri: opts.uri, display: pageId });
   }
 
   await new Promise<void>((ok, fail) => {
@@ -284,8 +320,9 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
     token,
     close: () =>
       new Promise<void>((ok) => {
-        for (const c of wss.clients) c.terminate();
+        for (const c of [...wss.clients, ...displayWss.clients]) c.terminate();
         wss.close();
+        displayWss.close();
         server.closeAllConnections();
         server.close(() => ok());
       }),

@@ -3,12 +3,15 @@
 // one 'hello' frame telling the page which URI to auto-connect to.
 import type { BridgeFrame, ViewerApi, ViewerEvents, ViewerRequests } from '../../preload/contract';
 import { decodeFrame, encodeFrame } from '../../preload/codec';
+import { DISPLAY_WS_PATH } from '../../preload/display-link';
 
 /** Sent by the web host right after the socket opens. */
 export interface HostHello {
   kind: 'hello';
   /** URI the host was started with: the page connects to it. */
   uri?: string;
+  /** This page's id for its display worker's socket (preload/display-link.ts). */
+  display?: string;
 }
 
 export interface WsBridge {
@@ -17,20 +20,28 @@ export interface WsBridge {
   onHello(cb: (hello: HostHello) => void): void;
   /** Called when the socket to the host closes. */
   onClose(cb: (reason: string) => void): void;
+  /** Called with the URL of the display worker's own socket to the host. */
+  onDisplayLink(cb: (link: DisplayLink) => void): void;
 }
+
+/** Where the display worker gets its batches (preload/display-link.ts). */
+export type DisplayLink = { kind: 'port'; port: MessagePort } | { kind: 'ws'; url: string };
 
 type Listener = (payload: never, batch: number) => void;
 
 export function openWsBridge(loc: { protocol: string; host: string; search: string }): WsBridge {
   const token = new URLSearchParams(loc.search).get('token') ?? '';
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
-  const ws = new WebSocket(`${scheme}//${loc.host}/bridge?token=${encodeURIComponent(token)}`);
+  const socketUrl = (path: string, query = ''): string => `${scheme}//${loc.host}${path}?token=${encodeURIComponent(token)}${query}`;
+  const ws = new WebSocket(socketUrl('/bridge'));
   ws.binaryType = 'arraybuffer';
   const listeners = new Map<keyof ViewerEvents, Set<Listener>>();
   const pending: Uint8Array<ArrayBuffer>[] = [];
   let helloCb: ((h: HostHello) => void) | null = null;
   let hello: HostHello | null = null;
   let closeCb: ((reason: string) => void) | null = null;
+  let displayCb: ((link: DisplayLink) => void) | null = null;
+  const displayLink = (): DisplayLink | null => (hello?.display ? { kind: 'ws', url: socketUrl(DISPLAY_WS_PATH, `&page=${encodeURIComponent(hello.display)}`) } : null);
 
   const send = (name: keyof ViewerRequests, args: unknown[]): void => {
     const frame: BridgeFrame = { kind: 'request', name, args };
@@ -55,6 +66,8 @@ export function openWsBridge(loc: { protocol: string; host: string; search: stri
     }
     if (frame.kind === 'hello') {
       hello = frame;
+      const link = displayLink();
+      if (link) displayCb?.(link);
       helloCb?.(frame);
       return;
     }
@@ -84,6 +97,11 @@ export function openWsBridge(loc: { protocol: string; host: string; search: stri
     },
     onClose(cb) {
       closeCb = cb;
+    },
+    onDisplayLink(cb) {
+      displayCb = cb;
+      const link = displayLink();
+      if (link) cb(link);
     },
   };
 }
