@@ -1,10 +1,13 @@
 // Electron preload (sandboxed, bundled to one CJS file): exposes exactly the
 // ViewerApi methods as window.spiceViewer. No other Electron or Node surface
-// reaches the page.
+// reaches the page. The display port main sends (main/ipc/display-port.ts) is
+// handed on to the page with window.postMessage; the page gives it to its worker.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import type { ViewerApi, ViewerEvents } from './contract';
 import { VIEWER_EVENT_NAMES } from './contract';
 import { IPC_EVENT, IPC_REQUEST } from '../main/ipc/channels';
+import { APP_ORIGIN } from '../main/windows/app-window';
+import { DISPLAY_PORT_IPC, DISPLAY_PORT_MESSAGE } from './display-link';
 
 const EVENTS: ReadonlySet<string> = new Set<keyof ViewerEvents>(VIEWER_EVENT_NAMES);
 
@@ -28,3 +31,4 @@ const api: ViewerApi = {
 };
 
 contextBridge.exposeInMainWorld('spiceViewer', api);
+ipcRenderer.on(DISPLAY_PORT_IPC, (e) => window.postMessage(DISPLAY_PORT_MESSAGE, APP_ORIGIN, e.ports));

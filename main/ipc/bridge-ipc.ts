@@ -2,7 +2,7 @@
 // requests in (sender-checked, shape-checked), events out.
 import type { IpcMain, IpcMainEvent, BrowserWindow } from 'electron';
 import type { InputEvent, ViewerApi } from '../../preload/contract';
-import { VIEWER_EVENT_NAMES } from '../../preload/contract';
+import { PAGE_EVENT_NAMES } from '../../preload/display-link';
 import { isTrustedSender } from '../windows/app-window';
 import { IPC_EVENT, IPC_REQUEST } from './channels';
 
@@ -29,7 +29,8 @@ export function attachBridgeIpc(ipcMain: IpcMain, win: BrowserWindow, engine: Vi
     }
   };
   ipcMain.on(IPC_REQUEST, onRequest);
-  const unsubs = VIEWER_EVENT_NAMES.map((name) =>
+  // display batches take the display port (main/ipc/display-port.ts)
+  const unsubs = PAGE_EVENT_NAMES.map((name) =>
     engine.on(name, (payload, batch) => {
       if (!contents.isDestroyed()) contents.send(IPC_EVENT, name, payload, batch);
     }),
