@@ -12,13 +12,18 @@
 // Process hops are emulated in one Node process (v8 serialize/deserialize for
 // IPC); the WebSocket is real (loopback). Figures only, no asserts.
 import { performance } from 'node:perf_hooks';
-import { Worker, MessageChannel } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { serialize, deserialize } from 'node:v8';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, WebSocket } from 'ws';
 import { CAPTURED_CODECS, loadCaptured } from '../helpers/captured';
 import { decodeFrame, encodeFrame } from '../../preload/codec';
 import type { DisplayCommand } from '../../preload/contract';
+import { DISPLAY_WS_PATH } from '../../preload/display-link';
+import { startWebHost } from '../../main/web-host';
+import { attachDisplayPort } from '../../main/ipc/display-port';
+import { displayEngine } from '../helpers/display-engine';
+import { FakeChannelMain, fakeContents, nodePort } from '../helpers/electron-port';
 
 const WINDOW = 8;
 const ROUNDS = Number(process.env.DISPLAY_PATH_ROUNDS ?? 60);
@@ -120,18 +125,26 @@ const PATHS: { name: string; copies: string; run: (b: DisplayCommand[][]) => Pro
     name: 'web, worker socket (after)',
     copies: '2: encode, worker decode',
     async run(batches) {
-      const { wss, url, conn } = await wsServer();
-      const worker = startWorker('ws', { url });
-      const host = await conn;
+      // the real web host and the real worker link end
+      let painted: (n: number) => void = () => {};
+      const eng = displayEngine((n) => painted(n));
+      const host = await startWebHost({ engine: () => eng.api });
+      const u = new URL(host.url);
+      const page = new WebSocket(`ws://${u.host}/bridge?token=${host.token}`);
+      const pageId = await new Promise<string>((ok) =>
+        page.on('message', (d: Buffer) => {
+          const hello = decodeFrame(new Uint8Array(d)) as { kind: string; display?: string };
+          if (hello.kind === 'hello' && hello.display) ok(hello.display);
+        }),
+      );
+      const worker = startWorker('link');
+      worker.postMessage({ url: `ws://${u.host}${DISPLAY_WS_PATH}?token=${host.token}&page=${pageId}` });
       try {
-        return await pump(
-          batches,
-          (n, cmds) => host.send(displayFrame(n, cmds)),
-          (painted) => host.on('message', (d: Buffer) => painted((decodeFrame(new Uint8Array(d)) as { batch: number }).batch)),
-        );
+        return await pump(batches, (n, cmds) => eng.emit(n, cmds), (cb) => (painted = cb));
       } finally {
+        page.close();
         await worker.terminate();
-        wss.close();
+        await host.close();
       }
     },
   },
@@ -161,17 +174,19 @@ const PATHS: { name: string; copies: string; run: (b: DisplayCommand[][]) => Pro
     name: 'electron, port to the worker (after)',
     copies: '1: MessagePort main → worker',
     async run(batches) {
-      const worker = startWorker('port');
-      const { port1, port2 } = new MessageChannel();
-      worker.postMessage({ port: port2 }, [port2]);
+      // the real display port plumbing (main/ipc/display-port.ts) over Node's MessageChannel
+      let painted: (n: number) => void = () => {};
+      const eng = displayEngine((n) => painted(n));
+      const win = fakeContents();
+      const detach = attachDisplayPort({ MessageChannelMain: FakeChannelMain }, win.c, eng.api);
+      win.load();
+      const worker = startWorker('link');
+      const port = nodePort(win.sent[0].ports[0]);
+      worker.postMessage({ port }, [port]);
       try {
-        return await pump(
-          batches,
-          (n, cmds) => port1.postMessage({ type: 'batch', batch: n, commands: cmds }),
-          (painted) => port1.on('message', (m: { batch: number }) => painted(m.batch)),
-        );
+        return await pump(batches, (n, cmds) => eng.emit(n, cmds), (cb) => (painted = cb));
       } finally {
-        port1.close();
+        detach();
         await worker.terminate();
       }
     },

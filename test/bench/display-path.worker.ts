@@ -1,9 +1,13 @@
 // The display worker's end of the display-path benchmark (display-path.bench.ts):
-// receives batches by the path under test and answers each with "painted".
+// receives batches by the path under test and answers each with "painted"
+// (no decoding or painting: the path is measured, not the compositor).
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { WebSocket } from 'ws';
-import { decodeFrame, encodeFrame } from '../../preload/codec';
+import { openLink } from '../../renderer/display/worker';
+
+// a browser worker's WebSocket (Node 20 has none without a flag; ws has the same surface)
+(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
 
 interface Batch {
   type: 'batch';
@@ -17,19 +21,13 @@ const page = parentPort!;
 if (mode === 'page-relay') {
   // today: the page's main thread relays each batch with postMessage (one structured clone)
   page.on('message', (m: Batch) => page.postMessage({ type: 'painted', batch: m.batch }));
-} else if (mode === 'port') {
-  // a MessagePort handed to the worker: batches arrive straight from main
-  page.once('message', (m: { port: MessagePort }) => {
-    const port = m.port;
-    port.on('message', (b: Batch) => port.postMessage({ type: 'painted', batch: b.batch }));
+} else if (mode === 'link') {
+  // after: the display worker's own link end (renderer/display/worker.ts), a port or its WebSocket
+  page.once('message', (m: { port?: MessagePort; url?: string }) => {
+    const link = openLink(
+      m.port ? { port: m.port as unknown as globalThis.MessagePort } : { url: m.url! },
+      (b) => link.send({ type: 'painted', batch: b.batch }),
+      (why) => page.postMessage({ type: 'error', why }),
+    );
   });
-} else if (mode === 'ws') {
-  // the worker owns the WebSocket to the web host
-  const ws = new WebSocket((workerData as { url: string }).url);
-  ws.binaryType = 'arraybuffer';
-  ws.on('message', (data: ArrayBuffer) => {
-    const f = decodeFrame(new Uint8Array(data)) as { batch: number };
-    ws.send(encodeFrame({ kind: 'painted', batch: f.batch }));
-  });
-  ws.on('open', () => page.postMessage({ type: 'open' }));
 }
