@@ -8,9 +8,34 @@ const NODE_NET = ['node:net', 'node:tls', 'net', 'tls'];
 /** Bare Node built-in names (without node:) are blocked too. */
 const NODE_BARE = ['fs', 'fs/*', 'path', 'os', 'child_process', 'crypto', 'http', 'https', 'net', 'tls', 'dgram', 'url', 'worker_threads', 'stream', 'events', 'buffer', 'zlib', 'util'];
 
-const noPlatformImports = (extra = []) => ({
-  'no-restricted-imports': ['error', { patterns: [{ group: [...PLATFORM_MODULES, ...NODE_BARE, ...extra], message: 'platform modules are not allowed in this layer (see eslint.config.js)' }] }],
+/**
+ * Raw Electron IPC is confined to the wrappers over the request table
+ * (preload/requests.ts): main/ipc/** and the preload (index.ts, api.ts).
+ * Anywhere else a request would bypass the table's validation.
+ */
+const IPC_WRAPPERS = ['main/ipc/**', 'preload/index.ts', 'preload/api.ts'];
+const IPC_MESSAGE = 'raw IPC only in main/ipc/** and preload/{index,api}.ts: add a request to preload/requests.ts instead';
+const noRawIpc = [
+  { selector: "ImportDeclaration[source.value=/^electron(\\/.*)?$/] ImportSpecifier[imported.name=/^(ipcMain|ipcRenderer)$/]", message: IPC_MESSAGE },
+  { selector: 'MemberExpression[property.name=/^(ipcMain|ipcRenderer)$/]', message: IPC_MESSAGE },
+  { selector: "CallExpression[callee.property.name=/^(send|sendToFrame|postMessage)$/][callee.object.property.name='webContents']", message: IPC_MESSAGE },
+  { selector: "CallExpression[callee.property.name=/^(send|sendToFrame|postMessage)$/][callee.object.name=/^(webContents|contents|wc)$/]", message: IPC_MESSAGE },
+];
+
+const noPlatformImports = (...layers) => ({
+  'no-restricted-imports': ['error', { patterns: [{ group: [...PLATFORM_MODULES, ...NODE_BARE], message: 'platform modules are not allowed in this layer (see eslint.config.js)' }, ...layers] }],
 });
+
+// What main and the renderer both use (types, SPICE constants, SpiceError, the
+// frame codec) lives in these pure files; neither side imports the other.
+const SHARED = ['preload/contract.ts', 'preload/codec.ts', 'preload/spice-enums.ts', 'preload/spice-errors.ts', 'preload/requests.ts', 'preload/hotkey-keys.ts', 'preload/status-text.ts'];
+const NO_MAIN = { group: ['**/main/**'], message: 'the renderer may not import main/: share it through preload/ (see SHARED in eslint.config.js)' };
+const NO_RENDERER = { group: ['**/renderer/**'], message: 'main may not import the renderer: share it through preload/ (see SHARED in eslint.config.js)' };
+const NO_DOM = [
+  'error',
+  { name: 'document', message: 'no DOM in the engine/display layers' },
+  { name: 'window', message: 'no DOM in the engine/display layers' },
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.cache/**', '**/*.d.ts', 'test/vectors/**'] },
@@ -37,21 +62,19 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [{ group: NODE_NET, message: 'only main/transport/** may open sockets' }] }],
     },
   },
+  // Raw IPC only in the wrappers.
+  {
+    files: ['**/*.ts'],
+    ignores: [...IPC_WRAPPERS, 'test/**'],
+    rules: { 'no-restricted-syntax': ['error', ...noRawIpc] },
+  },
   // Renderer: browser code, no Electron or Node.
   {
     files: ['renderer/**/*.ts'],
-    rules: noPlatformImports(),
+    rules: noPlatformImports(NO_MAIN),
   },
-  // Protocol engine and display pipeline: pure TypeScript, no platform, no DOM.
-  {
-    files: ['main/spice/**/*.ts', 'renderer/display/**/*.ts'],
-    rules: {
-      ...noPlatformImports(),
-      'no-restricted-globals': [
-        'error',
-        { name: 'document', message: 'no DOM in the engine/display layers' },
-        { name: 'window', message: 'no DOM in the engine/display layers' },
-      ],
-    },
-  },
+  // Protocol engine, display pipeline and the shared files: pure TypeScript, no platform, no DOM.
+  { files: ['main/spice/**/*.ts'], rules: { ...noPlatformImports(NO_RENDERER), 'no-restricted-globals': NO_DOM } },
+  { files: ['renderer/display/**/*.ts'], rules: { ...noPlatformImports(NO_MAIN), 'no-restricted-globals': NO_DOM } },
+  { files: SHARED, rules: { ...noPlatformImports(NO_MAIN, NO_RENDERER), 'no-restricted-globals': NO_DOM } },
 );

@@ -5,10 +5,10 @@
 // one instance: a second launch, an opened .vv file or a spice:// link goes
 // to the running window. Settings (recent connections, zoom, clipboard flag —
 // never a password) live in userData/settings.json.
-import { app, BrowserWindow, ipcMain, MessageChannelMain, net, protocol } from 'electron';
+import { app, BrowserWindow, MessageChannelMain, net, protocol } from 'electron';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { attachBridgeIpc } from './ipc/bridge-ipc';
+import { attachViewerIpc } from './ipc/electron-ipc';
 import { attachDisplayPort } from './ipc/display-port';
 import { appArgs } from './ipc/launch-args';
 import { APP_CSP, APP_SCHEME, createAppWindow } from './windows/app-window';
@@ -16,7 +16,7 @@ import { APP_NAME, planLaunch, targetLabel, type LaunchPlan } from './app/launch
 import { createSessionController, type SessionController } from './app/session-controller';
 import { addRecent, loadSettings, saveSettings, type Settings } from './app/settings';
 import { defaultTransportFactory } from './transport/index';
-import type { Logger } from './spice/channels/base-channel';
+import { announcePlan, endedText, printExitPlan, statusPrinter } from './app/terminal';
 
 // dist/main/electron.cjs → dist/renderer, dist/preload
 const distDir = resolve(__dirname, '..');
@@ -46,8 +46,7 @@ function absolutise(args: string[], cwd: string): string[] {
 }
 
 function printAndExit(plan: Extract<LaunchPlan, { kind: 'exit' }>): void {
-  if (plan.stdout) process.stdout.write(plan.stdout);
-  if (plan.stderr) process.stderr.write(plan.stderr);
+  printExitPlan(plan);
   app.exit(plan.code);
 }
 
@@ -60,15 +59,8 @@ async function main(): Promise<void> {
     return;
   }
   const { config } = plan;
-  for (const w of plan.warnings) console.error(`Warning: ${w}`);
-  if (config.ui.debug) for (const d of plan.debug) console.error(`debug: ${d}`);
+  const log = announcePlan(plan);
   const kiosk = config.ui.kiosk;
-  const verbose = config.ui.verbose || config.ui.debug;
-  const log: Logger = {
-    debug: (m) => config.ui.debug && console.error(`debug: ${m}`),
-    info: (m) => verbose && console.error(m),
-    warn: (m) => verbose && console.error(`warning: ${m}`),
-  };
 
   // files and links the OS hands over (macOS open-file/open-url): queued until the page is loaded
   const early: string[] = [];
@@ -115,7 +107,7 @@ async function main(): Promise<void> {
     savedZoom: settings.zoom,
     recent: () => settings.recent.map((r) => r.uri),
     onEnded: (info) => {
-      console.error(`session ended${info.error ? `: ${info.error.message}` : ''} (--kiosk-quit=on-disconnect)`);
+      process.stderr.write(endedText(info));
       quit(info.everConnected ? 0 : 1);
     },
     onConnected: (shown, cfg) => {
@@ -125,7 +117,8 @@ async function main(): Promise<void> {
       saveSettings(userData, settings).catch((e: unknown) => log.warn(`settings: ${(e as Error).message}`));
     },
   });
-  const detach = attachBridgeIpc(ipcMain, win, engine);
+  engine.on('status', statusPrinter());
+  const detach = attachViewerIpc(win, engine);
   // before the connect on did-finish-load below: the port is on its way when the first batch is
   const detachDisplay = attachDisplayPort({ MessageChannelMain }, win.webContents, engine, log);
 

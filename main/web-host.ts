@@ -1,31 +1,49 @@
-// Web host: serves the built renderer over node:http on loopback and carries
-// BridgeFrames (binary codec) between one engine ViewerApi per page and the
-// page over a `ws` WebSocket at /bridge. Every request needs the per-run
-// token (query or the cookie set with the page); Host/Origin are checked so
-// other sites and DNS rebinding cannot reach the viewer. Display batches do
-// not cross the page: its display worker opens its own WebSocket at /display
-// (same token, plus the page id from the hello) and answers "painted".
+// Web host: serves the built renderer over node:http on loopback (node:https
+// with a certificate, required off loopback) and carries BridgeFrames (binary
+// codec) between one engine ViewerApi per page and the page over a `ws`
+// WebSocket at /bridge. Requests go through the request table
+// (preload/requests.ts), like Electron's IPC. Every request needs the per-run
+// token (query, or the port's cookie set with the page); Host/Origin are
+// checked so other sites and DNS rebinding cannot reach the viewer.
+// With a target the host dials it at start, before any page is opened (a
+// broker's ticket ages from the moment it was issued): the first page takes
+// over that session and gets what it missed. Display batches do not cross the
+// page: its display worker opens its own WebSocket at /display (the token,
+// plus the page id from the hello) and answers "painted" (preload/display-link.ts).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { BridgeFrame, InputEvent, ViewerApi, ViewerEvents } from '../preload/contract';
+import type { BridgeFrame, SessionStatus, ViewerApi, ViewerEvents } from '../preload/contract';
 import { DISPLAY_WS_PATH, PAGE_EVENT_NAMES } from '../preload/display-link';
+import { BadRequestError, dispatchRequest } from '../preload/requests';
 import { decodeFrame, encodeFrame } from '../preload/codec';
-import { configForUri, createSessionController } from './app/session-controller';
+import { createSessionController } from './app/session-controller';
 import { defaultTransportFactory } from './transport/index';
 import { displayLinkHost, type DisplayLinkHost } from './app/display-link';
 
 export interface WebHostOptions {
   host?: string;
   port?: number;
+  /** Allow a non-loopback host (needs `tls`: the token and passwords must not cross a network in clear). */
   allowRemote?: boolean;
+  /** Serve https/wss with this certificate and key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * The target as shown to users (never with a password): dialled at start
+   * with a fresh engine, which the first page then takes over; later pages
+   * get their own engine and connect to it. The password, if any, is part of
+   * the engine's configuration and never travels to the page.
+   */
   uri?: string;
-  password?: string;
+  /** One engine per page (default: a session controller without a launch target). */
   engine?: () => ViewerApi;
+  /** Every status of every engine (the CLI prints them on the terminal). */
+  onStatus?: (s: SessionStatus) => void;
   /** Directory with index.html, main.js, worker.js (default: the built dist/renderer). */
   rootDir?: string;
 }
@@ -33,6 +51,8 @@ export interface WebHostOptions {
 export interface WebHost {
   url: string;
   token: string;
+  /** The token cookie's name (per port: cookies ignore ports). */
+  cookieName: string;
   close(): Promise<void>;
 }
 
@@ -44,13 +64,13 @@ const MIME: Record<string, string> = {
   '.png': 'image/png',
   '.svg': 'image/svg+xml',
 };
-const COOKIE = 'spice_viewer_token';
 /** Largest frame a page may send (input batches are small). */
 const MAX_PAGE_FRAME = 1 << 20;
-const MAX_INPUT_EVENTS = 4096;
 const MAX_PAGES = 8;
 /** Largest frame a display worker may send ("painted"). */
 const MAX_WORKER_FRAME = 1024;
+/** What the session dialled at start may send before a page takes it over; beyond it the page starts afresh. */
+const MAX_EARLY_BYTES = 256 << 20;
 
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
@@ -73,47 +93,32 @@ function tokenOk(given: string | null | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function cookieToken(req: IncomingMessage): string | undefined {
+function cookieToken(req: IncomingMessage, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [k, v] = part.trim().split('=');
-    if (k === COOKIE) return v;
+    if (k === name) return v;
   }
   return undefined;
 }
 
-function isInputEvent(e: unknown): e is InputEvent {
-  if (typeof e !== 'object' || e === null) return false;
-  const o = e as Record<string, unknown>;
-  const n = (k: string): boolean => typeof o[k] === 'number' && Number.isFinite(o[k]);
-  switch (o.t) {
-    case 'key':
-      return n('scancode') && typeof o.down === 'boolean';
-    case 'modifiers':
-      return n('flags');
-    case 'mousePosition':
-      return n('x') && n('y') && n('buttons') && n('displayId');
-    case 'mouseMotion':
-      return n('dx') && n('dy') && n('buttons');
-    case 'mouseButton':
-      return n('button') && n('buttons') && typeof o.down === 'boolean';
-    case 'releaseAllKeys':
-      return true;
-    default:
-      return false;
-  }
-}
-
 export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> {
   const host = opts.host ?? '127.0.0.1';
-  if (!isLoopbackHost(host) && !opts.allowRemote) {
-    throw new Error(`refusing to listen on non-loopback address ${host} without allowRemote (--allow-remote)`);
+  if (!isLoopbackHost(host)) {
+    if (!opts.allowRemote) throw new Error(`refusing to listen on non-loopback address ${host} without allowRemote (--allow-remote)`);
+    if (!opts.tls) {
+      throw new Error(
+        `refusing to serve on ${host} without TLS: the access token and the SPICE password would cross the network in clear; give --cert FILE --key FILE (PEM)`,
+      );
+    }
   }
+  const secure = !!opts.tls;
+  const scheme = secure ? 'https' : 'http';
   const root = resolve(opts.rootDir ?? defaultRoot());
   const token = randomBytes(24).toString('base64url');
-  // default engine: a session controller with remote-viewer's defaults (tests and bare `web` use)
-  const makeEngine = opts.engine ?? (() => createSessionController({ config: configForUri('spice://127.0.0.1:5900', undefined, process.env), transport: defaultTransportFactory, env: process.env }));
+  // default engine: a session controller without a launch target (the page shows its connect form)
+  const makeEngine = opts.engine ?? (() => createSessionController({ transport: defaultTransportFactory, env: process.env }));
   let port = 0;
-  let hostHeader = '';
+  let cookieName = '';
 
   const allowedHost = (h: string | undefined): boolean => {
     if (!h) return false;
@@ -122,15 +127,17 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
     const m = /^(.*):(\d+)$/.exec(h);
     return !!m && Number(m[2]) === port && isLoopbackHost(m[1]);
   };
+  const hasToken = (req: IncomingMessage, url: URL): boolean => tokenOk(url.searchParams.get('token'), token) || tokenOk(cookieToken(req, cookieName), token);
 
-  const csp = (): string =>
+  const csp = (hostHeader: string): string =>
     [
       "default-src 'self'",
       "script-src 'self'",
       "worker-src 'self'",
       "style-src 'self'",
       "img-src 'self' data: blob:",
-      `connect-src 'self' ws://${hostHeader}`,
+      // the Host header was checked (or --allow-remote): it names this server as the page reached it
+      `connect-src 'self'${/^[A-Za-z0-9.:[\]-]+$/.test(hostHeader) ? ` ${secure ? 'wss' : 'ws'}://${hostHeader}` : ''}`,
       "object-src 'none'",
       "base-uri 'none'",
       "form-action 'none'",
@@ -144,7 +151,7 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
       res.end(text);
     };
     if (!allowedHost(req.headers.host)) return reject(403, 'forbidden host\n');
-    if (!tokenOk(url.searchParams.get('token'), token) && !tokenOk(cookieToken(req), token)) return reject(403, 'forbidden: missing or wrong token\n');
+    if (!hasToken(req, url)) return reject(403, 'forbidden: missing or wrong token\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') return reject(405, 'method not allowed\n');
     const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
     const file = resolve(root, rel);
@@ -159,10 +166,12 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
         'x-content-type-options': 'nosniff',
         'referrer-policy': 'no-referrer',
         'cross-origin-opener-policy': 'same-origin',
-        'content-security-policy': csp(),
+        'content-security-policy': csp(req.headers.host ?? ''),
       };
-      // Subresources (main.js, worker.js, style.css) carry the token as a cookie.
-      if (rel === 'index.html') headers['set-cookie'] = `${COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict`;
+      if (secure) headers['strict-transport-security'] = 'max-age=31536000';
+      // Subresources (main.js, worker.js, style.css), the bridge and reloads (the page drops the
+      // token from its address) carry the token as a cookie named for this port.
+      if (rel === 'index.html') headers['set-cookie'] = `${cookieName}=${token}; Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
       res.writeHead(200, headers);
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch {
@@ -170,12 +179,13 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
     }
   }
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     serve(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
-  });
+  };
+  const server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : createServer(onRequest);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAGE_FRAME });
   const displayWss = new WebSocketServer({ noServer: true, maxPayload: MAX_WORKER_FRAME });
   /** Pages by the id their hello carries: where their display worker's socket attaches. */
@@ -184,11 +194,12 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const origin = req.headers.origin;
-    const originOk = origin === undefined || opts.allowRemote || origin === `http://${req.headers.host}`;
+    // A browser always sends Origin: it must be this server as the page reached it (no other site).
+    const originOk = origin === undefined || origin === `${scheme}://${req.headers.host}`;
     const forbidden = (): void => {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     };
-    if (!allowedHost(req.headers.host) || !originOk || !tokenOk(url.searchParams.get('token'), token)) return forbidden();
+    if (!allowedHost(req.headers.host) || !originOk || !hasToken(req, url)) return forbidden();
     if (url.pathname === DISPLAY_WS_PATH) {
       // one display socket at a time per page, from that page's worker
       const page = pages.get(url.searchParams.get('page') ?? '');
@@ -220,28 +231,72 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
     });
   }
 
+  /** An engine with the host's status listener. */
+  function newEngine(): ViewerApi {
+    const engine = makeEngine();
+    if (opts.onStatus) engine.on('status', opts.onStatus);
+    return engine;
+  }
+
+  // The session dialled at start: its frames wait (encoded) for the first page,
+  // its display batches in its display link (at most MAX_BATCHES_IN_FLIGHT: the
+  // server then waits for them to be painted).
+  let early: { engine: ViewerApi; link: DisplayLinkHost; frames: Uint8Array[]; bytes: number; stop: () => void } | null = null;
+  if (opts.uri) {
+    const engine = newEngine();
+    const frames: Uint8Array[] = [];
+    const unsubs = PAGE_EVENT_NAMES.map((name) =>
+      engine.on(name, (payload, batch) => {
+        if (!early) return;
+        const bytes = encodeFrame({ kind: 'event', name, payload, batch } as BridgeFrame);
+        early.bytes += bytes.byteLength;
+        early.frames.push(bytes);
+        if (early.bytes > MAX_EARLY_BYTES) {
+          // nobody came to look: drop it; the first page connects afresh
+          const e = early;
+          early = null;
+          e.stop();
+          e.link.detach();
+          e.engine.disconnect();
+        }
+      }),
+    );
+    early = { engine, link: displayLinkHost(engine), frames, bytes: 0, stop: () => unsubs.forEach((u) => u()) };
+    engine.connect(opts.uri);
+  }
+
   function attachPage(ws: WebSocket): void {
-    const sendFrame = (frame: BridgeFrame | { kind: 'hello'; uri?: string; display?: string }): void => {
-      if (ws.readyState === ws.OPEN) ws.send(encodeFrame(frame));
+    const sendBytes = (bytes: Uint8Array): void => {
+      if (ws.readyState === ws.OPEN) ws.send(bytes);
     };
+    const sendFrame = (frame: BridgeFrame | { kind: 'hello'; uri?: string; autoConnect?: boolean; display?: string }): void => sendBytes(encodeFrame(frame));
     let engine: ViewerApi;
-    try {
-      engine = makeEngine();
-    } catch (e) {
-      const status: ViewerEvents['status'] = {
-        state: 'disconnected',
-        message: `engine unavailable: ${e instanceof Error ? e.message : String(e)}`,
-        code: 'ENGINE',
-      };
-      sendFrame({ kind: 'event', name: 'status', payload: status, batch: 0 });
-      ws.on('message', () => {});
-      return;
+    const taken = early;
+    early = null;
+    if (taken) {
+      // the session dialled at start: what it said so far, then live
+      taken.stop();
+      engine = taken.engine;
+      for (const b of taken.frames) sendBytes(b);
+    } else {
+      try {
+        engine = newEngine();
+      } catch (e) {
+        const status: ViewerEvents['status'] = {
+          state: 'disconnected',
+          message: `engine unavailable: ${e instanceof Error ? e.message : String(e)}`,
+          code: 'ENGINE',
+        };
+        sendFrame({ kind: 'event', name: 'status', payload: status, batch: 0 });
+        ws.on('message', () => {});
+        return;
+      }
     }
     const unsubs = PAGE_EVENT_NAMES.map((name) =>
       engine.on(name, (payload, batch) => sendFrame({ kind: 'event', name, payload, batch })),
     );
     const pageId = randomBytes(16).toString('base64url');
-    const page = { link: displayLinkHost(engine), worker: null as WebSocket | null };
+    const page = { link: taken?.link ?? displayLinkHost(engine), worker: null as WebSocket | null };
     pages.set(pageId, page);
     ws.on('message', (data, isBinary) => {
       let frame: BridgeFrame;
@@ -249,43 +304,17 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
         if (!isBinary) throw new Error('text frame');
         const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
         frame = decodeFrame(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)) as BridgeFrame;
-        if (frame?.kind !== 'request' || !Array.isArray(frame.args)) throw new Error('not a request');
+        if (frame?.kind !== 'request') throw new Error('not a request');
       } catch {
         ws.close(1008, 'bad frame');
         return;
       }
-      const a = frame.args;
-      switch (frame.name) {
-        case 'connect': {
-          if (typeof a[0] !== 'string' || a[0].length > 4096 || (a[1] !== undefined && typeof a[1] !== 'string')) break;
-          // The password given on the command line never travels to the page.
-          const pw = a[1] === undefined && a[0] === opts.uri ? opts.password : (a[1] as string | undefined);
-          engine.connect(a[0], pw);
-          return;
-        }
-        case 'disconnect':
-          engine.disconnect();
-          return;
-        case 'input':
-          if (Array.isArray(a[0]) && a[0].length <= MAX_INPUT_EVENTS && a[0].every(isInputEvent)) {
-            engine.input(a[0]);
-            return;
-          }
-          break;
-        case 'displayAck':
-          if (typeof a[0] === 'number' && Number.isFinite(a[0])) {
-            engine.displayAck(a[0]);
-            return;
-          }
-          break;
-        case 'proxyCredentials':
-          if (typeof a[0] === 'string' && typeof a[1] === 'string' && a[0].length <= 1024 && a[1].length <= 1024) {
-            engine.setProxyCredentials?.(a[0], a[1]);
-            return;
-          }
-          break;
+      try {
+        dispatchRequest(engine, frame.name, frame.args);
+      } catch (e) {
+        if (!(e instanceof BadRequestError)) throw e;
+        ws.close(1008, `bad ${String(frame.name).slice(0, 40)} request`);
       }
-      ws.close(1008, `bad ${String(frame.name)} request`);
     });
     ws.on('close', () => {
       for (const u of unsubs) u();
@@ -298,7 +327,8 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
         /* already down */
       }
     });
-    sendFrame({ kind: 'hello', uri: opts.uri, display: pageId });
+    // the page shows the target; it dials it unless it took over the session dialled at start
+    sendFrame({ kind: 'hello', uri: opts.uri, autoConnect: !taken, display: pageId });
   }
 
   await new Promise<void>((ok, fail) => {
@@ -311,15 +341,22 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
   const addr = server.address();
   if (!addr || typeof addr === 'string') throw new Error('web host: no listening address');
   port = addr.port;
+  cookieName = `spice_viewer_token_${port}`;
   const urlHost = addr.family === 'IPv6' || host.includes(':') ? `[${host.replace(/^\[|\]$/g, '')}]` : host;
-  hostHeader = `${urlHost}:${port}`;
-  const url = `http://${hostHeader}/?token=${token}`;
+  const url = `${scheme}://${urlHost}:${port}/?token=${token}`;
 
   return {
     url,
     token,
+    cookieName,
     close: () =>
       new Promise<void>((ok) => {
+        if (early) {
+          early.stop();
+          early.link.detach();
+          early.engine.disconnect();
+          early = null;
+        }
         for (const c of [...wss.clients, ...displayWss.clients]) c.terminate();
         wss.close();
         displayWss.close();

@@ -1,9 +1,12 @@
 // `npm run web -- [remote-viewer options] [URI|file.vv|-]` plus the web host's
-// own --port/--host/--allow-remote/--password: resolves the configuration
-// like remote-viewer (main/app/launch.ts), starts the web host with one
-// session controller per page and prints the tokenised URL. In kiosk mode
+// own --port/--host/--allow-remote/--cert/--key/--password: resolves the
+// configuration like remote-viewer (main/app/launch.ts), starts the web host,
+// dials the target at once (a broker's ticket ages from the moment it was
+// issued) and prints the tokenised URL, then the session's progress and
+// failures. Without a target the page shows its connect form. In kiosk mode
 // with --kiosk-quit=on-disconnect the process exits when the session ends:
 // code 0 after a session that was up, 1 when it never connected.
+import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startWebHost, type WebHost } from './web-host';
@@ -11,9 +14,9 @@ import { cliErrorHint } from './config/cli';
 import { findAppVersion } from './app/app-version';
 import { APP_NAME, planLaunch, targetLabel } from './app/launch';
 import { createSessionController, type EndedInfo } from './app/session-controller';
+import { announcePlan, endedText, printExitPlan, statusPrinter } from './app/terminal';
 import { WEB_HELP, splitWebArgs } from './app/web-args';
 import { defaultTransportFactory } from './transport/index';
-import type { Logger } from './spice/channels/base-channel';
 
 function appVersion(): string {
   return findAppVersion(typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url)));
@@ -22,8 +25,10 @@ function appVersion(): string {
 async function main(): Promise<void> {
   const env = process.env as Record<string, string | undefined>;
   let split;
+  let tls;
   try {
     split = splitWebArgs(process.argv.slice(2));
+    if (split.web.cert !== undefined && split.web.key !== undefined) tls = { cert: readFileSync(split.web.cert), key: readFileSync(split.web.key) };
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n${cliErrorHint(APP_NAME)}\n`);
     process.exit(1);
@@ -31,22 +36,15 @@ async function main(): Promise<void> {
   const version = appVersion();
   const plan = await planLaunch(split.rest, { prog: APP_NAME, appVersion: version, env });
   if (plan.kind === 'exit') {
-    if (plan.stdout) process.stdout.write(plan.stdout.startsWith('Usage:') ? plan.stdout + WEB_HELP + '\n' : plan.stdout);
-    if (plan.stderr) process.stderr.write(plan.stderr);
+    printExitPlan(plan, undefined, WEB_HELP + '\n');
     process.exit(plan.code);
   }
   const { config } = plan;
-  for (const w of plan.warnings) console.error(`Warning: ${w}`);
-  if (config.ui.debug) for (const d of plan.debug) console.error(`debug: ${d}`);
+  const log = announcePlan(plan);
+  // the one password path: into the launch configuration, which never travels to the page
   const password = split.web.password ?? env.SPICE_PASSWORD;
   if (password !== undefined && config.target && config.target.password === undefined) config.target = { ...config.target, password };
 
-  const verbose = config.ui.verbose || config.ui.debug;
-  const log: Logger = {
-    debug: (m) => config.ui.debug && console.error(`debug: ${m}`),
-    info: (m) => verbose && console.error(m),
-    warn: (m) => verbose && console.error(`warning: ${m}`),
-  };
   let host: WebHost | null = null;
   let ending = false;
   const finish = (code: number): void => {
@@ -57,7 +55,7 @@ async function main(): Promise<void> {
     else done();
   };
   const onEnded = (info: EndedInfo): void => {
-    console.error(`session ended${info.error ? `: ${info.error.message}` : ''} (--kiosk-quit=on-disconnect)`);
+    process.stderr.write(endedText(info));
     finish(info.everConnected ? 0 : 1);
   };
   const label = targetLabel(config.target);
@@ -65,7 +63,9 @@ async function main(): Promise<void> {
     host: split.web.host,
     port: split.web.port,
     allowRemote: split.web.allowRemote,
+    ...(tls ? { tls } : {}),
     ...(label ? { uri: label } : {}),
+    onStatus: statusPrinter(),
     engine: () =>
       createSessionController({
         config,

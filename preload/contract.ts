@@ -1,11 +1,13 @@
 // THE typed contract between the main process (protocol engine) and the
 // renderer. Electron's preload and the web host's WebSocket bridge both carry
-// exactly these messages. Types plus one constant list of event names; no
-// imports, so any environment can use it.
+// exactly these messages. Types plus constant lists; type-only imports (the
+// request table, preload/requests.ts), so any environment can use it.
 //
 // Display traffic is parsed in main into DisplayCommands that still carry
 // their compressed image payloads; the renderer decodes and paints them, so
 // raw RGBA never crosses the process boundary.
+
+import type { RequestName, ViewerRequests } from './requests';
 
 // ---------------------------------------------------------------- geometry
 export interface Point {
@@ -249,32 +251,18 @@ export interface ViewerEvents {
 /** Every event name, once: the bridges iterate it (a new event cannot be forgotten by one of them). */
 export const VIEWER_EVENT_NAMES = ['status', 'migration', 'display', 'cursor'] as const satisfies readonly (keyof ViewerEvents)[];
 
-/** renderer → main requests. */
-export interface ViewerRequests {
-  connect: (uri: string, password?: string) => void;
-  disconnect: () => void;
-  input: (events: InputEvent[]) => void;
-  /** The renderer reports it painted up to this display batch (backpressure). */
-  displayAck: (batch: number) => void;
-  /** Proxy user/password for the next connects (memory only); reconnects at once. */
-  proxyCredentials?: (user: string, password: string) => void;
-}
+/** renderer → main requests: declared once, with their validators, in preload/requests.ts. */
+export type { ViewerRequests, RequestName } from './requests';
 
-/** The API the preload (Electron) or the web bridge exposes as window.spiceViewer. */
-export interface ViewerApi {
-  connect(uri: string, password?: string): void;
-  disconnect(): void;
-  input(events: InputEvent[]): void;
-  displayAck(batch: number): void;
-  /** See ViewerRequests.proxyCredentials (absent from engines without a proxy prompt). */
-  setProxyCredentials?(user: string, password: string): void;
+/** The API the preload (Electron) or the web bridge exposes as window.spiceViewer: the requests plus event subscription. */
+export interface ViewerApi extends ViewerRequests {
   on<K extends keyof ViewerEvents>(event: K, cb: (payload: ViewerEvents[K], batch: number) => void): () => void;
 }
 
 /** One frame on the bridge (postMessage in Electron, binary codec over ws in the web host). */
 export type BridgeFrame =
   | { kind: 'event'; name: keyof ViewerEvents; payload: ViewerEvents[keyof ViewerEvents]; batch: number }
-  | { kind: 'request'; name: keyof ViewerRequests; args: unknown[] };
+  | { kind: 'request'; name: RequestName; args: unknown[] };
 
 // ---------------------------------------------------------------- app state (optional, main/app/*)
 /** Why a kiosk session dropped, in words a user can act on. */

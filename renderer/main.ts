@@ -105,7 +105,8 @@ function start(): void {
   bridge.onHello((hello) => {
     if (hello.uri) {
       uriInput.value = hello.uri;
-      api.connect(hello.uri);
+      // the host may already have dialled it for this page (it connects at start)
+      if (hello.autoConnect !== false) api.connect(hello.uri);
     }
   });
 

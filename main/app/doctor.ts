@@ -132,7 +132,8 @@ export interface ReportContext {
 
 /** Replaces every secret (and any password= query value) by "***". */
 export function redact(text: string, secrets: readonly string[] = []): string {
-  let out = text.replace(/([?&;]password=)[^&;\s]*/gi, '$1***');
+  // the value ends where the query part does, or at the quote around a URI in a message
+  let out = text.replace(/([?&;]password=)[^&;\s"'”]*/gi, '$1***');
   for (const s of secrets) if (s) out = out.split(s).join('***');
   return out;
 }

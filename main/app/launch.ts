@@ -6,6 +6,8 @@
 import { cliErrorHint, isHelp, isVersion, parseCommandLine, type CliOptions } from '../config/cli';
 import { resolveConfig, type EffectiveConfig } from '../config/effective';
 import { readVvFile, type ReadVvOptions } from '../config/vv-file';
+import { REMOTE_VIEWER_COMPAT_VERSION, checkVvVersion, type VvConfig } from '../config/vv';
+import { ConfigError } from '../config/errors';
 import { describeTarget } from '../config/uri';
 import type { EffectiveTarget } from '../config/effective';
 
@@ -29,12 +31,28 @@ export function targetLabel(t: EffectiveTarget | undefined): string {
   return describeTarget({ ...t, warnings: [] });
 }
 
+/**
+ * The .vv minimum-version gate. A .vv `version` (or `versions`) key is a
+ * remote-viewer version requirement written by the broker, so it is compared
+ * with the remote-viewer release whose behaviour we follow, not our own
+ * version number; the message says so.
+ */
+export function checkRemoteViewerVersion(vv: VvConfig, prog: string, appVersion: string): void {
+  try {
+    checkVvVersion(vv, { appVersion: REMOTE_VIEWER_COMPAT_VERSION, appName: 'remote-viewer' });
+  } catch (e) {
+    throw new ConfigError(
+      `${(e as Error).message} (the file's version key is a remote-viewer version; ${prog} ${appVersion} reads .vv files as remote-viewer ${REMOTE_VIEWER_COMPAT_VERSION} does)`,
+    );
+  }
+}
+
 export async function planLaunch(argv: readonly string[], o: LaunchOptions = {}): Promise<LaunchPlan> {
   const prog = o.prog ?? APP_NAME;
   const env = o.env ?? {};
   let cli: CliOptions;
   try {
-    const r = parseCommandLine(argv, { prog, version: `${prog} version ${o.appVersion ?? '0.0.0'} (remote-viewer 11.0 compatible)` });
+    const r = parseCommandLine(argv, { prog, version: `${prog} version ${o.appVersion ?? '0.0.0'} (remote-viewer ${REMOTE_VIEWER_COMPAT_VERSION} compatible)` });
     if (isHelp(r)) return { kind: 'exit', code: 0, stdout: r.help };
     if (isVersion(r)) return { kind: 'exit', code: 0, stdout: r.version + '\n' };
     cli = r;
@@ -45,8 +63,10 @@ export async function planLaunch(argv: readonly string[], o: LaunchOptions = {})
     let vv;
     if (cli.target && cli.target.kind !== 'uri') {
       const path = cli.target.kind === 'stdin' ? '-' : cli.target.path;
-      const read = await readVvFile(path, env, { appName: prog, ...(o.readStdin ? { readStdin: o.readStdin } : {}) });
+      // the gate is run here, after the read (and its delete-this-file), to say what it compared
+      const read = await readVvFile(path, env, { checkVersion: false, ...(o.readStdin ? { readStdin: o.readStdin } : {}) });
       vv = read.config;
+      checkRemoteViewerVersion(vv, prog, o.appVersion ?? '0.0.0');
     }
     const config = resolveConfig(cli, { vv, env });
     return { kind: 'run', cli, config, warnings: config.warnings, debug: config.debug };

@@ -15,21 +15,30 @@ import type { Logger } from '../spice/channels/base-channel';
 import { Channel as ChannelType } from '../spice/protocol/enums';
 import { SpiceError } from '../spice/wire/errors';
 import { ConfigError } from '../config/errors';
-import { parseCommandLine, type CliOptions } from '../config/cli';
+import { isHelp, isVersion, parseCommandLine } from '../config/cli';
 import { resolveConfig, type EffectiveConfig } from '../config/effective';
 import { HOTKEY_ACTIONS, type HotkeyBindings } from '../config/hotkeys';
 import { endpointFromConfig } from '../config/endpoint';
 import { migrationMapper } from './migration-map';
 import { isProxyAuthRequired } from '../transport/proxy';
-import { DROP_TEXT, classifyDrop, diagnose } from './doctor';
+import { DROP_TEXT, classifyDrop, diagnose, redact } from './doctor';
 import { DEFAULT_BACKOFF, ReconnectScheduler, realClock, type BackoffOptions, type Clock, type DropReason } from './reconnect';
 import { targetLabel } from './launch';
 import { DisplayFlow, type DisplayFlowStats } from './display-flow';
 
-/** A configuration for a URI typed into the page: the launch settings with another target. */
+/**
+ * A configuration for a URI typed into the page: the launch settings with
+ * another target. Only an address is accepted there: options (`--version`),
+ * file names and other text get a ConfigError saying what to type.
+ */
 export function configForUri(uri: string, base: EffectiveConfig | undefined, env: Record<string, string | undefined> = {}): EffectiveConfig {
-  const cli = parseCommandLine([uri]) as CliOptions;
-  const fresh = resolveConfig(cli, { env });
+  const notAddress = (): never => {
+    throw new ConfigError(`not a SPICE address: ${JSON.stringify(redact(uri.length > 80 ? `${uri.slice(0, 80)}…` : uri))}; type spice://HOST:PORT, spice+tls://HOST:PORT or spice+unix:///PATH`);
+  };
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(uri)) notAddress();
+  const r = parseCommandLine([uri]);
+  if (isHelp(r) || isVersion(r) || r.target?.kind !== 'uri') return notAddress();
+  const fresh = resolveConfig(r, { env });
   if (!base) return fresh;
   return { ...base, source: 'uri', ...(fresh.target ? { target: fresh.target } : {}) };
 }
@@ -247,7 +256,9 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       });
   }
 
-  function onSessionStatus(s: Session, st: SessionStatus, endpoint: Endpoint, gen: number): void {
+  function onSessionStatus(s: Session, raw: SessionStatus, endpoint: Endpoint, gen: number): void {
+    // a unix socket's Endpoint has a placeholder host:port: show the socket path instead
+    const st = endpoint.unixPath ? { ...raw, message: raw.message.split(`${endpoint.host}:${endpoint.port}`).join(endpoint.unixPath) } : raw;
     if (st.state === 'connected') {
       const first = !sessionConnected;
       sessionConnected = true;
@@ -348,7 +359,9 @@ export function createSessionController(opts: ControllerOptions): SessionControl
           cfg = configForUri(uri, launch, opts.env);
         } catch (e) {
           current = undefined;
-          const err = e instanceof SpiceError ? e : new ConfigError(String(e));
+          // the status line and the report show what failed, never the password= the address carried
+          const hide = password !== undefined ? [password] : [];
+          const err = e instanceof SpiceError ? new SpiceError(e.code, redact(e.message, hide)) : new ConfigError(redact(String(e), hide));
           sessionConnected = false;
           startedAt = clock.now();
           failed(err, undefined, ++generation);

@@ -4,6 +4,7 @@
 // rule: any --hotkeys list, and any .vv file, first clears every binding and
 // then binds only what it names. --keymap (`src=dst+dst,...`) lives here too.
 import { ConfigError, quote } from './errors';
+import { KEY_NAMES, MODIFIER_NAMES, type Mod as SharedMod } from '../../preload/hotkey-keys';
 
 export const HOTKEY_ACTIONS = [
   'toggle-fullscreen',
@@ -48,70 +49,9 @@ export interface HotkeyBindings {
   source: 'default' | 'cli' | 'vv';
 }
 
-type Mod = 'ctrl' | 'alt' | 'shift' | 'super';
-
-// ctrl_key_to_gtk_key / spice_key_to_gdk_key synonyms; left/right kept for sequences
-const MODIFIERS: Record<string, { mod: Mod; gdk: string }> = {};
-const addMods = (mod: Mod, left: string, right: string, names: string[], rightNames: string[]): void => {
-  for (const n of names) MODIFIERS[n] = { mod, gdk: left };
-  for (const n of rightNames) MODIFIERS[n] = { mod, gdk: right };
-};
-addMods('alt', 'Alt_L', 'Alt_R', ['alt', 'lalt', 'leftalt', 'left-alt', 'alt_l', 'meta', 'meta_l'], ['ralt', 'rightalt', 'right-alt', 'alt_r', 'meta_r']);
-addMods('ctrl', 'Control_L', 'Control_R', ['ctrl', 'ctl', 'control', 'lctrl', 'leftctrl', 'left-ctrl', 'control_l', 'cmd', 'lcmd', 'leftcmd', 'left-cmd', 'primary'], ['rctrl', 'rightctrl', 'right-ctrl', 'control_r', 'rcmd', 'rightcmd', 'right-cmd']);
-addMods('shift', 'Shift_L', 'Shift_R', ['shift', 'shft', 'lshift', 'leftshift', 'left-shift', 'shift_l'], ['rshift', 'rightshift', 'right-shift', 'shift_r']);
-addMods('super', 'Super_L', 'Super_R', ['win', 'lwin', 'leftwin', 'left-win', 'super', 'super_l', 'hyper', 'hyper_l'], ['rwin', 'rightwin', 'right-win', 'super_r', 'hyper_r']);
-
-// key name (lower case) → [GDK name, KeyboardEvent.code]
-const KEYS = new Map<string, [string, string | undefined]>();
-const addKey = (gdk: string, code: string | undefined, ...aliases: string[]): void => {
-  for (const a of [gdk, ...aliases]) KEYS.set(a.toLowerCase(), [gdk, code]);
-};
-for (let i = 1; i <= 24; i++) addKey(`F${i}`, `F${i}`);
-for (let i = 0; i < 26; i++) {
-  const l = String.fromCharCode(97 + i);
-  addKey(l, `Key${l.toUpperCase()}`);
-}
-for (let i = 0; i <= 9; i++) {
-  addKey(String(i), `Digit${i}`);
-  addKey(`KP_${i}`, `Numpad${i}`);
-}
-addKey('Escape', 'Escape', 'esc');
-addKey('Insert', 'Insert', 'ins');
-addKey('Delete', 'Delete', 'del');
-addKey('Home', 'Home');
-addKey('End', 'End');
-addKey('Page_Up', 'PageUp', 'pgup', 'pageup', 'prior');
-addKey('Page_Down', 'PageDown', 'pgdn', 'pagedown', 'next');
-addKey('Return', 'Enter', 'enter');
-addKey('Tab', 'Tab');
-addKey('space', 'Space');
-addKey('BackSpace', 'Backspace');
-addKey('Pause', 'Pause', 'break');
-addKey('Print', 'PrintScreen', 'printscreen', 'prtsc', 'sysrq');
-addKey('Scroll_Lock', 'ScrollLock');
-addKey('Menu', 'ContextMenu');
-addKey('Up', 'ArrowUp');
-addKey('Down', 'ArrowDown');
-addKey('Left', 'ArrowLeft');
-addKey('Right', 'ArrowRight');
-addKey('plus', undefined); // a shifted character on most layouts: matched by key, not position
-addKey('minus', 'Minus');
-addKey('equal', 'Equal');
-addKey('comma', 'Comma');
-addKey('period', 'Period');
-addKey('slash', 'Slash');
-addKey('backslash', 'Backslash');
-addKey('semicolon', 'Semicolon');
-addKey('apostrophe', 'Quote');
-addKey('grave', 'Backquote');
-addKey('bracketleft', 'BracketLeft');
-addKey('bracketright', 'BracketRight');
-addKey('KP_Add', 'NumpadAdd');
-addKey('KP_Subtract', 'NumpadSubtract');
-addKey('KP_Multiply', 'NumpadMultiply');
-addKey('KP_Divide', 'NumpadDivide');
-addKey('KP_Enter', 'NumpadEnter');
-addKey('KP_Decimal', 'NumpadDecimal');
+// key and modifier names: one table with the page (preload/hotkey-keys.ts)
+type Mod = SharedMod;
+const MODIFIERS = MODIFIER_NAMES;
 
 const GTK_MOD_TAGS: Record<string, Mod> = { ctrl: 'ctrl', control: 'ctrl', primary: 'ctrl', ctl: 'ctrl', alt: 'alt', mod1: 'alt', meta: 'alt', shift: 'shift', shft: 'shift', super: 'super', hyper: 'super' };
 
@@ -129,11 +69,11 @@ export function parseHotkey(spec: string, allowModifierOnly = false): Hotkey {
   const h = { ctrl: false, alt: false, shift: false, super: false, key: null as string | null, code: undefined as string | undefined, sequence: [] as string[] };
   const text = spec.trim();
   const setKey = (name: string): void => {
-    const k = KEYS.get(name.toLowerCase());
+    const k = KEY_NAMES.get(name.toLowerCase());
     if (!k) throw new ConfigError(`invalid hotkey ${quote(spec)}: unknown key ${quote(name)}`);
     if (h.key !== null) throw new ConfigError(`invalid hotkey ${quote(spec)}: more than one key`);
-    h.key = k[0];
-    h.code = k[1];
+    h.key = k.gdk;
+    h.code = k.code;
   };
   if (text.startsWith('<')) {
     // GTK accelerator syntax (remote-viewer's fallback)

@@ -79,6 +79,11 @@ export function isTrustedSender(
   return !!frame && frame === win.webContents.mainFrame && isAppUrl(frame.url);
 }
 
+/** The permissions the viewer page may have: pointer lock (server mouse mode) and fullscreen, for the app origin only. */
+export function permissionAllowed(permission: string, origin: string | undefined): boolean {
+  return (permission === 'pointerLock' || permission === 'fullscreen') && origin !== undefined && isAppUrl(origin);
+}
+
 export interface WindowDeps {
   BrowserWindow: typeof BrowserWindowT;
 }
@@ -101,8 +106,10 @@ function hardenContents(wc: WebContents): void {
     if (!isAppUrl(url)) e.preventDefault();
   });
   wc.on('will-attach-webview', (e) => e.preventDefault());
-  // No permission prompts beyond pointer lock (server mouse mode) and fullscreen.
-  wc.session.setPermissionRequestHandler((_wc, permission, cb) => cb(permission === 'pointerLock' || permission === 'fullscreen'));
+  // No permission prompts beyond pointer lock (server mouse mode) and fullscreen, and only for our page;
+  // the check handler answers the synchronous queries (navigator.permissions, feature checks) the same way.
+  wc.session.setPermissionRequestHandler((_wc, permission, cb, details) => cb(permissionAllowed(permission, details?.requestingUrl)));
+  wc.session.setPermissionCheckHandler((_wc, permission, origin) => permissionAllowed(permission, origin));
 }
 
 /**

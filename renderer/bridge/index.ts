@@ -13,13 +13,12 @@ export interface Bridge {
   onDisplayLink(cb: (link: DisplayLink) => void): void;
 }
 
-interface BridgeWindow {
+export function openBridge(win: {
   spiceViewer?: ViewerApi;
-  location: { protocol: string; host: string; search: string };
+  location: { protocol: string; host: string; search: string; pathname: string; hash: string };
+  history?: { replaceState(data: unknown, unused: string, url: string): void };
   addEventListener(type: 'message', cb: (ev: MessageEvent) => void): void;
-}
-
-export function openBridge(win: BridgeWindow): Bridge {
+}): Bridge {
   if (win.spiceViewer) {
     // Electron: main auto-connects from its command line; nothing to hand over.
     // The preload posts the display port main made (MessageChannelMain) to this window.
@@ -29,5 +28,5 @@ export function openBridge(win: BridgeWindow): Bridge {
       });
     return { kind: 'electron', api: win.spiceViewer, onHello: () => {}, onClose: () => {}, onDisplayLink };
   }
-  return { kind: 'web', ...openWsBridge(win.location) };
+  return { kind: 'web', ...openWsBridge(win.location, win.history) };
 }

@@ -1,17 +1,22 @@
 // WebSocket bridge: the web host's side of ViewerApi in a plain browser.
 // Frames are BridgeFrames in the binary codec; the host additionally sends
-// one 'hello' frame telling the page which URI to auto-connect to.
-import type { BridgeFrame, ViewerApi, ViewerEvents, ViewerRequests } from '../../preload/contract';
+// one 'hello' frame telling the page its target and whether to dial it.
+// The access token is taken out of the page's address once read (history,
+// bookmarks, screen shares); the port's HttpOnly cookie carries it after that.
+import type { BridgeFrame, RequestName, ViewerApi, ViewerEvents } from '../../preload/contract';
+import { requestClient } from '../../preload/requests';
 import { decodeFrame, encodeFrame } from '../../preload/codec';
 import { DISPLAY_WS_PATH } from '../../preload/display-link';
 
 /** Sent by the web host right after the socket opens. */
 export interface HostHello {
   kind: 'hello';
-  /** URI the host was started with: the page connects to it. */
+  /** Target the host was started with (no password): shown in the address field. */
   uri?: string;
   /** This page's id for its display worker's socket (preload/display-link.ts). */
   display?: string;
+  /** false: the host already dialled `uri` for this page (it must not dial again). */
+  autoConnect?: boolean;
 }
 
 export interface WsBridge {
@@ -29,11 +34,29 @@ export type DisplayLink = { kind: 'port'; port: MessagePort } | { kind: 'ws'; ur
 
 type Listener = (payload: never, batch: number) => void;
 
-export function openWsBridge(loc: { protocol: string; host: string; search: string }): WsBridge {
-  const token = new URLSearchParams(loc.search).get('token') ?? '';
+/** The page's address without its token (null: there was none). */
+export function addressWithoutToken(loc: { pathname: string; search: string; hash: string }): string | null {
+  const params = new URLSearchParams(loc.search);
+  if (!params.has('token')) return null;
+  params.delete('token');
+  const q = params.toString();
+  return `${loc.pathname}${q ? `?${q}` : ''}${loc.hash}`;
+}
+
+export function openWsBridge(
+  loc: { protocol: string; host: string; search: string; pathname?: string; hash?: string },
+  history?: { replaceState(data: unknown, unused: string, url: string): void },
+): WsBridge {
+  const token = new URLSearchParams(loc.search).get('token');
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
-  const socketUrl = (path: string, query = ''): string => `${scheme}//${loc.host}${path}?token=${encodeURIComponent(token)}${query}`;
+  // without a token in the address (a reload after it was dropped) the cookie authenticates the sockets
+  const socketUrl = (path: string, query: Record<string, string> = {}): string => {
+    const q = new URLSearchParams({ ...(token ? { token } : {}), ...query }).toString();
+    return `${scheme}//${loc.host}${path}${q ? `?${q}` : ''}`;
+  };
   const ws = new WebSocket(socketUrl('/bridge'));
+  const clean = addressWithoutToken({ pathname: loc.pathname ?? '/', search: loc.search, hash: loc.hash ?? '' });
+  if (clean !== null) history?.replaceState(null, '', clean);
   ws.binaryType = 'arraybuffer';
   const listeners = new Map<keyof ViewerEvents, Set<Listener>>();
   const pending: Uint8Array<ArrayBuffer>[] = [];
@@ -41,9 +64,9 @@ export function openWsBridge(loc: { protocol: string; host: string; search: stri
   let hello: HostHello | null = null;
   let closeCb: ((reason: string) => void) | null = null;
   let displayCb: ((link: DisplayLink) => void) | null = null;
-  const displayLink = (): DisplayLink | null => (hello?.display ? { kind: 'ws', url: socketUrl(DISPLAY_WS_PATH, `&page=${encodeURIComponent(hello.display)}`) } : null);
+  const displayLink = (): DisplayLink | null => (hello?.display ? { kind: 'ws', url: socketUrl(DISPLAY_WS_PATH, { page: hello.display }) } : null);
 
-  const send = (name: keyof ViewerRequests, args: unknown[]): void => {
+  const send = (name: RequestName, args: unknown[]): void => {
     const frame: BridgeFrame = { kind: 'request', name, args };
     const bytes = encodeFrame(frame);
     if (ws.readyState === WebSocket.OPEN) ws.send(bytes);
@@ -77,11 +100,7 @@ export function openWsBridge(loc: { protocol: string; host: string; search: stri
   };
 
   const api: ViewerApi = {
-    connect: (uri, password) => send('connect', password === undefined ? [uri] : [uri, password]),
-    disconnect: () => send('disconnect', []),
-    input: (events) => send('input', [events]),
-    displayAck: (batch) => send('displayAck', [batch]),
-    setProxyCredentials: (user, password) => send('proxyCredentials', [user, password]),
+    ...requestClient(send),
     on(event, cb) {
       let set = listeners.get(event);
       if (!set) listeners.set(event, (set = new Set()));

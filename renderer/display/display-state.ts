@@ -3,8 +3,8 @@
 // (surfaces, image / palette caches, draw ops, MJPEG streams, monitors
 // config) and collects the damaged rects for the renderer. Pure TypeScript:
 // runs in a Web Worker and in Node tests.
-import { BitmapFlags, BitmapFmt, ImageFlags, ImageType, ResourceType, StreamFlags, SurfaceFlags, VideoCodecType } from '../../main/spice/protocol/enums';
-import { SpiceError } from '../../main/spice/wire/errors';
+import { BitmapFlags, BitmapFmt, ImageFlags, ImageType, ResourceType, StreamFlags, SurfaceFlags, VideoCodecType } from '../../preload/spice-enums';
+import { SpiceError } from '../../preload/spice-errors';
 import type { Clip, DisplayCommand, MonitorHead, Rect, SpiceImage, StreamCreate } from '../../preload/contract';
 import { createDecoders } from './decoders/index';
 import { MjpegFrameDecoder } from './decoders/jpeg';

@@ -2,7 +2,7 @@
 // (SpiceRopd bits) reduced to one of the 16 binary rops (spice-common's
 // SpiceROP, numbered like X11 GX functions), the 16 rops themselves on 32-bit
 // pixels, and the 256 ternary rop3 codes (pattern/source/destination).
-import { Ropd } from '../../main/spice/protocol/enums';
+import { Ropd } from '../../preload/spice-enums';
 
 /** spice-common SpiceROP; the value's bit ((!src)<<1 | !dst) is the result for that input pair. */
 export const Rop = {

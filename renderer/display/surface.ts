@@ -6,8 +6,8 @@
 // running them on the widened values gives the 16-bit canvas's result.
 // For 32_xRGB surfaces the alpha byte is whatever the drawing left (as in
 // pixman x8r8g8b8) and carries no meaning for display.
-import { SurfaceFmt } from '../../main/spice/protocol/enums';
-import { SpiceError } from '../../main/spice/wire/errors';
+import { SurfaceFmt } from '../../preload/spice-enums';
+import { SpiceError } from '../../preload/spice-errors';
 import { MAX_IMAGE_PIXELS, type DecodedImage } from './types';
 
 export interface Surface {

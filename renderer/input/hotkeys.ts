@@ -5,6 +5,7 @@
 // release-cursor, Ctrl_L+Alt_L by default), the secure-attention key sequence
 // and the zoom steps. Kiosk mode disables all of it, as remote-viewer does.
 import type { AppState, InputEvent } from '../../preload/contract';
+import { GDK_MODIFIER_CODES, KEY_NAMES, MODIFIER_NAMES } from '../../preload/hotkey-keys';
 
 export type HotkeyBinding = NonNullable<AppState['hotkeys']>[number];
 
@@ -30,32 +31,10 @@ export interface Accelerator {
   key?: string;
 }
 
-const MOD_WORDS: Readonly<Record<string, 'ctrl' | 'alt' | 'shift' | 'super'>> = {
-  ctrl: 'ctrl', control: 'ctrl', ctl: 'ctrl', alt: 'alt', meta: 'alt', shift: 'shift', super: 'super', win: 'super',
-};
-
-/** GDK modifier keyvals of a release sequence → KeyboardEvent.code. */
-const SEQUENCE_CODES: Readonly<Record<string, string>> = {
-  Control_L: 'ControlLeft', Control_R: 'ControlRight', Alt_L: 'AltLeft', Alt_R: 'AltRight',
-  Shift_L: 'ShiftLeft', Shift_R: 'ShiftRight', Super_L: 'MetaLeft', Super_R: 'MetaRight',
-  Meta_L: 'AltLeft', Meta_R: 'AltRight', Hyper_L: 'MetaLeft', Hyper_R: 'MetaRight',
-};
-
-/** Key names that travel without a code (or are typed by hand in tests) → how to match them. */
-const NAMED: Readonly<Record<string, { code?: string; key?: string }>> = {
-  plus: { key: '+' }, minus: { code: 'Minus' }, equal: { code: 'Equal' }, end: { code: 'End' }, home: { code: 'Home' },
-  delete: { code: 'Delete' }, insert: { code: 'Insert' }, escape: { code: 'Escape' }, return: { code: 'Enter' },
-  tab: { code: 'Tab' }, space: { code: 'Space' }, kp_add: { code: 'NumpadAdd' }, kp_subtract: { code: 'NumpadSubtract' },
-};
-
-/** The code of a plain key name: letters, digits, F-keys, KP_n and a few names. */
+/** The code (or, for 'plus', the character) of a key name as the config parser knows it. */
 function keyMatch(name: string): { code?: string; key?: string } {
-  const n = name.toLowerCase();
-  if (/^[a-z]$/.test(n)) return { code: `Key${n.toUpperCase()}` };
-  if (/^[0-9]$/.test(n)) return { code: `Digit${n}` };
-  if (/^f([1-9]|1[0-9]|2[0-4])$/.test(n)) return { code: n.toUpperCase() };
-  if (/^kp_[0-9]$/.test(n)) return { code: `Numpad${n.slice(3)}` };
-  return NAMED[n] ?? { key: name };
+  const k = KEY_NAMES.get(name.toLowerCase());
+  return k?.code !== undefined ? { code: k.code } : { key: k?.char ?? name };
 }
 
 /**
@@ -68,7 +47,7 @@ export function parseAccelerator(action: string, binding: string | { keys: strin
   const acc: Accelerator = { action, ctrl: false, alt: false, shift: false, super: false };
   let keyName: string | undefined;
   for (const k of keys) {
-    const mod = MOD_WORDS[k.toLowerCase()];
+    const mod = MODIFIER_NAMES[k.toLowerCase()]?.mod;
     if (mod) acc[mod] = true;
     else if (k !== '' && keyName === undefined) keyName = k;
     else return null; // two keys, or an empty name: nothing a single key event can match
@@ -84,7 +63,7 @@ export function parseAccelerator(action: string, binding: string | { keys: strin
 /** KeyboardEvent.codes of a modifier-only release sequence, or null when it is not one. */
 export function releaseSequenceCodes(keys: string[]): string[] | null {
   if (keys.length === 0) return null;
-  const codes = keys.map((k) => SEQUENCE_CODES[k]);
+  const codes = keys.map((k) => GDK_MODIFIER_CODES[k]);
   return codes.every((c) => c !== undefined) ? codes : null;
 }
 

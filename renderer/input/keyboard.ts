@@ -1,18 +1,9 @@
-// Keyboard: KeyboardEvent.code → PC AT scan code set 1, and the u32 SPICE
-// carries in SPICE_MSGC_INPUTS_KEY_DOWN / KEY_UP.
+// Keyboard: KeyboardEvent.code → PC AT scan code set 1.
 //
 // InputEvent 'key' carries the set-1 scancode (0x100 | sc for E0 keys); the
-// engine's inputs channel (main/spice/channels/inputs-channel.ts keyCode)
-// encodes it for the wire, and test/unit/keyboard.test.ts checks that its
-// encoding equals scancodeDown/scancodeUp below for every key.
-//
-// Wire encoding (spice-gtk spice_make_scancode; spice-server pushes the u32's
-// bytes to the guest keyboard LSB first, stopping at a zero byte):
-//   plain key  : down = sc,                 up = sc | 0x80
-//   E0-extended: down = 0xE0 | (sc << 8),   up = 0xE0 | ((sc | 0x80) << 8)
-//   Pause      : down = E1 1D 45, up = E1 9D C5 (the make sequence of a real
-//                keyboard; Pause has no break code, so both belong on press —
-//                QEMU's spice input recognises the six bytes as PAUSE).
+// engine turns it into SPICE's KEY_DOWN / KEY_UP bytes (keyCode in
+// main/spice/messages/inputs.ts, the only key encoder). test/unit/keyboard.test.ts
+// checks both halves against a set-1 table of make/break bytes.
 import type { InputEvent } from '../../preload/contract';
 
 /** Set-1 make codes. 0x100 | sc marks an E0-prefixed key. */
@@ -54,37 +45,10 @@ const SET1: Readonly<Record<string, number>> = {
 /** Older browsers' names for the same physical keys. */
 const ALIASES: Readonly<Record<string, string>> = { OSLeft: 'MetaLeft', OSRight: 'MetaRight' };
 
-const PAUSE_DOWN = 0xe1 | (0x1d << 8) | (0x45 << 16);
-const PAUSE_UP = 0xe1 | (0x9d << 8) | (0xc5 << 16);
-
 /** Set-1 scancode (0x100 | sc for E0 keys) of a KeyboardEvent.code, or undefined. */
 export function set1Scancode(code: string): number | undefined {
   const key = Object.hasOwn(ALIASES, code) ? ALIASES[code] : code;
   return Object.hasOwn(SET1, key) ? SET1[key] : undefined;
-}
-
-/** The u32 for SPICE_MSGC_INPUTS_KEY_DOWN from a set-1 scancode (0x100 | sc = E0 key). */
-export function spiceKeyDown(sc: number): number {
-  return sc < 0x100 ? sc : 0xe0 | ((sc & 0xff) << 8);
-}
-
-/** The u32 for SPICE_MSGC_INPUTS_KEY_UP from a set-1 scancode (0x100 | sc = E0 key). */
-export function spiceKeyUp(sc: number): number {
-  return sc < 0x100 ? sc | 0x80 : 0xe0 | (((sc & 0xff) | 0x80) << 8);
-}
-
-/** KEY_DOWN code for a KeyboardEvent.code, or undefined when the key has no set-1 code. */
-export function scancodeDown(code: string): number | undefined {
-  if (code === 'Pause') return PAUSE_DOWN;
-  const sc = set1Scancode(code);
-  return sc === undefined ? undefined : spiceKeyDown(sc);
-}
-
-/** KEY_UP code for a KeyboardEvent.code, or undefined when the key has no set-1 code. */
-export function scancodeUp(code: string): number | undefined {
-  if (code === 'Pause') return PAUSE_UP;
-  const sc = set1Scancode(code);
-  return sc === undefined ? undefined : spiceKeyUp(sc);
 }
 
 /** SPICE keyboard modifier (lock) flags: SCROLL_LOCK=1, NUM_LOCK=2, CAPS_LOCK=4. */

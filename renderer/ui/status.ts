@@ -2,24 +2,7 @@
 // connected to NAME / disconnected: reason), plus a data-state attribute
 // that styles and tests can key on.
 import type { SessionStatus } from '../../preload/contract';
-
-export function formatStatus(s: SessionStatus): string {
-  const msg = s.message?.trim() ?? '';
-  switch (s.state) {
-    case 'idle':
-      return msg ? `idle: ${msg}` : 'idle: not connected';
-    case 'connecting':
-      return msg ? `connecting: ${msg}` : 'connecting…';
-    case 'connected': {
-      const who = s.name || s.uuid || msg;
-      return who ? `connected to ${who}` : 'connected';
-    }
-    case 'disconnected':
-      return msg ? `disconnected: ${msg}${s.code ? ` (${s.code})` : ''}` : 'disconnected';
-    default:
-      return msg;
-  }
-}
+import { formatStatus } from '../../preload/status-text';
 
 export class StatusLine {
   private last: SessionStatus = { state: 'idle', message: '' };

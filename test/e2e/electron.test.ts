@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { _electron } from 'playwright-core';
+import { REQUEST_NAMES } from '../../preload/requests';
 
 const MAIN = fileURLToPath(new URL('../../dist/main/electron.cjs', import.meta.url));
 
@@ -37,7 +38,8 @@ test('electron shell: sandboxed window with only the ViewerApi exposed', { skip:
       process: typeof (window as unknown as { process?: unknown }).process,
       api: Object.keys((window as unknown as { spiceViewer: object }).spiceViewer).sort(),
     }));
-    assert.deepEqual(probe, { require: 'undefined', process: 'undefined', api: ['connect', 'disconnect', 'displayAck', 'input', 'on'] });
+    // exactly the request table's methods plus `on` (test/unit/requests.test.ts checks the preload against the table)
+    assert.deepEqual(probe, { require: 'undefined', process: 'undefined', api: [...REQUEST_NAMES, 'on'].sort() });
     const prefs = await app.evaluate(({ BrowserWindow }) => {
       const w = BrowserWindow.getAllWindows()[0];
       const wc = w.webContents as unknown as { getLastWebPreferences(): Record<string, unknown> | null };
@@ -48,10 +50,15 @@ test('electron shell: sandboxed window with only the ViewerApi exposed', { skip:
     assert.equal(prefs.prefs?.contextIsolation, true);
     assert.equal(prefs.prefs?.nodeIntegration, false);
     // Navigation away from the app origin is refused.
+    // will-navigate fires (and is prevented) before any request: wait for the attempt, then check where we are
+    const attempted = app.evaluate(
+      ({ BrowserWindow }) =>
+        new Promise<string>((ok) => BrowserWindow.getAllWindows()[0].webContents.once('will-navigate', (_e, url) => setImmediate(() => ok(url)))),
+    );
     await win.evaluate(() => {
       location.href = 'https://example.invalid/';
     });
-    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await attempted, 'https://example.invalid/');
     assert.equal(new URL(win.url()).protocol, 'app:');
   } finally {
     await app.close();

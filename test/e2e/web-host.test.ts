@@ -1,18 +1,25 @@
 // Web host end to end: the built page in headless Chromium (playwright-core),
-// the real engine, and — for the guest tests — a real QEMU from the harness.
-// Needs `npm run build` first (npm test does it).
+// the real engine, and — for the guest tests — a real QEMU from the harness,
+// reached through the `web` command itself (main/web.ts) so its terminal
+// output is checked too. Needs `npm run build` first (npm test does it).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { WebSocket } from 'ws';
-import { startWebHost, type WebHost } from '../../main/web-host';
+import { startWebHost } from '../../main/web-host';
 import { decodeFrame } from '../../preload/codec';
 import { QemuVm } from '../harness/qemu';
 
 const DIST = fileURLToPath(new URL('../../dist/renderer', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CHROMIUM_ARGS = ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 interface PageProbe {
@@ -30,9 +37,9 @@ async function openPage(browser: Browser, url: string): Promise<{ page: Page; pr
   return { page, probe };
 }
 
-function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+function get(url: string, headers: Record<string, string> = {}, ca?: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((ok, fail) => {
-    const req = httpRequest(url, { headers }, (res) => {
+    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { headers, ...(ca ? { ca } : {}) }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -53,6 +60,57 @@ function wsOutcome(url: string): Promise<string> {
     ws.on('unexpected-response', (_req, res) => ok(`http ${res.statusCode}`));
     ws.on('error', (e) => ok(`error ${e.message}`));
   });
+}
+
+const statusText = async (page: Page): Promise<string> => (await page.textContent('#status')) ?? '';
+
+/** The `web` command as a user runs it, its terminal output collected. */
+class WebCli {
+  readonly proc: ChildProcess;
+  out = '';
+  err = '';
+  constructor(args: string[]) {
+    this.proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'main/web.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
+    this.proc.stderr!.setEncoding('utf8').on('data', (d: string) => (this.err += d));
+  }
+  /** Waits until the output (stdout + stderr) matches, with a deadline. */
+  async waitFor(re: RegExp, ms: number, stream: 'out' | 'err' = 'err'): Promise<RegExpExecArray> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const m = re.exec(this[stream]);
+      if (m) return m;
+      if (this.proc.exitCode !== null) assert.fail(`web exited (${this.proc.exitCode}) before ${re}:\n${this.out}\n${this.err}`);
+      if (Date.now() > end) assert.fail(`no ${re} on ${stream} in ${ms} ms:\n${this.out}\n${this.err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  async stop(): Promise<void> {
+    if (this.proc.exitCode !== null) return;
+    const exited = new Promise((ok) => this.proc.once('exit', ok));
+    this.proc.kill('SIGTERM');
+    await exited;
+  }
+}
+
+/** A port nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((ok) => srv.close(ok));
+  return port;
+}
+
+/** A self-signed certificate for 127.0.0.1 (openssl), PEM. */
+function selfSigned(): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'web-tls-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { stdio: 'ignore' });
+    return { cert: readFileSync(join(dir, 'c.pem'), 'utf8'), key: readFileSync(join(dir, 'k.pem'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 let browser: Browser;
@@ -82,7 +140,12 @@ test('web host: token, host and bind checks', async () => {
     // last character changed (to one it is not: a fixed 'x' was the token itself 1 time in 64)
     const wrong = host.token.slice(0, -1) + (host.token.endsWith('x') ? 'y' : 'x');
     assert.equal((await get(`${u.origin}/main.js?token=${wrong}`)).status, 403, 'wrong token, same length');
-    assert.equal((await get(`${u.origin}/main.js`, { cookie: `spice_viewer_token=${host.token}` })).status, 200, 'cookie carries the token');
+    // the cookie is named for the port (cookies ignore ports: another local server must not get ours)
+    assert.equal(host.cookieName, `spice_viewer_token_${u.port}`);
+    assert.match(String(ok.headers['set-cookie']), new RegExp(`^${host.cookieName}=${host.token}; Path=/; HttpOnly; SameSite=Strict$`));
+    assert.equal((await get(`${u.origin}/main.js`, { cookie: `${host.cookieName}=${host.token}` })).status, 200, 'cookie carries the token');
+    assert.equal((await get(`${u.origin}/main.js`, { cookie: `spice_viewer_token=${host.token}` })).status, 403, 'a cookie of no port');
+    assert.equal((await get(`${u.origin}/main.js`, { cookie: `spice_viewer_token_1=${host.token}` })).status, 403, "another port's cookie");
     assert.equal((await get(host.url, { host: `evil.example:${u.port}` })).status, 403, 'DNS rebinding Host header');
     assert.equal((await get(`${u.origin}/..%2f..%2fpackage.json?token=${host.token}`)).status, 404, 'path traversal');
 
@@ -107,17 +170,66 @@ test('web host: token, host and bind checks', async () => {
   } finally {
     await host.close();
   }
-  // The auto-connect URI and password travel over the bridge, never in the HTML.
-  const withUri = await startWebHost({ uri: 'spice://127.0.0.1:5999', password: 'hunter2' });
+  // The target travels over the bridge, never in the HTML.
+  const withUri = await startWebHost({ uri: `spice://127.0.0.1:${await closedPort()}` });
   try {
     const page = await get(withUri.url);
     assert.equal(page.status, 200);
-    assert.ok(!page.body.includes('5999') && !page.body.includes('hunter2'));
+    assert.ok(!page.body.includes('spice://127.0.0.1'));
   } finally {
     await withUri.close();
   }
   await assert.rejects(startWebHost({ host: '0.0.0.0' }), /non-loopback/);
   await assert.rejects(startWebHost({ host: '::' }), /non-loopback/);
+  // --allow-remote without a certificate: the token and SPICE password would cross the network in clear
+  await assert.rejects(startWebHost({ host: '0.0.0.0', allowRemote: true }), /refusing to serve on 0\.0\.0\.0 without TLS: .* --cert FILE --key FILE/);
+});
+
+test('web host over TLS: https and wss with a certificate, Secure cookie, Origin still checked', async () => {
+  const tls = selfSigned();
+  const host = await startWebHost({ tls, allowRemote: true });
+  try {
+    const u = new URL(host.url);
+    assert.equal(u.protocol, 'https:');
+    const ok = await get(host.url, {}, tls.cert);
+    assert.equal(ok.status, 200);
+    assert.match(String(ok.headers['set-cookie']), /; Secure$/);
+    assert.match(String(ok.headers['content-security-policy']), new RegExp(`connect-src 'self' wss://127\\.0\\.0\\.1:${u.port}`));
+    await assert.rejects(get(host.url), /self-signed|certificate/, 'an unknown certificate is refused by default');
+    // --allow-remote accepts any Host name, but a page of another origin still may not open the bridge
+    const wsUrl = `wss://127.0.0.1:${u.port}/bridge?token=${host.token}`;
+    const outcome = (origin?: string): Promise<string> =>
+      new Promise((done) => {
+        const ws = new WebSocket(wsUrl, { ca: tls.cert, ...(origin ? { origin } : {}) });
+        ws.on('open', () => {
+          ws.close();
+          done('open');
+        });
+        ws.on('unexpected-response', (_q, res) => done(`http ${res.statusCode}`));
+        ws.on('error', (e) => done(`error ${e.message}`));
+      });
+    assert.equal(await outcome(`https://127.0.0.1:${u.port}`), 'open');
+    assert.equal(await outcome('https://evil.example'), 'http 403');
+    assert.equal(await outcome(`http://127.0.0.1:${u.port}`), 'http 403', 'http origin on an https host');
+
+    // the page in Chromium: its bridge runs over wss (a connect reports back through it)
+    const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
+    try {
+      const page = await ctx.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${host.url}&test=1`);
+      await page.fill('#uri', `spice://127.0.0.1:${await closedPort()}`);
+      await page.click('#connect');
+      await page.waitForFunction(() => document.getElementById('status')?.dataset.state === 'disconnected', undefined, { timeout: 15000 });
+      assert.match(await statusText(page), /^disconnected: \S/);
+      assert.deepEqual(errors, []);
+    } finally {
+      await ctx.close();
+    }
+  } finally {
+    await host.close();
+  }
 });
 
 test('web host: the page loads in Chromium and shows the idle status', async () => {
@@ -136,24 +248,68 @@ test('web host: the page loads in Chromium and shows the idle status', async () 
     // No CSP violations, worker failures or script errors.
     assert.deepEqual(probe.errors, []);
 
-    // Connecting to a closed port reports a disconnected status with a reason.
-    await page.fill('#uri', 'spice://127.0.0.1:1');
+    // The token leaves the address bar once read; a reload still works (the port's cookie).
+    assert.equal(new URL(page.url()).searchParams.get('token'), null, page.url());
+    assert.equal(new URL(page.url()).searchParams.get('test'), '1');
+    await page.reload();
+    await page.waitForFunction(() => typeof (window as unknown as { __spiceTest?: unknown }).__spiceTest === 'object');
+
+    // Connecting to a closed port reports a disconnected status with a reason (over the bridge the reload opened).
+    await page.fill('#uri', `spice://127.0.0.1:${await closedPort()}`);
     await page.click('#connect');
     await page.waitForFunction(() => document.getElementById('status')?.dataset.state === 'disconnected', undefined, { timeout: 15000 });
-    assert.match((await page.textContent('#status')) ?? '', /^disconnected: \S/);
+    assert.match(await statusText(page), /^disconnected: \S/);
+
+    // What is not an address gets a plain answer; a bad URI never shows its password.
+    const answer = async (typed: string): Promise<string> => {
+      const before = await statusText(page);
+      await page.fill('#uri', typed);
+      await page.click('#connect');
+      await page.waitForFunction((b) => document.getElementById('status')?.textContent !== b, before, { timeout: 15000 });
+      return statusText(page);
+    };
+    assert.match(await answer('--version'), /^disconnected: not a SPICE address: "--version"; type spice:\/\/HOST:PORT.* \(CONFIG\)$/);
+    const shown = await answer('spice://127.0.0.1:99999?password=hunter2');
+    assert.match(shown, /^disconnected: invalid port "99999" in "spice:\/\/127\.0\.0\.1:99999\?password=\*\*\*" \(expected 1-65535\) \(CONFIG\)$/);
+    assert.ok(!shown.includes('hunter2'));
+    assert.deepEqual(probe.errors, []);
     await page.close();
   } finally {
     await host.close();
   }
 });
 
-test('web host + QEMU: page shows the guest screen exactly and keys reach the guest', { timeout: 300_000 }, async () => {
-  const vm = await QemuVm.start();
-  let host: WebHost | null = null;
+test('web command: a target that cannot be reached is reported on the terminal at start', { timeout: 60_000 }, async () => {
+  const port = await closedPort();
+  const cli = new WebCli([`spice://127.0.0.1:${port}`]);
   try {
-    host = await startWebHost({ uri: `spice://127.0.0.1:${vm.spicePort}` });
-    const { page, probe } = await openPage(browser, host.url);
+    await cli.waitFor(/SPICE viewer: open http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/, 30_000, 'out');
+    const m = await cli.waitFor(/^spice-viewer: disconnected: (.*)$/m, 30_000);
+    assert.match(m[1], new RegExp(`127\\.0\\.0\\.1:${port}.*\\(TRANSPORT\\)$`));
+    assert.match(cli.err, /^spice-viewer: connecting: connecting to 127\.0\.0\.1:\d+$/m, 'the attempt comes first');
+    assert.match(cli.err, /^spice-viewer: {3}\S.*$/m, "the doctor's summary and hint follow");
+    assert.equal(cli.proc.exitCode, null, 'outside kiosk the host keeps serving (the page offers the connect form)');
+  } finally {
+    await cli.stop();
+  }
+});
+
+test('web command + QEMU: dials at start (before any page), the page takes the session over, shows the guest exactly and keys reach it', { timeout: 300_000 }, async () => {
+  const vm = await QemuVm.start({ password: 'hunter2' });
+  let cli: WebCli | null = null;
+  try {
+    // the one password path: --password goes into the launch configuration, never to the page
+    cli = new WebCli([`spice://127.0.0.1:${vm.spicePort}`, '--password=hunter2']);
+    const url = (await cli.waitFor(/SPICE viewer: open (http\S+)/, 30_000, 'out'))[1];
+    // connected while no page is open: a broker's short-lived ticket is used at once
+    await cli.waitFor(/^spice-viewer: connected to \S.*$/m, 60_000);
+    const html = await get(url);
+    assert.ok(!html.body.includes('hunter2'));
+    const { page, probe } = await openPage(browser, url);
     await page.waitForFunction(() => document.getElementById('status')?.dataset.state === 'connected', undefined, { timeout: 60_000 });
+    assert.equal(await page.inputValue('#uri'), `spice://127.0.0.1:${vm.spicePort}`);
+    // the page took over the session dialled at start: it did not dial again
+    assert.equal((cli.err.match(/^spice-viewer: connecting:/gm) ?? []).length, 1, cli.err);
     await vm.command('freeze', /GUEST OK freeze/);
 
     for (const n of [1, 2]) {
@@ -217,7 +373,7 @@ test('web host + QEMU: page shows the guest screen exactly and keys reach the gu
     assert.deepEqual(probe.errors, []);
     await page.close();
   } finally {
-    await host?.close();
+    await cli?.stop();
     await vm.stop();
   }
 });

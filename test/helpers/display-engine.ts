@@ -9,6 +9,7 @@ export function displayEngine(onAck: (n: number) => void = () => {}) {
     connect() {},
     disconnect() {},
     input() {},
+    setProxyCredentials() {},
     displayAck: (n) => {
       acks.push(n);
       onAck(n);

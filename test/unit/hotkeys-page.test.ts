@@ -125,3 +125,20 @@ test('pointer mapping under zoom: the zoomed box maps back to guest pixels', () 
   const h = { left: 0, top: 0, width: half.width, height: half.height, surfaceWidth: 800, surfaceHeight: 600 };
   assert.deepEqual(PointerTracker.toSurface(h, 123, 45), { x: 246, y: 90 });
 });
+
+test('the page and the config parser read key and modifier names from one table', async () => {
+  const { KEY_NAMES, MODIFIER_NAMES } = await import('../../preload/hotkey-keys');
+  const { parseHotkey } = await import('../../main/config/hotkeys');
+  assert.ok(KEY_NAMES.size > 100);
+  for (const [alias, k] of KEY_NAMES) {
+    const cfg = parseHotkey(`ctrl+${alias}`);
+    const page = parseAccelerator('x', `ctrl+${alias}`)!;
+    assert.equal(cfg.key, k.gdk, alias);
+    assert.equal(page.code, cfg.code, alias);
+    if (cfg.code === undefined) assert.equal(page.key, k.char, alias);
+  }
+  for (const [word, m] of Object.entries(MODIFIER_NAMES)) {
+    assert.equal(parseAccelerator('x', `${word}+f`)![m.mod], true, word);
+    assert.equal(parseHotkey(`${word}+f`)[m.mod], true, word);
+  }
+});

@@ -1,29 +1,15 @@
-// Inputs channel: key codes on the wire, MOTION_ACK flow control with
-// coalescing, and the exact client message bytes (decoded independently).
+// Inputs channel: MOTION_ACK flow control with coalescing, and the exact
+// client message bytes (decoded independently). The codecs: inputs-messages.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
-import { Connection } from '../../main/spice/connection';
-import { InputsChannel, keyCode } from '../../main/spice/channels/inputs-channel';
+import { InputsChannel } from '../../main/spice/channels/inputs-channel';
 import { quietLogger } from '../../main/spice/session';
-import { FakeTransport, tick } from '../helpers/fake-transport';
-import { Bytes, concat, hex, linkReply, miniMsg } from '../helpers/spice-bytes';
-
-const spki = new Uint8Array(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'der' }));
-
-test('key codes: plain and E0-extended, make and break', () => {
-  assert.equal(keyCode(0x1e, true), 0x1e); // A down
-  assert.equal(keyCode(0x1e, false), 0x9e);
-  assert.equal(keyCode(0x138, true), 0x38e0); // AltGr: E0 38
-  assert.equal(keyCode(0x138, false), 0xb8e0); // E0 B8
-  assert.equal(keyCode(0x148, true), 0x48e0); // Up arrow
-});
+import { type FakeTransport, tick } from '../helpers/fake-transport';
+import { linkFake } from '../helpers/linked-channel';
+import { hex, miniMsg } from '../helpers/spice-bytes';
 
 async function linkedInputs() {
-  const t = new FakeTransport();
-  const p = Connection.link(t, { connectionId: 1, channelType: 3, channelId: 0, channelCaps: [], password: '', name: 'inputs' });
-  t.deliver(concat(linkReply({ pubKey: spki }), new Bytes().u32(0).build()));
-  const conn = await p;
+  const { t, conn } = await linkFake(3);
   const ch = new InputsChannel(0, quietLogger);
   ch.attach(conn);
   t.written = [];
@@ -72,6 +58,21 @@ test('motion beyond 2 unacked bunches is coalesced, not dropped, and flushed on 
   msgs = sent(t);
   assert.equal(msgs.length, 1, 'the remaining 12 motions went out as one');
   assert.equal(msgs[0].body, '0c000000' + '18000000' + '0000', 'dx=12 dy=24: nothing lost');
+});
+
+test('a button press sends coalesced motion first even with the window full, so the click lands where the pointer is', async () => {
+  const { t, ch } = await linkedInputs();
+  for (let i = 0; i < 8; i++) ch.mouseMotion(1, 0, 0);
+  ch.mouseMotion(5, 6, 0);
+  ch.mousePosition(40, 50, 0, 0);
+  t.written = [];
+  ch.mouseButton(1, true, 1);
+  assert.deepEqual(sent(t), [
+    { type: 111, body: '05000000' + '06000000' + '0000' },
+    { type: 112, body: '28000000' + '32000000' + '0000' + '00' },
+    { type: 113, body: '01' + '0100' },
+  ]);
+  assert.equal(ch.unackedMotion, 10);
 });
 
 // Held input (migration): replayed with the user's timing, sped up, never in one burst.

@@ -47,3 +47,52 @@ test('only main/transport may import node:net / node:tls', async () => {
   // Other node modules are fine in main/.
   assert.deepEqual(await problems('main/fixture.ts', "import { readFile } from 'node:fs/promises';\nexport const r = readFile;\n"), []);
 });
+
+test('the renderer may not import main/; main/spice may not import the renderer; the shared files neither', async () => {
+  const cases: [string, string][] = [
+    ['renderer/display/draw/fixture.ts', '../../../main/spice/protocol/enums'],
+    ['renderer/ui/fixture.ts', '../../main/spice/wire/errors'],
+    ['renderer/fixture.ts', '../main/config/hotkeys'],
+    ['main/spice/channels/fixture.ts', '../../../renderer/display/surface'],
+    ['preload/spice-enums.ts', '../main/spice/session'],
+    ['preload/contract.ts', '../renderer/display/types'],
+  ];
+  for (const [path, mod] of cases) {
+    const p = await problems(path, `import { x } from '${mod}';\nexport const y = x;\n`);
+    assert.ok(p.some((m) => m.startsWith('no-restricted-imports')), `${path} → ${mod}: ${p.join('; ')}`);
+  }
+  // Both sides share through preload/.
+  assert.deepEqual(await problems('renderer/display/draw/fixture.ts', "import { SpiceError } from '../../../preload/spice-errors';\nexport const y = SpiceError;\n"), []);
+  assert.deepEqual(await problems('main/spice/channels/fixture.ts', "import { SpiceError } from '../../../preload/spice-errors';\nexport const y = SpiceError;\n"), []);
+});
+
+test('the shared files are pure: no platform modules, no DOM', async () => {
+  for (const path of ['preload/spice-enums.ts', 'preload/spice-errors.ts', 'preload/codec.ts', 'preload/contract.ts']) {
+    assert.ok((await problems(path, "import x from 'node:fs';\nexport const y = x;\n")).some((m) => m.startsWith('no-restricted-imports')), path);
+    assert.equal((await problems(path, 'export const t = document.title;\n')).filter((m) => m.startsWith('no-restricted-globals')).length, 1, path);
+  }
+  // The preload script itself is Electron code.
+  assert.deepEqual(await problems('preload/index.ts', "import { contextBridge } from 'electron';\nexport const c = contextBridge;\n"), []);
+});
+
+test('raw IPC (ipcMain, ipcRenderer, webContents.send) only in main/ipc/** and the preload wrappers', async () => {
+  const raw = [
+    "import { ipcMain } from 'electron';\nipcMain.on('x', () => {});\n",
+    "import { ipcRenderer } from 'electron';\nexport const s = () => ipcRenderer.send('x');\n",
+    "import * as electron from 'electron';\nelectron.ipcMain.handle('x', () => 1);\n",
+    "export function f(win: { webContents: { send(c: string): void } }) {\n  win.webContents.send('x');\n}\n",
+    "export function f(contents: { send(c: string): void }) {\n  contents.send('x');\n}\n",
+  ];
+  for (const path of ['main/electron.ts', 'main/app/fixture.ts', 'main/windows/fixture.ts', 'preload/fixture.ts']) {
+    for (const code of raw) {
+      const p = await problems(path, code);
+      assert.ok(p.some((m) => m.startsWith('no-restricted-syntax') && m.includes('preload/requests.ts')), `${path}: ${code}: ${p.join('; ')}`);
+    }
+  }
+  // The wrappers may.
+  for (const path of ['main/ipc/fixture.ts', 'preload/index.ts', 'preload/api.ts']) {
+    for (const code of raw) assert.deepEqual((await problems(path, code)).filter((m) => m.startsWith('no-restricted-syntax')), [], `${path}: ${code}`);
+  }
+  // Other Electron imports and unrelated send() calls are fine.
+  assert.deepEqual(await problems('main/fixture.ts', "import { app } from 'electron';\nexport const a = app;\nexport function g(ws: { send(x: string): void }) {\n  ws.send('x');\n}\n"), []);
+});

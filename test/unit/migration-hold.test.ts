@@ -15,7 +15,7 @@ import { Channel as ChannelType, MainCap, Msg, MsgcInputs, MsgcMain, MsgcSpicevm
 import type { MigrationStatus } from '../../preload/contract';
 import type { FakeTransport } from '../helpers/fake-transport';
 import { Bytes, miniMsg } from '../helpers/spice-bytes';
-import { link, types } from '../helpers/linked';
+import { linkFake as link, types } from '../helpers/linked-channel';
 
 /** The main channel's events reach the controller the way Session wires them; the rest are ignored. */
 function mainEvents(ctl: () => MigrationController): MainEvents {

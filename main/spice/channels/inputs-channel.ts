@@ -3,19 +3,12 @@
 // = 4 messages each) of motion/position may be unacknowledged; beyond that,
 // motion is coalesced (deltas summed, the latest position kept) and sent when
 // an ACK frees room, so no movement is lost and nothing piles up.
-import { ByteWriter } from '../wire/byte-writer';
+import * as m from '../messages/inputs';
 import { Channel, type Logger } from './base-channel';
 import { Channel as ChannelType, MsgcInputs, MsgInputs } from '../protocol/enums';
 
 export const MOTION_ACK_BUNCH = 4;
 export const MAX_UNACKED_MOTION = 2 * MOTION_ACK_BUNCH;
-
-/** SPICE key code on the wire for a set-1 scancode (extended keys carry 0x100). */
-export function keyCode(scancode: number, down: boolean): number {
-  const ext = scancode & 0x100;
-  const sc = (scancode & 0x7f) | (down ? 0 : 0x80);
-  return ext ? 0xe0 | (sc << 8) : sc;
-}
 
 export class InputsChannel extends Channel {
   /** Lock state the server reported (SpiceKeyboardModifierFlags). */
@@ -28,8 +21,8 @@ export class InputsChannel extends Channel {
 
   constructor(id: number, log: Logger) {
     super(ChannelType.INPUTS, id, log);
-    this.on(MsgInputs.INIT, (r) => this.setModifiers(r.u16('keyboard_modifiers')));
-    this.on(MsgInputs.KEY_MODIFIERS, (r) => this.setModifiers(r.u16('modifiers')));
+    this.on(MsgInputs.INIT, (_r, msg) => this.setModifiers(m.decodeKeyModifiers(msg.body)));
+    this.on(MsgInputs.KEY_MODIFIERS, (_r, msg) => this.setModifiers(m.decodeKeyModifiers(msg.body)));
     this.on(MsgInputs.MOUSE_MOTION_ACK, () => {
       this.unackedMotion = Math.max(0, this.unackedMotion - MOTION_ACK_BUNCH);
       this.flushMotion();
@@ -53,14 +46,14 @@ export class InputsChannel extends Channel {
   }
 
   keyDown(scancode: number): void {
-    this.send(MsgcInputs.KEY_DOWN, new ByteWriter(4).u32(keyCode(scancode, true)).finish());
+    this.send(MsgcInputs.KEY_DOWN, m.encodeKey(scancode, true));
   }
   keyUp(scancode: number): void {
-    this.send(MsgcInputs.KEY_UP, new ByteWriter(4).u32(keyCode(scancode, false)).finish());
+    this.send(MsgcInputs.KEY_UP, m.encodeKey(scancode, false));
   }
   /** Syncs Scroll/Num/Caps lock to the client's state. */
   setLocks(flags: number): void {
-    this.send(MsgcInputs.KEY_MODIFIERS, new ByteWriter(2).u16(flags).finish());
+    this.send(MsgcInputs.KEY_MODIFIERS, m.encodeKeyModifiers(flags));
   }
 
   mouseMotion(dx: number, dy: number, buttons: number): void {
@@ -73,40 +66,26 @@ export class InputsChannel extends Channel {
     this.flushMotion();
   }
 
-  private flushMotion(): void {
-    if (this.unackedMotion >= MAX_UNACKED_MOTION) return;
-    if (this.pendingMotion) {
-      const m = this.pendingMotion;
+  /** Sends pending motion/position while the MOTION_ACK window has room (or regardless, when forced). */
+  private flushMotion(force = false): void {
+    const room = () => force || this.unackedMotion < MAX_UNACKED_MOTION;
+    if (this.pendingMotion && room()) {
+      const motion = this.pendingMotion;
       this.pendingMotion = null;
       this.unackedMotion++;
-      this.send(MsgcInputs.MOUSE_MOTION, new ByteWriter(10).i32(m.dx).i32(m.dy).u16(m.buttons).finish());
+      this.send(MsgcInputs.MOUSE_MOTION, m.encodeMouseMotion(motion));
     }
-    if (this.pendingPosition && this.unackedMotion < MAX_UNACKED_MOTION) {
+    if (this.pendingPosition && room()) {
       const p = this.pendingPosition;
       this.pendingPosition = null;
       this.unackedMotion++;
-      this.send(MsgcInputs.MOUSE_POSITION, new ByteWriter(11).u32(p.x).u32(p.y).u16(p.buttons).u8(p.displayId).finish());
+      this.send(MsgcInputs.MOUSE_POSITION, m.encodeMousePosition(p));
     }
   }
 
   /** Button press/release; pending motion goes first so the click lands where the pointer is. */
   mouseButton(button: number, down: boolean, buttons: number): void {
-    this.flushMotionForced();
-    this.send(down ? MsgcInputs.MOUSE_PRESS : MsgcInputs.MOUSE_RELEASE, new ByteWriter(3).u8(button).u16(buttons).finish());
-  }
-
-  private flushMotionForced(): void {
-    if (this.pendingMotion) {
-      const m = this.pendingMotion;
-      this.pendingMotion = null;
-      this.unackedMotion++;
-      this.send(MsgcInputs.MOUSE_MOTION, new ByteWriter(10).i32(m.dx).i32(m.dy).u16(m.buttons).finish());
-    }
-    if (this.pendingPosition) {
-      const p = this.pendingPosition;
-      this.pendingPosition = null;
-      this.unackedMotion++;
-      this.send(MsgcInputs.MOUSE_POSITION, new ByteWriter(11).u32(p.x).u32(p.y).u16(p.buttons).u8(p.displayId).finish());
-    }
+    this.flushMotion(true);
+    this.send(down ? MsgcInputs.MOUSE_PRESS : MsgcInputs.MOUSE_RELEASE, m.encodeMouseButton(button, buttons));
   }
 }

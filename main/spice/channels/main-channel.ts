@@ -1,27 +1,12 @@
 // Main channel (SPICE_CHANNEL_MAIN): session id, channel list, mouse modes,
 // name/uuid, multimedia time, agent presence and tokens. Migration messages
-// are recognised here and handed to the session's migration logic when it
-// lands; until then they are ignored with a log line.
-import { ByteWriter } from '../wire/byte-writer';
-import { decodeDstInfo, type DstInfo } from '../messages/main';
+// go to the session's migration logic (MainEvents). Wire formats: messages/main.ts.
+import * as m from '../messages/main';
+import type { ChannelRef, DstInfo, MainInit } from '../messages/main';
 import { Channel, type Logger } from './base-channel';
 import { Channel as ChannelType, MainCap, MouseMode, MsgMain, MsgcMain } from '../protocol/enums';
 
-export interface MainInit {
-  sessionId: number;
-  displayChannelsHint: number;
-  supportedMouseModes: number;
-  currentMouseMode: number;
-  agentConnected: boolean;
-  agentTokens: number;
-  multiMediaTime: number;
-  ramHint: number;
-}
-
-export interface ChannelRef {
-  type: number;
-  id: number;
-}
+export type { ChannelRef, MainInit };
 
 export interface MainEvents {
   onInit(init: MainInit): void;
@@ -61,17 +46,8 @@ export class MainChannel extends Channel {
     private readonly events: MainEvents,
   ) {
     super(ChannelType.MAIN, 0, log);
-    this.on(MsgMain.INIT, (r) => {
-      const init: MainInit = {
-        sessionId: r.u32('session_id'),
-        displayChannelsHint: r.u32('display_channels_hint'),
-        supportedMouseModes: r.u32('supported_mouse_modes'),
-        currentMouseMode: r.u32('current_mouse_mode'),
-        agentConnected: r.u32('agent_connected') !== 0,
-        agentTokens: r.u32('agent_tokens'),
-        multiMediaTime: r.u32('multi_media_time'),
-        ramHint: r.u32('ram_hint'),
-      };
+    this.on(MsgMain.INIT, (_r, msg) => {
+      const init = m.decodeMainInit(msg.body);
       this.init = init;
       this.agentTokens = init.agentTokens;
       this.multiMediaTime = init.multiMediaTime;
@@ -80,47 +56,40 @@ export class MainChannel extends Channel {
       if (this.attachOnInit) this.send(MsgcMain.ATTACH_CHANNELS);
       this.events.onInit(init);
     });
-    this.on(MsgMain.CHANNELS_LIST, (r) => {
-      const n = r.u32('num_of_channels');
-      if (n > 256) throw new Error(`channel list of ${n} entries`);
-      const list: ChannelRef[] = [];
-      for (let i = 0; i < n; i++) list.push({ type: r.u8('channel type'), id: r.u8('channel id') });
-      this.events.onChannelsList(list);
+    this.on(MsgMain.CHANNELS_LIST, (_r, msg) => this.events.onChannelsList(m.decodeChannelsList(msg.body)));
+    this.on(MsgMain.MOUSE_MODE, (_r, msg) => {
+      const mode = m.decodeMouseMode(msg.body);
+      this.setMouseMode(mode.supported, mode.current);
     });
-    this.on(MsgMain.MOUSE_MODE, (r) => this.setMouseMode(r.u16('supported_modes'), r.u16('current_mode')));
-    this.on(MsgMain.MULTI_MEDIA_TIME, (r) => {
-      this.multiMediaTime = r.u32('time');
+    this.on(MsgMain.MULTI_MEDIA_TIME, (_r, msg) => {
+      this.multiMediaTime = m.decodeMainU32(msg.body, 'time');
       this.events.onMultiMediaTime();
     });
     this.on(MsgMain.AGENT_CONNECTED, () => this.setAgent(true));
-    this.on(MsgMain.AGENT_CONNECTED_TOKENS, (r) => {
-      this.agentTokens = r.u32('num_tokens');
+    this.on(MsgMain.AGENT_CONNECTED_TOKENS, (_r, msg) => {
+      this.agentTokens = m.decodeMainU32(msg.body, 'num_tokens');
       this.setAgent(true);
     });
-    this.on(MsgMain.AGENT_DISCONNECTED, (r) => {
-      r.u32('error_code');
+    this.on(MsgMain.AGENT_DISCONNECTED, (_r, msg) => {
+      m.decodeMainU32(msg.body, 'error_code');
       this.setAgent(false);
     });
-    this.on(MsgMain.AGENT_TOKEN, (r) => {
-      this.agentTokens += r.u32('num_tokens');
+    this.on(MsgMain.AGENT_TOKEN, (_r, msg) => {
+      this.agentTokens += m.decodeMainU32(msg.body, 'num_tokens');
     });
-    this.on(MsgMain.NAME, (r) => {
-      const len = r.u32('name_len');
-      const bytes = r.bytesView(Math.min(len, r.remaining), 'name');
-      this.name_ = new TextDecoder().decode(bytes).replace(/\0.*$/s, '');
+    this.on(MsgMain.NAME, (_r, msg) => {
+      this.name_ = m.decodeName(msg.body);
       this.events.onName(this.name_);
     });
-    this.on(MsgMain.UUID, (r) => {
-      const b = r.bytesView(16, 'uuid');
-      const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-      this.uuid = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    this.on(MsgMain.UUID, (_r, msg) => {
+      this.uuid = m.decodeUuid(msg.body);
       this.events.onUuid(this.uuid);
     });
-    this.on(MsgMain.MIGRATE_BEGIN, (_r, msg) => this.events.onMigrateBegin(decodeDstInfo(msg.body, false), false));
-    this.on(MsgMain.MIGRATE_BEGIN_SEAMLESS, (_r, msg) => this.events.onMigrateBegin(decodeDstInfo(msg.body, true), true));
+    this.on(MsgMain.MIGRATE_BEGIN, (_r, msg) => this.events.onMigrateBegin(m.decodeDstInfo(msg.body, false), false));
+    this.on(MsgMain.MIGRATE_BEGIN_SEAMLESS, (_r, msg) => this.events.onMigrateBegin(m.decodeDstInfo(msg.body, true), true));
     this.on(MsgMain.MIGRATE_CANCEL, () => this.events.onMigrateCancel());
     this.on(MsgMain.MIGRATE_END, () => this.events.onMigrateEnd());
-    this.on(MsgMain.MIGRATE_SWITCH_HOST, (_r, msg) => this.events.onSwitchHost(decodeDstInfo(msg.body, false)));
+    this.on(MsgMain.MIGRATE_SWITCH_HOST, (_r, msg) => this.events.onSwitchHost(m.decodeDstInfo(msg.body, false)));
     // ACK/NACK are read off the destination connection by the migration controller before
     // it is handed to this channel; arriving here they are stale and harmless.
     this.ignore(MsgMain.MIGRATE_DST_SEAMLESS_ACK, MsgMain.MIGRATE_DST_SEAMLESS_NACK);
@@ -147,7 +116,7 @@ export class MainChannel extends Channel {
     const was = this.agentConnected;
     this.agentConnected = connected;
     if (connected && !was) {
-      this.send(MsgcMain.AGENT_START, new ByteWriter(4).u32(AGENT_CLIENT_TOKENS).finish());
+      this.send(MsgcMain.AGENT_START, m.encodeAgentTokens(AGENT_CLIENT_TOKENS));
     }
     if (connected !== was) this.events.onAgent(connected);
   }
@@ -161,6 +130,6 @@ export class MainChannel extends Channel {
   }
 
   requestMouseMode(mode: number): void {
-    this.send(MsgcMain.MOUSE_MODE_REQUEST, new ByteWriter(2).u16(mode).finish());
+    this.send(MsgcMain.MOUSE_MODE_REQUEST, m.encodeMouseModeRequest(mode));
   }
 }

@@ -1,34 +1,3 @@
-// Every protocol/engine failure is a SpiceError with a stable code, so the UI
-// and tests can react to the code instead of parsing messages.
-export type SpiceErrorCode =
-  | 'SHORT_READ' // a message ended before a field it must contain
-  | 'LIMIT' // a length from the wire exceeds what we accept
-  | 'BAD_MAGIC'
-  | 'BAD_VERSION'
-  | 'BAD_LINK_REPLY'
-  | 'LINK_ERROR' // the server answered the link with a SpiceLinkErr
-  | 'AUTH_FAILED'
-  | 'BAD_MESSAGE' // malformed body
-  | 'UNKNOWN_MESSAGE'
-  | 'PROTOCOL' // a message in a state where it is not allowed
-  | 'TRANSPORT' // socket-level failure
-  | 'CLOSED' // the peer closed the connection
-  | 'TIMEOUT'
-  | 'DECODE' // image/codec data is invalid
-  | 'CONFIG';
-
-export class SpiceError extends Error {
-  readonly code: SpiceErrorCode;
-  /** SpiceLinkErr value when code is LINK_ERROR / AUTH_FAILED. */
-  readonly linkError?: number;
-  constructor(code: SpiceErrorCode, message: string, linkError?: number) {
-    super(message);
-    this.name = 'SpiceError';
-    this.code = code;
-    if (linkError !== undefined) this.linkError = linkError;
-  }
-}
-
-export function isSpiceError(e: unknown): e is SpiceError {
-  return e instanceof SpiceError;
-}
+// SpiceError lives in preload/spice-errors.ts, shared with the renderer's display
+// pipeline (decoders throw it too); the engine keeps importing it through this path.
+export * from '../../../preload/spice-errors';

@@ -4,8 +4,8 @@
 // Layouts follow spice-common pixman_utils.c: 24/32-bit rows are B,G,R(,X|A)
 // bytes, 16-bit is little-endian x1r5g5b5, *_BE bit/nibble order puts the
 // first pixel in the high bits, *_LE in the low bits.
-import { SpiceError } from '../../../main/spice/wire/errors';
-import { BitmapFlags, BitmapFmt } from '../../../main/spice/protocol/enums';
+import { SpiceError } from '../../../preload/spice-errors';
+import { BitmapFlags, BitmapFmt } from '../../../preload/spice-enums';
 import type { PaletteRef, SpiceImage } from '../../../preload/contract';
 import { MAX_IMAGE_PIXELS, type DecodeContext, type DecodedImage, type ImageDecoder } from '../types';
 

@@ -2,7 +2,7 @@
 // one display channel (GLZ_RGB and ZLIB_GLZ_RGB share one GLZ window, as
 // spice-gtk shares its glz decoder between canvas_get_glz and
 // canvas_get_zlib_glz_rgb).
-import { ImageType } from '../../../main/spice/protocol/enums';
+import { ImageType } from '../../../preload/spice-enums';
 import type { ImageDecoder } from '../types';
 import { BitmapDecoder } from './bitmap';
 import { GlzDecoder } from './glz';

@@ -7,8 +7,8 @@
 // component → fancy (triangle) chroma upsampling + YCbCr→RGB into 0xFFRRGGBB.
 // Everything hot works on typed arrays allocated once per decoder, never per
 // block.
-import { JpegAlphaFlags } from '../../../main/spice/protocol/enums';
-import { SpiceError } from '../../../main/spice/wire/errors';
+import { JpegAlphaFlags } from '../../../preload/spice-enums';
+import { SpiceError } from '../../../preload/spice-errors';
 import type { SpiceImage } from '../../../preload/contract';
 import { MAX_IMAGE_PIXELS, type DecodeContext, type DecodedImage, type ImageDecoder } from '../types';
 import { lzDecodeAlpha, readLzHeader } from './lz';

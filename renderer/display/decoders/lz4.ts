@@ -4,7 +4,7 @@
 // size, LZ4 block}. The blocks come from one LZ4 stream (compress_continue), so
 // a match may reach back into the output of earlier blocks: all blocks decode
 // into one contiguous buffer of raw rows, which is then converted to pixels.
-import { BitmapFmt } from '../../../main/spice/protocol/enums';
+import { BitmapFmt } from '../../../preload/spice-enums';
 import type { SpiceImage } from '../../../preload/contract';
 import type { DecodeContext, DecodedImage, ImageDecoder } from '../types';
 import { checkDims, convertRows, decodeError } from './bitmap';

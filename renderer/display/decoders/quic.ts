@@ -13,7 +13,7 @@
 // pixels directly and read the previous row back from the output, so nothing
 // is allocated per pixel or per row.
 
-import { SpiceError } from '../../../main/spice/wire/errors';
+import { SpiceError } from '../../../preload/spice-errors';
 import type { SpiceImage } from '../../../preload/contract';
 import { MAX_IMAGE_PIXELS, type DecodeContext, type DecodedImage, type ImageDecoder } from '../types';
 

@@ -3,8 +3,8 @@
 // the ROP descriptor into a binary rop and paints with the raster
 // primitives. Every op returns the region it painted (for damage and for
 // re-applying non-32-bit surface formats).
-import { AlphaFlags, CompositeFlags, ImageScaleMode, ImageType, LineFlags, MaskFlags, PathFlags, SurfaceFmt } from '../../../main/spice/protocol/enums';
-import { SpiceError } from '../../../main/spice/wire/errors';
+import { AlphaFlags, CompositeFlags, ImageScaleMode, ImageType, LineFlags, MaskFlags, PathFlags, SurfaceFmt } from '../../../preload/spice-enums';
+import { SpiceError } from '../../../preload/spice-errors';
 import type { Brush, Clip, DisplayBase, DrawCommand, PathSegment, Point, QMask, Rect, SpiceImage } from '../../../preload/contract';
 import { Rop, RopInput, rop3, ropdToRop } from '../rop';
 import { colorToPixel, formatHasAlpha, is16Bit, type Surface } from '../surface';

@@ -121,6 +121,30 @@ test('web host args are split from remote-viewer args', () => {
   });
   assert.throws(() => splitWebArgs(['--port', 'abc']), /Cannot parse integer value “abc” for --port/);
   assert.throws(() => splitWebArgs(['--host']), /Missing argument for --host/);
+  assert.deepEqual(splitWebArgs(['--cert=/c.pem', '--key', '/k.pem', 'spice://h:1']), { web: { cert: '/c.pem', key: '/k.pem' }, rest: ['spice://h:1'] });
+  assert.throws(() => splitWebArgs(['--cert=/c.pem']), /--cert and --key go together/);
+});
+
+test('version gate: a .vv version key is compared with remote-viewer 11.0, and the message says so', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vv-version-'));
+  try {
+    const file = join(dir, 'c.vv');
+    writeFileSync(file, '[virt-viewer]\ntype=spice\nhost=h\nport=1\nversion=11.1\n');
+    assert.deepEqual(await planLaunch([file], { prog: 'spice-viewer', appVersion: '0.1.0' }), {
+      kind: 'exit',
+      code: 1,
+      stderr:
+        "Error: At least remote-viewer version 11.1 is required to setup this connection (the file's version key is a remote-viewer version; spice-viewer 0.1.0 reads .vv files as remote-viewer 11.0 does)\n",
+    });
+    writeFileSync(file, '[virt-viewer]\ntype=spice\nhost=h\nport=1\nversion=11.0\n');
+    assert.equal((await planLaunch([file], { prog: 'spice-viewer', appVersion: '0.1.0' })).kind, 'run');
+    // the gate runs after delete-this-file, as in remote-viewer
+    writeFileSync(file, '[virt-viewer]\ntype=spice\nhost=h\nport=1\nversion=99\ndelete-this-file=1\n');
+    assert.equal((await planLaunch([file], { prog: 'spice-viewer' })).kind, 'exit');
+    assert.equal(existsSync(file), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('Electron argv: executable, app path and engine switches dropped', () => {

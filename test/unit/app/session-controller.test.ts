@@ -178,3 +178,38 @@ test('AppState carries the initial zoom (-z, else the saved zoom) and the recent
   await turn();
   assert.deepEqual(seen[seen.length - 1].app?.recent?.[0], 'spice://c:5902', 'read again for each connect');
 });
+
+test('the address box: options and file names get a clear CONFIG error, a bad URI never shows its password', async () => {
+  const seen: SessionStatus[] = [];
+  const c = createSessionController({ transport: refusing([]) });
+  c.on('status', (s) => seen.push(s));
+  c.connect('--version');
+  let last = seen[seen.length - 1];
+  assert.equal(last.state, 'disconnected');
+  assert.equal(last.code, 'CONFIG');
+  assert.match(last.message, /^not a SPICE address: "--version"; type spice:\/\/HOST:PORT/);
+  c.connect('connection.vv');
+  assert.match(seen[seen.length - 1].message, /^not a SPICE address: "connection\.vv"/);
+  for (const uri of ['spice://127.0.0.1:99999?password=hunter2', 'spice://[::1?password=hunter2', 'spice://h?port=x&password=hunter2;tls-port=1']) {
+    c.connect(uri, 'typed-secret');
+    last = seen[seen.length - 1];
+    assert.equal(last.state, 'disconnected', uri);
+    assert.equal(last.code, 'CONFIG', uri);
+    const shown = JSON.stringify(last);
+    assert.ok(!shown.includes('hunter2') && !shown.includes('typed-secret'), `${uri}: ${last.message}`);
+    assert.match(last.message, /password=\*\*\*("|$|;)/, uri);
+  }
+});
+
+test('a unix-socket session names its socket, not localhost:0', async () => {
+  const dials: Dial[] = [];
+  const seen: SessionStatus[] = [];
+  const c = createSessionController({ transport: refusing(dials) });
+  c.on('status', (s) => seen.push(s));
+  c.connect('spice+unix:///run/vm/spice.sock');
+  await turn();
+  assert.equal(dials.length, 1);
+  const texts = seen.map((s) => s.message).join('\n');
+  assert.match(texts, /connecting to \/run\/vm\/spice\.sock/);
+  assert.doesNotMatch(texts, /localhost:0/);
+});

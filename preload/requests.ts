@@ -1,0 +1,128 @@
+// THE request table: every renderer → main request, once, with the validator
+// that turns untrusted arguments into typed ones. Both hosts dispatch through
+// dispatchRequest (Electron's ipcMain.handle in main/ipc/bridge-ipc.ts, the web
+// host's WebSocket in main/web-host.ts) and both page-side bridges build their
+// methods with requestClient (preload/index.ts, renderer/bridge/ws-bridge.ts).
+// Adding a request touches this table and its handler (the engine) only.
+// Pure code: no imports but types, so main, preload and the page can all use it.
+import type { InputEvent } from './contract';
+
+/** A request with a bad name or bad arguments (the page is not trusted). */
+export class BadRequestError extends Error {
+  readonly code = 'BAD_REQUEST';
+}
+
+/** Longest URI / password / proxy credential a page may send. */
+export const MAX_URI = 4096;
+export const MAX_SECRET = 1024;
+/** Most input events in one request (a page sends a handful per frame). */
+export const MAX_INPUT_EVENTS = 4096;
+
+const bad = (why: string): never => {
+  throw new BadRequestError(why);
+};
+const str = (v: unknown, max: number, what: string): string =>
+  typeof v === 'string' && v.length <= max ? v : bad(`${what}: expected a string of at most ${max} characters`);
+const optStr = (v: unknown, max: number, what: string): string | undefined => (v === undefined || v === null ? undefined : str(v, max, what));
+/** An integer in [min, max]: what the SPICE field it ends up in can carry. */
+const int = (v: unknown, min: number, max: number, what: string): number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : bad(`${what}: expected an integer in [${min}, ${max}]`);
+const bool = (v: unknown, what: string): boolean => (typeof v === 'boolean' ? v : bad(`${what}: expected a boolean`));
+
+const U8 = 0xff;
+const U16 = 0xffff;
+const U32 = 0xffffffff;
+const I32 = 0x7fffffff;
+
+/**
+ * One input event, rebuilt field by field (extra properties are dropped) and
+ * bounded by the wire fields it fills (spice.proto inputs channel): scancodes
+ * are set-1 codes with 0x100 marking E0 keys, buttons are u16 masks, positions
+ * u32, motion i32, display ids u8.
+ */
+export function validInputEvent(e: unknown): InputEvent {
+  if (typeof e !== 'object' || e === null) return bad('input: event is not an object');
+  const o = e as Record<string, unknown>;
+  switch (o.t) {
+    case 'key':
+      return { t: 'key', scancode: int(o.scancode, 0, 0x1ff, 'key.scancode'), down: bool(o.down, 'key.down') };
+    case 'modifiers':
+      return { t: 'modifiers', flags: int(o.flags, 0, U16, 'modifiers.flags') };
+    case 'mousePosition':
+      return {
+        t: 'mousePosition',
+        x: int(o.x, 0, U32, 'mousePosition.x'),
+        y: int(o.y, 0, U32, 'mousePosition.y'),
+        buttons: int(o.buttons, 0, U16, 'mousePosition.buttons'),
+        displayId: int(o.displayId, 0, U8, 'mousePosition.displayId'),
+      };
+    case 'mouseMotion':
+      return { t: 'mouseMotion', dx: int(o.dx, -I32 - 1, I32, 'mouseMotion.dx'), dy: int(o.dy, -I32 - 1, I32, 'mouseMotion.dy'), buttons: int(o.buttons, 0, U16, 'mouseMotion.buttons') };
+    case 'mouseButton':
+      return { t: 'mouseButton', button: int(o.button, 0, U8, 'mouseButton.button'), down: bool(o.down, 'mouseButton.down'), buttons: int(o.buttons, 0, U16, 'mouseButton.buttons') };
+    case 'releaseAllKeys':
+      return { t: 'releaseAllKeys' };
+    default:
+      return bad(`input: unknown event type ${JSON.stringify(String(o.t)).slice(0, 40)}`);
+  }
+}
+
+function inputEvents(v: unknown): InputEvent[] {
+  if (!Array.isArray(v) || v.length > MAX_INPUT_EVENTS) return bad(`input: expected an array of at most ${MAX_INPUT_EVENTS} events`);
+  return v.map(validInputEvent);
+}
+
+/** name → validator of the argument list (returns the typed arguments or throws BadRequestError). */
+export const VIEWER_REQUESTS = {
+  connect: (a: readonly unknown[]): [uri: string, password?: string] => {
+    const uri = str(a[0], MAX_URI, 'connect.uri');
+    const password = optStr(a[1], MAX_SECRET, 'connect.password');
+    return password === undefined ? [uri] : [uri, password];
+  },
+  disconnect: (): [] => [],
+  input: (a: readonly unknown[]): [events: InputEvent[]] => [inputEvents(a[0])],
+  /** The renderer reports it painted up to this display batch (backpressure). */
+  displayAck: (a: readonly unknown[]): [batch: number] => [int(a[0], 0, Number.MAX_SAFE_INTEGER, 'displayAck.batch')],
+  /** Proxy user/password for the next connects (memory only); reconnects at once. */
+  setProxyCredentials: (a: readonly unknown[]): [user: string, password: string] => [str(a[0], MAX_SECRET, 'setProxyCredentials.user'), str(a[1], MAX_SECRET, 'setProxyCredentials.password')],
+} as const;
+
+export type RequestName = keyof typeof VIEWER_REQUESTS;
+export type RequestArgs<K extends RequestName> = ReturnType<(typeof VIEWER_REQUESTS)[K]>;
+/** renderer → main requests, as methods (derived from the table). */
+export type ViewerRequests = { [K in RequestName]: (...args: RequestArgs<K>) => void };
+
+export const REQUEST_NAMES = Object.keys(VIEWER_REQUESTS) as RequestName[];
+
+export function isRequestName(name: unknown): name is RequestName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(VIEWER_REQUESTS, name);
+}
+
+/**
+ * Host side: validates one request from a page and calls the engine's handler.
+ * Throws BadRequestError (the caller drops the page or rejects the invoke).
+ */
+export function dispatchRequest(engine: ViewerRequests, name: unknown, args: unknown): void {
+  if (!isRequestName(name)) bad(`unknown request ${JSON.stringify(String(name)).slice(0, 60)}`);
+  if (!Array.isArray(args)) bad(`${String(name)}: arguments are not a list`);
+  const typed = VIEWER_REQUESTS[name as RequestName](args as unknown[]);
+  (engine[name as RequestName] as (...a: unknown[]) => void)(...typed);
+}
+
+/**
+ * Page side: one method per table entry, each handing (name, args) to the
+ * transport (ipcRenderer.invoke, the web bridge's socket). Arguments are
+ * checked here too, so a page bug shows in the page's console, not only as a
+ * dropped request.
+ */
+export function requestClient(send: (name: RequestName, args: unknown[]) => void): ViewerRequests {
+  const out: Record<string, (...a: unknown[]) => void> = {};
+  for (const name of REQUEST_NAMES) {
+    out[name] = (...a: unknown[]) => {
+      // undefined trailing arguments are dropped (optional parameters)
+      while (a.length && a[a.length - 1] === undefined) a.pop();
+      send(name, VIEWER_REQUESTS[name](a));
+    };
+  }
+  return out as ViewerRequests;
+}
