@@ -4,6 +4,8 @@ import tseslint from 'typescript-eslint';
 
 const PLATFORM_MODULES = ['electron', 'electron/*', 'node:*', 'ws', 'usb', 'pcsclite'];
 const NODE_NET = ['node:net', 'node:tls', 'net', 'tls'];
+/** Native device packages: confined to the device layer (main/devices). */
+const NATIVE_DEVICE_MODULES = ['usb', 'usb/*', 'pcsclite', 'pcsclite/*'];
 
 /** Bare Node built-in names (without node:) are blocked too. */
 const NODE_BARE = ['fs', 'fs/*', 'path', 'os', 'child_process', 'crypto', 'http', 'https', 'net', 'tls', 'dgram', 'url', 'worker_threads', 'stream', 'events', 'buffer', 'zlib', 'util'];
@@ -40,6 +42,15 @@ const NO_DOM = [
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.cache/**', '**/*.d.ts', 'test/vectors/**'] },
   ...tseslint.configs.recommended,
+  // Native device packages only in main/devices (a rule of its own name, so it
+  // and the layer blocks' no-restricted-imports settings never replace each other).
+  {
+    files: ['**/*.ts'],
+    ignores: ['main/devices/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: NATIVE_DEVICE_MODULES, message: 'native device packages (usb, pcsclite) may be imported only under main/devices/**' }] }],
+    },
+  },
   {
     languageOptions: { ecmaVersion: 2022, sourceType: 'module' },
     rules: {
@@ -60,6 +71,14 @@ export default tseslint.config(
     ignores: ['main/transport/**', 'test/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: NODE_NET, message: 'only main/transport/** may open sockets' }] }],
+    },
+  },
+  // Transports get their types from the engine seam (main/spice/transport.ts),
+  // never from config, the app or IPC: a transport is dialled, not configured.
+  {
+    files: ['main/transport/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/config', '**/config/**', '**/app', '**/app/**', '**/ipc', '**/ipc/**'], message: 'main/transport may not import config, app or ipc: take what a dial needs from main/spice/transport.ts' }] }],
     },
   },
   // Raw IPC only in the wrappers.

@@ -8,6 +8,7 @@ export type SpiceErrorCode =
   | 'BAD_LINK_REPLY'
   | 'LINK_ERROR' // the server answered the link with a SpiceLinkErr
   | 'AUTH_FAILED'
+  | 'PROXY_AUTH' // the HTTP proxy wants (other) credentials: 407
   | 'BAD_MESSAGE' // malformed body
   | 'UNKNOWN_MESSAGE'
   | 'PROTOCOL' // a message in a state where it is not allowed

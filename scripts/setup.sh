@@ -13,6 +13,7 @@ PKGS=(
   libpcsclite-dev pkg-config   # builds the pcsclite npm addon
   imagemagick libjpeg-turbo-progs   # independent JPEG encoders/decoders for decoder tests
   openssl iproute2 gcc libc6-dev
+  websockify               # WebSocket proxy (path token) in front of QEMU for the ws/wss tests
 )
 
 SUDO=()

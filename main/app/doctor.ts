@@ -91,6 +91,8 @@ function summaryFor(step: DoctorStep, e: ErrorLike): { summary: string; hint: st
     case 'dns':
       return { summary: 'The host name could not be resolved.', hint: 'Check the spelling of the host, your DNS server, or use an IP address.' };
     case 'proxy':
+      // a broker's proxy (Proxmox spiceproxy) refusing the ticket in the host: the file is stale, not the proxy wrong
+      if (/\b401\b/.test(msg) && /ticket/i.test(msg)) return { summary: sentence(msg), hint: 'Download a fresh connection file from the broker (Proxmox: Console → SPICE) and open it at once: its ticket is valid for about 40 seconds.' };
       return /407/.test(msg)
         ? { summary: 'The proxy wants a user name and password.', hint: 'Put them in the proxy URL: http://user:password@proxy:3128.' }
         : { summary: sentence(`the HTTP proxy could not open the tunnel: ${msg}`), hint: 'Check the proxy address (proxy= in the .vv, or SPICE_PROXY) and that it allows CONNECT to the SPICE port.' };

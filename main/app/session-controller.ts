@@ -25,6 +25,7 @@ import { DROP_TEXT, classifyDrop, diagnose, redact } from './doctor';
 import { DEFAULT_BACKOFF, ReconnectScheduler, realClock, type BackoffOptions, type Clock, type DropReason } from './reconnect';
 import { targetLabel } from './launch';
 import { DisplayFlow, type DisplayFlowStats } from './display-flow';
+import type { DeviceManager } from '../devices';
 
 /**
  * A configuration for a URI typed into the page: the launch settings with
@@ -96,6 +97,8 @@ export interface ControllerOptions {
   savedZoom?: number;
   /** Recent connections for the page's URI field (settings; no passwords). */
   recent?: () => string[];
+  /** Device managers (main/devices) for each new session; default none. */
+  devices?: (cfg: EffectiveConfig) => DeviceManager[];
 }
 
 export interface SessionController extends ViewerApi {
@@ -224,6 +227,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
           disabledChannels,
           ...(cfg.preferredCompression !== undefined ? { preferredCompression: cfg.preferredCompression } : {}),
           mapMigrationDestination: mapDestination,
+          devices: opts.devices?.(cfg) ?? [],
           onDisplay: (_id, cmd) => {
             displayed = true;
             display.push(cmd);

@@ -7,23 +7,14 @@ import { Channel } from '../spice/protocol/enums';
 import { COMPRESSION_VALUES, type CliOptions } from './cli';
 import { ConfigError } from './errors';
 import { mergeHotkeys, type HotkeyBindings, type KeymapEntry } from './hotkeys';
-import { parseConnectUri, type ConnectScheme } from './uri';
+import { parseConnectUri, type ConnectTarget } from './uri';
 import { parseProxyUri, parseUsbFilter, type DisplayEffect, type ProxyTarget, type UsbFilterRule, type VvConfig } from './vv';
 
 /** spice-gtk's default auto-redirect filter: everything except HID (class 3) devices. */
 export const DEFAULT_USB_AUTO_FILTER = '0x03,-1,-1,-1,0|-1,-1,-1,-1,1';
 
-export interface EffectiveTarget {
-  scheme: ConnectScheme;
-  host: string;
-  port?: number;
-  tlsPort?: number;
-  unixPath?: string;
-  username?: string;
-  password?: string;
-  /** ws/wss request path. */
-  path?: string;
-}
+/** Where to connect: a parsed URI without its parse warnings (those went to `warnings`). */
+export type EffectiveTarget = Omit<ConnectTarget, 'warnings'>;
 
 export interface EffectiveConfig {
   /** undefined: no URI or file was given (remote-viewer shows its connect dialog). */

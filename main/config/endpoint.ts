@@ -1,13 +1,14 @@
 // EffectiveConfig → the engine's Endpoint (+ password and disabled channels):
 // TLS port and options (CA text, host-subject, ciphers), secure-channels as
-// channel types, and the proxy as a URL for the transport. A CA given as a
+// channel types, and the proxy parsed once for the transport. A CA given as a
 // file (--spice-ca-file or the ~/.spicec/spice_truststore.pem fallback) is
 // read here; a missing fallback file means "system CAs", as in spice-gtk.
 import { readFile } from 'node:fs/promises';
 import type { Endpoint, TlsOptions } from '../spice/transport';
 import type { EffectiveConfig } from './effective';
 import { ConfigError, quote } from './errors';
-import { CHANNEL_NAMES, type ProxyTarget } from './vv';
+import { CHANNEL_NAMES } from './vv';
+import { connectTargetToEndpoint } from './uri';
 
 export interface EndpointConfig {
   endpoint: Endpoint;
@@ -21,26 +22,12 @@ export interface EndpointOptions {
   readFile?: (path: string) => Promise<string>;
 }
 
-const enc = encodeURIComponent;
-
-/** The proxy target as the URL the transport parses (credentials %-encoded, path kept). */
-export function proxyUrl(p: ProxyTarget): string {
-  const host = p.host.includes(':') ? `[${p.host}]` : p.host;
-  const cred = p.username !== undefined ? `${enc(p.username)}${p.password !== undefined ? `:${enc(p.password)}` : ''}@` : '';
-  return `${p.scheme}://${cred}${host}:${p.port}${p.path ?? ''}`;
-}
-
 export async function endpointFromConfig(cfg: EffectiveConfig, opts: EndpointOptions = {}): Promise<EndpointConfig> {
   const t = cfg.target;
   if (!t) throw new ConfigError('no connection target (URI or .vv file)');
-  if (t.unixPath !== undefined) {
-    const unix: Endpoint = { host: 'localhost', port: 0, unixPath: t.unixPath };
-    return { endpoint: unix, disabledChannels: [...cfg.channels.disabledTypes], ...(t.password !== undefined ? { password: t.password } : {}) };
-  }
-  if (t.port === undefined && t.tlsPort === undefined) throw new ConfigError(`${t.host}: no port given`);
-  const scheme = t.scheme === 'ws' || t.scheme === 'wss' ? t.scheme : 'tcp';
-  const endpoint: Endpoint = { host: t.host, port: t.port ?? 0, scheme };
-  if (t.tlsPort !== undefined) endpoint.tlsPort = t.tlsPort;
+  const { endpoint, password } = connectTargetToEndpoint(t);
+  const out: EndpointConfig = { endpoint, disabledChannels: [...cfg.channels.disabledTypes], ...(password !== undefined ? { password } : {}) };
+  if (t.unixPath !== undefined) return out; // a local socket: no TLS, no proxy
 
   const tls: TlsOptions = {};
   const ca = cfg.tls.ca;
@@ -63,9 +50,10 @@ export async function endpointFromConfig(cfg: EffectiveConfig, opts: EndpointOpt
     const types = names.map((n) => CHANNEL_NAMES[n]).filter((n): n is number => n !== undefined);
     if (types.length) endpoint.secureChannels = types;
   }
-  if (cfg.proxy) endpoint.proxy = { url: proxyUrl(cfg.proxy) };
-
-  const out: EndpointConfig = { endpoint, disabledChannels: [...cfg.channels.disabledTypes] };
-  if (t.password !== undefined) out.password = t.password;
+  if (cfg.proxy) {
+    // parsed once here; the path/query of the URL has no place in CONNECT and is dropped
+    const { scheme, host, port, username, password: proxyPassword } = cfg.proxy;
+    endpoint.proxy = { scheme, host, port, ...(username !== undefined ? { username } : {}), ...(proxyPassword !== undefined ? { password: proxyPassword } : {}) };
+  }
   return out;
 }

@@ -56,10 +56,16 @@ function splitHostPort(authority: string, uri: string): { host: string; port?: s
   return { host: decode(authority.slice(0, colon), 'host', uri), port: authority.slice(colon + 1) };
 }
 
-/** Parses a connection URI. Throws ConfigError with the reason. */
-export function parseConnectUri(uri: string): ConnectTarget {
-  if (uri.length > MAX_URI_LENGTH) throw new ConfigError(`URI is too long (${uri.length} characters; the limit is ${MAX_URI_LENGTH})`);
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s.exec(uri);
+/** The URI as an error may show it: every password= value (and a user:password@) replaced by ***. */
+export function redactUri(uri: string): string {
+  return uri.replace(/([?&;]password=)[^&;#]*/gi, '$1***').replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#@:]*):[^/?#@]*@/, '$1:***@');
+}
+
+/** Parses a connection URI. Throws ConfigError with the reason (the URI in it with its password redacted). */
+export function parseConnectUri(input: string): ConnectTarget {
+  if (input.length > MAX_URI_LENGTH) throw new ConfigError(`URI is too long (${input.length} characters; the limit is ${MAX_URI_LENGTH})`);
+  const uri = redactUri(input); // for messages only
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s.exec(input);
   if (!m) throw new ConfigError(`not a URI: ${quote(uri)} (expected spice://host:port)`);
   const scheme = m[1].toLowerCase();
   const rest = m[2];
@@ -111,7 +117,7 @@ export function parseConnectUri(uri: string): ConnectTarget {
       if (item === '') continue;
       const eq = item.indexOf('=');
       const key = eq < 0 ? item : item.slice(0, eq);
-      if (!/^[-a-zA-Z0-9]{1,31}$/.test(key)) throw new ConfigError(`cannot parse query item ${quote(item)} in ${quote(uri)}`);
+      if (!/^[-a-zA-Z0-9]{1,31}$/.test(key)) throw new ConfigError(`cannot parse query key ${quote(key)} in ${quote(uri)}`);
       if (eq < 0) throw new ConfigError(`query key ${quote(key)} has no value in ${quote(uri)}`);
       const raw = item.slice(eq + 1);
       if (raw === '') continue; // spice-gtk skips `key=` with no value
@@ -150,24 +156,26 @@ export function parseConnectUri(uri: string): ConnectTarget {
 
 function parseWebSocketUri(scheme: 'ws' | 'wss', rest: string, uri: string, warnings: string[]): ConnectTarget {
   const cut = rest.search(/[/?#]/);
-  let authority = cut < 0 ? rest : rest.slice(0, cut);
+  const authority = cut < 0 ? rest : rest.slice(0, cut);
   let path = cut < 0 ? '/' : rest.slice(cut).replace(/#.*$/s, '');
   if (path.startsWith('?')) path = '/' + path;
   if (authority.includes('@')) throw new ConfigError(`user info is not supported in ${quote(uri)}`);
   const hp = splitHostPort(authority, uri);
   if (hp.host === '') throw new ConfigError(`no host in ${quote(uri)}`);
-  authority = '';
-  // the old parser took password and port from the query too; keep that working
-  const query = path.includes('?') ? path.slice(path.indexOf('?') + 1) : '';
+  // the old parser took password and port from the query too; keep that working,
+  // and keep them out of the request (the rest of the query, e.g. a proxy's token, is sent)
+  const q = path.indexOf('?');
+  const kept: string[] = [];
   let password: string | undefined;
   let queryPort: string | undefined;
-  for (const item of query.split('&')) {
+  for (const item of q < 0 ? [] : path.slice(q + 1).split('&')) {
     const eq = item.indexOf('=');
-    if (eq <= 0) continue;
-    const key = item.slice(0, eq);
+    const key = eq < 0 ? item : item.slice(0, eq);
     if (key === 'password') password = decode(item.slice(eq + 1), 'password', uri);
     else if (key === 'port') queryPort = decode(item.slice(eq + 1), 'port', uri);
+    else if (item !== '') kept.push(item);
   }
+  if (q >= 0) path = path.slice(0, q) + (kept.length ? `?${kept.join('&')}` : '');
   const portText = hp.port !== undefined && hp.port !== '' ? hp.port : queryPort;
   const port = portText === undefined ? (scheme === 'ws' ? 80 : 443) : parsePort(portText, 'port', uri);
   const out: ConnectTarget = { scheme, host: hp.host, port, path, warnings };
@@ -179,30 +187,35 @@ function parseWebSocketUri(scheme: 'ws' | 'wss', rest: string, uri: string, warn
 }
 
 /**
- * The engine's Endpoint for a target. TLS-only targets get port 0 and the TLS
- * port (the session links every channel over TLS then); UNIX sockets have no
- * transport yet and are refused with the reason.
+ * The engine's Endpoint for a target (a parsed URI or a configuration's
+ * target). TLS-only targets get port 0 and the TLS port (the session links
+ * every channel over TLS then); ws/wss keep their path and query; a UNIX
+ * socket gets its path.
  */
-export function connectTargetToEndpoint(t: ConnectTarget): { endpoint: Endpoint; password?: string } {
+export function connectTargetToEndpoint(t: Omit<ConnectTarget, 'warnings'>): { endpoint: Endpoint; password?: string } {
+  const out: { endpoint: Endpoint; password?: string } = { endpoint: { host: 'localhost', port: 0 } };
+  if (t.password !== undefined) out.password = t.password;
   if (t.unixPath !== undefined) {
-    const unix: Endpoint = { host: 'localhost', port: 0, unixPath: t.unixPath };
-    return { endpoint: unix, ...(t.password !== undefined ? { password: t.password } : {}) };
+    out.endpoint.unixPath = t.unixPath;
+    return out;
   }
   if (t.port === undefined && t.tlsPort === undefined) throw new ConfigError(`${t.host}: no port given`);
-  const endpoint: Endpoint = { host: t.host, port: t.port ?? 0, scheme: t.scheme === 'ws' || t.scheme === 'wss' ? t.scheme : 'tcp' };
+  const ws = t.scheme === 'ws' || t.scheme === 'wss' ? t.scheme : undefined;
+  const endpoint: Endpoint = { host: t.host, port: t.port ?? 0, scheme: ws ?? 'tcp' };
+  if (ws && t.path !== undefined && t.path !== '/') endpoint.path = t.path;
   if (t.tlsPort !== undefined) {
     endpoint.tlsPort = t.tlsPort;
     endpoint.tls = {};
   }
-  const out: { endpoint: Endpoint; password?: string } = { endpoint };
-  if (t.password !== undefined) out.password = t.password;
+  out.endpoint = endpoint;
   return out;
 }
 
 /** How to show a target in titles and errors (never includes the password). */
 export function describeTarget(t: ConnectTarget): string {
   if (t.unixPath !== undefined) return `spice+unix://${t.unixPath}`;
-  const host = t.host.includes(':') ? `[${t.host}]` : t.host;
+  // brackets for an IPv6 literal only (a Proxmox ticket host has colons too)
+  const host = /^[0-9a-f.]*:[0-9a-f:.]*(%\S+)?$/i.test(t.host) ? `[${t.host}]` : t.host;
   if (t.scheme === 'ws' || t.scheme === 'wss') return `${t.scheme}://${host}:${t.port}${t.path && t.path !== '/' ? t.path.replace(/\?.*$/s, '') : ''}`;
   if (t.port !== undefined && t.tlsPort !== undefined) return `spice://${host}?port=${t.port}&tls-port=${t.tlsPort}`;
   if (t.port !== undefined) return `spice://${host}:${t.port}`;

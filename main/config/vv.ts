@@ -317,9 +317,9 @@ export function parseVvFile(text: string, opts: VvOptions = {}): VvConfig {
   const kf = parseKeyFile(text, opts.limits);
   const debug: string[] = [];
   const group = kf.groups.get(VV_GROUP);
-  if (!group) throw new ConfigError(`invalid file: no [${VV_GROUP}] group (not a virt-viewer connection file)`);
+  if (!group) throw new ConfigError(`no [${VV_GROUP}] group (not a virt-viewer connection file)`);
   const typeEntry = group.entries.get('type');
-  if (!typeEntry) throw new ConfigError(`invalid file: [${VV_GROUP}] (line ${group.line}) has no "type" key`);
+  if (!typeEntry) throw new ConfigError(`[${VV_GROUP}] (line ${group.line}) has no "type" key`);
   const type = kf.getString(VV_GROUP, 'type')!.trim();
   if (type === 'vnc') throw new ConfigError('type=vnc: unsupported display type (this viewer speaks SPICE only)', typeEntry.line);
   if (type === 'ovirt') throw new ConfigError('type=ovirt: unsupported ovirt display type (no oVirt REST support; ask the portal for a SPICE console file)', typeEntry.line);

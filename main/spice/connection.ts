@@ -48,7 +48,13 @@ export class Connection {
   sent = 0n;
   bytesIn = 0;
   bytesOut = 0;
-  onClose: ((err: SpiceError | null) => void) | null = null;
+  private closeHandler: ((err: SpiceError | null) => void) | null = null;
+  /**
+   * A failure that happened while nobody listened (bytes that came with the
+   * auth result are framed before the channel attaches): told to the next
+   * listener instead of being lost.
+   */
+  private unheardClose: { err: SpiceError | null } | null = null;
   private handler: ((msg: SpiceMessage) => void) | null = null;
   /** Messages that arrived before anyone listened (e.g. in the same chunk as the auth result). */
   private inbox: SpiceMessage[] = [];
@@ -70,6 +76,29 @@ export class Connection {
   set onMessage(fn: ((msg: SpiceMessage) => void) | null) {
     this.handler = fn;
     if (fn && this.inbox.length) queueMicrotask(() => this.flushInbox());
+  }
+
+  get onClose(): ((err: SpiceError | null) => void) | null {
+    return this.closeHandler;
+  }
+  /** Installing a listener on a connection that already failed unheard reports that failure (next microtask). */
+  set onClose(fn: ((err: SpiceError | null) => void) | null) {
+    this.closeHandler = fn;
+    const pending = this.unheardClose;
+    if (fn && pending) {
+      this.unheardClose = null;
+      queueMicrotask(() => {
+        if (this.closeHandler === fn) fn(pending.err);
+        else if (!this.closeHandler) this.unheardClose = pending;
+      });
+    }
+  }
+
+  /** Reports a close to the listener, or keeps it for the first one to come. */
+  private tellClose(err: SpiceError | null): void {
+    const fn = this.closeHandler;
+    if (fn) fn(err);
+    else this.unheardClose = { err };
   }
 
   private flushInbox(): void {
@@ -157,7 +186,7 @@ export class Connection {
       this.transport.onClose = (err) => {
         if (this.state === 'data') {
           this.state = 'closed';
-          this.onClose?.(err ? new SpiceError('TRANSPORT', `${p.name}: ${err.message}`) : new SpiceError('CLOSED', `${p.name}: server closed the connection`));
+          this.tellClose(err ? new SpiceError('TRANSPORT', `${p.name}: ${err.message}`) : new SpiceError('CLOSED', `${p.name}: server closed the connection`));
           return;
         }
         const during = this.state === 'auth-result' ? 'authentication' : 'link';
@@ -196,7 +225,8 @@ export class Connection {
         if (this.state !== 'data') return;
       }
     } catch (e) {
-      this.failData(e instanceof SpiceError ? e : new SpiceError('PROTOCOL', `${this.name}: ${(e as Error).message}`));
+      // name the channel: a framing error says nothing about where it happened
+      this.failData(e instanceof SpiceError ? new SpiceError(e.code, `${this.name}: ${e.message}`, e.linkError) : new SpiceError('PROTOCOL', `${this.name}: ${(e as Error).message}`));
     }
   }
 
@@ -206,7 +236,7 @@ export class Connection {
     this.transport.onData = null;
     this.transport.onClose = null;
     this.transport.close();
-    this.onClose?.(err);
+    this.tellClose(err);
   }
 
   private writeRaw(bytes: Uint8Array): void {
@@ -228,6 +258,7 @@ export class Connection {
 
   /** Clean close (no error reported). */
   close(): void {
+    this.unheardClose = null;
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.transport.onData = null;

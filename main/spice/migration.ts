@@ -38,7 +38,7 @@ export const DESTINATION_START_GRACE_MS = 250;
  * Longest the pre-switch hold may last: a migration whose RAM copy takes longer
  * releases the held output to the source (behaving like other clients: input
  * typed during the final stop may then be lost; device data is never lost, but
- * see SPICEVMC_TYPES).
+ * see the spicevmc note below).
  */
 export const SWITCH_HOLD_MAX_MS = 5_000;
 /**
@@ -49,15 +49,15 @@ export const SWITCH_HOLD_MAX_MS = 5_000;
  */
 export const INPUT_REPLAY = { speedup: 3 } as const;
 /**
- * Device channels (spicevmc) whose client → device data is held from
- * CONNECTED_SEAMLESS until the destination VM runs. spice-server queues at most
- * 128 such messages per device and then stops reading the socket until the
- * guest consumes one; once the VM stops for the switch nothing is consumed, so
- * our FLUSH_MARK would sit unread behind the data and MIGRATE_DATA never come.
- * Not writing while the migration finishes lets the running guest drain the queue.
- * After the swap, the data waits for the destination VM to run (onChannelSwapped).
+ * Device channels (spicevmc: Channel.holdsOutputForSwitch) hold their client →
+ * device data from CONNECTED_SEAMLESS until the destination VM runs.
+ * spice-server queues at most 128 such messages per device and then stops
+ * reading the socket until the guest consumes one; once the VM stops for the
+ * switch nothing is consumed, so our FLUSH_MARK would sit unread behind the
+ * data and MIGRATE_DATA never come. Not writing while the migration finishes
+ * lets the running guest drain the queue. After the swap, the data waits for
+ * the destination VM to run (onChannelSwapped).
  */
-export const SPICEVMC_TYPES: ReadonlySet<number> = new Set([ChannelType.PORT, ChannelType.USBREDIR, ChannelType.SMARTCARD, ChannelType.WEBDAV]);
 
 export interface MigrationHost {
   readonly log: Logger;
@@ -195,6 +195,9 @@ export class MigrationController {
         };
         dMain.onClose = (err) => reject(err ?? new SpiceError('CLOSED', 'destination main closed during the seamless handshake'));
       });
+      // observed now: the other links may still be pending when the destination main closes,
+      // and an unobserved rejection ends a plain Node process
+      answer.catch((e) => this.connectFailed(gen, e));
       dMain.send(MsgcMain.MIGRATE_DST_DO_SEAMLESS, new ByteWriter(4).u32(dst.srcMigVersion ?? 1).finish());
     } else {
       dMain.onMessage = (m) => buffered.push({ type: m.type, body: m.body.slice(), serial: m.serial });
@@ -317,7 +320,7 @@ export class MigrationController {
   private holdForSwitch(): void {
     this.holdStartedAt = performance.now();
     for (const c of this.host.channels()) {
-      if (c.type !== ChannelType.INPUTS && !SPICEVMC_TYPES.has(c.type)) continue;
+      if (!c.holdsOutputForSwitch) continue;
       c.pauseOutput();
       this.held.add(c);
     }
@@ -357,7 +360,7 @@ export class MigrationController {
     this.expected.delete(ch);
     if (ch === this.host.main) this.mainSwapped = true;
     if (!this.destinationRunning && this.mode === 'seamless') ch.onGuestRunning = () => this.destinationStarted('vm-start');
-    if (ch.type === ChannelType.INPUTS || SPICEVMC_TYPES.has(ch.type)) {
+    if (ch.holdsOutputForSwitch) {
       if (this.destinationRunning) {
         this.release(ch, 'vm-start');
       } else {
@@ -371,6 +374,24 @@ export class MigrationController {
         this.startTimer ??= setTimeout(() => this.destinationStarted('timeout'), DESTINATION_START_TIMEOUT_MS);
       }
     }
+    this.finishIfAcross();
+  }
+
+  /** A channel was lost (not essential): the migration no longer waits for it. */
+  channelGone(ch: Channel): void {
+    this.held.delete(ch);
+    this.targets.delete(ch);
+    if (this.expected.delete(ch) && this.mode === 'seamless') this.finishIfAcross();
+  }
+
+  /** A held destination link dropped before its swap. */
+  onTargetLost(ch: Channel, err: SpiceError): void {
+    this.host.log.warn(`${ch.name}: destination link lost before the swap: ${err.message}`);
+    // before CONNECTED(_SEAMLESS) the server can still be told to keep the VM here
+    if (this.state === 'connecting') this.connectFailed(this.generation, err);
+  }
+
+  private finishIfAcross(): void {
     if (this.expected.size > 0 || this.state !== 'migrating') return;
     if (this.holdTimer) clearTimeout(this.holdTimer); // everything is across: the pre-switch limit is moot
     this.holdTimer = null;

@@ -6,15 +6,16 @@ import { SpiceError } from './wire/errors';
 import { dialFor, type Endpoint, type TransportFactory } from './transport';
 import { LinkErr } from './protocol/enums';
 import type { Channel, Logger } from './channels/base-channel';
-import { CHANNEL_NAMES } from './channels/base-channel';
 import { MainChannel, type ChannelRef, type MainInit } from './channels/main-channel';
 import { DisplayChannel } from './channels/display-channel';
 import { InputsChannel } from './channels/inputs-channel';
 import { CursorChannel } from './channels/cursor-channel';
-import { GenericChannel } from './channels/generic-channel';
 import { PortChannel } from './channels/port-channel';
+import { SpicevmcChannel } from './channels/spicevmc-channel';
+import { CHANNEL_TABLE, FALLBACK_KIND, type ChannelContext, type ChannelTable } from './channels/channel-table';
 import { Channel as ChannelType, MouseMode } from './protocol/enums';
 import { MigrationController, type MigrationHost } from './migration';
+import type { DeviceManager } from './devices';
 import type { DstInfo } from './messages/main';
 import type { CursorCommand, DisplayCommand, InputEvent, MigrationStatus, SessionState, SessionStatus } from '../../preload/contract';
 
@@ -43,6 +44,10 @@ export interface SessionOptions {
    * SPICE_MIG_HOST. Default: the announced host and plain port, same transport scheme.
    */
   mapMigrationDestination?: (dst: DstInfo, current: Endpoint) => Endpoint;
+  /** Channel type → class (default CHANNEL_TABLE). */
+  channelTable?: ChannelTable;
+  /** Device managers (main/devices) told about their spicevmc channels. */
+  devices?: DeviceManager[];
 }
 
 export function defaultMigrationEndpoint(dst: DstInfo, current: Endpoint): Endpoint {
@@ -75,13 +80,16 @@ export class Session implements MigrationHost {
   connectionId = 0;
   error: SpiceError | null = null;
   readonly main: MainChannel;
-  readonly displays = new Map<number, DisplayChannel>();
-  readonly cursors = new Map<number, CursorChannel>();
-  inputs: InputsChannel | null = null;
-  readonly others = new Map<string, Channel>();
-  readonly ports = new Map<number, PortChannel>();
-  /** Channels the server offered that did not link, with why. */
+  /** Every channel but main, by `${type}:${id}`, built through the channel table. */
+  private readonly byKey = new Map<string, Channel>();
+  /** Channels whose failure ends the session (ChannelKind.essential); main always. */
+  private readonly essential = new Set<Channel>();
+  /** Channels that did not link, or were lost later without ending the session, with why. */
   readonly linkFailures: { name: string; error: SpiceError }[] = [];
+  private readonly table: ChannelTable;
+  private readonly devices: DeviceManager[];
+  /** spicevmc channels their device managers were told about. */
+  private readonly devicesUp = new Set<SpicevmcChannel>();
   name: string | undefined;
   uuid: string | undefined;
 
@@ -95,6 +103,8 @@ export class Session implements MigrationHost {
     this.opts = opts;
     this.endpoint = opts.endpoint;
     this.log = opts.log ?? quietLogger;
+    this.table = opts.channelTable ?? CHANNEL_TABLE;
+    this.devices = opts.devices ?? [];
     this.migration = new MigrationController(this);
     this.main = new MainChannel(this.log, {
       onMigrateBegin: (dst, seamless) => this.migration.begin(dst, seamless),
@@ -103,7 +113,9 @@ export class Session implements MigrationHost {
       onSwitchHost: (dst) => this.migration.switchHost(dst),
       onMultiMediaTime: () => this.migration.onVmStartHint(),
       onInit: (init) => this.onMainInit(init),
-      onChannelsList: (list) => void this.linkChannels(list),
+      onChannelsList: (list) => {
+        this.linkChannels(list).catch((e: unknown) => this.fail(e));
+      },
       onMouseMode: () => {
         this.migration.onVmStartHint();
         this.emitStatus();
@@ -119,11 +131,31 @@ export class Session implements MigrationHost {
     });
   }
 
-  /** All linked channels. */
+  /** All linked channels, main first. */
   channels(): Channel[] {
-    const list: Channel[] = [this.main, ...this.displays.values(), ...this.cursors.values(), ...this.others.values()];
-    if (this.inputs) list.push(this.inputs);
-    return list.filter((c) => c.connection);
+    return this.allChannels().filter((c) => c.connection);
+  }
+
+  private ofClass<T extends Channel>(cls: abstract new (...args: never[]) => T): Map<number, T> {
+    const out = new Map<number, T>();
+    for (const ch of this.byKey.values()) if (ch instanceof cls) out.set(ch.id, ch);
+    return out;
+  }
+  get displays(): Map<number, DisplayChannel> {
+    return this.ofClass(DisplayChannel);
+  }
+  get cursors(): Map<number, CursorChannel> {
+    return this.ofClass(CursorChannel);
+  }
+  get ports(): Map<number, PortChannel> {
+    return this.ofClass(PortChannel);
+  }
+  get inputs(): InputsChannel | null {
+    return this.ofClass(InputsChannel).values().next().value ?? null;
+  }
+  /** The channel of a type and id, if the server listed it. */
+  channel(type: number, id: number): Channel | undefined {
+    return type === ChannelType.MAIN ? this.main : this.byKey.get(`${type}:${id}`);
   }
 
   private setState(next: SessionState, message: string): void {
@@ -162,6 +194,7 @@ export class Session implements MigrationHost {
   }
   /** Switch-host: drop every connection and come back as a new session on ep. */
   switchHost(ep: Endpoint): void {
+    for (const ch of this.devicesUp) this.deviceDown(ch, null);
     for (const ch of this.allChannels()) {
       const c = ch.connection;
       ch.connection = null;
@@ -182,7 +215,7 @@ export class Session implements MigrationHost {
   }
 
   private allChannels(): Channel[] {
-    return [this.main, ...this.displays.values(), ...this.cursors.values(), ...this.others.values(), ...(this.inputs ? [this.inputs] : [])];
+    return [this.main, ...this.byKey.values()];
   }
 
   /** Connects main, then every channel the server lists. Resolves when all are linked. */
@@ -238,14 +271,40 @@ export class Session implements MigrationHost {
       conn.close();
       throw this.error ?? new SpiceError('CLOSED', 'session closed');
     }
-    ch.onFailure = (err) => this.fail(err);
+    ch.onFailure = (err) => this.channelFailed(ch, err);
     ch.onNotify = () => {};
     ch.onMigrate = (c) => this.migration.onChannelMigrate(c);
     ch.onSwapped = (c, old) => this.migration.onChannelSwapped(c, old);
-    ch.onTargetLost = (c, err) => this.log.warn(`${c.name}: destination link lost before the swap: ${err.message}`);
+    ch.onTargetLost = (c, err) => this.migration.onTargetLost(c, err);
     // a channel that served another server before (switch-host) starts over
     if (ch.linkedOnce) ch.adopt(conn);
     else ch.attach(conn);
+    if (ch instanceof SpicevmcChannel && ch.connection && !this.devicesUp.has(ch)) {
+      for (const d of this.devices) {
+        if (!d.channelTypes.includes(ch.type)) continue;
+        this.devicesUp.add(ch);
+        d.channelUp(ch);
+      }
+    }
+  }
+
+  /** An essential channel's failure ends the session; any other channel is lost alone. */
+  private channelFailed(ch: Channel, err: SpiceError): void {
+    if (ch === this.main || this.essential.has(ch)) {
+      this.fail(err);
+      return;
+    }
+    this.log.warn(`${ch.name}: channel lost: ${err.code}: ${err.message}`);
+    this.linkFailures.push({ name: ch.name, error: err });
+    this.forget(ch);
+    this.migration.channelGone(ch);
+    if (ch instanceof SpicevmcChannel) this.deviceDown(ch, err);
+    this.emitStatus();
+  }
+
+  private deviceDown(ch: SpicevmcChannel, err: SpiceError | null): void {
+    if (!this.devicesUp.delete(ch)) return;
+    for (const d of this.devices) if (d.channelTypes.includes(ch.type)) d.channelDown(ch, err);
   }
 
   private onMainInit(init: MainInit): void {
@@ -272,6 +331,12 @@ export class Session implements MigrationHost {
       );
     }
     await Promise.all(jobs);
+    if (this.state === 'disconnected') return;
+    // bytes that came with a link reply may have failed main already; never report a dead session connected
+    if (!this.main.connection?.isOpen) {
+      this.fail(new SpiceError('CLOSED', 'the main channel closed while the other channels were linking'));
+      return;
+    }
     if (this.migration.state === 'switching' && this.migration.mode === 'switch-host') this.migration.switchDone(null);
     if (this.state === 'connecting') {
       this.setState('connected', `connected${this.name ? ` to ${this.name}` : ''}`);
@@ -280,58 +345,27 @@ export class Session implements MigrationHost {
   }
 
   private existingChannel(ref: ChannelRef): Channel | undefined {
-    switch (ref.type) {
-      case ChannelType.DISPLAY:
-        return this.displays.get(ref.id);
-      case ChannelType.CURSOR:
-        return this.cursors.get(ref.id);
-      case ChannelType.INPUTS:
-        return this.inputs ?? undefined;
-      default:
-        return this.others.get(`${CHANNEL_NAMES[ref.type] ?? ref.type}:${ref.id}`);
-    }
+    return this.byKey.get(`${ref.type}:${ref.id}`);
   }
 
   private createChannel(ref: ChannelRef): Channel {
-    switch (ref.type) {
-      case ChannelType.DISPLAY: {
-        const ch = new DisplayChannel(ref.id, this.log, (cmd) => this.opts.onDisplay?.(ref.id, cmd));
-        if (this.opts.preferredCompression !== undefined) ch.preferredCompression = this.opts.preferredCompression;
-        const received = this.opts.onDisplayReceived;
-        if (received) ch.ackDeferred = () => received(ch);
-        this.displays.set(ref.id, ch);
-        return ch;
-      }
-      case ChannelType.CURSOR: {
-        const ch = new CursorChannel(ref.id, this.log, (cmd) => this.opts.onCursor?.(cmd));
-        this.cursors.set(ref.id, ch);
-        return ch;
-      }
-      case ChannelType.INPUTS: {
-        const ch = new InputsChannel(ref.id, this.log);
-        this.inputs = ch;
-        return ch;
-      }
-      case ChannelType.PORT: {
-        const ch = new PortChannel(ref.id, this.log);
-        this.ports.set(ref.id, ch);
-        this.others.set(`${CHANNEL_NAMES[ref.type]}:${ref.id}`, ch);
-        return ch;
-      }
-      default: {
-        const ch = new GenericChannel(ref.type, ref.id, this.log);
-        this.others.set(`${CHANNEL_NAMES[ref.type] ?? ref.type}:${ref.id}`, ch);
-        return ch;
-      }
-    }
+    const kind = this.table.get(ref.type) ?? FALLBACK_KIND;
+    const ctx: ChannelContext = {
+      log: this.log,
+      onDisplay: this.opts.onDisplay,
+      onCursor: this.opts.onCursor,
+      ...(this.opts.onDisplayReceived ? { onDisplayReceived: this.opts.onDisplayReceived } : {}),
+      ...(this.opts.preferredCompression !== undefined ? { preferredCompression: this.opts.preferredCompression } : {}),
+    };
+    const ch = kind.create(ref.type, ref.id, ctx);
+    this.byKey.set(`${ref.type}:${ref.id}`, ch);
+    if (kind.essential) this.essential.add(ch);
+    return ch;
   }
 
   private forget(ch: Channel): void {
-    if (ch instanceof DisplayChannel) this.displays.delete(ch.id);
-    else if (ch instanceof CursorChannel) this.cursors.delete(ch.id);
-    else if (ch === this.inputs) this.inputs = null;
-    else if (ch instanceof PortChannel) this.ports.delete(ch.id);
-    else for (const [k, v] of this.others) if (v === ch) this.others.delete(k);
+    this.byKey.delete(`${ch.type}:${ch.id}`);
+    this.essential.delete(ch);
   }
 
   /** The port channel whose PORT_INIT named it `name`. */
@@ -372,7 +406,7 @@ export class Session implements MigrationHost {
     this.error = err;
     this.log.warn(`session failed: ${err.code}: ${err.message}`);
     this.migration.abort(err.message);
-    this.closeChannels();
+    this.closeChannels(err);
     this.setState('disconnected', err.message);
     for (const w of this.connectWaiters.splice(0)) w.reject(err);
   }
@@ -380,13 +414,15 @@ export class Session implements MigrationHost {
   disconnect(): void {
     if (this.state === 'disconnected') return;
     this.migration.abort('disconnected by user');
-    this.closeChannels();
+    this.closeChannels(null);
     if (this.state === 'idle') this.state = 'connecting';
     this.setState('disconnected', 'disconnected by user');
     for (const w of this.connectWaiters.splice(0)) w.reject(new SpiceError('CLOSED', 'disconnected by user'));
   }
 
-  private closeChannels(): void {
+  private closeChannels(err: SpiceError | null): void {
     for (const ch of this.allChannels()) ch.close();
+    for (const ch of this.devicesUp) this.deviceDown(ch, err);
+    for (const d of this.devices) d.close();
   }
 }

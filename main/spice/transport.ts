@@ -20,9 +20,16 @@ export interface TlsOptions {
   ciphers?: string;
 }
 
+/** An HTTP CONNECT proxy, parsed once by the caller (config) and used as is on every dial. */
 export interface ProxyOptions {
-  /** http://[user:pass@]host:port[/path?query] or https://… (HTTP CONNECT). */
-  url: string;
+  /** https: TLS to the proxy itself. */
+  scheme: 'http' | 'https';
+  /** Name or address; IPv6 without brackets. */
+  host: string;
+  port: number;
+  /** Basic credentials, sent when username is set. */
+  username?: string;
+  password?: string;
 }
 
 export interface Endpoint {
@@ -31,6 +38,8 @@ export interface Endpoint {
   port: number;
   /** 'tcp' (default) or 'ws'/'wss' (spice-server accepts a WebSocket upgrade on its plain port). */
   scheme?: 'tcp' | 'ws' | 'wss';
+  /** ws/wss: request path and query ('/' when absent), e.g. a proxy's '/websockify?token=…'. */
+  path?: string;
   /** TLS port and options (spice tls-port). */
   tlsPort?: number;
   tls?: TlsOptions;

@@ -9,19 +9,13 @@ import { connectTcpViaProxy, type ProxyHopOptions } from './proxy';
 
 export { ProxyAuthRequired, isProxyAuthRequired } from './proxy';
 
-export interface TransportFactoryOptions {
-  /** PEM CA(s) trusted for an https:// proxy (else the system CAs). */
-  proxyCa?: string;
-  timeoutMs?: number;
-}
-
-export function createTransportFactory(opts: TransportFactoryOptions = {}): TransportFactory {
-  const hop: ProxyHopOptions = { ...opts };
+/** opts: the https:// proxy's CA and the proxy/TLS timeouts. */
+export function createTransportFactory(opts: ProxyHopOptions = {}): TransportFactory {
   return (dial: Dial): Promise<Transport> => {
     if (dial.unixPath) return connectTcp(dial); // local socket: no TLS, no proxy
     if (dial.scheme === 'ws' || dial.scheme === 'wss') return connectWebSocket(dial);
-    if (dial.secure) return connectTls(dial, hop);
-    if (dial.proxy) return connectTcpViaProxy(dial, hop);
+    if (dial.secure) return connectTls(dial, opts);
+    if (dial.proxy) return connectTcpViaProxy({ ...dial, proxy: dial.proxy }, opts);
     return connectTcp(dial);
   };
 }

@@ -1,22 +1,23 @@
 // HTTP CONNECT proxy hop (remote-viewer's proxy= / SPICE_PROXY): opens a tunnel
-// to host:port through http://[user:pass@]proxy[:port] or https:// (TLS to the
-// proxy itself), like GLib's GHttpProxy/GHttpsProxy that spice-gtk uses. Also
-// the socket → Transport wrapper shared with tls.ts.
+// to host:port through an http:// proxy or an https:// one (TLS to the proxy
+// itself), like GLib's GHttpProxy/GHttpsProxy that spice-gtk uses. The proxy
+// arrives parsed (Endpoint.proxy); a path or query in the configured URL has
+// nowhere to go (CONNECT's target is authority-form, RFC 9110 §9.3.6) and is
+// dropped by the config layer.
 //
-// Path and query of the proxy URL: spice-gtk's URI parser refuses them (the
-// proxy is then not used); CONNECT's request target is authority-form
-// (RFC 9110 §9.3.6), so there is nowhere to send them. We accept such URLs
-// (OpenNebula writes `?token=…`) and send only host:port; the path is dropped.
+// The target goes verbatim into the request line and Host:, brackets only
+// around an IPv6 literal: Proxmox's spiceproxy reads its ticket
+// (pvespiceproxy:<8 hex>:<vmid>:<node>::<40 hex>) from Host: and refuses
+// anything else with "401 invalid ticket", as remote-viewer's GLib proxy does.
 import net from 'node:net';
 import tls from 'node:tls';
-import type { Dial, Transport } from '../spice/transport';
+import type { Dial, ProxyOptions, Transport } from '../spice/transport';
 import { SpiceError } from '../spice/wire/errors';
-import { parseProxyUri } from '../config/vv';
-import type { ProxyTarget } from '../config/vv';
+import { hostPort, socketTransport } from './tcp';
 
-export const PROXY_TIMEOUT_MS = 10_000;
+const PROXY_TIMEOUT_MS = 10_000;
 /** Largest CONNECT answer header we read before giving up. */
-export const MAX_PROXY_HEADER = 16 * 1024;
+const MAX_PROXY_HEADER = 16 * 1024;
 
 export interface ProxyHopOptions {
   /** PEM CA(s) for an https:// proxy's certificate; system CAs when absent. */
@@ -25,9 +26,8 @@ export interface ProxyHopOptions {
 }
 
 /**
- * The proxy asked for credentials (407). code is AUTH_FAILED (linkError
- * undefined) so the Session fails as for a wrong password; the UI tells the
- * two apart with isProxyAuthRequired() and prompts for proxy credentials.
+ * The proxy asked for credentials (407): code PROXY_AUTH, not AUTH_FAILED (a
+ * wrong SPICE password). The UI prompts for proxy credentials on this class.
  */
 export class ProxyAuthRequired extends SpiceError {
   /** host:port of the proxy. */
@@ -37,7 +37,7 @@ export class ProxyAuthRequired extends SpiceError {
   /** realm of the Proxy-Authenticate: Basic challenge, if any. */
   readonly realm?: string;
   constructor(proxy: string, credentialsSent: boolean, user: string | undefined, realm: string | undefined) {
-    super('AUTH_FAILED', `proxy ${proxy}: authentication required (407)${credentialsSent ? `: the credentials for '${user ?? ''}' were rejected` : ''}`);
+    super('PROXY_AUTH', `proxy ${proxy}: authentication required (407)${credentialsSent ? `: the credentials for '${user ?? ''}' were rejected` : ''}`);
     this.name = 'ProxyAuthRequired';
     this.proxy = proxy;
     this.credentialsSent = credentialsSent;
@@ -49,23 +49,9 @@ export function isProxyAuthRequired(e: unknown): e is ProxyAuthRequired {
   return e instanceof ProxyAuthRequired;
 }
 
-export interface ProxyTunnel {
-  /** Connected to the target through the proxy; paused, bytes after the answer header unshifted into it. */
-  socket: net.Socket;
-  /** host:port of the proxy, for descriptions. */
-  proxy: string;
-}
-
-const bracket = (h: string): string => (h.includes(':') ? `[${h}]` : h);
-
-/** Parses the proxy URL (same grammar as .vv proxy= / SPICE_PROXY). */
-export function parseProxyUrl(url: string): ProxyTarget {
-  return parseProxyUri(url);
-}
-
 /** The CONNECT request sent to the proxy (exported for tests). */
-export function connectRequest(p: ProxyTarget, host: string, port: number): string {
-  const target = `${bracket(host)}:${port}`;
+export function connectRequest(p: ProxyOptions, host: string, port: number): string {
+  const target = hostPort(host, port);
   const lines = [`CONNECT ${target} HTTP/1.1`, `Host: ${target}`, 'User-Agent: spice-viewer'];
   if (p.username !== undefined) {
     lines.push(`Proxy-Authorization: Basic ${Buffer.from(`${p.username}:${p.password ?? ''}`, 'utf8').toString('base64')}`);
@@ -73,15 +59,23 @@ export function connectRequest(p: ProxyTarget, host: string, port: number): stri
   return lines.join('\r\n') + '\r\n\r\n';
 }
 
-/** Opens a socket to the proxy (TLS for https://) and tunnels to host:port. */
-export function openProxyTunnel(proxyUrl: string, host: string, port: number, opts: ProxyHopOptions = {}): Promise<ProxyTunnel> {
-  let p: ProxyTarget;
-  try {
-    p = parseProxyUrl(proxyUrl);
-  } catch (e) {
-    return Promise.reject(e);
+/** The error for a CONNECT answered with a non-2xx status other than 407. */
+function refusal(proxy: string, target: string, status: number, statusLine: string): SpiceError {
+  if (status === 401) {
+    // Proxmox's spiceproxy: the host is a ticket it checks (format, signature, age)
+    return new SpiceError(
+      'TRANSPORT',
+      `proxy ${proxy}: the ticket in the connection's host was refused (${statusLine}): ${JSON.stringify(target.slice(0, 120))} has expired ` +
+        '(Proxmox tickets live about 40 s: download a fresh .vv file and open it at once) or was changed on the way',
+    );
   }
-  const proxy = `${bracket(p.host)}:${p.port}`;
+  return new SpiceError('TRANSPORT', `proxy ${proxy}: CONNECT ${target} refused: ${statusLine}`);
+}
+
+/** Opens a socket to the proxy (TLS for https://) and tunnels to host:port; resolves with the paused socket. */
+export function openProxyTunnel(p: ProxyOptions, host: string, port: number, opts: ProxyHopOptions = {}): Promise<net.Socket> {
+  const proxy = hostPort(p.host, p.port);
+  const target = hostPort(host, port);
   const timeoutMs = opts.timeoutMs ?? PROXY_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -114,16 +108,14 @@ export function openProxyTunnel(proxyUrl: string, host: string, port: number, op
         const realm = challenge ? /realm="([^"]*)"/i.exec(challenge)?.[1] : undefined;
         return fail(new ProxyAuthRequired(proxy, p.username !== undefined, p.username, realm));
       }
-      if (status < 200 || status > 299) {
-        return fail(new SpiceError('TRANSPORT', `proxy ${proxy}: CONNECT ${bracket(host)}:${port} refused: ${lines[0]}`));
-      }
+      if (status < 200 || status > 299) return fail(refusal(proxy, target, status, lines[0]));
       // whatever followed the header is the tunnelled server's
       if (rest.length) sock.unshift(rest);
       settled = true;
       clearTimeout(timer);
       // the error listener stays until socketTransport adds its own
       sock.off('close', onClose);
-      resolve({ socket: sock, proxy });
+      resolve(sock);
     };
     let lastErr: Error | undefined;
     const onError = (e: Error): void => {
@@ -156,53 +148,8 @@ function tlsReason(e: Error): string {
     : `cannot connect: ${e.message}`;
 }
 
-/**
- * A Transport over a connected socket. Data stays queued in the (paused)
- * socket until onData is set, so bytes that arrive before the caller attaches
- * (e.g. right after a proxy's CONNECT answer) are not lost.
- */
-export function socketTransport(sock: net.Socket, description: string): Transport {
-  let closed = false;
-  let handler: ((chunk: Uint8Array) => void) | null = null;
-  const t: Transport = {
-    description,
-    get onData() {
-      return handler;
-    },
-    set onData(fn) {
-      handler = fn;
-      if (fn && !closed) sock.resume();
-    },
-    onClose: null,
-    write(bytes) {
-      if (!closed) sock.write(bytes);
-    },
-    close() {
-      if (!closed) sock.destroy();
-    },
-  };
-  sock.pause();
-  sock.on('data', (d: Buffer) => {
-    if (handler) handler(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
-    else {
-      sock.pause();
-      sock.unshift(d);
-    }
-  });
-  let lastErr: Error | undefined;
-  sock.on('error', (e) => {
-    lastErr = e;
-  });
-  sock.on('close', () => {
-    closed = true;
-    t.onClose?.(lastErr);
-  });
-  return t;
-}
-
 /** Plain TCP to dial.host:dial.port through dial.proxy. */
-export async function connectTcpViaProxy(dial: Dial, opts: ProxyHopOptions = {}): Promise<Transport> {
-  if (!dial.proxy) throw new SpiceError('CONFIG', 'connectTcpViaProxy: no proxy');
-  const tunnel = await openProxyTunnel(dial.proxy.url, dial.host, dial.port, opts); // NODELAY set by the tunnel
-  return socketTransport(tunnel.socket, `tcp ${bracket(dial.host)}:${dial.port} via proxy ${tunnel.proxy}`);
+export async function connectTcpViaProxy(dial: Dial & { proxy: ProxyOptions }, opts: ProxyHopOptions = {}): Promise<Transport> {
+  const sock = await openProxyTunnel(dial.proxy, dial.host, dial.port, opts); // NODELAY set by the tunnel
+  return socketTransport(sock, `tcp ${hostPort(dial.host, dial.port)} via proxy ${hostPort(dial.proxy.host, dial.proxy.port)}`);
 }

@@ -8,13 +8,12 @@
 // certificate has no DNS/IP altnames — one of its CNs.
 import net from 'node:net';
 import tls from 'node:tls';
-import type { Dial, Transport } from '../spice/transport';
+import type { Dial, TlsOptions, Transport } from '../spice/transport';
 import { SpiceError } from '../spice/wire/errors';
-import { openProxyTunnel, socketTransport, type ProxyHopOptions } from './proxy';
+import { openProxyTunnel, type ProxyHopOptions } from './proxy';
+import { hostPort, socketTransport } from './tcp';
 
-export const TLS_TIMEOUT_MS = 10_000;
-
-const bracket = (h: string): string => (h.includes(':') ? `[${h}]` : h);
+const TLS_TIMEOUT_MS = 10_000;
 
 // ---------------------------------------------------------------- DER reading
 
@@ -67,7 +66,7 @@ function oidText(b: Uint8Array): string {
 }
 
 /** One attribute of a distinguished name. */
-export interface NameAttribute {
+interface NameAttribute {
   oid: string;
   /** ASN.1 string tag (UTF8String 12, PrintableString 19, …). */
   tag: number;
@@ -76,7 +75,7 @@ export interface NameAttribute {
   raw: Uint8Array;
 }
 
-export interface CertNames {
+interface CertNames {
   /** Subject RDNs in certificate order; each RDN is a set of attributes. */
   subject: NameAttribute[][];
   dns: string[];
@@ -108,7 +107,7 @@ function decodeString(tag: number, b: Uint8Array): string | undefined {
 }
 
 /** Subject and subjectAltNames (DNS, IP) of a DER certificate. */
-export function certNames(der: Uint8Array): CertNames {
+function certNames(der: Uint8Array): CertNames {
   const cert = tlv(der, 0, der.length);
   const tbs = tlv(der, cert.start, cert.end);
   const items = children(der, tbs);
@@ -180,7 +179,7 @@ const ATTR_TYPES: AttrType[] = [
   { sn: 'UID', ln: 'userId', oid: '0.9.2342.19200300.100.1.1' },
 ];
 
-export interface SubjectEntry {
+interface SubjectEntry {
   key: string;
   oid: string;
   value: string;
@@ -259,7 +258,7 @@ function canon(s: string): string {
 const escapeValue = (v: string): string => v.replace(/[\\,]/g, (c) => `\\${c}`);
 
 /** "C=IL,L=Raanana,O=Red Hat,CN=my server" (multi-valued RDNs joined with '+'). */
-export function formatSubject(subject: NameAttribute[][]): string {
+function formatSubject(subject: NameAttribute[][]): string {
   return subject
     .map((rdn) =>
       rdn.map((a) => `${ATTR_TYPES.find((t) => t.oid === a.oid)?.sn ?? a.oid}=${a.text !== undefined ? escapeValue(a.text) : `#${Buffer.from(a.raw).toString('hex')}`}`).join('+'),
@@ -268,7 +267,7 @@ export function formatSubject(subject: NameAttribute[][]): string {
 }
 
 /** X509_NAME_cmp of the certificate subject with the parsed host-subject. */
-export function subjectMatches(subject: NameAttribute[][], expected: SubjectEntry[]): boolean {
+function subjectMatches(subject: NameAttribute[][], expected: SubjectEntry[]): boolean {
   if (subject.length !== expected.length) return false;
   return subject.every((rdn, i) => {
     if (rdn.length !== 1) return false;
@@ -304,7 +303,7 @@ export function hostnameMatches(certName: string, hostname: string): boolean {
 }
 
 /** Address bytes of an IPv4/IPv6 literal; null when host is not one. */
-export function ipBytes(host: string): Uint8Array | null {
+function ipBytes(host: string): Uint8Array | null {
   const kind = net.isIP(host);
   if (kind === 4) return Uint8Array.from(host.split('.').map(Number));
   if (kind !== 6) return null;
@@ -337,7 +336,7 @@ function ipText(b: Uint8Array): string {
 }
 
 /** null when host matches the certificate the way spice-common's verify_hostname does, else the names it has. */
-export function hostnameMismatch(names: CertNames, host: string): string[] | null {
+function hostnameMismatch(names: CertNames, host: string): string[] | null {
   if (names.dns.length || names.ips.length) {
     if (names.dns.some((d) => hostnameMatches(d, host))) return null;
     const ip = ipBytes(host);
@@ -349,22 +348,38 @@ export function hostnameMismatch(names: CertNames, host: string): string[] | nul
   return cns.map((cn) => `CN:${cn}`);
 }
 
-/** The peer check run after the chain verified: host-subject if given, else hostname. */
-export function checkPeer(der: Uint8Array, host: string, hostSubject?: string): SpiceError | undefined {
-  let names: CertNames;
-  try {
-    names = certNames(der);
-  } catch (e) {
-    return new SpiceError('TRANSPORT', `TLS: cannot read the server certificate: ${(e as Error).message}`);
-  }
-  if (hostSubject !== undefined) {
-    const expected = parseHostSubject(hostSubject);
-    if (subjectMatches(names.subject, expected)) return undefined;
-    return new SpiceError('TRANSPORT', `TLS: certificate subject '${formatSubject(names.subject)}' does not match host-subject '${hostSubject}'`);
-  }
-  const miss = hostnameMismatch(names, host);
-  if (!miss) return undefined;
-  return new SpiceError('TRANSPORT', `TLS: hostname ${host} does not match certificate names [${miss.join(', ')}]`);
+/**
+ * Node TLS options with spice-gtk's peer check for host: CA (else system CAs),
+ * ciphers, SNI for a name (not an address, as spice-gtk), and, once the chain
+ * verified, the host-subject (parsed here, once per dial; a bad one throws
+ * CONFIG before any socket) or else the hostname. Used by TLS and wss.
+ */
+export function peerCheckOptions(host: string, o: TlsOptions = {}): tls.ConnectionOptions {
+  const expected = o.hostSubject !== undefined ? parseHostSubject(o.hostSubject) : undefined;
+  const check = (der: Uint8Array): SpiceError | undefined => {
+    let names: CertNames;
+    try {
+      names = certNames(der);
+    } catch (e) {
+      return new SpiceError('TRANSPORT', `TLS: cannot read the server certificate: ${(e as Error).message}`);
+    }
+    if (expected) {
+      if (subjectMatches(names.subject, expected)) return undefined;
+      return new SpiceError('TRANSPORT', `TLS: certificate subject '${formatSubject(names.subject)}' does not match host-subject '${o.hostSubject}'`);
+    }
+    const miss = hostnameMismatch(names, host);
+    if (!miss) return undefined;
+    return new SpiceError('TRANSPORT', `TLS: hostname ${host} does not match certificate names [${miss.join(', ')}]`);
+  };
+  const options: tls.ConnectionOptions = {
+    rejectUnauthorized: true,
+    // runs only when the chain verified (node skips it on a chain error)
+    checkServerIdentity: (_name, cert) => check(cert.raw),
+  };
+  if (o.ca) options.ca = o.ca;
+  if (o.ciphers) options.ciphers = o.ciphers;
+  if (!net.isIP(host)) options.servername = host;
+  return options;
 }
 
 // ---------------------------------------------------------------- transport
@@ -374,7 +389,8 @@ const UNKNOWN_CA = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
 ]);
 
-function tlsError(e: Error | undefined, where: string, handshakeStarted: boolean): SpiceError {
+/** A SpiceError naming the TLS failure (unknown CA, expired, peer check, handshake, connect). */
+export function tlsError(e: Error | undefined, where: string, handshakeStarted: boolean): SpiceError {
   if (e instanceof SpiceError) return e;
   const code = (e as NodeJS.ErrnoException | undefined)?.code ?? '';
   const msg = e?.message ?? 'connection closed';
@@ -391,31 +407,20 @@ function tlsError(e: Error | undefined, where: string, handshakeStarted: boolean
 /** Connects with TLS to dial.host:dial.port (directly or through dial.proxy) and checks the peer. */
 export async function connectTls(dial: Dial, opts: ProxyHopOptions = {}): Promise<Transport> {
   const host = dial.host;
-  const where = `${bracket(host)}:${dial.port}`;
+  const where = hostPort(host, dial.port);
   const o = dial.tls ?? {};
-  if (o.hostSubject !== undefined) parseHostSubject(o.hostSubject); // a bad subject fails before any socket
+  const options = peerCheckOptions(host, o);
   let description = `tls ${where}`;
-  let tunnel: net.Socket | undefined;
   if (dial.proxy) {
-    const t = await openProxyTunnel(dial.proxy.url, host, dial.port, opts);
-    tunnel = t.socket;
-    description += ` via proxy ${t.proxy}`;
+    options.socket = await openProxyTunnel(dial.proxy, host, dial.port, opts);
+    description += ` via proxy ${hostPort(dial.proxy.host, dial.proxy.port)}`;
+  } else {
+    options.host = host;
+    options.port = dial.port;
   }
+  const tunnel = options.socket;
   const timeoutMs = opts.timeoutMs ?? TLS_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const options: tls.ConnectionOptions = {
-      rejectUnauthorized: true,
-      // runs only when the chain verified (node skips it on a chain error)
-      checkServerIdentity: (_name, cert) => checkPeer(cert.raw, host, o.hostSubject),
-    };
-    if (o.ca) options.ca = o.ca;
-    if (o.ciphers) options.ciphers = o.ciphers;
-    if (!net.isIP(host)) options.servername = host; // SNI, not for addresses (as spice-gtk)
-    if (tunnel) options.socket = tunnel;
-    else {
-      options.host = host;
-      options.port = dial.port;
-    }
     let sock: tls.TLSSocket;
     try {
       sock = tls.connect(options);

@@ -16,14 +16,3 @@ export async function linkFake(channelType: number, channelCaps: number[] = []):
   t.written = [];
   return { t, conn };
 }
-
-/** Message types the client wrote on a transport (mini headers). */
-export function types(t: FakeTransport): number[] {
-  const all = t.allWritten();
-  const out: number[] = [];
-  for (let i = 0; i < all.length; ) {
-    out.push(all[i] | (all[i + 1] << 8));
-    i += 6 + (all[i + 2] | (all[i + 3] << 8) | (all[i + 4] << 16) | (all[i + 5] << 24));
-  }
-  return out;
-}

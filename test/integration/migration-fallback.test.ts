@@ -92,8 +92,10 @@ test('migrate_cancel after BEGIN: MIGRATE_CANCEL, the client stays on the source
     if (Date.now() - t0 > 10000) assert.fail('client never reached the destination');
     await sleep(20);
   }
+  const mark = src.qmp.events.length;
   await src.qmp.execute('migrate', { uri: dst.migration.incomingUri });
-  await sleep(200);
+  // cancel while RAM is being copied (MIGRATION events are on for migratable VMs)
+  await src.qmp.waitEvents('MIGRATION', 1, 10000, (ev) => ev.data?.status === 'active', mark);
   await migrateCancel(src);
   const o = await outcome(statuses);
   assert.equal(o.phase, 'cancelled', o.message);

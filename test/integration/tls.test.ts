@@ -283,7 +283,7 @@ test('endpointFromConfig: --spice-ca-file, the truststore fallback, secure-chann
   // a missing explicit CA file is an error; the ~/.spicec fallback silently means "system CAs"
   await assert.rejects(endpointFromConfig(resolveConfig(cli(['--spice-ca-file', path.join(dir, 'nope.pem'), 'spice://h:1']), { env: {} })), { code: 'CONFIG', message: /^cannot read the CA file / });
   const b = await endpointFromConfig(resolveConfig(cli([`spice://h:1?tls-port=2`]), { env: { HOME: path.join(dir, 'nohome'), SPICE_PROXY: 'http://u%20x:p@127.0.0.1:3128/?token=abc' } }));
-  assert.deepEqual(b.endpoint, { host: 'h', port: 1, scheme: 'tcp', tlsPort: 2, tls: {}, proxy: { url: 'http://u%20x:p@127.0.0.1:3128/?token=abc' } });
+  assert.deepEqual(b.endpoint, { host: 'h', port: 1, scheme: 'tcp', tlsPort: 2, tls: {}, proxy: { scheme: 'http', host: '127.0.0.1', port: 3128, username: 'u x', password: 'p' } });
   assert.deepEqual(b.disabledChannels, [Channel.SMARTCARD]); // smartcard is off unless asked for, as in remote-viewer
 });
 

@@ -11,7 +11,8 @@ import { Channel as ChannelType, Msg, Msgc, MsgDisplay } from '../../main/spice/
 import { DisplayFlow, MAX_BATCHES_IN_FLIGHT, type AckSource, type Taken } from '../../main/app/display-flow';
 import type { DisplayCommand } from '../../preload/contract';
 import { Bytes, concat, miniMsg } from '../helpers/spice-bytes';
-import { linkFake as link, types } from '../helpers/linked-channel';
+import { linkFake as link } from '../helpers/linked-channel';
+import { clientTypes as types } from '../helpers/client-messages';
 
 const setAck = (generation: number, window: number) => miniMsg(Msg.SET_ACK, new Bytes().u32(generation).u32(window).build());
 const marks = (n: number) => concat(...Array.from({ length: n }, () => miniMsg(MsgDisplay.MARK)));

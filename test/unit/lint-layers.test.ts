@@ -39,6 +39,21 @@ test('renderer may not import electron or node built-ins', async () => {
   }
 });
 
+test('native device packages (usb, pcsclite) only under main/devices', async () => {
+  for (const mod of ['usb', 'pcsclite']) {
+    for (const path of ['main/app/fixture.ts', 'main/fixture.ts', 'main/ipc/fixture.ts', 'test/unit/fixture.ts', 'preload/fixture.ts']) {
+      const p = await problems(path, `import x from '${mod}';\nexport const y = x;\n`);
+      assert.ok(p.some((m) => m.includes('may be imported only under main/devices')), `${mod} in ${path}: ${p.join('; ')}`);
+    }
+    // a type-only import is a dependency too
+    const typeOnly = await problems('main/app/fixture.ts', `import type { X } from '${mod}';\nexport type Y = X;\n`);
+    assert.ok(typeOnly.some((m) => m.includes('main/devices')), `type import of ${mod}: ${typeOnly.join('; ')}`);
+    assert.deepEqual(await problems('main/devices/usb/fixture.ts', `import x from '${mod}';\nexport const y = x;\n`), [], `${mod} in main/devices`);
+  }
+  // the device layer is still no place for raw sockets
+  assert.ok((await problems('main/devices/fixture.ts', "import { connect } from 'node:net';\nexport const c = connect;\n")).some((m) => m.startsWith('no-restricted-imports')));
+});
+
 test('only main/transport may import node:net / node:tls', async () => {
   const code = "import { connect } from 'node:net';\nexport const c = connect;\n";
   assert.ok((await problems('main/session/fixture.ts', code)).some((m) => m.startsWith('no-restricted-imports')));
@@ -95,4 +110,12 @@ test('raw IPC (ipcMain, ipcRenderer, webContents.send) only in main/ipc/** and t
   }
   // Other Electron imports and unrelated send() calls are fine.
   assert.deepEqual(await problems('main/fixture.ts', "import { app } from 'electron';\nexport const a = app;\nexport function g(ws: { send(x: string): void }) {\n  ws.send('x');\n}\n"), []);
+});
+
+test('main/transport may not import config, app or ipc', async () => {
+  for (const mod of ['../config/endpoint', '../app/settings', '../ipc/bridge-ipc']) {
+    const p = await problems('main/transport/fixture.ts', `import { x } from '${mod}';\nexport const y = x;\n`);
+    assert.ok(p.some((m) => m.startsWith('no-restricted-imports') && m.includes('main/transport')), `${mod}: ${p.join('; ')}`);
+  }
+  assert.deepEqual(await problems('main/transport/fixture.ts', "import type { Endpoint } from '../spice/transport';\nimport net from 'node:net';\nexport const y = (e: Endpoint) => net.connect(e.port);\n"), []);
 });

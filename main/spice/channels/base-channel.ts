@@ -30,6 +30,26 @@ export interface MigrationStats {
 
 export type Handler = (r: ByteReader, msg: SpiceMessage) => void;
 
+/**
+ * Bounds of a channel's outgoing queue (messages produced while no connection
+ * is attached, a migration holds the channel or its output is paused).
+ * Passing either is a coded LIMIT failure of the channel, never unbounded growth.
+ */
+export interface QueueLimits {
+  maxBytes: number;
+  maxMessages: number;
+}
+
+export const DEFAULT_QUEUE_LIMITS: Readonly<QueueLimits> = { maxBytes: 64 * 1024 * 1024, maxMessages: 100_000 };
+
+export interface QueueStats {
+  /** Bytes and messages waiting now. */
+  bytes: number;
+  messages: number;
+  /** Most bytes that ever waited at once. */
+  peakBytes: number;
+}
+
 export interface Logger {
   debug(msg: string): void;
   info(msg: string): void;
@@ -74,6 +94,14 @@ export abstract class Channel {
   now: () => number = () => performance.now();
   /** Unsent messages, with now() of when the app produced them (replay timing). */
   private readonly queue: { type: number; body: Uint8Array; at: number }[] = [];
+  private queueBytes = 0;
+  private peakQueueBytes = 0;
+  queueLimits: QueueLimits = { ...DEFAULT_QUEUE_LIMITS };
+  /**
+   * Output the migration holds from CONNECTED_SEAMLESS until the destination
+   * VM runs (see MigrationController): input and device data.
+   */
+  readonly holdsOutputForSwitch: boolean = false;
   private ackWindow = 0;
   private ackCount = 0;
   /**
@@ -181,10 +209,28 @@ export abstract class Channel {
   send(type: number, body: Uint8Array = new Uint8Array(0)): void {
     if (this.connection?.isOpen && this.queue.length === 0 && this.migrating === 'none' && !this.outputPaused) {
       this.connection.send(type, body);
-    } else {
-      if (this.migrating !== 'none' || this.outputPaused || this.pace) this.migration.queuedBytes += body.length;
-      this.queue.push({ type, body, at: this.now() });
+      return;
     }
+    const { maxBytes, maxMessages } = this.queueLimits;
+    if (this.queueBytes + body.length > maxBytes || this.queue.length + 1 > maxMessages) {
+      // the message is not queued; the channel fails with the reason
+      this.fail(
+        new SpiceError('LIMIT', `${this.name}: outgoing queue full (${this.queue.length} messages, ${this.queueBytes} bytes waiting; limits ${maxMessages} messages, ${maxBytes} bytes)`),
+      );
+      return;
+    }
+    if (this.migrating !== 'none' || this.outputPaused || this.pace) this.migration.queuedBytes += body.length;
+    this.queue.push({ type, body, at: this.now() });
+    this.queueBytes += body.length;
+    if (this.queueBytes > this.peakQueueBytes) this.peakQueueBytes = this.queueBytes;
+    this.queueChanged();
+  }
+
+  /** The outgoing queue grew or shrank (producer flow control hooks in here). */
+  protected queueChanged(): void {}
+
+  get queueStats(): QueueStats {
+    return { bytes: this.queueBytes, messages: this.queue.length, peakBytes: this.peakQueueBytes };
   }
 
   private get canSend(): boolean {
@@ -193,6 +239,7 @@ export abstract class Channel {
 
   private sendOne(): void {
     const m = this.queue.shift()!;
+    this.queueBytes -= m.body.length;
     if (this.migration.queuedBytes) this.migration.forwardedBytes += m.body.length;
     this.connection!.send(m.type, m.body);
   }
@@ -203,7 +250,9 @@ export abstract class Channel {
       if (!this.pace.timer) this.paceTick();
       return;
     }
+    const before = this.queue.length;
     while (this.queue.length && this.canSend) this.sendOne();
+    if (this.queue.length !== before) this.queueChanged();
   }
 
   /** Queues (never drops) everything sent until resumeOutput(). A replay in progress waits. */
@@ -241,10 +290,12 @@ export abstract class Channel {
       const gap = (this.queue[0].at - at) / p.speedup;
       if (gap >= 1) {
         p.timer = setTimeout(() => this.paceTick(), gap);
+        this.queueChanged();
         return;
       }
     }
     if (!this.queue.length) this.pace = null; // caught up
+    this.queueChanged();
     // else paused, migrating or closed: the next drain() resumes the replay
   }
 
@@ -360,16 +411,31 @@ export abstract class Channel {
     this.onNotify?.({ severity, visibility, what, message: text });
   }
 
-  /** SPICE_MSG_LIST: SpiceSubMessageList {u16 size; u32 offsets[size]} → {u16 type; u32 size; data}. */
+  /**
+   * SPICE_MSG_LIST: SpiceSubMessageList {u16 size; u32 offsets[size]} → {u16 type; u32 size; data}.
+   * Lists do not nest and sub-messages do not share bytes (spice-server builds
+   * them that way); allowing either lets a few hundred bytes cost exponential work.
+   */
   private handleList(r: ByteReader, msg: SpiceMessage): void {
     const n = r.u16('sub list size');
-    const offsets: number[] = [];
-    for (let i = 0; i < n; i++) offsets.push(r.u32('sub list offset'));
-    for (const off of offsets) {
+    const tableEnd = 2 + 4 * n;
+    const subs: { off: number; type: number; size: number }[] = [];
+    for (let i = 0; i < n; i++) {
+      const off = r.u32('sub list offset');
       const h = r.sub(off, 6, 'sub message header');
       const type = h.u16();
       const size = h.u32();
       r.sub(off + 6, size, 'sub message body'); // bounds check
+      if (type === Msg.LIST) throw new SpiceError('BAD_MESSAGE', `sub-message ${i} of a list is a list (lists do not nest)`);
+      subs.push({ off, type, size });
+    }
+    const byOffset = [...subs].sort((a, b) => a.off - b.off);
+    let end = tableEnd;
+    for (const s of byOffset) {
+      if (s.off < end) throw new SpiceError('BAD_MESSAGE', `list sub-message at offset ${s.off} overlaps the offset table or another sub-message`);
+      end = s.off + 6 + s.size;
+    }
+    for (const { off, type, size } of subs) {
       const body = msg.body.subarray(off + 6, off + 6 + size);
       // pointers inside a sub-message are relative to its own start
       this.handleOne(type, new ByteReader(body), { type, body, serial: msg.serial });
@@ -490,7 +556,7 @@ export abstract class Channel {
     this.migrateDataTimer = null;
     this.stopPacing();
     this.dropTarget();
-    this.migration.droppedBytes += this.queue.reduce((n, m) => n + m.body.length, 0);
+    this.migration.droppedBytes += this.queueBytes;
     this.migrating = 'none';
     this.outputPaused = false;
     const c = this.connection;

@@ -1,8 +1,11 @@
 // Channels we link (so the server sees a complete client) but whose payload
-// features land in later work: playback, record, port, usbredir, smartcard,
-// webdav. They answer the common messages and count the rest.
+// features land in later work: playback and record. They answer the common
+// messages and count the rest, through the handler table like every channel
+// (so the base's migration guards apply).
 import { Channel, type Logger } from './base-channel';
-import { Channel as ChannelType, MsgSpicevmc, PlaybackCap, RecordCap } from '../protocol/enums';
+import { Channel as ChannelType, PlaybackCap, RecordCap } from '../protocol/enums';
+
+const FIRST_CHANNEL_MESSAGE = 101;
 
 export class GenericChannel extends Channel {
   dataMessages = 0;
@@ -10,6 +13,13 @@ export class GenericChannel extends Channel {
 
   constructor(type: number, id: number, log: Logger) {
     super(type, id, log);
+    // channel-specific messages start at 101 (playback: MsgPlayback, record: MsgRecord; others unknown to us)
+    for (let t = FIRST_CHANNEL_MESSAGE; t < 400; t++) {
+      this.on(t, (_r, msg) => {
+        this.dataMessages++;
+        this.dataBytes += msg.body.length;
+      });
+    }
   }
 
   channelCaps(): number[] {
@@ -20,20 +30,4 @@ export class GenericChannel extends Channel {
   }
 
   protected onLinked(): void {}
-
-  /** spicevmc device data (usbredir, smartcard, webdav): read from the device only while the VM runs. */
-  protected override provesGuestRunning(type: number): boolean {
-    return type === MsgSpicevmc.DATA && (this.type === ChannelType.USBREDIR || this.type === ChannelType.SMARTCARD || this.type === ChannelType.WEBDAV);
-  }
-
-  override dispatch(msg: { type: number; body: Uint8Array; serial: bigint }): void {
-    // channel-specific messages start at 101; the base handles the common ones
-    if (msg.type >= 101 && msg.type < 400) {
-      this.dataMessages++;
-      this.dataBytes += msg.body.length;
-      this.checkGuestRunning(msg.type);
-      return;
-    }
-    super.dispatch(msg);
-  }
 }

@@ -11,6 +11,8 @@ export const MOTION_ACK_BUNCH = 4;
 export const MAX_UNACKED_MOTION = 2 * MOTION_ACK_BUNCH;
 
 export class InputsChannel extends Channel {
+  /** QEMU drops input while a VM is stopped: held across a seamless switch. */
+  override readonly holdsOutputForSwitch = true;
   /** Lock state the server reported (SpiceKeyboardModifierFlags). */
   modifiers = 0;
   onModifiers: ((mods: number) => void) | null = null;

@@ -1,23 +1,17 @@
 // Port channel (spicevmc "port"): a named byte pipe to a guest virtio-serial
 // port (QEMU -chardev spiceport). PORT_INIT names it; a second PORT_INIT after
-// a migration is normal and only refreshes name/open state. Data the app
-// writes is queued by the base channel while a migration holds the channel,
-// so nothing is lost across a switch.
+// a migration is normal and only refreshes name/open state. DATA, chunking
+// and the migration hold come from SpicevmcChannel.
 import { ByteWriter } from '../wire/byte-writer';
 import { SpiceError } from '../wire/errors';
-import { Channel, type Logger } from './base-channel';
-import { Channel as ChannelType, MsgcPortEvent, MsgcSpicevmc, MsgPort, MsgSpicevmc, PortEvent } from '../protocol/enums';
+import type { Logger } from './base-channel';
+import { SpicevmcChannel } from './spicevmc-channel';
+import { Channel as ChannelType, MsgcPortEvent, MsgPort, PortEvent } from '../protocol/enums';
 
-/** spice-server splits device data in chunks; we split writes the same way. */
-export const PORT_MAX_CHUNK = 64 * 1024;
-
-export class PortChannel extends Channel {
+export class PortChannel extends SpicevmcChannel {
   portName: string | null = null;
   /** The guest side has the port open. */
   guestOpen = false;
-  bytesIn = 0;
-  bytesOut = 0;
-  onData: ((bytes: Uint8Array) => void) | null = null;
   onInit: ((name: string, opened: boolean) => void) | null = null;
   onEvent: ((event: number) => void) | null = null;
 
@@ -40,33 +34,15 @@ export class PortChannel extends Channel {
       if (ev === PortEvent.CLOSED) this.guestOpen = false;
       this.onEvent?.(ev);
     });
-    this.on(MsgSpicevmc.DATA, (_r, msg) => {
-      this.bytesIn += msg.body.length;
-      this.onData?.(msg.body.slice());
-    });
-    // we do not advertise SPICEVMC_CAP_DATA_COMPRESS_LZ4, so the server never compresses
-    this.ignore(MsgSpicevmc.COMPRESSED_DATA);
-  }
-
-  channelCaps(): number[] {
-    return [];
   }
 
   /** Device data and the guest opening the port (a virtio-serial timer that only runs with the VM). */
   protected override provesGuestRunning(type: number): boolean {
-    return type === MsgSpicevmc.DATA || type === MsgPort.EVENT;
+    return super.provesGuestRunning(type) || type === MsgPort.EVENT;
   }
 
   protected onLinked(): void {
     // tell the device a client is attached (the guest sees the port opened)
     this.send(MsgcPortEvent.MSGC_PORT_EVENT, new ByteWriter(1).u8(PortEvent.OPENED).finish());
-  }
-
-  write(bytes: Uint8Array): void {
-    for (let off = 0; off < bytes.length; off += PORT_MAX_CHUNK) {
-      const chunk = bytes.slice(off, off + PORT_MAX_CHUNK);
-      this.bytesOut += chunk.length;
-      this.send(MsgcSpicevmc.DATA, chunk);
-    }
   }
 }

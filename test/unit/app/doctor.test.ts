@@ -61,6 +61,10 @@ test('doctor: plain-words summaries', () => {
   assert.match(diagnose({ code: 'BAD_MAGIC', message: 'not a SPICE server' }, ctx).summary, /not a SPICE server/);
   assert.match(diagnose({ code: 'TRANSPORT', message: 'getaddrinfo ENOTFOUND x' }, ctx).summary, /host name could not be resolved/);
   assert.match(diagnose({ code: 'TRANSPORT', message: 'proxy answered 407' }, ctx).summary, /user name and password/);
+  const ticket = diagnose({ code: 'TRANSPORT', message: 'proxy p:3128: the ticket in the connection\'s host was refused (HTTP/1.1 401 invalid ticket): "pvespiceproxy:…" has expired' }, ctx);
+  assert.equal(ticket.step, 'proxy');
+  assert.match(ticket.hint, /fresh connection file/);
+  assert.match(diagnose({ code: 'PROXY_AUTH', message: 'proxy 127.0.0.1:3128: authentication required (407)' }, ctx).summary, /user name and password/);
 });
 
 test('doctor: the report has target, step, code, message, timestamps, version and channels — never the password', () => {

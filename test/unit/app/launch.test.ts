@@ -82,7 +82,7 @@ test('launch: a .vv with TLS, proxy, secure/disabled channels → Endpoint; dele
       tlsPort: 5901,
       secureChannels: [Channel.MAIN, Channel.INPUTS],
       tls: { ca: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', hostSubject: 'C=XX,O=Test,CN=vm.example' },
-      proxy: { url: 'http://u:p%40ss@proxy.example:8080' },
+      proxy: { scheme: 'http', host: 'proxy.example', port: 8080, username: 'u', password: 'p@ss' },
     });
     for (const t of [Channel.PLAYBACK, Channel.RECORD, Channel.USBREDIR]) assert.ok(c.channels.disabledTypes.includes(t), `channel ${t} disabled`);
     assert.equal(c.preferredCompression, ImageCompression.LZ4);

@@ -265,3 +265,12 @@ test('window titles: %d becomes the display number, else " (N)"', () => {
   assert.equal(windowSubtitle('rhel9-vm:%d', 0), 'rhel9-vm:1');
   assert.equal(windowSubtitle('VM', 1), 'VM (2)');
 });
+
+test('a URI on the command line that fails to parse is reported without its password', () => {
+  for (const uri of ['spice://h:0?password=hunter2', 'spice://h?password=hunter2&bogus=1', 'wss://h:x/?password=hunter2']) {
+    assert.throws(
+      () => resolveConfig(parseCommandLine([uri]) as CliOptions, { env: {} }),
+      (e: Error) => (e as { code?: string }).code === 'CONFIG' && e.message.includes('password=***') && !e.message.includes('hunter2'),
+    );
+  }
+});

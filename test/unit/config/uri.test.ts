@@ -19,6 +19,9 @@ const ok: [string, object][] = [
   ['ws://host:5959', { scheme: 'ws', host: 'host', port: 5959, path: '/' }],
   ['wss://gw.example/spice?token=abc', { scheme: 'wss', host: 'gw.example', port: 443, path: '/spice?token=abc' }],
   ['ws://[::1]', { scheme: 'ws', host: '::1', port: 80, path: '/' }],
+  // the SPICE password (and port) in a ws query are ours: not sent to the WebSocket server; the rest is
+  ['ws://gw:6080/websockify?token=vm1&password=pw&x', { scheme: 'ws', host: 'gw', port: 6080, path: '/websockify?token=vm1&x', password: 'pw' }],
+  ['ws://gw/?port=6080', { scheme: 'ws', host: 'gw', port: 6080, path: '/' }],
 ];
 for (const [uri, want] of ok) {
   test(`parses ${uri}`, () => {
@@ -47,6 +50,13 @@ const bad: [string, string][] = [
   ['vnc://host:5900', 'unsupported: vnc:// (this viewer speaks SPICE only)'],
   ['http://host:80', 'unsupported scheme "http" in "http://host:80" (use spice://, spice+tls://, spice+unix://, ws:// or wss://)'],
   ['spice://h%zz:1', 'bad %-escape in host of "spice://h%zz:1"'],
+  // a URI that fails never shows its password
+  ['spice://h:0?password=hunter2', 'invalid port "0" in "spice://h:0?password=***" (expected 1-65535)'],
+  ['spice://h?password=hunter2&bogus=1&port=1', 'unknown key "bogus" in "spice://h?password=***&bogus=1&port=1" (known: port, tls-port, password)'],
+  ['spice://h?port=1;password=a%zz', 'bad %-escape in password of "spice://h?port=1;password=***"'],
+  ['spice://h?port=1&pass word=hunter2', 'cannot parse query key "pass word" in "spice://h?port=1&pass word=hunter2"'],
+  ['wss://g:x/?password=hunter2', 'invalid port "x" in "wss://g:x/?password=***" (expected 1-65535)'],
+  ['spice://u:hunter2@h', 'missing port or tls-port in "spice://u:***@h"'],
 ];
 for (const [uri, message] of bad) {
   test(`refuses ${uri}`, () => assert.throws(() => parseConnectUri(uri), { code: 'CONFIG', message }));
@@ -60,6 +70,7 @@ test('connectTargetToEndpoint gives the engine endpoint and password', () => {
     ['ws://h:5900?password=pw', { host: 'h', port: 5900, scheme: 'ws' }, 'pw'],
     ['spice://h:5900?password=a%20b', { host: 'h', port: 5900, scheme: 'tcp' }, 'a b'],
     ['wss://h:443', { host: 'h', port: 443, scheme: 'wss' }, undefined],
+    ['ws://h:6080/websockify?token=vm1&password=pw', { host: 'h', port: 6080, scheme: 'ws', path: '/websockify?token=vm1' }, 'pw'],
   ];
   for (const [uri, endpoint, password] of cases) {
     const now = connectTargetToEndpoint(parseConnectUri(uri));
@@ -78,4 +89,8 @@ test('describeTarget never shows the password', () => {
   assert.equal(describeTarget(parseConnectUri('spice://h:1?password=secret')), 'spice://h:1');
   assert.equal(describeTarget(parseConnectUri('spice://[::1]?port=1&tls-port=2')), 'spice://[::1]?port=1&tls-port=2');
   assert.equal(describeTarget(parseConnectUri('wss://g/spice?password=x')), 'wss://g:443/spice');
+  // brackets for an IPv6 literal only: a Proxmox ticket host stays as it is
+  const ticket = 'pvespiceproxy:6565bd1a:100:node1::3f9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b';
+  assert.equal(describeTarget({ scheme: 'spice', host: ticket, tlsPort: 61000, warnings: [] }), `spice+tls://${ticket}:61000`);
+  assert.equal(describeTarget({ scheme: 'spice', host: 'fe80::1%eth0', port: 1, warnings: [] }), 'spice://[fe80::1%eth0]:1');
 });

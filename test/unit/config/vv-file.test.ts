@@ -42,7 +42,7 @@ test('without delete-this-file the file stays', async () => {
 test('a file that does not parse is not deleted; errors carry "Invalid file <path>: "', async () => {
   const p = join(dir, 'd.vv');
   writeFileSync(p, '[virt-viewer]\ndelete-this-file=1\nport=5900\n');
-  await assert.rejects(readVvFile(p, {}), { message: `Invalid file ${p}: invalid file: [virt-viewer] (line 1) has no "type" key` });
+  await assert.rejects(readVvFile(p, {}), { message: `Invalid file ${p}: [virt-viewer] (line 1) has no "type" key` });
   assert.equal(existsSync(p), true);
   await assert.rejects(readVvFile(join(dir, 'missing.vv'), {}), { message: `Invalid file ${join(dir, 'missing.vv')}: no such file` });
   mkdirSync(join(dir, 'sub.vv'));
