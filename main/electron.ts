@@ -5,10 +5,11 @@
 // one instance: a second launch, an opened .vv file or a spice:// link goes
 // to the running window. Settings (recent connections, zoom, clipboard flag —
 // never a password) live in userData/settings.json.
-import { app, BrowserWindow, net, protocol } from 'electron';
+import { app, BrowserWindow, MessageChannelMain, net, protocol } from 'electron';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { attachViewerIpc } from './ipc/electron-ipc';
+import { attachDisplayPort } from './ipc/display-port';
 import { appArgs } from './ipc/launch-args';
 import { APP_CSP, APP_SCHEME, createAppWindow } from './windows/app-window';
 import { APP_NAME, planLaunch, targetLabel, type LaunchPlan } from './app/launch';
@@ -118,6 +119,8 @@ async function main(): Promise<void> {
   });
   engine.on('status', statusPrinter());
   const detach = attachViewerIpc(win, engine);
+  // before the connect on did-finish-load below: the port is on its way when the first batch is
+  const detachDisplay = attachDisplayPort({ MessageChannelMain }, win.webContents, engine, log);
 
   /** Another launch's arguments, an opened .vv or a spice:// link: connect the running window to it. */
   const openTarget = async (args: string[]): Promise<void> => {
@@ -141,6 +144,7 @@ async function main(): Promise<void> {
   });
   win.on('closed', () => {
     detach();
+    detachDisplay();
     engine.close();
   });
   app.on('window-all-closed', () => app.quit());

@@ -7,7 +7,9 @@
 // checked so other sites and DNS rebinding cannot reach the viewer.
 // With a target the host dials it at start, before any page is opened (a
 // broker's ticket ages from the moment it was issued): the first page takes
-// over that session and gets what it missed.
+// over that session and gets what it missed. Display batches do not cross the
+// page: its display worker opens its own WebSocket at /display (the token,
+// plus the page id from the hello) and answers "painted" (preload/display-link.ts).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -17,11 +19,12 @@ import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { BridgeFrame, SessionStatus, ViewerApi, ViewerEvents } from '../preload/contract';
-import { VIEWER_EVENT_NAMES } from '../preload/contract';
+import { DISPLAY_WS_PATH, PAGE_EVENT_NAMES } from '../preload/display-link';
 import { BadRequestError, dispatchRequest } from '../preload/requests';
 import { decodeFrame, encodeFrame } from '../preload/codec';
 import { createSessionController } from './app/session-controller';
 import { defaultTransportFactory } from './transport/index';
+import { displayLinkHost, type DisplayLinkHost } from './app/display-link';
 
 export interface WebHostOptions {
   host?: string;
@@ -64,6 +67,8 @@ const MIME: Record<string, string> = {
 /** Largest frame a page may send (input batches are small). */
 const MAX_PAGE_FRAME = 1 << 20;
 const MAX_PAGES = 8;
+/** Largest frame a display worker may send ("painted"). */
+const MAX_WORKER_FRAME = 1024;
 /** What the session dialled at start may send before a page takes it over; beyond it the page starts afresh. */
 const MAX_EARLY_BYTES = 256 << 20;
 
@@ -182,18 +187,49 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
   };
   const server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : createServer(onRequest);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAGE_FRAME });
+  const displayWss = new WebSocketServer({ noServer: true, maxPayload: MAX_WORKER_FRAME });
+  /** Pages by the id their hello carries: where their display worker's socket attaches. */
+  const pages = new Map<string, { link: DisplayLinkHost; worker: WebSocket | null }>();
 
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const origin = req.headers.origin;
     // A browser always sends Origin: it must be this server as the page reached it (no other site).
     const originOk = origin === undefined || origin === `${scheme}://${req.headers.host}`;
-    if (url.pathname !== '/bridge' || !allowedHost(req.headers.host) || !originOk || !hasToken(req, url) || wss.clients.size >= MAX_PAGES) {
+    const forbidden = (): void => {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    };
+    if (!allowedHost(req.headers.host) || !originOk || !hasToken(req, url)) return forbidden();
+    if (url.pathname === DISPLAY_WS_PATH) {
+      // one display socket at a time per page, from that page's worker
+      const page = pages.get(url.searchParams.get('page') ?? '');
+      if (!page || page.worker) return forbidden();
+      displayWss.handleUpgrade(req, socket, head, (ws) => attachWorker(ws, page));
       return;
     }
+    if (url.pathname !== '/bridge' || wss.clients.size >= MAX_PAGES) return forbidden();
     wss.handleUpgrade(req, socket, head, (ws) => attachPage(ws));
   });
+
+  function attachWorker(ws: WebSocket, page: { link: DisplayLinkHost; worker: WebSocket | null }): void {
+    page.worker = ws;
+    page.link.attach((b) => {
+      if (ws.readyState === ws.OPEN) ws.send(encodeFrame(b));
+    });
+    ws.on('message', (data, isBinary) => {
+      try {
+        if (!isBinary) throw new Error('text frame');
+        const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+        if (page.link.received(decodeFrame(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)))) return;
+      } catch {
+        /* closed below */
+      }
+      ws.close(1008, 'bad display frame');
+    });
+    ws.on('close', () => {
+      if (page.worker === ws) page.worker = null;
+    });
+  }
 
   /** An engine with the host's status listener. */
   function newEngine(): ViewerApi {
@@ -202,12 +238,14 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
     return engine;
   }
 
-  // The session dialled at start: its frames wait (encoded) for the first page.
-  let early: { engine: ViewerApi; frames: Uint8Array[]; bytes: number; stop: () => void } | null = null;
+  // The session dialled at start: its frames wait (encoded) for the first page,
+  // its display batches in its display link (at most MAX_BATCHES_IN_FLIGHT: the
+  // server then waits for them to be painted).
+  let early: { engine: ViewerApi; link: DisplayLinkHost; frames: Uint8Array[]; bytes: number; stop: () => void } | null = null;
   if (opts.uri) {
     const engine = newEngine();
     const frames: Uint8Array[] = [];
-    const unsubs = VIEWER_EVENT_NAMES.map((name) =>
+    const unsubs = PAGE_EVENT_NAMES.map((name) =>
       engine.on(name, (payload, batch) => {
         if (!early) return;
         const bytes = encodeFrame({ kind: 'event', name, payload, batch } as BridgeFrame);
@@ -218,11 +256,12 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
           const e = early;
           early = null;
           e.stop();
+          e.link.detach();
           e.engine.disconnect();
         }
       }),
     );
-    early = { engine, frames, bytes: 0, stop: () => unsubs.forEach((u) => u()) };
+    early = { engine, link: displayLinkHost(engine), frames, bytes: 0, stop: () => unsubs.forEach((u) => u()) };
     engine.connect(opts.uri);
   }
 
@@ -230,7 +269,7 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
     const sendBytes = (bytes: Uint8Array): void => {
       if (ws.readyState === ws.OPEN) ws.send(bytes);
     };
-    const sendFrame = (frame: BridgeFrame | { kind: 'hello'; uri?: string; autoConnect?: boolean }): void => sendBytes(encodeFrame(frame));
+    const sendFrame = (frame: BridgeFrame | { kind: 'hello'; uri?: string; autoConnect?: boolean; display?: string }): void => sendBytes(encodeFrame(frame));
     let engine: ViewerApi;
     const taken = early;
     early = null;
@@ -253,9 +292,12 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
         return;
       }
     }
-    const unsubs = VIEWER_EVENT_NAMES.map((name) =>
+    const unsubs = PAGE_EVENT_NAMES.map((name) =>
       engine.on(name, (payload, batch) => sendFrame({ kind: 'event', name, payload, batch })),
     );
+    const pageId = randomBytes(16).toString('base64url');
+    const page = { link: taken?.link ?? displayLinkHost(engine), worker: null as WebSocket | null };
+    pages.set(pageId, page);
     ws.on('message', (data, isBinary) => {
       let frame: BridgeFrame;
       try {
@@ -276,6 +318,9 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
     });
     ws.on('close', () => {
       for (const u of unsubs) u();
+      pages.delete(pageId);
+      page.link.detach();
+      page.worker?.close(1001, 'page closed');
       try {
         engine.disconnect();
       } catch {
@@ -283,7 +328,7 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
       }
     });
     // the page shows the target; it dials it unless it took over the session dialled at start
-    sendFrame({ kind: 'hello', uri: opts.uri, autoConnect: !taken });
+    sendFrame({ kind: 'hello', uri: opts.uri, autoConnect: !taken, display: pageId });
   }
 
   await new Promise<void>((ok, fail) => {
@@ -308,11 +353,13 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
       new Promise<void>((ok) => {
         if (early) {
           early.stop();
+          early.link.detach();
           early.engine.disconnect();
           early = null;
         }
-        for (const c of wss.clients) c.terminate();
+        for (const c of [...wss.clients, ...displayWss.clients]) c.terminate();
         wss.close();
+        displayWss.close();
         server.closeAllConnections();
         server.close(() => ok());
       }),

@@ -4,7 +4,7 @@
 // and the connection doctor panel; remote-viewer hotkeys (input/hotkeys.ts).
 import type { InputEvent, SessionStatus, ViewerApi } from '../preload/contract';
 import { openBridge } from './bridge/index';
-import { Painter, type WorkerBatch, type WorkerReply } from './display/painter';
+import { Painter, type PageToWorker, type WorkerReply } from './display/painter';
 import { KeyboardTracker, lockFlags } from './input/keyboard';
 import { HotkeyMatcher, ZOOM_NORMAL, secureAttentionEvents, zoomAfter, zoomedSize } from './input/hotkeys';
 import { PointerTracker, type MouseMode, type ViewGeometry } from './input/pointer';
@@ -36,7 +36,7 @@ function start(): void {
   const proxyUser = byId<HTMLInputElement>('proxy-user');
   const proxyPassword = byId<HTMLInputElement>('proxy-password');
 
-  const bridge = openBridge(window as unknown as { spiceViewer?: ViewerApi; location: Location; history: History });
+  const bridge = openBridge(window as unknown as Window & { spiceViewer?: ViewerApi });
   const api = bridge.api;
   const painter = new Painter(screen);
   const cursor = new GuestCursor(screen, overlay);
@@ -57,7 +57,10 @@ function start(): void {
   };
 
   // ------------------------------------------------------------ display
+  // Batches go from the engine straight to the worker (its display link); this
+  // thread only paints the worker's frames and tells it what is on the canvas.
   const worker = new Worker('worker.js');
+  const toWorker = (msg: PageToWorker, transfer: Transferable[] = []): void => worker.postMessage(msg, transfer);
   worker.onmessage = (ev: MessageEvent<WorkerReply>) => {
     const reply = ev.data;
     if (reply.type === 'frame') {
@@ -66,14 +69,11 @@ function start(): void {
     } else {
       console.error(`display worker: batch ${reply.batch}: ${reply.message}`);
     }
-    // Ack after painting: the engine's backpressure waits for this.
-    api.displayAck(reply.batch);
+    // Painted: the engine ACKs the server's messages of this batch only now (backpressure).
+    toWorker({ type: 'painted', batch: reply.batch });
   };
   worker.onerror = (ev) => console.error('display worker failed', ev.message);
-  api.on('display', (commands, batch) => {
-    const msg: WorkerBatch = { type: 'batch', batch, commands };
-    worker.postMessage(msg);
-  });
+  bridge.onDisplayLink((link) => (link.kind === 'port' ? toWorker({ type: 'link', port: link.port }, [link.port]) : toWorker({ type: 'link', url: link.url })));
 
   // ------------------------------------------------------------ cursor + status
   api.on('cursor', (cmds) => cursor.apply(cmds));

@@ -8,7 +8,7 @@
 // main/config/endpoint.ts (CA files read there). It is a ViewerApi, so both hosts
 // carry it unchanged.
 import { readFile } from 'node:fs/promises';
-import type { AppState, CursorCommand, DisplayCommand, InputEvent, SessionStatus, ViewerApi, ViewerEvents } from '../../preload/contract';
+import type { AppState, CursorCommand, InputEvent, SessionStatus, ViewerApi, ViewerEvents } from '../../preload/contract';
 import { Session, quietLogger } from '../spice/session';
 import { dialFor, type Endpoint, type TransportFactory } from '../spice/transport';
 import type { Logger } from '../spice/channels/base-channel';
@@ -24,6 +24,7 @@ import { isProxyAuthRequired } from '../transport/proxy';
 import { DROP_TEXT, classifyDrop, diagnose, redact } from './doctor';
 import { DEFAULT_BACKOFF, ReconnectScheduler, realClock, type BackoffOptions, type Clock, type DropReason } from './reconnect';
 import { targetLabel } from './launch';
+import { DisplayFlow, type DisplayFlowStats } from './display-flow';
 import type { DeviceManager } from '../devices';
 
 /**
@@ -103,6 +104,8 @@ export interface ControllerOptions {
 export interface SessionController extends ViewerApi {
   session(): Session | null;
   unackedBatches(): number;
+  /** Display batches in flight, messages waiting for their ACK (stats). */
+  displayStats(): DisplayFlowStats;
   /** Connects with a whole configuration (launch, second instance, open-file). */
   connectConfig(cfg: EffectiveConfig): void;
   /** Stops reconnecting and closes the session. */
@@ -137,11 +140,11 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   let ended = false;
   let generation = 0;
   let displayed = false;
-  let display: DisplayCommand[] = [];
   let cursor: CursorCommand[] = [];
   let scheduled = false;
-  let batch = 0;
-  let acked = 0;
+  // display batches; their SPICE messages are ACKed once painted (displayAck)
+  const display = new DisplayFlow((cmds, n) => emit('display', cmds, n));
+  const displayChannels = () => session?.displays.values() ?? [];
   // proxy credentials typed into the page: memory only, never in settings
   let proxyCreds: { user: string; password: string } | undefined;
   const extra = (cfg: EffectiveConfig | undefined): Pick<AppState, 'zoom' | 'recent'> => {
@@ -160,15 +163,11 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   };
   const flush = (): void => {
     scheduled = false;
-    if (display.length) {
-      const d = display;
-      display = [];
-      emit('display', d, ++batch);
-    }
+    display.flush(displayChannels());
     if (cursor.length) {
       const c = cursor;
       cursor = [];
-      emit('cursor', c, batch);
+      emit('cursor', c, display.batch);
     }
   };
   const schedule = (): void => {
@@ -180,7 +179,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   const status = (s: SessionStatus): void => {
     lastStatus = { ...s, app };
     flush(); // commands before the status that follows them
-    emit('status', lastStatus, batch);
+    emit('status', lastStatus, display.batch);
   };
   const setApp = (next: AppState): void => {
     app = next;
@@ -234,6 +233,8 @@ export function createSessionController(opts: ControllerOptions): SessionControl
             display.push(cmd);
             schedule();
           },
+          // every display message is ACKed to the server only once its batch is painted
+          onDisplayReceived: () => schedule(),
           onCursor: (cmd) => {
             cursor.push(cmd);
             schedule();
@@ -244,7 +245,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
           onMigration: (m) => {
             if (session !== s) return;
             flush();
-            emit('migration', m, batch);
+            emit('migration', m, display.batch);
           },
         });
         session = s;
@@ -400,16 +401,17 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       for (const ev of events) session?.input(ev);
     },
     displayAck(n: number) {
-      if (n > acked && n <= batch) acked = n;
+      if (display.paintedUpTo(n)) schedule();
     },
     on(event, cb) {
       const set = listeners[event] as Set<typeof cb>;
       set.add(cb);
-      if (event === 'status') (cb as Listener<'status'>)(lastStatus, batch);
+      if (event === 'status') (cb as Listener<'status'>)(lastStatus, display.batch);
       return () => set.delete(cb);
     },
     session: () => session,
-    unackedBatches: () => batch - acked,
+    unackedBatches: () => display.batch - display.painted,
+    displayStats: () => display.stats(displayChannels()),
     label: () => launchLabel,
     pendingReconnect: () => (scheduler.pending ? { at: scheduler.pending.at, attempt: scheduler.pending.attempt, reason: scheduler.pending.reason } : null),
   };

@@ -5,7 +5,7 @@
 // (eslint.config.js enforces it).
 import type { IpcMain, IpcMainInvokeEvent, BrowserWindow } from 'electron';
 import type { ViewerApi } from '../../preload/contract';
-import { VIEWER_EVENT_NAMES } from '../../preload/contract';
+import { PAGE_EVENT_NAMES } from '../../preload/display-link';
 import { BadRequestError, dispatchRequest } from '../../preload/requests';
 import { isTrustedSender } from '../windows/app-window';
 import { IPC_EVENT, IPC_REQUEST } from './channels';
@@ -23,7 +23,8 @@ export function attachBridgeIpc(ipcMain: IpcMainLike, win: IpcWindow | BrowserWi
     if (!isTrustedSender(event, win, contents)) throw new BadRequestError('request from a frame that is not the viewer page');
     dispatchRequest(engine, name, args);
   });
-  const unsubs = VIEWER_EVENT_NAMES.map((name) =>
+  // display batches take the display port (main/ipc/display-port.ts)
+  const unsubs = PAGE_EVENT_NAMES.map((name) =>
     engine.on(name, (payload, batch) => {
       if (!contents.isDestroyed()) contents.send(IPC_EVENT, name, payload, batch);
     }),

@@ -25,6 +25,12 @@ export interface SessionOptions {
   transport: TransportFactory;
   log?: Logger;
   onDisplay?: (channelId: number, cmd: DisplayCommand) => void;
+  /**
+   * Set: display channels ACK the server only for messages reported painted
+   * (Channel.ackDeferred / takeReceived / ackProcessed); called after each
+   * display message that waits for that.
+   */
+  onDisplayReceived?: (ch: DisplayChannel) => void;
   onCursor?: (cmd: CursorCommand) => void;
   onStatus?: (s: SessionStatus) => void;
   /** Channel types not to link (disable-channels). */
@@ -348,6 +354,7 @@ export class Session implements MigrationHost {
       log: this.log,
       onDisplay: this.opts.onDisplay,
       onCursor: this.opts.onCursor,
+      ...(this.opts.onDisplayReceived ? { onDisplayReceived: this.opts.onDisplayReceived } : {}),
       ...(this.opts.preferredCompression !== undefined ? { preferredCompression: this.opts.preferredCompression } : {}),
     };
     const ch = kind.create(ref.type, ref.id, ctx);

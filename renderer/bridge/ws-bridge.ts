@@ -6,12 +6,15 @@
 import type { BridgeFrame, RequestName, ViewerApi, ViewerEvents } from '../../preload/contract';
 import { requestClient } from '../../preload/requests';
 import { decodeFrame, encodeFrame } from '../../preload/codec';
+import { DISPLAY_WS_PATH } from '../../preload/display-link';
 
 /** Sent by the web host right after the socket opens. */
 export interface HostHello {
   kind: 'hello';
   /** Target the host was started with (no password): shown in the address field. */
   uri?: string;
+  /** This page's id for its display worker's socket (preload/display-link.ts). */
+  display?: string;
   /** false: the host already dialled `uri` for this page (it must not dial again). */
   autoConnect?: boolean;
 }
@@ -22,7 +25,12 @@ export interface WsBridge {
   onHello(cb: (hello: HostHello) => void): void;
   /** Called when the socket to the host closes. */
   onClose(cb: (reason: string) => void): void;
+  /** Called with the URL of the display worker's own socket to the host. */
+  onDisplayLink(cb: (link: DisplayLink) => void): void;
 }
+
+/** Where the display worker gets its batches (preload/display-link.ts). */
+export type DisplayLink = { kind: 'port'; port: MessagePort } | { kind: 'ws'; url: string };
 
 type Listener = (payload: never, batch: number) => void;
 
@@ -41,8 +49,12 @@ export function openWsBridge(
 ): WsBridge {
   const token = new URLSearchParams(loc.search).get('token');
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
-  // without a token in the address (a reload after it was dropped) the cookie authenticates the bridge
-  const ws = new WebSocket(`${scheme}//${loc.host}/bridge${token ? `?token=${encodeURIComponent(token)}` : ''}`);
+  // without a token in the address (a reload after it was dropped) the cookie authenticates the sockets
+  const socketUrl = (path: string, query: Record<string, string> = {}): string => {
+    const q = new URLSearchParams({ ...(token ? { token } : {}), ...query }).toString();
+    return `${scheme}//${loc.host}${path}${q ? `?${q}` : ''}`;
+  };
+  const ws = new WebSocket(socketUrl('/bridge'));
   const clean = addressWithoutToken({ pathname: loc.pathname ?? '/', search: loc.search, hash: loc.hash ?? '' });
   if (clean !== null) history?.replaceState(null, '', clean);
   ws.binaryType = 'arraybuffer';
@@ -51,6 +63,8 @@ export function openWsBridge(
   let helloCb: ((h: HostHello) => void) | null = null;
   let hello: HostHello | null = null;
   let closeCb: ((reason: string) => void) | null = null;
+  let displayCb: ((link: DisplayLink) => void) | null = null;
+  const displayLink = (): DisplayLink | null => (hello?.display ? { kind: 'ws', url: socketUrl(DISPLAY_WS_PATH, { page: hello.display }) } : null);
 
   const send = (name: RequestName, args: unknown[]): void => {
     const frame: BridgeFrame = { kind: 'request', name, args };
@@ -75,6 +89,8 @@ export function openWsBridge(
     }
     if (frame.kind === 'hello') {
       hello = frame;
+      const link = displayLink();
+      if (link) displayCb?.(link);
       helloCb?.(frame);
       return;
     }
@@ -100,6 +116,11 @@ export function openWsBridge(
     },
     onClose(cb) {
       closeCb = cb;
+    },
+    onDisplayLink(cb) {
+      displayCb = cb;
+      const link = displayLink();
+      if (link) cb(link);
     },
   };
 }

@@ -1,14 +1,13 @@
 // Painter: the page side of the display worker. Owns the <canvas> that shows
-// the primary surface and the message shapes exchanged with worker.ts.
+// the primary surface and the message shapes exchanged with worker.ts
+// (batches reach the worker directly: preload/display-link.ts).
 // No document/window here: the canvas is handed in.
-import type { DisplayCommand } from '../../preload/contract';
-
-/** page → worker: one engine display batch, in arrival order. */
-export interface WorkerBatch {
-  type: 'batch';
-  batch: number;
-  commands: DisplayCommand[];
-}
+/**
+ * page → worker: where batches come from (a MessagePort from Electron's main,
+ * or the URL of the worker's own WebSocket to the web host), and that a frame
+ * is on the canvas (the worker reports it painted to the engine).
+ */
+export type PageToWorker = { type: 'link'; port: MessagePort } | { type: 'link'; url: string } | { type: 'painted'; batch: number };
 
 /** One damaged rectangle of the primary surface as RGBA bytes (w*h*4). */
 export interface PaintRect {

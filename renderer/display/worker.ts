@@ -1,9 +1,15 @@
-// Display worker: applies DisplayCommands to DisplayState in arrival order
-// (one queue) and posts the damaged rects of the primary surface back to the
-// page as transferable RGBA. Pure TS besides the worker message port.
+// Display worker: takes display batches straight from the engine over its
+// display link (a MessagePort from Electron's main, or its own WebSocket to
+// the web host: preload/display-link.ts), applies them to DisplayState in
+// arrival order (one queue) and posts the damaged rects of the primary
+// surface to the page as transferable RGBA; when the page says a frame is on
+// the canvas it reports the batch painted back over the link, which lets the
+// engine ACK the server (backpressure). Pure TS besides the worker ports.
 import type { DisplayCommand } from '../../preload/contract';
+import { decodeFrame, encodeFrame } from '../../preload/codec';
+import { isDisplayLinkBatch, type DisplayLinkBatch, type DisplayLinkPainted } from '../../preload/display-link';
 import { DisplayState } from './display-state';
-import type { PaintRect, WorkerBatch, WorkerReply } from './painter';
+import type { PageToWorker, PaintRect, WorkerReply } from './painter';
 
 interface Rect {
   top: number;
@@ -105,23 +111,70 @@ interface WorkerPort {
   postMessage(msg: unknown, transfer: Transferable[]): void;
 }
 
+/** The worker's end of the display link: batches in, "painted" out. */
+export interface LinkEnd {
+  send(m: DisplayLinkPainted): void;
+  close(): void;
+}
+
+/** Opens a link end; every valid batch goes to onBatch (garbage closes the link: it is a bug, not data). */
+export function openLink(spec: { port: MessagePort } | { url: string }, onBatch: (b: DisplayLinkBatch) => void, onError: (why: string) => void): LinkEnd {
+  if ('port' in spec) {
+    const port = spec.port;
+    port.onmessage = (ev: MessageEvent) => {
+      if (isDisplayLinkBatch(ev.data)) onBatch(ev.data);
+      else onError('not a display batch');
+    };
+    return { send: (m) => port.postMessage(m), close: () => port.close() };
+  }
+  const ws = new WebSocket(spec.url);
+  ws.binaryType = 'arraybuffer';
+  ws.onmessage = (ev: MessageEvent) => {
+    let m: unknown;
+    try {
+      m = ev.data instanceof ArrayBuffer ? decodeFrame(new Uint8Array(ev.data)) : null;
+    } catch (e) {
+      m = e;
+    }
+    if (isDisplayLinkBatch(m)) onBatch(m);
+    else {
+      onError(m instanceof Error ? m.message : 'not a display batch');
+      ws.close(1003, 'bad display frame');
+    }
+  };
+  ws.onclose = (ev) => onError(`display socket closed (${ev.code}${ev.reason ? `: ${ev.reason}` : ''})`);
+  return {
+    send: (m) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(encodeFrame(m));
+    },
+    close: () => ws.close(1000),
+  };
+}
+
 function isWorkerScope(g: unknown): boolean {
   return typeof g === 'object' && g !== null && typeof (g as { importScripts?: unknown }).importScripts === 'function';
 }
 
 // Attach only inside a dedicated worker, so Node tests can import the module.
 if (isWorkerScope(globalThis)) {
-  const port = globalThis as unknown as WorkerPort;
+  const page = globalThis as unknown as WorkerPort;
   const pipeline = new DisplayPipeline();
-  port.onmessage = (ev: MessageEvent) => {
-    const msg = ev.data as WorkerBatch;
-    if (msg?.type !== 'batch') return;
+  let link: LinkEnd | null = null;
+  const onBatch = (b: DisplayLinkBatch): void => {
     try {
-      const { reply, transfer } = pipeline.run(msg.batch, msg.commands);
-      port.postMessage(reply, transfer);
+      const { reply, transfer } = pipeline.run(b.batch, b.commands);
+      page.postMessage(reply, transfer);
     } catch (e) {
-      const reply: WorkerReply = { type: 'error', batch: msg.batch, message: e instanceof Error ? e.message : String(e) };
-      port.postMessage(reply, []);
+      const reply: WorkerReply = { type: 'error', batch: b.batch, message: e instanceof Error ? e.message : String(e) };
+      page.postMessage(reply, []);
+    }
+  };
+  page.onmessage = (ev: MessageEvent) => {
+    const msg = ev.data as PageToWorker;
+    if (msg?.type === 'painted') link?.send({ type: 'painted', batch: msg.batch });
+    else if (msg?.type === 'link') {
+      link?.close();
+      link = openLink(msg, onBatch, (why) => console.error(`display link: ${why}`));
     }
   };
 }

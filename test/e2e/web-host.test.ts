@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { startWebHost } from '../../main/web-host';
+import { decodeFrame } from '../../preload/codec';
 import { QemuVm } from '../harness/qemu';
 
 const DIST = fileURLToPath(new URL('../../dist/renderer', import.meta.url));
@@ -152,6 +153,20 @@ test('web host: token, host and bind checks', async () => {
     assert.equal(await wsOutcome(`${wsBase}?token=nope`), 'http 403');
     assert.equal(await wsOutcome(wsBase), 'http 403');
     assert.equal(await wsOutcome(`${wsBase}?token=${host.token}`), 'open');
+    // the display worker's socket needs the token and a live page's id
+    const display = `ws://127.0.0.1:${u.port}/display`;
+    assert.equal(await wsOutcome(`${display}?token=${host.token}&page=nope`), 'http 403', 'unknown page');
+    const pageId = await new Promise<string>((ok, fail) => {
+      const ws = new WebSocket(`${wsBase}?token=${host.token}`);
+      ws.on('message', (d: Buffer) => {
+        const hello = decodeFrame(new Uint8Array(d)) as { kind: string; display?: string };
+        if (hello.kind === 'hello' && hello.display) ok(hello.display);
+      });
+      ws.on('error', fail);
+    });
+    assert.equal(await wsOutcome(`${display}?token=nope&page=${pageId}`), 'http 403', 'wrong token');
+    assert.equal(await wsOutcome(`${display}?page=${pageId}`), 'http 403', 'no token');
+    assert.equal(await wsOutcome(`${display}?token=${host.token}&page=${pageId}`), 'open');
   } finally {
     await host.close();
   }

@@ -1,7 +1,9 @@
-// Display worker pipeline: xRGB → RGBA conversion and which rects reach the page.
+// Display worker pipeline: xRGB → RGBA conversion and which rects reach the page;
+// the worker's end of the display link.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DisplayPipeline, toRgba } from '../../renderer/display/worker';
+import { MessageChannel } from 'node:worker_threads';
+import { DisplayPipeline, openLink, toRgba } from '../../renderer/display/worker';
 import type { DisplayCommand } from '../../preload/contract';
 
 test('toRgba: 0xAARRGGBB → R,G,B,255 bytes for a sub-rect', () => {
@@ -60,4 +62,23 @@ test('pipeline: no primary → a 0x0 frame; bad commands do not stop the batch',
   } finally {
     console.error = origError;
   }
+});
+
+test('worker link end over a MessagePort: batches in, painted out, anything else reported', async () => {
+  const { port1, port2 } = new MessageChannel();
+  const batches: number[] = [];
+  const errors: string[] = [];
+  const link = openLink({ port: port2 as unknown as MessagePort }, (b) => batches.push(b.batch), (why) => errors.push(why));
+  port1.postMessage({ type: 'batch', batch: 1, commands: [surface] });
+  port1.postMessage({ type: 'painted', batch: 1 });
+  port1.postMessage({ type: 'batch', batch: 2, commands: [] });
+  const back = new Promise((ok) => port1.once('message', ok));
+  const end = Date.now() + 5000;
+  while (batches.length < 2 && Date.now() < end) await new Promise((r) => setImmediate(r));
+  assert.deepEqual(batches, [1, 2]);
+  assert.deepEqual(errors, ['not a display batch']);
+  link.send({ type: 'painted', batch: 2 });
+  assert.deepEqual(await back, { type: 'painted', batch: 2 });
+  link.close();
+  port1.close();
 });

@@ -104,6 +104,14 @@ export abstract class Channel {
   readonly holdsOutputForSwitch: boolean = false;
   private ackWindow = 0;
   private ackCount = 0;
+  /**
+   * Deferred ACK (display): when set, a received message counts toward the ACK
+   * window only once its owner reports it processed (ackProcessed), so a slow
+   * consumer slows the server; called after each message that awaits that.
+   */
+  ackDeferred: (() => void) | null = null;
+  private ackEpoch = 0;
+  private unclaimed = 0;
   /** Messages handled, by type (tests and stats). */
   readonly received = new Map<number, number>();
 
@@ -190,8 +198,7 @@ export abstract class Channel {
   attach(conn: Connection): void {
     this.linkedOnce = true;
     this.connection = conn;
-    this.ackWindow = 0;
-    this.ackCount = 0;
+    this.resetAck(0);
     conn.onMessage = (msg) => this.dispatch(msg);
     conn.onClose = (err) => this.fail(err ?? new SpiceError('CLOSED', `${this.name}: connection closed`));
     this.onLinked();
@@ -319,10 +326,10 @@ export abstract class Channel {
       this.handleOne(msg.type, new ByteReader(msg.body), msg);
       this.checkGuestRunning(msg.type);
       // ACK after every `window` messages (flow control for display/cursor)
-      if (this.ackWindow > 0 && ++this.ackCount >= this.ackWindow) {
-        this.ackCount = 0;
-        this.send(Msgc.ACK);
-      }
+      if (this.ackDeferred) {
+        this.unclaimed++;
+        this.ackDeferred();
+      } else this.countAck(1);
     } catch (e) {
       const err =
         e instanceof SpiceError
@@ -346,11 +353,44 @@ export abstract class Channel {
     throw new SpiceError('UNKNOWN_MESSAGE', `unknown message type ${type} on the ${this.name} channel`);
   }
 
+  private countAck(n: number): void {
+    if (this.ackWindow <= 0) return;
+    this.ackCount += n;
+    while (this.ackCount >= this.ackWindow) {
+      this.ackCount -= this.ackWindow;
+      this.send(Msgc.ACK);
+    }
+  }
+
+  /** Deferred ACK: takes the messages received since the last call (to report once processed). */
+  takeReceived(): { epoch: number; n: number } {
+    const n = this.unclaimed;
+    this.unclaimed = 0;
+    return { epoch: this.ackEpoch, n };
+  }
+
+  /** Deferred ACK: messages received and not taken yet. */
+  get receivedUntaken(): number {
+    return this.unclaimed;
+  }
+
+  /** Deferred ACK: messages taken with takeReceived are processed. Counts from an older window are dropped. */
+  ackProcessed(taken: { epoch: number; n: number }): void {
+    if (taken.epoch === this.ackEpoch) this.countAck(taken.n);
+  }
+
+  /** A new ACK window (SET_ACK, a new connection): messages received before it are not counted in it. */
+  private resetAck(window: number): void {
+    this.ackWindow = window;
+    this.ackCount = 0;
+    this.ackEpoch++;
+    this.unclaimed = 0;
+  }
+
   private handleSetAck(r: ByteReader): void {
     const generation = r.u32('generation');
     const window = r.u32('window');
-    this.ackWindow = window;
-    this.ackCount = 0;
+    this.resetAck(window);
     this.send(Msgc.ACK_SYNC, new ByteWriter(4).u32(generation).finish());
   }
 
@@ -471,8 +511,7 @@ export abstract class Channel {
     old.onMessage = (m) => this.log.debug(`${this.name}: ignoring message ${m.type} from the source after MIGRATE`);
     old.onClose = null;
     this.connection = target;
-    this.ackWindow = 0; // the destination sends its own SET_ACK
-    this.ackCount = 0;
+    this.resetAck(0); // the destination sends its own SET_ACK
     target.onMessage = (m) => this.dispatch(m);
     target.onClose = (err) => this.fail(err ?? new SpiceError('CLOSED', `${this.name}: connection closed`));
     if (data) {

@@ -16,6 +16,8 @@ export interface ChannelContext {
   log: Logger;
   onDisplay?: (channelId: number, cmd: DisplayCommand) => void;
   onCursor?: (cmd: CursorCommand) => void;
+  /** Display channels defer their ACKs to the session's owner (SessionOptions.onDisplayReceived). */
+  onDisplayReceived?: (ch: DisplayChannel) => void;
   preferredCompression?: number;
 }
 
@@ -41,6 +43,8 @@ export const CHANNEL_TABLE: ChannelTable = new Map<number, ChannelKind>([
       create: (_type, id, ctx) => {
         const ch = new DisplayChannel(id, ctx.log, (cmd) => ctx.onDisplay?.(id, cmd));
         if (ctx.preferredCompression !== undefined) ch.preferredCompression = ctx.preferredCompression;
+        const received = ctx.onDisplayReceived;
+        if (received) ch.ackDeferred = () => received(ch);
         return ch;
       },
       essential: true,
