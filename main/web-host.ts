@@ -1,6 +1,6 @@
 // Web host: serves the built renderer over node:http on loopback (node:https
 // with a certificate, required off loopback) and carries BridgeFrames (binary
-// codec) between one engine ViewerApi per page and the page over a `ws`
+// codec) between one engine HostEngine per page and the page over a `ws`
 // WebSocket at /bridge. Requests go through the request table
 // (preload/requests.ts), like Electron's IPC. Every request needs the per-run
 // token (query, or the port's cookie set with the page); Host/Origin are
@@ -18,7 +18,7 @@ import { existsSync } from 'node:fs';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { BridgeFrame, SessionStatus, ViewerApi, ViewerEvents } from '../preload/contract';
+import type { BridgeFrame, SessionStatus, HostEngine, ViewerEvents } from '../preload/contract';
 import { DISPLAY_WS_PATH, PAGE_EVENT_NAMES } from '../preload/display-link';
 import { BadRequestError, dispatchRequest } from '../preload/requests';
 import { decodeFrame, encodeFrame } from '../preload/codec';
@@ -41,7 +41,7 @@ export interface WebHostOptions {
    */
   uri?: string;
   /** One engine per page (default: a session controller without a launch target). */
-  engine?: () => ViewerApi;
+  engine?: () => HostEngine;
   /** Every status of every engine (the CLI prints them on the terminal). */
   onStatus?: (s: SessionStatus) => void;
   /** Directory with index.html, main.js, worker.js (default: the built dist/renderer). */
@@ -232,7 +232,7 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
   }
 
   /** An engine with the host's status listener. */
-  function newEngine(): ViewerApi {
+  function newEngine(): HostEngine {
     const engine = makeEngine();
     if (opts.onStatus) engine.on('status', opts.onStatus);
     return engine;
@@ -241,7 +241,7 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
   // The session dialled at start: its frames wait (encoded) for the first page,
   // its display batches in its display link (at most MAX_BATCHES_IN_FLIGHT: the
   // server then waits for them to be painted).
-  let early: { engine: ViewerApi; link: DisplayLinkHost; frames: Uint8Array[]; bytes: number; stop: () => void } | null = null;
+  let early: { engine: HostEngine; link: DisplayLinkHost; frames: Uint8Array[]; bytes: number; stop: () => void } | null = null;
   if (opts.uri) {
     const engine = newEngine();
     const frames: Uint8Array[] = [];
@@ -270,7 +270,7 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
       if (ws.readyState === ws.OPEN) ws.send(bytes);
     };
     const sendFrame = (frame: BridgeFrame | { kind: 'hello'; uri?: string; autoConnect?: boolean; display?: string }): void => sendBytes(encodeFrame(frame));
-    let engine: ViewerApi;
+    let engine: HostEngine;
     const taken = early;
     early = null;
     if (taken) {

@@ -259,6 +259,11 @@ export interface ViewerApi extends ViewerRequests {
   on<K extends keyof ViewerEvents>(event: K, cb: (payload: ViewerEvents[K], batch: number) => void): () => void;
 }
 
+/** What a host holds per page: the page's API, plus "painted" from the display worker's link (not a page request). */
+export interface HostEngine extends ViewerApi {
+  displayAck(batch: number): void;
+}
+
 /** One frame on the bridge (postMessage in Electron, binary codec over ws in the web host). */
 export type BridgeFrame =
   | { kind: 'event'; name: keyof ViewerEvents; payload: ViewerEvents[keyof ViewerEvents]; batch: number }

@@ -81,8 +81,6 @@ export const VIEWER_REQUESTS = {
   },
   disconnect: (): [] => [],
   input: (a: readonly unknown[]): [events: InputEvent[]] => [inputEvents(a[0])],
-  /** The renderer reports it painted up to this display batch (backpressure). */
-  displayAck: (a: readonly unknown[]): [batch: number] => [int(a[0], 0, Number.MAX_SAFE_INTEGER, 'displayAck.batch')],
   /** Proxy user/password for the next connects (memory only); reconnects at once. */
   setProxyCredentials: (a: readonly unknown[]): [user: string, password: string] => [str(a[0], MAX_SECRET, 'setProxyCredentials.user'), str(a[1], MAX_SECRET, 'setProxyCredentials.password')],
 } as const;

@@ -1,7 +1,7 @@
 // The engine's end of the display link (preload/display-link.ts), shared by
 // both hosts: display batches out to whatever link the host has (queued until
 // one is attached; DisplayFlow bounds them), "painted" back in as displayAck.
-import type { ViewerApi } from '../../preload/contract';
+import type { HostEngine } from '../../preload/contract';
 import { isDisplayLinkPainted, type DisplayLinkBatch } from '../../preload/display-link';
 
 export interface DisplayLinkHost {
@@ -12,7 +12,10 @@ export interface DisplayLinkHost {
   detach(): void;
 }
 
-export function displayLinkHost(engine: ViewerApi): DisplayLinkHost {
+/** What the display link needs of the engine: its display batches, and where "painted" goes. */
+export type DisplayEngine = Pick<HostEngine, 'on' | 'displayAck'>;
+
+export function displayLinkHost(engine: DisplayEngine): DisplayLinkHost {
   let send: ((b: DisplayLinkBatch) => void) | null = null;
   const queued: DisplayLinkBatch[] = [];
   let lastSent = 0;

@@ -5,10 +5,10 @@
 // the renderer like engine-bridge, and adds what remote-viewer leaves to the
 // app: kiosk reconnect with back-off and a reason, the connection doctor's
 // diagnosis, and the kiosk-quit policy. The Endpoint comes from
-// main/config/endpoint.ts (CA files read there). It is a ViewerApi, so both hosts
+// main/config/endpoint.ts (CA files read there). It is a HostEngine (the page's ViewerApi + the display link's acks), so both hosts
 // carry it unchanged.
 import { readFile } from 'node:fs/promises';
-import type { AppState, CursorCommand, InputEvent, SessionStatus, ViewerApi, ViewerEvents } from '../../preload/contract';
+import type { AppState, CursorCommand, InputEvent, HostEngine, SessionStatus, ViewerEvents } from '../../preload/contract';
 import { Session, quietLogger } from '../spice/session';
 import { dialFor, type Endpoint, type TransportFactory } from '../spice/transport';
 import type { Logger } from '../spice/channels/base-channel';
@@ -101,7 +101,7 @@ export interface ControllerOptions {
   devices?: (cfg: EffectiveConfig) => DeviceManager[];
 }
 
-export interface SessionController extends ViewerApi {
+export interface SessionController extends HostEngine {
   session(): Session | null;
   unackedBatches(): number;
   /** Display batches in flight, messages waiting for their ACK (stats). */

@@ -5,7 +5,7 @@
 // contextBridge, postMessage) and never touch the page's main thread.
 // Only `import type` from electron; the runtime class is passed in.
 import type { MessageChannelMain as MessageChannelMainT, MessagePortMain } from 'electron';
-import type { ViewerApi } from '../../preload/contract';
+import type { HostEngine } from '../../preload/contract';
 import { DISPLAY_PORT_IPC } from '../../preload/display-link';
 import { displayLinkHost } from '../app/display-link';
 import type { Logger } from '../spice/channels/base-channel';
@@ -22,7 +22,7 @@ export interface DisplayPortContents {
   isDestroyed(): boolean;
 }
 
-export function attachDisplayPort(deps: DisplayPortDeps, contents: DisplayPortContents, engine: ViewerApi, log?: Logger): () => void {
+export function attachDisplayPort(deps: DisplayPortDeps, contents: DisplayPortContents, engine: HostEngine, log?: Logger): () => void {
   const link = displayLinkHost(engine);
   let port: MessagePortMain | null = null;
   const open = (): void => {

@@ -1,11 +1,11 @@
 // An engine as the hosts see it for display only: emits display batches,
 // records displayAck (the display link's tests and benchmark).
-import type { DisplayCommand, ViewerApi, ViewerEvents } from '../../preload/contract';
+import type { DisplayCommand, HostEngine, ViewerEvents } from '../../preload/contract';
 
 export function displayEngine(onAck: (n: number) => void = () => {}) {
   const acks: number[] = [];
   const display = new Set<(p: DisplayCommand[], b: number) => void>();
-  const api: ViewerApi = {
+  const api: HostEngine = {
     connect() {},
     disconnect() {},
     input() {},
