@@ -53,7 +53,7 @@ WANT_MODULES="
   psmouse evdev
   ehci-pci uhci-hcd ohci-pci xhci-pci
   usbhid hid-generic
-  usb-storage sd_mod
+  usb-storage sd_mod sr_mod isofs
 "
 
 # Kernel command line: serial console only (so kernel messages never land on
