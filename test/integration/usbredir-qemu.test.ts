@@ -70,7 +70,7 @@ before(async () => {
     ],
   });
   sock = await new Promise<net.Socket>((resolve, reject) => {
-    const s = net.createConnection({ host: '127.0.0.1', port }, () => resolve(s));
+    const s = net.createConnection({ host: '127.0.0.1', port, noDelay: true }, () => resolve(s));
     s.once('error', reject);
   });
   host = new UsbRedirHost((b) => sock.write(b), {

@@ -387,7 +387,8 @@ export function encodeBody(msg: UsbRedirMessage, caps: UsbRedirCaps): Uint8Array
   const name = msg.type;
   const fromGuest = caps.role === 'guest';
   checkRules(name, fromGuest, caps, true);
-  const w = new ByteWriter(64);
+  // sized up front: a bulk reply carries up to a whole transfer
+  const w = new ByteWriter(64 + ('data' in msg ? msg.data.length : 0));
   if (msg.type === 'hello') {
     const v = new TextEncoder().encode(msg.version).subarray(0, USBREDIR_VERSION_STRING_SIZE - 1);
     w.bytes(v).zeros(USBREDIR_VERSION_STRING_SIZE - v.length);
