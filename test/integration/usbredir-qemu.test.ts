@@ -28,6 +28,7 @@ const received: string[] = [];
 const media: BlockSource[] = [];
 const BLKMD5 = /^GUEST OK blkmd5 sr0 ([0-9a-f]{32}) (\d+)$/;
 const errors: SpiceError[] = [];
+let onPacket: ((type: string) => void) | null = null;
 
 const md5 = (b: Uint8Array) => crypto.createHash('md5').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -74,7 +75,7 @@ before(async () => {
     s.once('error', reject);
   });
   host = new UsbRedirHost((b) => sock.write(b), {
-    packet: (p) => received.push(p.msg.type),
+    packet: (p) => { received.push(p.msg.type); onPacket?.(p.msg.type); },
     error: (e) => errors.push(e),
   });
   sock.on('data', (d: Buffer) => host.receive(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)));
@@ -140,5 +141,36 @@ test('unshare: device_disconnect, the guest logs the USB disconnect and QEMU ack
   await until('USB disconnect in the guest', () => guestLines('dmesg USB disconnect', /^GUEST DMESG /), (l) => l.length > 0);
   const devs = await guestLines('usbdevs', /^GUEST USBDEV /);
   assert.ok(!devs.some((x) => /2b23:cdcd/.test(x)), devs.join('\n'));
+  assert.deepEqual(errors, []);
+});
+
+test('unplug mid-read: the guest\'s read fails with an I/O error and a USB disconnect; the stream lives and a re-plugged drive reads exactly', async () => {
+  const plug = async (index: number) => {
+    const medium = await openFileBlockSource(iso);
+    media.push(medium);
+    const dev = new EmulatedCdrom(medium, { index });
+    await host.attach(dev);
+    await until('drive enumerated again', () => guestLines('usbdevs', /^GUEST USBDEV /),
+      (l) => l.some((x) => new RegExp(`2b23:cdcd .*serial='SPICECD000${index}' .*drivers=usb-storage,`).test(x)));
+    await until('sr0 back', () => vm.command('blkmd5 sr0', /^GUEST (OK|ERR) blkmd5/, 120000), (l) => BLKMD5.test(l));
+    return dev;
+  };
+  const dev = await plug(2);
+  const before = (await guestLines('dmesg USB disconnect', /^GUEST DMESG /)).length;
+  // withdraw the device after a few READ transfers of a whole-drive read
+  let bulk = 0;
+  let unplugged = false;
+  onPacket = (t) => {
+    if (t === 'bulk_packet' && ++bulk === 12) { unplugged = true; dev.unplug(); }
+  };
+  const line = await vm.command('blkread sr0', /^GUEST (OK|ERR) blkread/, 120000);
+  onPacket = null;
+  assert.ok(unplugged, 'the read ended before the unplug');
+  assert.match(line, /^GUEST ERR blkread/);
+  await until('second USB disconnect', () => guestLines('dmesg USB disconnect', /^GUEST DMESG /), (l) => l.length > before);
+  // same channel, same stream: a new drive is enumerated and read exactly
+  await plug(3);
+  const again = await vm.command('blkmd5 sr0', undefined, 120000);
+  assert.deepEqual(BLKMD5.exec(again)?.slice(1), [fileMd5, String(fs.statSync(iso).size)], again);
   assert.deepEqual(errors, []);
 });

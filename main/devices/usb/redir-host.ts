@@ -184,27 +184,30 @@ export class UsbRedirHost {
 
   private async carryOut(dev: UsbDeviceHandle, p: UsbRedirPacket): Promise<void> {
     const { id, msg: m } = p;
+    // a transfer that completes after its device was withdrawn is not answered: the guest
+    // already dropped its requests with the device_disconnect
+    const reply = (msg: UsbRedirMessage): void => { if (this.device === dev) this.send(id, msg); };
     switch (m.type) {
       case 'reset':
         await dev.reset();
         return;
       case 'set_configuration': {
         const st = await dev.setConfiguration(m.configuration);
-        if (st === 'success') this.sendInterfaceAndEpInfo();
-        this.send(id, { type: 'configuration_status', status: code(st), configuration: dev.getConfiguration() });
+        if (st === 'success' && this.device === dev) this.sendInterfaceAndEpInfo();
+        reply({ type: 'configuration_status', status: code(st), configuration: dev.getConfiguration() });
         return;
       }
       case 'get_configuration':
-        this.send(id, { type: 'configuration_status', status: 0, configuration: dev.getConfiguration() });
+        reply({ type: 'configuration_status', status: 0, configuration: dev.getConfiguration() });
         return;
       case 'set_alt_setting': {
         const st = await dev.setAltSetting(m.interface, m.alt);
-        if (st === 'success') this.sendInterfaceAndEpInfo();
-        this.send(id, { type: 'alt_setting_status', status: code(st), interface: m.interface, alt: dev.getAltSetting(m.interface) });
+        if (st === 'success' && this.device === dev) this.sendInterfaceAndEpInfo();
+        reply({ type: 'alt_setting_status', status: code(st), interface: m.interface, alt: dev.getAltSetting(m.interface) });
         return;
       }
       case 'get_alt_setting':
-        this.send(id, { type: 'alt_setting_status', status: 0, interface: m.interface, alt: dev.getAltSetting(m.interface) });
+        reply({ type: 'alt_setting_status', status: 0, interface: m.interface, alt: dev.getAltSetting(m.interface) });
         return;
       case 'cancel_data_packet':
         dev.cancel(id);
@@ -212,39 +215,39 @@ export class UsbRedirHost {
       case 'control_packet': {
         const dirIn = (m.requestType & 0x80) !== 0;
         const r = await guard(dev.control(id, { requestType: m.requestType, request: m.request, value: m.value, index: m.index, length: m.length }, m.data.slice()));
-        this.send(id, { ...m, status: code(r.status), length: dirIn ? r.data.length : r.actual, data: dirIn ? r.data : EMPTY });
+        reply({ ...m, status: code(r.status), length: dirIn ? r.data.length : r.actual, data: dirIn ? r.data : EMPTY });
         return;
       }
       case 'bulk_packet': {
         const dirIn = (m.endpoint & 0x80) !== 0;
         const r = await guard(dev.bulk(id, m.endpoint, m.length, dirIn ? EMPTY : m.data.slice(), m.streamId));
-        this.send(id, { ...m, status: code(r.status), length: dirIn ? r.data.length : r.actual, data: dirIn ? r.data : EMPTY });
+        reply({ ...m, status: code(r.status), length: dirIn ? r.data.length : r.actual, data: dirIn ? r.data : EMPTY });
         return;
       }
       case 'interrupt_packet': { // OUT; IN data flows through interrupt receiving
         const r = await guard(dev.interrupt(id, m.endpoint, m.length, m.data.slice()));
-        this.send(id, { ...m, status: code(r.status), length: r.actual, data: EMPTY });
+        reply({ ...m, status: code(r.status), length: r.actual, data: EMPTY });
         return;
       }
       case 'start_interrupt_receiving':
-        this.send(id, { type: 'interrupt_receiving_status', status: 0, endpoint: m.endpoint });
+        reply({ type: 'interrupt_receiving_status', status: 0, endpoint: m.endpoint });
         this.interruptLoop(dev, m);
         return;
       case 'stop_interrupt_receiving':
         this.interruptLoops.delete(m.endpoint);
-        this.send(id, { type: 'interrupt_receiving_status', status: 0, endpoint: m.endpoint });
+        reply({ type: 'interrupt_receiving_status', status: 0, endpoint: m.endpoint });
         return;
       // not implemented yet: the guest sees a clear "invalid" status instead of silence
       case 'start_iso_stream':
       case 'stop_iso_stream':
-        this.send(id, { type: 'iso_stream_status', status: UsbRedirStatus.inval, endpoint: m.endpoint });
+        reply({ type: 'iso_stream_status', status: UsbRedirStatus.inval, endpoint: m.endpoint });
         return;
       case 'iso_packet':
-        this.send(id, { type: 'iso_stream_status', status: UsbRedirStatus.inval, endpoint: m.endpoint });
+        reply({ type: 'iso_stream_status', status: UsbRedirStatus.inval, endpoint: m.endpoint });
         return;
       case 'alloc_bulk_streams':
       case 'free_bulk_streams':
-        this.send(id, { type: 'bulk_streams_status', endpoints: m.endpoints, noStreams: 0, status: UsbRedirStatus.inval });
+        reply({ type: 'bulk_streams_status', endpoints: m.endpoints, noStreams: 0, status: UsbRedirStatus.inval });
         return;
       default:
         throw new SpiceError('PROTOCOL', `usbredir: unexpected ${m.type} from the guest`);
