@@ -23,6 +23,7 @@ const S = {
   removalPrevented: { key: 5, asc: 0x53, ascq: 0x02 },
   mediumChanged: { key: 6, asc: 0x28, ascq: 0 },
   readError: { key: 3, asc: 0x11, ascq: 0 },
+  incompatibleMedium: { key: 5, asc: 0x30, ascq: 0x02 },
 } satisfies Record<string, Sense>;
 
 /** Data-in of a command: produced on demand, so a big READ never sits in memory whole. */
@@ -186,6 +187,8 @@ export class ScsiCdrom {
         return bytesIn([0, (this.trayOpen ? 0x10 : 0), 0, 0, 0, 0, 0, 0], rd16(cdb, 8));
       case 0xac:
         return this.getPerformance(cdb);
+      case 0xad:
+        return this.readDvdStructure(cdb);
       default:
         return this.check(S.invalidOpcode);
     }
@@ -350,6 +353,24 @@ export class ScsiCdrom {
     const ev = this.events.shift();
     const code = ev === 'new-media' ? 2 : ev === 'removal' ? 3 : ev === 'eject-request' ? 1 : 0;
     return bytesIn([0, 6, 4, MEDIA, code, (this.medium ? 2 : 0) | (this.trayOpen ? 1 : 0), 0, 0], alloc);
+  }
+
+  /** READ DVD STRUCTURE: physical format and copyright of the DVD profile; a CD has none. */
+  private readDvdStructure(cdb: Uint8Array): ScsiResult {
+    const format = cdb[7];
+    const alloc = rd16(cdb, 8);
+    if (format === 0xff) return bytesIn([0, 14, 0, 0, 0x00, 0x40, ...be16(2052), 0x01, 0x40, ...be16(8), 0xff, 0x40, ...be16(16)], alloc);
+    if (!this.medium) return this.check(S.noMedium);
+    if (!this.isDvd) return this.check(S.incompatibleMedium);
+    if (format === 0x00) {
+      if (cdb[6] !== 0) return this.check(S.invalidField); // one layer
+      // DVD-ROM book v1, 120 mm, one read-only layer; data area from sector 0x30000
+      const d = new Array<number>(2052).fill(0);
+      d.splice(0, 20, ...be16(2050), 0, 0, 0x01, 0x0f, 0x01, 0x00, ...be32(0x30000), ...be32(0x30000 + this.blocks - 1), ...be32(0));
+      return bytesIn(d, alloc);
+    }
+    if (format === 0x01) return bytesIn([0, 6, 0, 0, 0, 0, 0, 0], alloc); // no copy protection, all regions
+    return this.check(S.invalidField);
   }
 
   private getPerformance(cdb: Uint8Array): ScsiResult {

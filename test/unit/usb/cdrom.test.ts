@@ -274,3 +274,21 @@ test('the file BlockSource reads an ISO through node:fs', async () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an image larger than a CD is a DVD-ROM: profile 0x0010, READ DVD STRUCTURE physical format / copyright; a CD refuses it', async () => {
+  const blocks = 80 * 60 * 75 + 10;
+  const dvd = newDev({ size: blocks * 2048, read: async (_o, n) => new Uint8Array(n), close: async () => {} });
+  const conf = await cmd(dvd, [0x46, 0, 0, 0, 0, 0, 0, 0, 64, 0], 64);
+  assert.equal(hex(conf.data.subarray(6, 8)), '0010');
+  assert.equal(hex(conf.data.subarray(8, 20)), '0000030800100100' + '00080000');
+  const pf = await cmd(dvd, [0xad, 0, 0, 0, 0, 0, 0, 0x00, 0x08, 0x04, 0, 0], 2052);
+  assert.equal(pf.data.length, 2052);
+  assert.equal(hex(pf.data.subarray(0, 20)), '08020000' + '010f0100' + '00030000' + (0x30000 + blocks - 1).toString(16).padStart(8, '0') + '00000000');
+  assert.equal(hex((await cmd(dvd, [0xad, 0, 0, 0, 0, 0, 0, 0x01, 0, 8, 0, 0], 8)).data), '0006000000000000');
+  assert.equal((await cmd(dvd, [0xad, 0, 0, 0, 0, 0, 0, 0x02, 0, 8, 0, 0], 8)).status, 1);
+  assert.equal(await sense(dvd), '05/24/00');
+  assert.equal(hex((await cmd(dvd, [0xad, 0, 0, 0, 0, 0, 0, 0xff, 0, 16, 0, 0], 16)).data), '000e0000' + '00400804' + '01400008' + 'ff400010');
+  const cd = newDev();
+  assert.equal((await cmd(cd, [0xad, 0, 0, 0, 0, 0, 0, 0x00, 0x08, 0x04, 0, 0], 2052)).status, 1);
+  assert.equal(await sense(cd), '05/30/02');
+});
