@@ -16,8 +16,10 @@ import { EmulatedCdrom } from '../../main/devices/usb/emulated-cdrom';
 import { openFileBlockSource } from '../../main/devices/usb/file-block-source';
 import type { SpiceError } from '../../main/spice/wire/errors';
 import type { BlockSource } from '../../main/devices/usb/backend';
+import type { UsbRedirCapName } from '../../main/devices/usb/usbredir-proto';
 
 let vm: QemuVm;
+let port: number;
 let sock: net.Socket;
 let host: UsbRedirHost;
 let cd: EmulatedCdrom;
@@ -51,6 +53,22 @@ async function until<T>(what: string, query: () => Promise<T>, ok: (v: T) => boo
   }
 }
 
+/** A TCP connection to QEMU's usb-redir chardev with a UsbRedirHost on it (hello sent). */
+async function connect(p: number, caps?: UsbRedirCapName[]): Promise<{ sock: net.Socket; host: UsbRedirHost }> {
+  const s = await new Promise<net.Socket>((resolve, reject) => {
+    const c = net.createConnection({ host: '127.0.0.1', port: p, noDelay: true }, () => resolve(c));
+    c.once('error', reject);
+  });
+  const h = new UsbRedirHost((b) => s.write(b), {
+    packet: (pk) => { received.push(pk.msg.type); onPacket?.(pk.msg.type); },
+    error: (e) => errors.push(e),
+  }, undefined, caps);
+  s.on('data', (d: Buffer) => h.receive(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)));
+  s.on('end', () => h.end());
+  h.start();
+  return { sock: s, host: h };
+}
+
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'usbredir-'));
   const src = path.join(dir, 'src');
@@ -61,7 +79,7 @@ before(async () => {
   execFileSync('genisoimage', ['-quiet', '-r', '-J', '-V', 'SPICETEST', '-o', iso, src]);
   fileMd5 = md5(fs.readFileSync(iso));
 
-  const port = await freePort();
+  port = await freePort();
   vm = await QemuVm.start({
     name: 'usbredir-tcp',
     extraArgs: [
@@ -70,17 +88,9 @@ before(async () => {
       '-device', 'usb-redir,chardev=usbredirchardev1,id=usbredirdev1,bus=xhci.0',
     ],
   });
-  sock = await new Promise<net.Socket>((resolve, reject) => {
-    const s = net.createConnection({ host: '127.0.0.1', port, noDelay: true }, () => resolve(s));
-    s.once('error', reject);
-  });
-  host = new UsbRedirHost((b) => sock.write(b), {
-    packet: (p) => { received.push(p.msg.type); onPacket?.(p.msg.type); },
-    error: (e) => errors.push(e),
-  });
-  sock.on('data', (d: Buffer) => host.receive(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)));
-  sock.on('end', () => host.end());
-  host.start();
+  const c = await connect(port);
+  sock = c.sock;
+  host = c.host;
   media.push(await openFileBlockSource(iso));
   cd = new EmulatedCdrom(media[0], { index: 1 });
 });
@@ -172,5 +182,23 @@ test('unplug mid-read: the guest\'s read fails with an I/O error and a USB disco
   await plug(3);
   const again = await vm.command('blkmd5 sr0', undefined, 120000);
   assert.deepEqual(BLKMD5.exec(again)?.slice(1), [fileMd5, String(fs.statSync(iso).size)], again);
+  assert.deepEqual(errors, []);
+});
+
+test('QEMU refuses a host without 64-bit ids / 32-bit bulk length on XHCI; a new connection with them works', async () => {
+  sock.destroy();
+  const weak = await connect(port, ['connect_device_version', 'filter', 'device_disconnect_ack', 'ep_info_max_packet_size']);
+  const medium = await openFileBlockSource(iso);
+  media.push(medium);
+  await weak.host.attach(new EmulatedCdrom(medium, { index: 4 }));
+  await until('QEMU refusal', async () => vm.serverLog(), (l) => /lacks capabilities needed for use with XHCI/.test(l), 30000);
+  assert.ok(!(await guestLines('usbdevs', /^GUEST USBDEV /)).some((x) => /2b23:cdcd/.test(x)));
+  weak.sock.destroy();
+  const good = await connect(port);
+  sock = good.sock;
+  host = good.host;
+  await host.attach(new EmulatedCdrom(medium, { index: 5 }));
+  await until('drive enumerated over the new connection', () => guestLines('usbdevs', /^GUEST USBDEV /),
+    (l) => l.some((x) => /2b23:cdcd .*serial='SPICECD0005' .*drivers=usb-storage,/.test(x)));
   assert.deepEqual(errors, []);
 });

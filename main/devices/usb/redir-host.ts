@@ -44,8 +44,10 @@ export class UsbRedirHost {
     private readonly sendBytes: (bytes: Uint8Array) => void,
     private readonly events: UsbRedirHostEvents = {},
     readonly version = 'spice-viewer usbredir host 0.1',
+    /** Announced caps; only tests announce fewer (QEMU's reaction to a host lacking some). */
+    caps: UsbRedirCapName[] = HOST_CAPS,
   ) {
-    this.caps = UsbRedirCaps.fromNames(HOST_CAPS, 'host');
+    this.caps = UsbRedirCaps.fromNames(caps, 'host');
     this.parser = new UsbRedirParser(this.caps);
     this.helloSeen = new Promise((r) => { this.helloResolve = r; });
   }
