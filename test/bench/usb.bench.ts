@@ -7,11 +7,11 @@
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { QemuVm, freePort } from '../harness/qemu';
-import { UsbRedirHost } from '../../main/devices/usb/redir-host';
+import { connectUsbRedir, usbRedirQemuArgs } from '../helpers/usbredir-tcp';
 import { EmulatedCdrom } from '../../main/devices/usb/emulated-cdrom';
 import { openFileBlockSource } from '../../main/devices/usb/file-block-source';
 
@@ -32,21 +32,14 @@ try {
   vm = await QemuVm.start({
     name: 'usb-bench',
     extraArgs: [
-      '-device', 'qemu-xhci,id=xhci,p2=8,p3=8',
-      '-chardev', `socket,id=ur1,host=127.0.0.1,port=${port},server=on,wait=off`,
-      '-device', 'usb-redir,chardev=ur1,id=urdev1,bus=xhci.0',
+      ...usbRedirQemuArgs(port),
       '-drive', `if=none,id=qcd,file=${iso},format=raw,media=cdrom,readonly=on`,
       '-device', 'usb-storage,drive=qcd,bus=xhci.0',
     ],
   });
-  const s = await new Promise<net.Socket>((resolve, reject) => {
-    const c = net.createConnection({ host: '127.0.0.1', port, noDelay: true }, () => resolve(c));
-    c.once('error', reject);
-  });
-  sock = s;
-  const host = new UsbRedirHost((b) => s.write(b), { error: (e) => { throw e; } });
-  s.on('data', (d: Buffer) => host.receive(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)));
-  host.start();
+  const c = await connectUsbRedir(port, { error: (e) => { throw e; } });
+  sock = c.sock;
+  const host = c.host;
   const medium = await openFileBlockSource(iso);
   await host.attach(new EmulatedCdrom(medium, { index: 1 }));
 

@@ -7,16 +7,17 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { QemuVm, freePort } from '../harness/qemu';
-import { UsbRedirHost } from '../../main/devices/usb/redir-host';
+import type { UsbRedirHost } from '../../main/devices/usb/redir-host';
+import { connectUsbRedir, usbRedirQemuArgs } from '../helpers/usbredir-tcp';
 import { EmulatedCdrom } from '../../main/devices/usb/emulated-cdrom';
 import { openFileBlockSource } from '../../main/devices/usb/file-block-source';
 import type { SpiceError } from '../../main/spice/wire/errors';
 import type { BlockSource } from '../../main/devices/usb/backend';
-import type { UsbRedirCapName } from '../../main/devices/usb/usbredir-proto';
+import type { UsbRedirCapName, UsbRedirPacket } from '../../main/devices/usb/usbredir-proto';
 
 let vm: QemuVm;
 let port: number;
@@ -30,7 +31,7 @@ const received: string[] = [];
 const media: BlockSource[] = [];
 const BLKMD5 = /^GUEST OK blkmd5 sr0 ([0-9a-f]{32}) (\d+)$/;
 const errors: SpiceError[] = [];
-let onPacket: ((type: string) => void) | null = null;
+let onPacket: ((p: UsbRedirPacket) => void) | null = null;
 
 const md5 = (b: Uint8Array) => crypto.createHash('md5').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -53,21 +54,10 @@ async function until<T>(what: string, query: () => Promise<T>, ok: (v: T) => boo
   }
 }
 
-/** A TCP connection to QEMU's usb-redir chardev with a UsbRedirHost on it (hello sent). */
-async function connect(p: number, caps?: UsbRedirCapName[]): Promise<{ sock: net.Socket; host: UsbRedirHost }> {
-  const s = await new Promise<net.Socket>((resolve, reject) => {
-    const c = net.createConnection({ host: '127.0.0.1', port: p, noDelay: true }, () => resolve(c));
-    c.once('error', reject);
-  });
-  const h = new UsbRedirHost((b) => s.write(b), {
-    packet: (pk) => { received.push(pk.msg.type); onPacket?.(pk.msg.type); },
-    error: (e) => errors.push(e),
-  }, undefined, caps);
-  s.on('data', (d: Buffer) => h.receive(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)));
-  s.on('end', () => h.end());
-  h.start();
-  return { sock: s, host: h };
-}
+const connect = (p: number, caps?: UsbRedirCapName[]) => connectUsbRedir(p, {
+  packet: (pk) => { received.push(pk.msg.type); onPacket?.(pk); },
+  error: (e) => errors.push(e),
+}, caps);
 
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'usbredir-'));
@@ -82,11 +72,7 @@ before(async () => {
   port = await freePort();
   vm = await QemuVm.start({
     name: 'usbredir-tcp',
-    extraArgs: [
-      '-device', 'qemu-xhci,id=xhci,p2=8,p3=8',
-      '-chardev', `socket,id=usbredirchardev1,host=127.0.0.1,port=${port},server=on,wait=off`,
-      '-device', 'usb-redir,chardev=usbredirchardev1,id=usbredirdev1,bus=xhci.0',
-    ],
+    extraArgs: usbRedirQemuArgs(port),
   });
   const c = await connect(port);
   sock = c.sock;
@@ -167,16 +153,19 @@ test('unplug mid-read: the guest\'s read fails with an I/O error and a USB disco
   };
   const dev = await plug(2);
   const before = (await guestLines('dmesg USB disconnect', /^GUEST DMESG /)).length;
-  // withdraw the device after a few READ transfers of a whole-drive read
-  let bulk = 0;
+  // withdraw the device at the third READ data transfer of the whole-drive read
+  // (the kernel's media polling sends small BOT commands all along: not counted)
+  let reads = 0;
   let unplugged = false;
-  onPacket = (t) => {
-    if (t === 'bulk_packet' && ++bulk === 12) { unplugged = true; dev.unplug(); }
+  onPacket = (p) => {
+    if (p.msg.type === 'bulk_packet' && p.msg.endpoint === 0x81 && p.msg.length >= 16384 && ++reads === 3) { unplugged = true; dev.unplug(); }
   };
   const line = await vm.command('blkread sr0', /^GUEST (OK|ERR) blkread/, 120000);
   onPacket = null;
   assert.ok(unplugged, 'the read ended before the unplug');
-  assert.match(line, /^GUEST ERR blkread/);
+  // the guest's read fails, or (capacity gone to 0 with the device) ends short of the drive
+  const ok = /^GUEST OK blkread sr0 \S* (\d+) \d+ (\d+)\+(\d+)$/.exec(line);
+  assert.ok(/^GUEST ERR blkread/.test(line) || (ok && Number(ok[2]) * 65536 < fs.statSync(iso).size), line);
   await until('second USB disconnect', () => guestLines('dmesg USB disconnect', /^GUEST DMESG /), (l) => l.length > before);
   // same channel, same stream: a new drive is enumerated and read exactly
   await plug(3);
