@@ -53,7 +53,7 @@ WANT_MODULES="
   psmouse evdev
   ehci-pci uhci-hcd ohci-pci xhci-pci
   usbhid hid-generic
-  usb-storage sd_mod
+  usb-storage sd_mod sr_mod isofs
 "
 
 # Kernel command line: serial console only (so kernel messages never land on
@@ -79,7 +79,8 @@ if [ -f "$OUT/DONE" ]; then echo "$OUT"; exit 0; fi
 for t in apt-get apt-cache dpkg dpkg-deb tar gzip sha256sum find sort gcc xz zstd readelf; do
   command -v "$t" >/dev/null || die "missing tool: $t"
 done
-cpio --help 2>&1 | grep -q -- --reproducible || die "GNU cpio needed (apt-get install cpio)"
+# (not "cpio --help | grep -q": under pipefail grep's early exit SIGPIPEs cpio and fails the check at random)
+case "$(cpio --help 2>&1)" in *--reproducible*) ;; *) die "GNU cpio needed (apt-get install cpio)" ;; esac
 
 WORK=$CACHE/build-$KEY
 rm -rf "$WORK" "$OUT.tmp"

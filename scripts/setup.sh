@@ -14,6 +14,7 @@ PKGS=(
   imagemagick libjpeg-turbo-progs   # independent JPEG encoders/decoders for decoder tests
   openssl iproute2 gcc libc6-dev
   websockify               # WebSocket proxy (path token) in front of QEMU for the ws/wss tests
+  genisoimage              # ISO images for the shared-CD (usbredir) tests
   pcscd vsmartcard-vpcd vsmartcard-vpicc python3-virtualsmartcard python3-pycryptodome   # smartcard rig (virtual reader + cards)
 )
 

@@ -10,6 +10,7 @@
  *   guest-helper kd text|graphics    KDSETMODE on /dev/tty0: in graphics mode fbcon stops
  *                                    drawing, so a pattern written to /dev/fb0 stays intact.
  *   guest-helper port <name> <ctlfifo>  virtio-serial test port daemon (see port_daemon()).
+ *   guest-helper eject <dev>         CDROMEJECT on a CD drive (busybox has no eject applet).
  *
  * Built on the host with `gcc -static -Os` by scripts/build-guest.sh.
  */
@@ -17,6 +18,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/cdrom.h>
 #include <linux/input.h>
 #include <linux/kd.h>
 #include <poll.h>
@@ -414,11 +416,22 @@ static int kdmode(const char *mode)
     return r < 0;
 }
 
+static int eject(const char *dev)
+{
+    int fd = open(dev, O_RDONLY | O_NONBLOCK);
+    if (fd < 0) { perror(dev); return 1; }
+    int r = ioctl(fd, CDROMEJECT, 0);
+    if (r < 0) perror("CDROMEJECT");
+    close(fd);
+    return r < 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "eject") == 0) return eject(argv[2]);
     if (argc >= 2 && strcmp(argv[1], "evecho") == 0) return evecho(argc > 2 ? argv[2] : NULL);
     if (argc == 3 && strcmp(argv[1], "kd") == 0) return kdmode(argv[2]);
     if (argc == 4 && strcmp(argv[1], "port") == 0) return port_daemon(argv[2], argv[3]);
-    fprintf(stderr, "usage: guest-helper evecho [readyfile] | kd text|graphics | port <name> <ctlfifo>\n");
+    fprintf(stderr, "usage: guest-helper evecho [readyfile] | kd text|graphics | port <name> <ctlfifo> | eject <dev>\n");
     return 2;
 }
