@@ -50,6 +50,9 @@ test('native device packages (usb, pcsclite) only under main/devices', async () 
     assert.ok(typeOnly.some((m) => m.includes('main/devices')), `type import of ${mod}: ${typeOnly.join('; ')}`);
     assert.deepEqual(await problems('main/devices/usb/fixture.ts', `import x from '${mod}';\nexport const y = x;\n`), [], `${mod} in main/devices`);
   }
+  // subpaths of the packages too, but not our own main/devices/usb modules
+  assert.ok((await problems('main/app/fixture.ts', "import x from 'usb/dist/usb';\nexport const y = x;\n")).some((m) => m.includes('main/devices')));
+  assert.deepEqual(await problems('test/unit/fixture.ts', "import { x } from '../../main/devices/usb/backend';\nexport const y = x;\n"), []);
   // the device layer is still no place for raw sockets
   assert.ok((await problems('main/devices/fixture.ts', "import { connect } from 'node:net';\nexport const c = connect;\n")).some((m) => m.startsWith('no-restricted-imports')));
 });
