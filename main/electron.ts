@@ -5,14 +5,16 @@
 // one instance: a second launch, an opened .vv file or a spice:// link goes
 // to the running window. Settings (recent connections, zoom, clipboard flag —
 // never a password) live in userData/settings.json.
-import { app, BrowserWindow, net, protocol } from 'electron';
+import { app, BrowserWindow, dialog, Menu, net, protocol } from 'electron';
+import { writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { attachViewerIpc } from './ipc/electron-ipc';
 import { appArgs } from './ipc/launch-args';
 import { APP_CSP, APP_SCHEME, createAppWindow } from './windows/app-window';
 import { APP_NAME, planLaunch, targetLabel, type LaunchPlan } from './app/launch';
-import { createSessionController, type SessionController } from './app/session-controller';
+import { createSessionController, hotkeysForPage, type SessionController } from './app/session-controller';
+import { menuTemplate } from './windows/menu';
 import { addRecent, loadSettings, saveSettings, type Settings } from './app/settings';
 import { defaultTransportFactory } from './transport/index';
 import { announcePlan, endedText, printExitPlan, statusPrinter } from './app/terminal';
@@ -109,6 +111,13 @@ async function main(): Promise<void> {
       process.stderr.write(endedText(info));
       quit(info.everConnected ? 0 : 1);
     },
+    saveScreenshot: (png) => {
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+      dialog
+        .showSaveDialog(win, { defaultPath: join(app.getPath('pictures'), `screenshot-${stamp}.png`), filters: [{ name: 'PNG image', extensions: ['png'] }] })
+        .then((r) => (r.canceled || !r.filePath ? undefined : writeFile(r.filePath, png)))
+        .catch((e: unknown) => log.warn(`screenshot: ${(e as Error).message}`));
+    },
     onConnected: (shown, cfg) => {
       if (!shown) return;
       // the URI form of the target only: passwords, CAs and proxies of a .vv are not kept
@@ -117,6 +126,17 @@ async function main(): Promise<void> {
     },
   });
   engine.on('status', statusPrinter());
+  // the menu bar: the command table (preload/commands.ts), rebuilt when what enables its items changes;
+  // a click reaches the page as the 'command' event (the page runs every command but Quit)
+  const bindings = hotkeysForPage(config.ui.hotkeys);
+  let menuConnected: boolean | null = null;
+  const runMenu = (id: string): void => (id === 'quit' ? app.quit() : engine.runCommand(id));
+  engine.on('status', (s) => {
+    const connected = s.state === 'connected';
+    if (connected === menuConnected) return;
+    menuConnected = connected;
+    Menu.setApplicationMenu(kiosk ? null : Menu.buildFromTemplate(menuTemplate({ host: 'electron', connected, kiosk }, bindings, runMenu)));
+  });
   const detach = attachViewerIpc(win, engine);
 
   /** Another launch's arguments, an opened .vv or a spice:// link: connect the running window to it. */
@@ -136,6 +156,7 @@ async function main(): Promise<void> {
 
   win.webContents.once('did-finish-load', () => {
     if (config.target) engine.connectConfig(config);
+    else engine.runCommand('connect'); // no target: the connect dialog, as remote-viewer
     loaded = true;
     for (const t of early.splice(0)) void openTarget([t]);
   });

@@ -6,13 +6,14 @@ import type { InputEvent, SessionStatus, ViewerApi } from '../preload/contract';
 import { openBridge } from './bridge/index';
 import { Painter, type WorkerBatch, type WorkerReply } from './display/painter';
 import { KeyboardTracker, lockFlags } from './input/keyboard';
-import { HotkeyMatcher, ZOOM_NORMAL, secureAttentionEvents, zoomAfter, zoomedSize } from './input/hotkeys';
+import { HotkeyMatcher, ZOOM_NORMAL, zoomAfter, zoomedSize } from './input/hotkeys';
 import { PointerTracker, type MouseMode, type ViewGeometry } from './input/pointer';
 import { GuestCursor } from './ui/cursor';
 import { StatusLine } from './ui/status';
 import { MigrationBanner } from './ui/migration-banner';
 import { KioskOverlay } from './ui/kiosk-overlay';
 import { DoctorPanel } from './ui/doctor-panel';
+import { WindowUi } from './ui/window-ui';
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -52,6 +53,10 @@ function start(): void {
   let zoomFromMain = false;
   let recentShown = '';
 
+  // commands (toolbar / Electron menu / hotkeys), connect dialog, send keys, screenshot: ui/window-ui.ts
+  const doctorEl = byId('doctor');
+  const windowUi = new WindowUi({ host: bridge.kind, api, pixels: () => painter.readPixels(), runHotkey: (a) => runHotkey(a), showDoctor: () => (doctorEl.hidden = !doctor.last) });
+
   const send = (events: InputEvent[]): void => {
     if (events.length && status.current.state === 'connected') api.input(events);
   };
@@ -79,6 +84,7 @@ function start(): void {
   api.on('cursor', (cmds) => cursor.apply(cmds));
   const onStatus = (s: SessionStatus): void => {
     status.set(s);
+    windowUi.update(s);
     if (s.app?.kiosk && !kiosk) {
       kiosk = true;
       document.body.dataset.kiosk = '1';
@@ -107,7 +113,7 @@ function start(): void {
       uriInput.value = hello.uri;
       // the host may already have dialled it for this page (it connects at start)
       if (hello.autoConnect !== false) api.connect(hello.uri);
-    }
+    } else windowUi.connect.open(false); // started without a target: ask for one (remote-viewer's connect dialog)
   });
 
   function showRecent(uris: string[]): void {
@@ -207,7 +213,7 @@ function start(): void {
         applyZoom();
         break;
       case 'secure-attention':
-        send(secureAttentionEvents());
+        windowUi.run('send-ctrl-alt-del');
         break;
       default:
         console.debug(`hotkey ${action}: not supported here`);
@@ -288,6 +294,7 @@ function start(): void {
       zoom: () => zoom,
       recent: () => [...recentList.options].map((o) => o.value),
       proxyAuthShown: () => !proxyForm.hidden,
+      ui: () => ({ recent: windowUi.connect.recent, connectOpen: windowUi.connect.isOpen, error: windowUi.lastError }),
     };
   }
 }

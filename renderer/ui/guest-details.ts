@@ -1,0 +1,50 @@
+// Help → Guest details: what the session knows about the guest — VM name,
+// UUID, the target, mouse mode and the channels linked — as a definition list
+// in a dialog, refreshed with every status while open.
+import type { SessionStatus } from '../../preload/contract';
+
+/** The rows shown, in order (pure: what a status says about the guest). */
+export function guestDetailRows(s: SessionStatus): [string, string][] {
+  return [
+    ['State', s.state],
+    ['Address', s.app?.target ?? '—'],
+    ['Name', s.name ?? '—'],
+    ['UUID', s.uuid ?? '—'],
+    ['Mouse mode', s.mouseMode ?? '—'],
+    ['Channels', s.channels?.length ? s.channels.join(', ') : '—'],
+  ];
+}
+
+export class GuestDetails {
+  private last: SessionStatus = { state: 'idle', message: '' };
+
+  constructor(private readonly dialog: HTMLDialogElement) {
+    dialog.querySelector('.details-close')?.addEventListener('click', () => dialog.close());
+  }
+
+  update(s: SessionStatus): void {
+    this.last = s;
+    if (this.dialog.open) this.render();
+  }
+
+  open(): void {
+    this.render();
+    if (!this.dialog.open) this.dialog.showModal();
+    this.dialog.querySelector<HTMLButtonElement>('.details-close')?.focus();
+  }
+
+  private render(): void {
+    const dl = this.dialog.querySelector('dl');
+    if (!dl) return;
+    dl.replaceChildren(
+      ...guestDetailRows(this.last).flatMap(([k, v]) => {
+        const dt = document.createElement('dt');
+        dt.textContent = k;
+        const dd = document.createElement('dd');
+        dd.textContent = v;
+        dd.dataset.field = k.toLowerCase().replace(/\s+/g, '-');
+        return [dt, dd];
+      }),
+    );
+  }
+}
