@@ -15,7 +15,7 @@ import { APP_CSP, APP_SCHEME, createAppWindow } from './windows/app-window';
 import { APP_NAME, planLaunch, targetLabel, type LaunchPlan } from './app/launch';
 import { createSessionController, hotkeysForPage, type SessionController } from './app/session-controller';
 import { menuTemplate } from './windows/menu';
-import { addRecent, loadSettings, saveSettings, type Settings } from './app/settings';
+import { openSettingsStore } from './app/settings';
 import { defaultTransportFactory } from './transport/index';
 import { announcePlan, endedText, printExitPlan, statusPrinter } from './app/terminal';
 
@@ -81,8 +81,7 @@ async function main(): Promise<void> {
 
   await app.whenReady();
   serveRenderer();
-  const userData = app.getPath('userData');
-  let settings: Settings = await loadSettings(userData);
+  const settings = await openSettingsStore(env.SPICE_VIEWER_CONFIG_DIR || app.getPath('userData'), (e) => log.warn(`settings: ${e.message}`));
   let allowQuit = !kiosk;
 
   const label = targetLabel(config.target);
@@ -105,8 +104,8 @@ async function main(): Promise<void> {
     log,
     appVersion: version,
     env,
-    savedZoom: settings.zoom,
-    recent: () => settings.recent.map((r) => r.uri),
+    savedZoom: settings.current.zoom,
+    recent: settings.recent,
     onEnded: (info) => {
       process.stderr.write(endedText(info));
       quit(info.everConnected ? 0 : 1);
@@ -121,8 +120,7 @@ async function main(): Promise<void> {
     onConnected: (shown, cfg) => {
       if (!shown) return;
       // the URI form of the target only: passwords, CAs and proxies of a .vv are not kept
-      settings = addRecent(settings, shown, Date.now(), cfg.ui.title);
-      saveSettings(userData, settings).catch((e: unknown) => log.warn(`settings: ${(e as Error).message}`));
+      settings.addRecent(shown, cfg.ui.title);
     },
   });
   engine.on('status', statusPrinter());
