@@ -81,7 +81,8 @@ export class Toolbar {
         b.setAttribute('aria-keyshortcuts', ariaKeys(item.accelerator));
       }
       b.addEventListener('click', () => {
-        this.close(false);
+        // back to the menu button, so a keyboard user goes on from there
+        this.close(true);
         this.run(item.id);
       });
       list.append(b);
