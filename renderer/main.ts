@@ -6,7 +6,7 @@ import type { InputEvent, SessionStatus, ViewerApi } from '../preload/contract';
 import { openBridge } from './bridge/index';
 import { Painter, type WorkerBatch, type WorkerReply } from './display/painter';
 import { KeyboardTracker, lockFlags } from './input/keyboard';
-import { HotkeyMatcher, ZOOM_NORMAL, zoomAfter, zoomedSize } from './input/hotkeys';
+import { HotkeyMatcher, ZOOM_NORMAL, fittedSize, zoomAfter, zoomedSize } from './input/hotkeys';
 import { PointerTracker, type MouseMode, type ViewGeometry } from './input/pointer';
 import { GuestCursor } from './ui/cursor';
 import { StatusLine } from './ui/status';
@@ -45,6 +45,9 @@ function start(): void {
   const pointer = new PointerTracker();
   const hotkeys = new HotkeyMatcher();
   let zoom = ZOOM_NORMAL;
+  /** View → Scale to window: the canvas follows the viewport's size (a zoom step turns it off). */
+  let fit = false;
+  const viewport = byId('viewport');
   let mouseMode: MouseMode = 'client';
   let grabbed = false;
   let painted = 0;
@@ -180,6 +183,7 @@ function start(): void {
     if (document.pointerLockElement === screen) document.exitPointerLock();
     if (document.activeElement === screen) screen.blur();
   }
+  new ResizeObserver(() => fit && applyZoom()).observe(viewport);
   document.addEventListener('pointerlockchange', () => cursor.setMode(mouseMode, document.pointerLockElement === screen));
   screen.addEventListener('focus', () => {
     grabbed = true;
@@ -191,9 +195,10 @@ function start(): void {
   // ------------------------------------------------------------ hotkeys
   // Zoom scales the canvas box in whole CSS pixels; pointer mapping reads that box (getBoundingClientRect).
   function applyZoom(): void {
-    const box = zoomedSize(screen.width, screen.height, zoom);
-    const w = zoom === ZOOM_NORMAL ? '' : `${box.width}px`;
-    const h = zoom === ZOOM_NORMAL ? '' : `${box.height}px`;
+    const natural = !fit && zoom === ZOOM_NORMAL;
+    const box = fit ? fittedSize(screen.width, screen.height, viewport.clientWidth, viewport.clientHeight) : zoomedSize(screen.width, screen.height, zoom);
+    const w = natural ? '' : `${box.width}px`;
+    const h = natural ? '' : `${box.height}px`;
     if (screen.style.width !== w) screen.style.width = w;
     if (screen.style.height !== h) screen.style.height = h;
   }
@@ -210,6 +215,11 @@ function start(): void {
       case 'zoom-out':
       case 'zoom-reset':
         zoom = zoomAfter(zoom, action);
+        fit = false;
+        applyZoom();
+        break;
+      case 'scale-to-window':
+        fit = !fit;
         applyZoom();
         break;
       case 'secure-attention':
@@ -292,6 +302,7 @@ function start(): void {
       overlay: () => kioskOverlay.view,
       diagnosis: () => doctor.last,
       zoom: () => zoom,
+      fit: () => fit,
       recent: () => [...recentList.options].map((o) => o.value),
       proxyAuthShown: () => !proxyForm.hidden,
       ui: () => ({ recent: windowUi.connect.recent, connectOpen: windowUi.connect.isOpen, error: windowUi.lastError }),

@@ -4,7 +4,8 @@
 // (the command table's web face) drives every send-key command and the guest's
 // evdev reader echoes the keys the scancodes mean (incl. Pause, which only a
 // raw KEY_SCANCODE carries); a custom sequence; the toolbar by keyboard only;
-// the screenshot download equals QMP screendump; guest details. Needs
+// the screenshot download equals QMP screendump; guest details; zoom, scale
+// to window and full screen resize the canvas as they say. Needs
 // `npm run build` first (npm test does it).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -46,7 +47,7 @@ async function guestKeys(vm: QemuVm, from: number, want: [number, number][], wha
       assert.deepEqual(got, expected, what);
       return;
     }
-    if (Date.now() > deadline) assert.fail(`${what}: the guest echoed ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}`);
+    if (Date.now() > deadline) assert.fail(`${what}: the guest echoed ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}; last serial lines:\n${vm.serialLines().slice(-12).join('\n')}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -57,7 +58,7 @@ const F = [59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 87, 88];
 /** Keys pressed in order, released in reverse. */
 const chord = (...codes: number[]): [number, number][] => [...codes.map((c): [number, number] => [c, 1]), ...[...codes].reverse().map((c): [number, number] => [c, 0])];
 
-test('window commands against QEMU: connect dialog and recent list, every send key, keyboard-only toolbar, screenshot = screendump, guest details', { timeout: 600_000 }, async () => {
+test('window commands against QEMU: connect dialog and recent list, every send key, keyboard-only toolbar, screenshot = screendump, guest details, zoom/scale/full screen', { timeout: 600_000 }, async () => {
   // Ctrl+Alt+Del would reboot the guest at once; with ctrl-alt-del=0 the kernel signals init instead (see the end)
   const vm = await QemuVm.start({ name: 'window-test', append: 'sysctl.kernel.ctrl-alt-del=0' });
   const cli = new WebCli([]);
@@ -161,10 +162,62 @@ test('window commands against QEMU: connect dialog and recent list, every send k
     for (const ch of ['main', 'display', 'inputs', 'cursor']) assert.ok(((await field('channels')) ?? '').split(', ').some((c) => c.startsWith(ch)), ch);
     await page.click('#guest-details .details-close');
 
-    // ---- Ctrl+Alt+Del last: the test guest's init (a shell) does not survive the SIGINT the kernel sends it
+    // ---- View: zoom in / out / normal size, scale to window, full screen — the canvas box as each says
+    const box = (): Promise<{ w: number; h: number; sw: number; sh: number; vw: number; vh: number; full: boolean }> =>
+      page.evaluate(() => {
+        const c = document.getElementById('screen') as HTMLCanvasElement;
+        const v = document.getElementById('viewport')!;
+        const r = c.getBoundingClientRect();
+        return { w: r.width, h: r.height, sw: c.width, sh: c.height, vw: v.clientWidth, vh: v.clientHeight, full: document.fullscreenElement !== null };
+      });
+    const view = async (id: string, want: (b: Awaited<ReturnType<typeof box>>) => [number, number]): Promise<Awaited<ReturnType<typeof box>>> => {
+      await runCommand(page, 'View', id);
+      const end = Date.now() + 10_000;
+      for (;;) {
+        const b = await box();
+        const [w, h] = want(b);
+        if (b.w === w && b.h === h) return b;
+        if (Date.now() > end) assert.fail(`${id}: canvas ${b.w}x${b.h}, expected ${w}x${h} (surface ${b.sw}x${b.sh}, viewport ${b.vw}x${b.vh})`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const fitted = (b: { sw: number; sh: number; vw: number; vh: number }): [number, number] => {
+      const k = Math.min(b.vw / b.sw, b.vh / b.sh);
+      return [Math.floor(b.sw * k), Math.floor(b.sh * k)];
+    };
+    const b0 = await box();
+    assert.deepEqual([b0.w, b0.h], [b0.sw, b0.sh], 'normal size: one CSS pixel per guest pixel');
+    await view('zoom-in', (b) => [Math.round(b.sw * 1.1), Math.round(b.sh * 1.1)]);
+    await view('zoom-out', (b) => [b.sw, b.sh]);
+    await view('zoom-out', (b) => [Math.round(b.sw * 0.9), Math.round(b.sh * 0.9)]);
+    await view('zoom-reset', (b) => [b.sw, b.sh]);
+    const fit = await view('scale-to-window', fitted);
+    assert.ok(fit.w === fit.vw || fit.h === fit.vh, 'fills the window in one direction, aspect kept');
+    const full = await view('fullscreen', (b) => (b.full ? fitted(b) : [-1, -1]));
+    assert.ok(full.vw * full.vh > fit.vw * fit.vh, `full screen has more room (${fit.vw}x${fit.vh} → ${full.vw}x${full.vh})`);
+    // in full screen the toolbar is a strip at the top edge that slides in on keyboard focus (or hover)
+    assert.equal(await page.evaluate(() => getComputedStyle(document.getElementById('status')!).display), 'none');
+    await page.focus('#commands .menu[data-group="View"] .menu-button');
+    await view('fullscreen', (b) => (b.full ? [-1, -1] : fitted(b)));
+    await view('scale-to-window', (b) => [b.sw, b.sh]);
+
+    // ---- Ctrl+Alt+Del last. With ctrl-alt-del=0 the guest kernel's keyboard answers the combination (and
+    // only it) by sending SIGINT to init, and the test guest's init (a shell) dies of it: the kernel's
+    // "Attempted to kill init" is the guest's own word that Ctrl+Alt+Del arrived. The evdev echo races that
+    // panic, so what was echoed must be the chord's start, and all of it unless the panic came first.
     from = vm.serialLines().length;
     await runCommand(page, 'Send key', 'send-ctrl-alt-del');
-    await guestKeys(vm, from, chord(KEY.LEFTCTRL, KEY.LEFTALT, KEY.DELETE), 'send-ctrl-alt-del');
+    const cad = chord(KEY.LEFTCTRL, KEY.LEFTALT, KEY.DELETE).map(([c, v]) => `${c} ${v}`);
+    const keyLines = (): string[] => vm.serialLines().slice(from).flatMap((l) => /^GUEST KEY (\d+) ([01])$/.exec(l)?.slice(1, 3).join(' ') ?? []);
+    const panicked = (): boolean => vm.serialLines().slice(from).some((l) => /Attempted to kill init/.test(l));
+    for (const end = Date.now() + 20_000; keyLines().length < cad.length && !panicked(); ) {
+      if (Date.now() > end) assert.fail(`Ctrl+Alt+Del: no echo and no reaction; last serial lines:\n${vm.serialLines().slice(-12).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const echoed = keyLines();
+    assert.deepEqual(echoed, cad.slice(0, echoed.length), 'Ctrl+Alt+Del: the echo is the chord in order');
+    if (echoed.length < cad.length) assert.ok(panicked());
+    else await vm.waitForSerial(/Attempted to kill init/, 20_000, from);
 
     assert.deepEqual(probe.errors, []);
     await page.close();

@@ -10,6 +10,7 @@ import { toolbarGroups } from '../../renderer/ui/toolbar';
 import { commandBytes, parseKeySequence, sequenceBytes, KeySequenceError } from '../../renderer/ui/send-keys';
 import { screenshotName } from '../../renderer/ui/window-ui';
 import { guestDetailRows } from '../../renderer/ui/guest-details';
+import { fittedSize } from '../../renderer/input/hotkeys';
 import { configForVv, hotkeysForPage } from '../../main/app/session-controller';
 import { HOTKEY_ACTIONS, defaultHotkeys } from '../../main/config/hotkeys';
 
@@ -120,4 +121,14 @@ test('screenshot file names and the guest details rows', () => {
   assert.equal(screenshotName('../../etc', t), 'etc-20260102-030405.png');
   const rows = Object.fromEntries(guestDetailRows({ state: 'connected', message: '', name: 'vm1', uuid: 'u-1', channels: ['main', 'display'], app: { target: 'spice://h:1' } }));
   assert.deepEqual(rows, { State: 'connected', Address: 'spice://h:1', Name: 'vm1', UUID: 'u-1', 'Mouse mode': '—', Channels: 'main, display' });
+});
+
+test("scale to window: the largest box of the guest's aspect inside the viewport, in whole pixels", () => {
+  assert.deepEqual(fittedSize(1024, 768, 1280, 600), { width: 800, height: 600 });
+  assert.deepEqual(fittedSize(1024, 768, 512, 1000), { width: 512, height: 384 });
+  assert.deepEqual(fittedSize(1024, 768, 2048, 1536), { width: 2048, height: 1536 });
+  assert.deepEqual(fittedSize(1000, 3, 7, 7), { width: 7, height: 1 });
+  // nothing to fit (no surface, a hidden viewport): the natural size
+  assert.deepEqual(fittedSize(0, 0, 800, 600), { width: 0, height: 0 });
+  assert.deepEqual(fittedSize(1024, 768, 0, 600), { width: 1024, height: 768 });
 });
