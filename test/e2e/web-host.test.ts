@@ -8,14 +8,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { startWebHost } from '../../main/web-host';
 import { QemuVm } from '../harness/qemu';
-import { CHROMIUM_ARGS, DIST, WebCli, openPage, waitCanvasEqualsScreendump } from '../helpers/web-page';
+import { CHROMIUM_ARGS, DIST, WebCli, closedPort, openPage, waitCanvasEqualsScreendump } from '../helpers/web-page';
 
 function get(url: string, headers: Record<string, string> = {}, ca?: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((ok, fail) => {
@@ -43,15 +42,6 @@ function wsOutcome(url: string): Promise<string> {
 }
 
 const statusText = async (page: Page): Promise<string> => (await page.textContent('#status')) ?? '';
-
-/** A port nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((ok) => srv.close(ok));
-  return port;
-}
 
 /** A self-signed certificate for 127.0.0.1 (openssl), PEM. */
 function selfSigned(): { cert: string; key: string } {

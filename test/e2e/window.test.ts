@@ -9,11 +9,12 @@
 // `npm run build` first (npm test does it).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { QemuVm } from '../harness/qemu';
-import { CHROMIUM_ARGS, DIST, WebCli, openPage, screenDiff, waitCanvasEqualsScreendump } from '../helpers/web-page';
+import { CHROMIUM_ARGS, DIST, WebCli, closedPort, openPage, screenDiff, waitCanvasEqualsScreendump } from '../helpers/web-page';
 import { decodePng } from '../helpers/png';
 
 let browser: Browser;
@@ -224,5 +225,37 @@ test('window commands against QEMU: connect dialog and recent list, every send k
   } finally {
     await cli.stop();
     await vm.stop();
+  }
+});
+
+test('connect dialog: a .vv file opened in the page is parsed by main (its target dialled), a bad one is answered in words', { timeout: 120_000 }, async () => {
+  const cli = new WebCli([]);
+  const dir = mkdtempSync(join(tmpdir(), 'window-vv-'));
+  try {
+    const url = (await cli.waitFor(/SPICE viewer: open (http\S+)/, 30_000, 'out'))[1];
+    const { page, probe } = await openPage(browser, url);
+    await page.waitForFunction(() => (document.getElementById('connect-dialog') as HTMLDialogElement | null)?.open === true, undefined, { timeout: 30_000 });
+    const port = await closedPort();
+    const good = join(dir, 'good.vv');
+    writeFileSync(good, `[virt-viewer]\ntype=spice\nhost=127.0.0.1\nport=${port}\npassword=s3cret\n`);
+    await page.setInputFiles('#connect-vv', good);
+    // main dialled the file's target (nothing listens there): the terminal and the page say so, never the password
+    await cli.waitFor(new RegExp(`^spice-viewer: connecting: connecting to 127\\.0\\.0\\.1:${port}$`, 'm'), 30_000);
+    await page.waitForFunction(() => document.getElementById('status')?.dataset.state === 'disconnected', undefined, { timeout: 30_000 });
+    assert.match((await page.textContent('#status')) ?? '', new RegExp(`127\\.0\\.0\\.1:${port}.*\\(TRANSPORT\\)$`));
+    assert.ok(!cli.err.includes('s3cret'));
+
+    const bad = join(dir, 'bad.vv');
+    writeFileSync(bad, '[virt-viewer]\ntype=vnc\nhost=127.0.0.1\nport=5900\n');
+    await page.evaluate(() => (document.getElementById('connect-dialog') as HTMLDialogElement).close());
+    await runCommand(page, 'File', 'connect');
+    await page.setInputFiles('#connect-vv', bad);
+    await page.waitForFunction(() => /\(CONFIG\)$/.test(document.getElementById('status')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    assert.match((await page.textContent('#status')) ?? '', /vnc/i);
+    assert.deepEqual(probe.errors, []);
+    await page.close();
+  } finally {
+    await cli.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
