@@ -2,19 +2,19 @@
 // the real engine, and — for the guest tests — a real QEMU from the harness,
 // reached through the `web` command itself (main/web.ts) so its terminal
 // output is checked too. Needs `npm run build` first (npm test does it).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { startWebHost } from '../../main/web-host';
 import { QemuVm } from '../harness/qemu';
-import { CHROMIUM_ARGS, DIST, WebCli, closedPort, openPage, waitCanvasEqualsScreendump } from '../helpers/web-page';
+import { WebCli, chromiumForTests, closedPort, openPage, waitCanvasEqualsScreendump } from '../helpers/web-page';
 
 function get(url: string, headers: Record<string, string> = {}, ca?: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((ok, fail) => {
@@ -54,14 +54,7 @@ function selfSigned(): { cert: string; key: string } {
   }
 }
 
-let browser: Browser;
-before(async () => {
-  assert.ok(existsSync(`${DIST}/main.js`), 'dist/renderer is missing: run `npm run build` first');
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = chromiumForTests();
 
 test('web host: token, host and bind checks', async () => {
   const host = await startWebHost();
@@ -140,7 +133,7 @@ test('web host over TLS: https and wss with a certificate, Secure cookie, Origin
     assert.equal(await outcome(`http://127.0.0.1:${u.port}`), 'http 403', 'http origin on an https host');
 
     // the page in Chromium: its bridge runs over wss (a connect reports back through it)
-    const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
+    const ctx = await browser().newContext({ ignoreHTTPSErrors: true });
     try {
       const page = await ctx.newPage();
       const errors: string[] = [];
@@ -162,7 +155,7 @@ test('web host over TLS: https and wss with a certificate, Secure cookie, Origin
 test('web host: the page loads in Chromium and shows the idle status', async () => {
   const host = await startWebHost();
   try {
-    const { page, probe } = await openPage(browser, host.url);
+    const { page, probe } = await openPage(browser(), host.url);
     await page.waitForFunction(() => {
       const s = document.getElementById('status');
       return s && /^(idle|disconnected)/.test(s.textContent ?? '');
@@ -232,7 +225,7 @@ test('web command + QEMU: dials at start (before any page), the page takes the s
     await cli.waitFor(/^spice-viewer: connected to \S.*$/m, 60_000);
     const html = await get(url);
     assert.ok(!html.body.includes('hunter2'));
-    const { page, probe } = await openPage(browser, url);
+    const { page, probe } = await openPage(browser(), url);
     await page.waitForFunction(() => document.getElementById('status')?.dataset.state === 'connected', undefined, { timeout: 60_000 });
     assert.equal(await page.inputValue('#uri'), `spice://127.0.0.1:${vm.spicePort}`);
     // the page took over the session dialled at start: it did not dial again

@@ -7,24 +7,17 @@
 // the screenshot download equals QMP screendump; guest details; zoom, scale
 // to window and full screen resize the canvas as they say. Needs
 // `npm run build` first (npm test does it).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { QemuVm } from '../harness/qemu';
-import { CHROMIUM_ARGS, DIST, WebCli, closedPort, openPage, screenDiff, waitCanvasEqualsScreendump } from '../helpers/web-page';
+import { WebCli, chromiumForTests, closedPort, openPage, screenDiff, waitCanvasEqualsScreendump } from '../helpers/web-page';
 import { decodePng } from '../helpers/png';
 
-let browser: Browser;
-before(async () => {
-  assert.ok(existsSync(`${DIST}/main.js`), 'dist/renderer is missing: run `npm run build` first');
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = chromiumForTests();
 
 /** Opens a toolbar menu and clicks one of its commands, as a user does. */
 async function runCommand(page: Page, group: string, id: string): Promise<void> {
@@ -65,7 +58,7 @@ test('window commands against QEMU: connect dialog and recent list, every send k
   const cli = new WebCli([]);
   try {
     const url = (await cli.waitFor(/SPICE viewer: open (http\S+)/, 30_000, 'out'))[1];
-    const { page, probe } = await openPage(browser, url);
+    const { page, probe } = await openPage(browser(), url);
 
     // ---- started without a target: the connect dialog asks for one; nothing is dialled
     await page.waitForFunction(() => (document.getElementById('connect-dialog') as HTMLDialogElement | null)?.open === true, undefined, { timeout: 30_000 });
@@ -233,7 +226,7 @@ test('connect dialog: a .vv file opened in the page is parsed by main (its targe
   const dir = mkdtempSync(join(tmpdir(), 'window-vv-'));
   try {
     const url = (await cli.waitFor(/SPICE viewer: open (http\S+)/, 30_000, 'out'))[1];
-    const { page, probe } = await openPage(browser, url);
+    const { page, probe } = await openPage(browser(), url);
     await page.waitForFunction(() => (document.getElementById('connect-dialog') as HTMLDialogElement | null)?.open === true, undefined, { timeout: 30_000 });
     const port = await closedPort();
     const good = join(dir, 'good.vv');

@@ -1,19 +1,33 @@
 // Shared by the web-host end-to-end tests: Chromium's flags, opening the page
 // with its test hook, the `web` command as a user runs it, and comparing
 // RGBA pixels (the page's canvas, a screenshot PNG) with a QMP screendump.
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Screen } from '../harness/qemu';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DIST = join(ROOT, 'dist/renderer');
 export const CHROMIUM_ARGS = ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/** Debian's Chromium for the file's tests (launched before them, closed after): call at the top level. */
+export function chromiumForTests(): () => Browser {
+  let browser: Browser | undefined;
+  before(async () => {
+    assert.ok(existsSync(`${DIST}/main.js`), 'dist/renderer is missing: run `npm run build` first');
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return () => browser ?? assert.fail('Chromium is not running');
+}
 
 export interface PageProbe {
   errors: string[];
