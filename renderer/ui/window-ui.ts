@@ -51,7 +51,7 @@ export function screenshotName(vmName: string | undefined, now: Date): string {
 
 export class WindowUi {
   private status: SessionStatus = { state: 'idle', message: '' };
-  private readonly toolbar: Toolbar | null;
+  private readonly toolbar: Toolbar;
   private readonly keysDialog: HTMLDialogElement;
   private readonly keysInput: HTMLInputElement;
   private readonly keysError: HTMLElement;
@@ -61,9 +61,10 @@ export class WindowUi {
   lastError = '';
 
   constructor(private readonly deps: WindowUiDeps) {
-    // Electron shows the same table as its native menu bar
-    this.toolbar = deps.host === 'web' ? new Toolbar(byId('commands'), (id) => this.run(id)) : null;
-    if (!this.toolbar) byId('commands').hidden = true;
+    // Electron shows the same table as its native menu bar; there the toolbar appears only in full
+    // screen (style.css), where the menu bar is gone
+    this.toolbar = new Toolbar(byId('commands'), (id) => this.run(id));
+    document.body.dataset.host = deps.host;
     this.keysDialog = byId<HTMLDialogElement>('send-keys-dialog');
     this.keysInput = byId<HTMLInputElement>('send-keys-input');
     this.keysError = byId('send-keys-error');
@@ -75,7 +76,7 @@ export class WindowUi {
     this.connect = new ConnectDialog(deps.api);
     this.details = new GuestDetails(byId<HTMLDialogElement>('guest-details'));
     deps.api.on('command', (id) => this.run(id));
-    this.toolbar?.update(this.state(), undefined);
+    this.toolbar.update(this.state(), undefined);
   }
 
   private state(): CommandState {
@@ -84,7 +85,7 @@ export class WindowUi {
 
   update(s: SessionStatus): void {
     this.status = s;
-    this.toolbar?.update(this.state(), s.app?.hotkeys);
+    this.toolbar.update(this.state(), s.app?.hotkeys);
     this.connect.update(s);
     this.details.update(s);
   }
@@ -105,6 +106,9 @@ export class WindowUi {
         break;
       case 'disconnect':
         this.deps.api.disconnect();
+        break;
+      case 'quit':
+        window.close(); // the app's one window: Electron quits when it closes
         break;
       case 'screenshot':
         this.screenshot().catch((e: unknown) => this.fail(`screenshot: ${(e as Error).message}`));
