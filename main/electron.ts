@@ -126,13 +126,15 @@ async function main(): Promise<void> {
   engine.on('status', statusPrinter());
   // the menu bar: the command table (preload/commands.ts), rebuilt when what enables its items changes;
   // a click reaches the page as the 'command' event (the page runs every command but Quit)
-  const bindings = hotkeysForPage(config.ui.hotkeys);
-  let menuConnected: boolean | null = null;
+  // (the hotkeys of the session's configuration: a .vv opened later brings its own)
+  let menuShown = '';
   const runMenu = (id: string): void => (id === 'quit' ? app.quit() : engine.runCommand(id));
   engine.on('status', (s) => {
     const connected = s.state === 'connected';
-    if (connected === menuConnected) return;
-    menuConnected = connected;
+    const bindings = s.app?.hotkeys ?? hotkeysForPage(config.ui.hotkeys);
+    const key = JSON.stringify([connected, bindings]);
+    if (key === menuShown) return;
+    menuShown = key;
     Menu.setApplicationMenu(kiosk ? null : Menu.buildFromTemplate(menuTemplate({ host: 'electron', connected, kiosk }, bindings, runMenu)));
   });
   const detach = attachViewerIpc(win, engine);
