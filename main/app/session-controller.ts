@@ -354,6 +354,14 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     } else plan();
   }
 
+  /** What the user asked to connect to is no configuration: the doctor says why, nothing is dialled. */
+  function notStarted(err: SpiceError): void {
+    current = undefined;
+    sessionConnected = false;
+    startedAt = clock.now();
+    failed(err, undefined, ++generation);
+  }
+
   /** Opens (and at once closes) a plain connection to the main channel's port, without linking. */
   async function probe(ep: Endpoint): Promise<boolean> {
     const timeout = opts.probeTimeoutMs ?? 2000;
@@ -380,13 +388,9 @@ export function createSessionController(opts: ControllerOptions): SessionControl
         try {
           cfg = configForUri(uri, launch, opts.env);
         } catch (e) {
-          current = undefined;
           // the status line and the report show what failed, never the password= the address carried
           const hide = password !== undefined ? [password] : [];
-          const err = e instanceof SpiceError ? new SpiceError(e.code, redact(e.message, hide)) : new ConfigError(redact(String(e), hide));
-          sessionConnected = false;
-          startedAt = clock.now();
-          failed(err, undefined, ++generation);
+          notStarted(e instanceof SpiceError ? new SpiceError(e.code, redact(e.message, hide)) : new ConfigError(redact(String(e), hide)));
           return;
         }
       }
@@ -399,10 +403,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       try {
         cfg = configForVv(bytes, opts.appVersion ?? '0.0.0', opts.env);
       } catch (e) {
-        current = undefined;
-        sessionConnected = false;
-        startedAt = clock.now();
-        failed(e instanceof SpiceError ? e : new ConfigError(`the .vv file: ${(e as Error).message}`), undefined, ++generation);
+        notStarted(e instanceof SpiceError ? e : new ConfigError(`the .vv file: ${(e as Error).message}`));
         return;
       }
       start(cfg, true);
