@@ -252,3 +252,35 @@ test('connect dialog: a .vv file opened in the page is parsed by main (its targe
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a .vv file's hotkeys rebind the toolbar's commands: the new accelerator is shown and runs the command, the unbound one does nothing", { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'window-hotkeys-'));
+  const vvFile = join(dir, 'keys.vv');
+  writeFileSync(vvFile, `[virt-viewer]\ntype=spice\nhost=127.0.0.1\nport=${await closedPort()}\ntoggle-fullscreen=shift+f11\nzoom-in=ctrl+alt+i\n`);
+  const cli = new WebCli([vvFile]);
+  try {
+    const url = (await cli.waitFor(/SPICE viewer: open (http\S+)/, 30_000, 'out'))[1];
+    const { page, probe } = await openPage(browser(), url);
+    const shortcut = (id: string): Promise<string | null> => page.getAttribute(`#commands [data-command="${id}"]`, 'aria-keyshortcuts');
+    await page.waitForFunction(() => document.querySelector('#commands [data-command="fullscreen"] kbd')?.textContent === 'Shift+F11', undefined, { timeout: 30_000 });
+    assert.equal(await shortcut('fullscreen'), 'Shift+F11');
+    assert.equal(await shortcut('zoom-in'), 'Control+Alt+I');
+    // a .vv clears every binding it does not name (remote-viewer): zoom-out has none now
+    assert.equal(await shortcut('zoom-out'), null);
+    assert.equal(await page.locator('#commands [data-command="zoom-out"] kbd').count(), 0);
+    // the keys: on the focused screen, Ctrl+Alt+I zooms in, Ctrl+- (the old default) goes to the guest instead
+    await page.focus('#screen');
+    const zoom = (): Promise<number> => page.evaluate(() => (window as unknown as { __spiceTest: { zoom(): number } }).__spiceTest.zoom());
+    await page.keyboard.press('Control+Alt+KeyI');
+    assert.equal(await zoom(), 110);
+    await page.keyboard.press('Control+Minus');
+    assert.equal(await zoom(), 110);
+    await page.keyboard.press('Shift+F11');
+    await page.waitForFunction(() => document.fullscreenElement !== null, undefined, { timeout: 10_000 });
+    assert.deepEqual(probe.errors, []);
+    await page.close();
+  } finally {
+    await cli.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
