@@ -5,7 +5,8 @@
 // one instance: a second launch, an opened .vv file or a spice:// link goes
 // to the running window. Settings (recent connections, zoom, clipboard flag —
 // never a password) live in userData/settings.json.
-import { app, BrowserWindow, MessageChannelMain, net, protocol } from 'electron';
+import { app, BrowserWindow, dialog, Menu, MessageChannelMain, net, protocol } from 'electron';
+import { writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { attachViewerIpc } from './ipc/electron-ipc';
@@ -13,8 +14,9 @@ import { attachDisplayPort } from './ipc/display-port';
 import { appArgs } from './ipc/launch-args';
 import { APP_CSP, APP_SCHEME, createAppWindow } from './windows/app-window';
 import { APP_NAME, planLaunch, targetLabel, type LaunchPlan } from './app/launch';
-import { createSessionController, type SessionController } from './app/session-controller';
-import { addRecent, loadSettings, saveSettings, type Settings } from './app/settings';
+import { createSessionController, hotkeysForPage, type SessionController } from './app/session-controller';
+import { menuTemplate } from './windows/menu';
+import { openSettingsStore } from './app/settings';
 import { defaultTransportFactory } from './transport/index';
 import { announcePlan, endedText, printExitPlan, statusPrinter } from './app/terminal';
 
@@ -80,8 +82,7 @@ async function main(): Promise<void> {
 
   await app.whenReady();
   serveRenderer();
-  const userData = app.getPath('userData');
-  let settings: Settings = await loadSettings(userData);
+  const settings = await openSettingsStore(env.SPICE_VIEWER_CONFIG_DIR || app.getPath('userData'), (e) => log.warn(`settings: ${e.message}`));
   let allowQuit = !kiosk;
 
   const label = targetLabel(config.target);
@@ -104,20 +105,39 @@ async function main(): Promise<void> {
     log,
     appVersion: version,
     env,
-    savedZoom: settings.zoom,
-    recent: () => settings.recent.map((r) => r.uri),
+    savedZoom: settings.current.zoom,
+    recent: settings.recent,
     onEnded: (info) => {
       process.stderr.write(endedText(info));
       quit(info.everConnected ? 0 : 1);
     },
+    saveScreenshot: (png) => {
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+      dialog
+        .showSaveDialog(win, { defaultPath: join(app.getPath('pictures'), `screenshot-${stamp}.png`), filters: [{ name: 'PNG image', extensions: ['png'] }] })
+        .then((r) => (r.canceled || !r.filePath ? undefined : writeFile(r.filePath, png)))
+        .catch((e: unknown) => log.warn(`screenshot: ${(e as Error).message}`));
+    },
     onConnected: (shown, cfg) => {
       if (!shown) return;
       // the URI form of the target only: passwords, CAs and proxies of a .vv are not kept
-      settings = addRecent(settings, shown, Date.now(), cfg.ui.title);
-      saveSettings(userData, settings).catch((e: unknown) => log.warn(`settings: ${(e as Error).message}`));
+      settings.addRecent(shown, cfg.ui.title);
     },
   });
   engine.on('status', statusPrinter());
+  // the menu bar: the command table (preload/commands.ts), rebuilt when what enables its items changes;
+  // a click reaches the page as the 'command' event (the page runs every command but Quit)
+  // (the hotkeys of the session's configuration: a .vv opened later brings its own)
+  let menuShown = '';
+  const runMenu = (id: string): void => (id === 'quit' ? app.quit() : engine.runCommand(id));
+  engine.on('status', (s) => {
+    const connected = s.state === 'connected';
+    const bindings = s.app?.hotkeys ?? hotkeysForPage(config.ui.hotkeys);
+    const key = JSON.stringify([connected, bindings]);
+    if (key === menuShown) return;
+    menuShown = key;
+    Menu.setApplicationMenu(kiosk ? null : Menu.buildFromTemplate(menuTemplate({ host: 'electron', connected, kiosk }, bindings, runMenu)));
+  });
   const detach = attachViewerIpc(win, engine);
   // before the connect on did-finish-load below: the port is on its way when the first batch is
   const detachDisplay = attachDisplayPort({ MessageChannelMain }, win.webContents, engine, log);
@@ -139,6 +159,7 @@ async function main(): Promise<void> {
 
   win.webContents.once('did-finish-load', () => {
     if (config.target) engine.connectConfig(config);
+    else engine.runCommand('connect'); // no target: the connect dialog, as remote-viewer
     loaded = true;
     for (const t of early.splice(0)) void openTarget([t]);
   });

@@ -17,6 +17,7 @@ import { createSessionController, type EndedInfo } from './app/session-controlle
 import { announcePlan, endedText, printExitPlan, statusPrinter } from './app/terminal';
 import { WEB_HELP, splitWebArgs } from './app/web-args';
 import { defaultTransportFactory } from './transport/index';
+import { openSettingsStore, settingsDir } from './app/settings';
 
 function appVersion(): string {
   return findAppVersion(typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url)));
@@ -59,6 +60,8 @@ async function main(): Promise<void> {
     finish(info.everConnected ? 0 : 1);
   };
   const label = targetLabel(config.target);
+  // the same settings.json as the app: recent connections for the page's connect dialog (never a password)
+  const settings = await openSettingsStore(settingsDir(env), (e) => log.warn(`settings: ${e.message}`));
   host = await startWebHost({
     host: split.web.host,
     port: split.web.port,
@@ -74,6 +77,11 @@ async function main(): Promise<void> {
         appVersion: version,
         env,
         onEnded,
+        savedZoom: settings.current.zoom,
+        recent: settings.recent,
+        onConnected: (shown, cfg) => {
+          if (shown) settings.addRecent(shown, cfg.ui.title);
+        },
       }),
   });
   console.log(`SPICE viewer: open ${host.url}`);

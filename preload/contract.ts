@@ -246,10 +246,12 @@ export interface ViewerEvents {
   migration: MigrationStatus;
   display: DisplayCommand[];
   cursor: CursorCommand[];
+  /** A command (preload/commands.ts id) chosen outside the page: the Electron menu. */
+  command: string;
 }
 
 /** Every event name, once: the bridges iterate it (a new event cannot be forgotten by one of them). */
-export const VIEWER_EVENT_NAMES = ['status', 'migration', 'display', 'cursor'] as const satisfies readonly (keyof ViewerEvents)[];
+export const VIEWER_EVENT_NAMES = ['status', 'migration', 'display', 'cursor', 'command'] as const satisfies readonly (keyof ViewerEvents)[];
 
 /** renderer → main requests: declared once, with their validators, in preload/requests.ts. */
 export type { ViewerRequests, RequestName } from './requests';

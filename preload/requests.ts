@@ -17,6 +17,13 @@ export const MAX_URI = 4096;
 export const MAX_SECRET = 1024;
 /** Most input events in one request (a page sends a handful per frame). */
 export const MAX_INPUT_EVENTS = 4096;
+/** Most raw scancode bytes in one send-key request (a custom sequence of a few keys). */
+export const MAX_SCANCODES = 256;
+/** Largest screenshot PNG the page may hand to main (a 4096x2160 RGBA screen uncompressed is ~35 MB). */
+export const MAX_SCREENSHOT = 64 << 20;
+/** Largest .vv file the page may hand to main (the key-file parser's own limit). */
+export const MAX_VV_FILE = 1 << 20;
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 const bad = (why: string): never => {
   throw new BadRequestError(why);
@@ -72,6 +79,16 @@ function inputEvents(v: unknown): InputEvent[] {
   return v.map(validInputEvent);
 }
 
+function scancodes(v: unknown): number[] {
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_SCANCODES) return bad(`sendScancodes: expected 1 to ${MAX_SCANCODES} bytes`);
+  return v.map((b) => int(b, 0, U8, 'sendScancodes.byte'));
+}
+
+function png(v: unknown): Uint8Array {
+  if (!(v instanceof Uint8Array) || v.length > MAX_SCREENSHOT || v.length < PNG_SIGNATURE.length) return bad(`saveScreenshot: expected a PNG of at most ${MAX_SCREENSHOT} bytes`);
+  return PNG_SIGNATURE.every((b, i) => v[i] === b) ? v : bad('saveScreenshot: not a PNG');
+}
+
 /** name → validator of the argument list (returns the typed arguments or throws BadRequestError). */
 export const VIEWER_REQUESTS = {
   connect: (a: readonly unknown[]): [uri: string, password?: string] => {
@@ -83,6 +100,12 @@ export const VIEWER_REQUESTS = {
   input: (a: readonly unknown[]): [events: InputEvent[]] => [inputEvents(a[0])],
   /** Proxy user/password for the next connects (memory only); reconnects at once. */
   setProxyCredentials: (a: readonly unknown[]): [user: string, password: string] => [str(a[0], MAX_SECRET, 'setProxyCredentials.user'), str(a[1], MAX_SECRET, 'setProxyCredentials.password')],
+  /** Raw PC AT set-1 bytes for the guest keyboard, sent as one KEY_SCANCODE (send-key commands; Pause has no make/break pair). */
+  sendScancodes: (a: readonly unknown[]): [bytes: number[]] => [scancodes(a[0])],
+  /** Electron: the guest screen as PNG, saved where the user picks in a save dialog (the web page downloads it itself). */
+  saveScreenshot: (a: readonly unknown[]): [png: Uint8Array] => [png(a[0])],
+  /** A .vv file the user opened in the page (connect dialog): its bytes, parsed in main like a command-line .vv. */
+  openVv: (a: readonly unknown[]): [bytes: Uint8Array] => [a[0] instanceof Uint8Array && a[0].length <= MAX_VV_FILE ? a[0] : bad(`openVv: expected at most ${MAX_VV_FILE} bytes`)],
 } as const;
 
 export type RequestName = keyof typeof VIEWER_REQUESTS;

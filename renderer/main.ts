@@ -6,13 +6,14 @@ import type { InputEvent, SessionStatus, ViewerApi } from '../preload/contract';
 import { openBridge } from './bridge/index';
 import { Painter, type PageToWorker, type WorkerReply } from './display/painter';
 import { KeyboardTracker, lockFlags } from './input/keyboard';
-import { HotkeyMatcher, ZOOM_NORMAL, secureAttentionEvents, zoomAfter, zoomedSize } from './input/hotkeys';
+import { HotkeyMatcher, ZOOM_NORMAL, fittedSize, zoomAfter, zoomedSize } from './input/hotkeys';
 import { PointerTracker, type MouseMode, type ViewGeometry } from './input/pointer';
 import { GuestCursor } from './ui/cursor';
 import { StatusLine } from './ui/status';
 import { MigrationBanner } from './ui/migration-banner';
 import { KioskOverlay } from './ui/kiosk-overlay';
 import { DoctorPanel } from './ui/doctor-panel';
+import { WindowUi } from './ui/window-ui';
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -44,6 +45,9 @@ function start(): void {
   const pointer = new PointerTracker();
   const hotkeys = new HotkeyMatcher();
   let zoom = ZOOM_NORMAL;
+  /** View → Scale to window: the canvas follows the viewport's size (a zoom step turns it off). */
+  let fit = false;
+  const viewport = byId('viewport');
   let mouseMode: MouseMode = 'client';
   let grabbed = false;
   let painted = 0;
@@ -51,6 +55,10 @@ function start(): void {
   let kiosk = false;
   let zoomFromMain = false;
   let recentShown = '';
+
+  // commands (toolbar / Electron menu / hotkeys), connect dialog, send keys, screenshot: ui/window-ui.ts
+  const doctorEl = byId('doctor');
+  const windowUi = new WindowUi({ host: bridge.kind, api, pixels: () => painter.readPixels(), runHotkey: (a) => runHotkey(a), showDoctor: () => (doctorEl.hidden = !doctor.last) });
 
   const send = (events: InputEvent[]): void => {
     if (events.length && status.current.state === 'connected') api.input(events);
@@ -79,6 +87,7 @@ function start(): void {
   api.on('cursor', (cmds) => cursor.apply(cmds));
   const onStatus = (s: SessionStatus): void => {
     status.set(s);
+    windowUi.update(s);
     if (s.app?.kiosk && !kiosk) {
       kiosk = true;
       document.body.dataset.kiosk = '1';
@@ -107,7 +116,7 @@ function start(): void {
       uriInput.value = hello.uri;
       // the host may already have dialled it for this page (it connects at start)
       if (hello.autoConnect !== false) api.connect(hello.uri);
-    }
+    } else windowUi.connect.open(false); // started without a target: ask for one (remote-viewer's connect dialog)
   });
 
   function showRecent(uris: string[]): void {
@@ -174,6 +183,7 @@ function start(): void {
     if (document.pointerLockElement === screen) document.exitPointerLock();
     if (document.activeElement === screen) screen.blur();
   }
+  new ResizeObserver(() => fit && applyZoom()).observe(viewport);
   document.addEventListener('pointerlockchange', () => cursor.setMode(mouseMode, document.pointerLockElement === screen));
   screen.addEventListener('focus', () => {
     grabbed = true;
@@ -185,9 +195,10 @@ function start(): void {
   // ------------------------------------------------------------ hotkeys
   // Zoom scales the canvas box in whole CSS pixels; pointer mapping reads that box (getBoundingClientRect).
   function applyZoom(): void {
-    const box = zoomedSize(screen.width, screen.height, zoom);
-    const w = zoom === ZOOM_NORMAL ? '' : `${box.width}px`;
-    const h = zoom === ZOOM_NORMAL ? '' : `${box.height}px`;
+    const natural = !fit && zoom === ZOOM_NORMAL;
+    const box = fit ? fittedSize(screen.width, screen.height, viewport.clientWidth, viewport.clientHeight) : zoomedSize(screen.width, screen.height, zoom);
+    const w = natural ? '' : `${box.width}px`;
+    const h = natural ? '' : `${box.height}px`;
     if (screen.style.width !== w) screen.style.width = w;
     if (screen.style.height !== h) screen.style.height = h;
   }
@@ -204,10 +215,15 @@ function start(): void {
       case 'zoom-out':
       case 'zoom-reset':
         zoom = zoomAfter(zoom, action);
+        fit = false;
+        applyZoom();
+        break;
+      case 'scale-to-window':
+        fit = !fit;
         applyZoom();
         break;
       case 'secure-attention':
-        send(secureAttentionEvents());
+        windowUi.run('send-ctrl-alt-del');
         break;
       default:
         console.debug(`hotkey ${action}: not supported here`);
@@ -286,8 +302,10 @@ function start(): void {
       overlay: () => kioskOverlay.view,
       diagnosis: () => doctor.last,
       zoom: () => zoom,
+      fit: () => fit,
       recent: () => [...recentList.options].map((o) => o.value),
       proxyAuthShown: () => !proxyForm.hidden,
+      ui: () => ({ recent: windowUi.connect.recent, connectOpen: windowUi.connect.isOpen, error: windowUi.lastError }),
     };
   }
 }

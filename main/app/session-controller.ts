@@ -23,7 +23,8 @@ import { migrationMapper } from './migration-map';
 import { isProxyAuthRequired } from '../transport/proxy';
 import { DROP_TEXT, classifyDrop, diagnose, redact } from './doctor';
 import { DEFAULT_BACKOFF, ReconnectScheduler, realClock, type BackoffOptions, type Clock, type DropReason } from './reconnect';
-import { targetLabel } from './launch';
+import { APP_NAME, checkRemoteViewerVersion, targetLabel } from './launch';
+import { parseVvBytes } from '../config/vv';
 import { DisplayFlow, type DisplayFlowStats } from './display-flow';
 import type { DeviceManager } from '../devices';
 
@@ -42,6 +43,19 @@ export function configForUri(uri: string, base: EffectiveConfig | undefined, env
   const fresh = resolveConfig(r, { env });
   if (!base) return fresh;
   return { ...base, source: 'uri', ...(fresh.target ? { target: fresh.target } : {}) };
+}
+
+/**
+ * A configuration for a .vv file opened in the page: parsed as a .vv on the
+ * command line would be (version gate included), without the launch's own
+ * options. Throws ConfigError.
+ */
+export function configForVv(bytes: Uint8Array, appVersion: string, env: Record<string, string | undefined> = {}): EffectiveConfig {
+  const vv = parseVvBytes(bytes, { checkVersion: false });
+  checkRemoteViewerVersion(vv, APP_NAME, appVersion);
+  const r = parseCommandLine([]);
+  if (isHelp(r) || isVersion(r)) throw new ConfigError('unexpected command line');
+  return resolveConfig(r, { vv, env });
 }
 
 /** The bindings as the page matches them (AppState.hotkeys): accelerators, then the release sequence. */
@@ -99,6 +113,8 @@ export interface ControllerOptions {
   recent?: () => string[];
   /** Device managers (main/devices) for each new session; default none. */
   devices?: (cfg: EffectiveConfig) => DeviceManager[];
+  /** Electron: saves a screenshot PNG the page made (a save dialog); absent in the web host, whose page downloads it. */
+  saveScreenshot?: (png: Uint8Array) => void;
 }
 
 export interface SessionController extends HostEngine {
@@ -114,6 +130,8 @@ export interface SessionController extends HostEngine {
   label(): string;
   /** The pending reconnect, if any (tests). */
   pendingReconnect(): { at: number; attempt: number; reason: DropReason } | null;
+  /** A command chosen outside the page (the Electron menu): the page runs it. */
+  runCommand(id: string): void;
 }
 
 type Listener<K extends keyof ViewerEvents> = (payload: ViewerEvents[K], batch: number) => void;
@@ -122,7 +140,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   const log = opts.log ?? quietLogger;
   const clock = opts.clock ?? realClock;
   const scheduler = new ReconnectScheduler(clock, opts.backoff ?? DEFAULT_BACKOFF, opts.random ?? Math.random);
-  const listeners: { [K in keyof ViewerEvents]: Set<Listener<K>> } = { status: new Set(), migration: new Set(), display: new Set(), cursor: new Set() };
+  const listeners: { [K in keyof ViewerEvents]: Set<Listener<K>> } = { status: new Set(), migration: new Set(), display: new Set(), cursor: new Set(), command: new Set() };
   const mapDestination = migrationMapper(opts.env?.SPICE_MIG_HOST);
   const launch = opts.config;
   const kiosk = launch?.ui.kiosk ?? false;
@@ -271,7 +289,12 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       const { reconnect: _r, diagnosis: _d, proxyAuth: _p, ...rest } = app;
       app = rest;
       status(st);
-      if (first && startedByUser && current) opts.onConnected?.(targetLabel(current.target), current);
+      if (first && startedByUser && current) {
+        opts.onConnected?.(targetLabel(current.target), current);
+        // the page's recent list shows the connect it just made
+        const recent = opts.recent?.();
+        if (recent?.length && recent.join('\n') !== app.recent?.join('\n')) setApp({ ...app, recent });
+      }
       return;
     }
     if (st.state !== 'disconnected') {
@@ -336,6 +359,14 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     } else plan();
   }
 
+  /** What the user asked to connect to is no configuration: the doctor says why, nothing is dialled. */
+  function notStarted(err: SpiceError): void {
+    current = undefined;
+    sessionConnected = false;
+    startedAt = clock.now();
+    failed(err, undefined, ++generation);
+  }
+
   /** Opens (and at once closes) a plain connection to the main channel's port, without linking. */
   async function probe(ep: Endpoint): Promise<boolean> {
     const timeout = opts.probeTimeoutMs ?? 2000;
@@ -362,17 +393,24 @@ export function createSessionController(opts: ControllerOptions): SessionControl
         try {
           cfg = configForUri(uri, launch, opts.env);
         } catch (e) {
-          current = undefined;
           // the status line and the report show what failed, never the password= the address carried
           const hide = password !== undefined ? [password] : [];
-          const err = e instanceof SpiceError ? new SpiceError(e.code, redact(e.message, hide)) : new ConfigError(redact(String(e), hide));
-          sessionConnected = false;
-          startedAt = clock.now();
-          failed(err, undefined, ++generation);
+          notStarted(e instanceof SpiceError ? new SpiceError(e.code, redact(e.message, hide)) : new ConfigError(redact(String(e), hide)));
           return;
         }
       }
       if (password !== undefined && cfg.target) cfg = { ...cfg, target: { ...cfg.target, password } };
+      start(cfg, true);
+    },
+    openVv(bytes: Uint8Array) {
+      if (kiosk) return; // a kiosk shows its one VM
+      let cfg: EffectiveConfig;
+      try {
+        cfg = configForVv(bytes, opts.appVersion ?? '0.0.0', opts.env);
+      } catch (e) {
+        notStarted(e instanceof SpiceError ? e : new ConfigError(`the .vv file: ${(e as Error).message}`));
+        return;
+      }
       start(cfg, true);
     },
     setProxyCredentials(user: string, password: string) {
@@ -399,6 +437,17 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     },
     input(events: InputEvent[]) {
       for (const ev of events) session?.input(ev);
+    },
+    sendScancodes(bytes: number[]) {
+      const inputs = session?.inputs;
+      if (inputs && sessionConnected) inputs.keyScancodes(bytes);
+    },
+    saveScreenshot(png: Uint8Array) {
+      if (opts.saveScreenshot) opts.saveScreenshot(png);
+      else log.warn('screenshot: this host saves none (the web page downloads it)');
+    },
+    runCommand(id: string) {
+      emit('command', id, display.batch);
     },
     displayAck(n: number) {
       if (display.paintedUpTo(n)) schedule();

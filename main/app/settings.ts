@@ -2,6 +2,7 @@
 // zoom, clipboard sharing. Never a password: URIs are stripped of it before
 // they are stored, and a file edited by hand is sanitised on load.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 export const SETTINGS_FILE = 'settings.json';
@@ -84,4 +85,40 @@ export async function saveSettings(dir: string, s: Settings): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, JSON.stringify(clean, null, 2) + '\n', { mode: 0o600 });
   await rename(tmp, file);
+}
+
+/**
+ * Where the web host keeps settings.json: $SPICE_VIEWER_CONFIG_DIR, else the
+ * directory the Electron app uses when run from the project
+ * ($XDG_CONFIG_HOME or ~/.config, then spice-viewer), so both share one file.
+ */
+export function settingsDir(env: Record<string, string | undefined>, home: string = homedir()): string {
+  if (env.SPICE_VIEWER_CONFIG_DIR) return env.SPICE_VIEWER_CONFIG_DIR;
+  return join(env.XDG_CONFIG_HOME || join(home, '.config'), 'spice-viewer');
+}
+
+/** The settings of one process: loaded once, saved after each change (errors go to onError, never thrown). */
+export interface SettingsStore {
+  readonly current: Settings;
+  /** Recent connection URIs, newest first. */
+  recent(): string[];
+  /** Records a connection the user made (the password stripped) and saves. */
+  addRecent(uri: string, title?: string): void;
+}
+
+export async function openSettingsStore(dir: string, onError: (e: Error) => void, now: () => number = Date.now): Promise<SettingsStore> {
+  let settings = await loadSettings(dir);
+  // saves run one after another, so an older write never lands last
+  let saving: Promise<void> = Promise.resolve();
+  return {
+    get current() {
+      return settings;
+    },
+    recent: () => settings.recent.map((r) => r.uri),
+    addRecent(uri, title) {
+      settings = addRecent(settings, uri, now(), title);
+      const snapshot = settings;
+      saving = saving.then(() => saveSettings(dir, snapshot)).catch((e: unknown) => onError(e as Error));
+    },
+  };
 }

@@ -112,6 +112,13 @@ export function zoomedSize(surfaceWidth: number, surfaceHeight: number, level: n
   return { width: Math.round((surfaceWidth * level) / 100), height: Math.round((surfaceHeight * level) / 100) };
 }
 
+/** Scale to window: the largest whole-pixel box of the surface's aspect inside the viewport (View → Scale to window). */
+export function fittedSize(surfaceWidth: number, surfaceHeight: number, viewWidth: number, viewHeight: number): { width: number; height: number } {
+  if (surfaceWidth <= 0 || surfaceHeight <= 0 || viewWidth <= 0 || viewHeight <= 0) return { width: surfaceWidth, height: surfaceHeight };
+  const scale = Math.min(viewWidth / surfaceWidth, viewHeight / surfaceHeight);
+  return { width: Math.max(1, Math.floor(surfaceWidth * scale)), height: Math.max(1, Math.floor(surfaceHeight * scale)) };
+}
+
 export type KeyVerdict = { send: boolean; action?: string };
 
 /**

@@ -5,7 +5,7 @@ import type { SessionStatus } from '../../preload/contract';
 
 /** The rows shown, in order (pure: what a status says about the guest). */
 export function guestDetailRows(s: SessionStatus): [string, string][] {
-  const rows: [string, string][] = [
+  return [
     ['State', s.state],
     ['Address', s.app?.target ?? '—'],
     ['Name', s.name ?? '—'],
@@ -13,7 +13,6 @@ export function guestDetailRows(s: SessionStatus): [string, string][] {
     ['Mouse mode', s.mouseMode ?? '—'],
     ['Channels', s.channels?.length ? s.channels.join(', ') : '—'],
   ];
-  return rows;
 }
 
 export class GuestDetails {

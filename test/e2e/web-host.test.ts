@@ -2,40 +2,20 @@
 // the real engine, and — for the guest tests — a real QEMU from the harness,
 // reached through the `web` command itself (main/web.ts) so its terminal
 // output is checked too. Needs `npm run build` first (npm test does it).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { startWebHost } from '../../main/web-host';
 import { decodeFrame } from '../../preload/codec';
 import { QemuVm } from '../harness/qemu';
-
-const DIST = fileURLToPath(new URL('../../dist/renderer', import.meta.url));
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CHROMIUM_ARGS = ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
-interface PageProbe {
-  errors: string[];
-}
-
-async function openPage(browser: Browser, url: string): Promise<{ page: Page; probe: PageProbe }> {
-  const page = await browser.newPage();
-  const probe: PageProbe = { errors: [] };
-  page.on('console', (m) => {
-    if (m.type() === 'error') probe.errors.push(m.text());
-  });
-  page.on('pageerror', (e) => probe.errors.push(e.message));
-  await page.goto(`${url}&test=1`);
-  return { page, probe };
-}
+import { WebCli, chromiumForTests, closedPort, openPage, waitCanvasEqualsScreendump } from '../helpers/web-page';
 
 function get(url: string, headers: Record<string, string> = {}, ca?: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((ok, fail) => {
@@ -64,44 +44,6 @@ function wsOutcome(url: string): Promise<string> {
 
 const statusText = async (page: Page): Promise<string> => (await page.textContent('#status')) ?? '';
 
-/** The `web` command as a user runs it, its terminal output collected. */
-class WebCli {
-  readonly proc: ChildProcess;
-  out = '';
-  err = '';
-  constructor(args: string[]) {
-    this.proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'main/web.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.proc.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
-    this.proc.stderr!.setEncoding('utf8').on('data', (d: string) => (this.err += d));
-  }
-  /** Waits until the output (stdout + stderr) matches, with a deadline. */
-  async waitFor(re: RegExp, ms: number, stream: 'out' | 'err' = 'err'): Promise<RegExpExecArray> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const m = re.exec(this[stream]);
-      if (m) return m;
-      if (this.proc.exitCode !== null) assert.fail(`web exited (${this.proc.exitCode}) before ${re}:\n${this.out}\n${this.err}`);
-      if (Date.now() > end) assert.fail(`no ${re} on ${stream} in ${ms} ms:\n${this.out}\n${this.err}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  async stop(): Promise<void> {
-    if (this.proc.exitCode !== null) return;
-    const exited = new Promise((ok) => this.proc.once('exit', ok));
-    this.proc.kill('SIGTERM');
-    await exited;
-  }
-}
-
-/** A port nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((ok) => srv.close(ok));
-  return port;
-}
-
 /** A self-signed certificate for 127.0.0.1 (openssl), PEM. */
 function selfSigned(): { cert: string; key: string } {
   const dir = mkdtempSync(join(tmpdir(), 'web-tls-'));
@@ -113,14 +55,7 @@ function selfSigned(): { cert: string; key: string } {
   }
 }
 
-let browser: Browser;
-before(async () => {
-  assert.ok(existsSync(`${DIST}/main.js`), 'dist/renderer is missing: run `npm run build` first');
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = chromiumForTests();
 
 test('web host: token, host and bind checks', async () => {
   const host = await startWebHost();
@@ -213,7 +148,7 @@ test('web host over TLS: https and wss with a certificate, Secure cookie, Origin
     assert.equal(await outcome(`http://127.0.0.1:${u.port}`), 'http 403', 'http origin on an https host');
 
     // the page in Chromium: its bridge runs over wss (a connect reports back through it)
-    const ctx = await browser.newContext({ ignoreHTTPSErrors: true });
+    const ctx = await browser().newContext({ ignoreHTTPSErrors: true });
     try {
       const page = await ctx.newPage();
       const errors: string[] = [];
@@ -235,7 +170,7 @@ test('web host over TLS: https and wss with a certificate, Secure cookie, Origin
 test('web host: the page loads in Chromium and shows the idle status', async () => {
   const host = await startWebHost();
   try {
-    const { page, probe } = await openPage(browser, host.url);
+    const { page, probe } = await openPage(browser(), host.url);
     await page.waitForFunction(() => {
       const s = document.getElementById('status');
       return s && /^(idle|disconnected)/.test(s.textContent ?? '');
@@ -305,7 +240,7 @@ test('web command + QEMU: dials at start (before any page), the page takes the s
     await cli.waitFor(/^spice-viewer: connected to \S.*$/m, 60_000);
     const html = await get(url);
     assert.ok(!html.body.includes('hunter2'));
-    const { page, probe } = await openPage(browser, url);
+    const { page, probe } = await openPage(browser(), url);
     await page.waitForFunction(() => document.getElementById('status')?.dataset.state === 'connected', undefined, { timeout: 60_000 });
     assert.equal(await page.inputValue('#uri'), `spice://127.0.0.1:${vm.spicePort}`);
     // the page took over the session dialled at start: it did not dial again
@@ -314,30 +249,7 @@ test('web command + QEMU: dials at start (before any page), the page takes the s
 
     for (const n of [1, 2]) {
       await vm.command(`pattern ${n}`, new RegExp(`GUEST OK pattern ${n}`));
-      // The page catches up asynchronously: poll until the canvas equals the screendump.
-      const deadline = Date.now() + 30_000;
-      let last = '';
-      for (;;) {
-        const shot = await vm.screendump();
-        const got = await page.evaluate(() => (window as unknown as { __spiceTest: { primaryPixels(): { width: number; height: number; rgba: Uint8Array } } }).__spiceTest.primaryPixels());
-        const rgba = got.rgba instanceof Uint8Array ? got.rgba : Uint8Array.from(Object.values(got.rgba as object) as number[]);
-        let diff = 0;
-        let first = -1;
-        if (got.width === shot.width && got.height === shot.height) {
-          for (let i = 0, j = 0; i < shot.width * shot.height; i++, j += 4) {
-            if (rgba[j] !== shot.rgb[i * 3] || rgba[j + 1] !== shot.rgb[i * 3 + 1] || rgba[j + 2] !== shot.rgb[i * 3 + 2] || rgba[j + 3] !== 255) {
-              if (first < 0) first = i;
-              diff++;
-            }
-          }
-          if (diff === 0) break;
-          last = `${diff} pixels differ, first at (${first % shot.width}, ${Math.floor(first / shot.width)})`;
-        } else {
-          last = `canvas ${got.width}x${got.height} vs screendump ${shot.width}x${shot.height}`;
-        }
-        if (Date.now() > deadline) assert.fail(`pattern ${n}: ${last}`);
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      await waitCanvasEqualsScreendump(page, () => vm.screendump(), `pattern ${n}`);
     }
 
     // Keyboard: click grabs the keyboard, typing reaches the guest's evdev.

@@ -39,6 +39,8 @@ export interface QemuOptions {
    * 'socket' = a unix socket chardev (server, wait=off) at vm.testPortPath.
    */
   testPort?: 'spiceport' | 'socket';
+  /** Extra kernel arguments (after the guest's and $GUEST_APPEND), e.g. sysctl.kernel.ctrl-alt-del=0. */
+  append?: string;
   /** -accel value (default $QEMU_ACCEL or 'tcg') */
   accel?: string;
 }
@@ -210,7 +212,7 @@ export class QemuVm {
     const args = [
       '-machine', 'pc', '-accel', opts.accel ?? process.env.QEMU_ACCEL ?? 'tcg', '-smp', '1', '-m', '256', '-nodefaults', '-no-user-config',
       '-vga', 'qxl', '-display', 'none',
-      '-kernel', guest.kernel, '-initrd', guest.initrd, '-append', [guest.cmdline, process.env.GUEST_APPEND].filter(Boolean).join(' '),
+      '-kernel', guest.kernel, '-initrd', guest.initrd, '-append', [guest.cmdline, process.env.GUEST_APPEND, opts.append].filter(Boolean).join(' '),
       ...(process.env.QEMU_CPU ? ['-cpu', process.env.QEMU_CPU] : []),
       '-device', 'virtio-serial-pci',
       '-qmp', `unix:${qmpPath},server=on,wait=off`,

@@ -47,6 +47,16 @@ test('client input messages have the spice.proto layouts', async () => {
   ]);
 });
 
+test('KEY_SCANCODE carries the raw bytes as they are (Pause: E1 1D 45 E1 9D C5, no make/break pair)', async () => {
+  const { t, ch } = await linkedInputs();
+  ch.keyScancodes([0xe1, 0x1d, 0x45, 0xe1, 0x9d, 0xc5]);
+  ch.keyScancodes(Uint8Array.from([0x1d, 0x38, 0xe0, 0x53, 0xe0, 0xd3, 0xb8, 0x9d]));
+  assert.deepEqual(sent(t), [
+    { type: 104, body: 'e11d45e19dc5' },
+    { type: 104, body: '1d38e053e0d3b89d' },
+  ]);
+});
+
 test('motion beyond 2 unacked bunches is coalesced, not dropped, and flushed on MOTION_ACK', async () => {
   const { t, ch } = await linkedInputs();
   for (let i = 0; i < 20; i++) ch.mouseMotion(1, 2, 0);

@@ -21,6 +21,9 @@ const SAMPLES: { [K in RequestName]: RequestArgs<K> } = {
   disconnect: [],
   input: [[{ t: 'key', scancode: 0x153, down: true }, { t: 'mousePosition', x: 10, y: 20, buttons: 1, displayId: 0 }, { t: 'releaseAllKeys' }]],
   setProxyCredentials: ['user', 'secret'],
+  sendScancodes: [[0xe1, 0x1d, 0x45, 0xe1, 0x9d, 0xc5]],
+  saveScreenshot: [Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13])],
+  openVv: [new TextEncoder().encode('[virt-viewer]\ntype=spice\nhost=127.0.0.1\nport=5999\n')],
 };
 
 type Call = [string, unknown[]];
@@ -68,6 +71,16 @@ test('validators: typed arguments back, BadRequestError for anything else', () =
     ['input', [[null]]],
     ['setProxyCredentials', ['u']],
     ['setProxyCredentials', ['u', 'p'.repeat(2000)]],
+    ['sendScancodes', [[]]],
+    ['sendScancodes', [[0x100]]],
+    ['sendScancodes', [[-1]]],
+    ['sendScancodes', [new Array(257).fill(0x1d)]],
+    ['sendScancodes', ['\x1d']],
+    ['saveScreenshot', [Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9])]],
+    ['saveScreenshot', [[0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]]],
+    ['saveScreenshot', ['not bytes']],
+    ['openVv', ['[virt-viewer]']],
+    ['openVv', [new Uint8Array((1 << 20) + 1)]],
   ];
   for (const [n, a] of bad) assert.throws(() => VIEWER_REQUESTS[n](a), BadRequestError, `${n} ${JSON.stringify(a).slice(0, 80)}`);
   // extra properties do not travel on
@@ -83,7 +96,7 @@ test('validators: typed arguments back, BadRequestError for anything else', () =
 
 test('the Electron preload, the web bridge and the table expose the same requests', () => {
   const table = [...REQUEST_NAMES].sort();
-  assert.deepEqual(table, ['connect', 'disconnect', 'input', 'setProxyCredentials']);
+  assert.deepEqual(table, ['connect', 'disconnect', 'input', 'openVv', 'saveScreenshot', 'sendScancodes', 'setProxyCredentials']);
   const fakeIpc = { invoke: async () => undefined, on: () => {}, removeListener: () => {} };
   assert.deepEqual(Object.keys(createPreloadApi(fakeIpc)).sort(), [...table, 'on'].sort(), 'preload');
   assert.deepEqual(Object.keys(requestClient(() => {})).sort(), table, 'requestClient');

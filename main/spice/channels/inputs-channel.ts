@@ -53,6 +53,14 @@ export class InputsChannel extends Channel {
   keyUp(scancode: number): void {
     this.send(MsgcInputs.KEY_UP, m.encodeKey(scancode, false));
   }
+  /**
+   * Raw set-1 bytes in one KEY_SCANCODE message (spice-server hands them to
+   * the guest keyboard one by one): sequences that are no make/break pair,
+   * such as Pause's E1 1D 45 E1 9D C5.
+   */
+  keyScancodes(bytes: ArrayLike<number>): void {
+    this.send(MsgcInputs.KEY_SCANCODE, m.encodeKeyScancode(bytes));
+  }
   /** Syncs Scroll/Num/Caps lock to the client's state. */
   setLocks(flags: number): void {
     this.send(MsgcInputs.KEY_MODIFIERS, m.encodeKeyModifiers(flags));

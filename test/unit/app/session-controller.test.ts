@@ -212,3 +212,32 @@ test('a unix-socket session names its socket, not localhost:0', async () => {
   assert.match(texts, /connecting to \/run\/vm\/spice\.sock/);
   assert.doesNotMatch(texts, /localhost:0/);
 });
+
+test('window requests: a menu command reaches the page as an event; a .vv from the page is dialled (its target, not the launch one) or answered with CONFIG; send keys need a session', async () => {
+  const clock = new FakeClock();
+  const dials: Dial[] = [];
+  const c = createSessionController({ config: await config([]), transport: refusing(dials), clock, appVersion: '4.5.6' });
+  const commands: string[] = [];
+  const seen: SessionStatus[] = [];
+  c.on('command', (id) => commands.push(id));
+  c.on('status', (s) => seen.push(s));
+  c.runCommand('connect');
+  assert.deepEqual(commands, ['connect']);
+  // no session: nothing to send to, nothing thrown
+  c.sendScancodes([0xe1, 0x1d, 0x45, 0xe1, 0x9d, 0xc5]);
+
+  c.openVv(new TextEncoder().encode('[virt-viewer]\ntype=spice\nhost=127.0.0.1\nport=5988\npassword=pw\n'));
+  await turn(20);
+  assert.deepEqual(dials.map((d) => `${d.host}:${d.port}`), ['127.0.0.1:5988']);
+  assert.equal(seen.at(-1)?.state, 'disconnected');
+  assert.equal(seen.at(-1)?.app?.target, 'spice://127.0.0.1:5988');
+
+  c.openVv(new TextEncoder().encode('[virt-viewer]\ntype=vnc\nhost=127.0.0.1\nport=5900\n'));
+  await turn(20);
+  assert.equal(dials.length, 1, 'a bad file dials nothing');
+  assert.equal(seen.at(-1)?.code, 'CONFIG');
+  assert.equal(seen.at(-1)?.state, 'disconnected');
+  assert.match(seen.at(-1)?.message ?? '', /vnc/i);
+  assert.equal(seen.at(-1)?.app?.diagnosis?.step, 'parse');
+  c.close();
+});

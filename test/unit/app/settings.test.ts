@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAX_RECENT, SETTINGS_FILE, addRecent, defaultSettings, loadSettings, saveSettings, stripPassword } from '../../../main/app/settings';
+import { MAX_RECENT, SETTINGS_FILE, addRecent, defaultSettings, loadSettings, openSettingsStore, saveSettings, settingsDir, stripPassword } from '../../../main/app/settings';
 
 const withDir = async (fn: (dir: string) => Promise<void>): Promise<void> => {
   const dir = mkdtempSync(join(tmpdir(), 'settings-test-'));
@@ -62,5 +62,41 @@ test('settings: hostile or corrupt files are sanitised', async () => {
     assert.equal(s.recent.length, MAX_RECENT);
     assert.ok(!JSON.stringify(s).includes('password'), JSON.stringify(s));
     assert.ok(!('password' in s));
+  });
+});
+
+test("the web host finds the app's settings directory; the store saves each recent connect in order, without passwords", async () => {
+  assert.equal(settingsDir({ SPICE_VIEWER_CONFIG_DIR: '/x/y' }, '/home/u'), '/x/y');
+  assert.equal(settingsDir({ XDG_CONFIG_HOME: '/cfg' }, '/home/u'), '/cfg/spice-viewer');
+  assert.equal(settingsDir({}, '/home/u'), '/home/u/.config/spice-viewer');
+  await withDir(async (dir) => {
+    const errors: Error[] = [];
+    let t = 0;
+    const store = await openSettingsStore(dir, (e) => errors.push(e), () => ++t);
+    assert.deepEqual(store.recent(), []);
+    store.addRecent('spice://a:1?password=s3cret');
+    store.addRecent('spice://b:2', 'VM b');
+    store.addRecent('spice://a:1');
+    assert.deepEqual(store.recent(), ['spice://a:1', 'spice://b:2']);
+    // the last write lands last: a second store reads what the first one said
+    const deadline = Date.now() + 5000;
+    let back = await openSettingsStore(dir, (e) => errors.push(e));
+    while (back.recent().join() !== 'spice://a:1,spice://b:2' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+      back = await openSettingsStore(dir, (e) => errors.push(e));
+    }
+    assert.deepEqual(back.current.recent, [{ uri: 'spice://a:1', lastUsed: 3 }, { uri: 'spice://b:2', title: 'VM b', lastUsed: 2 }]);
+    assert.ok(!readFileSync(join(dir, SETTINGS_FILE), 'utf8').includes('s3cret'));
+    assert.deepEqual(errors, []);
+  });
+  // a directory that cannot be made (a file is in the way) is reported, not thrown
+  await withDir(async (dir) => {
+    writeFileSync(join(dir, 'file'), 'x');
+    const errors: Error[] = [];
+    const store = await openSettingsStore(join(dir, 'file', 'sub'), (e) => errors.push(e));
+    store.addRecent('spice://c:3');
+    const end = Date.now() + 5000;
+    while (!errors.length && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    assert.match(errors[0]?.message ?? '', /ENOTDIR|EEXIST/);
   });
 });
