@@ -184,6 +184,16 @@ export function parseUsbFilter(text: string): UsbFilterRule[] {
 }
 
 /**
+ * A host goes verbatim into a proxy's CONNECT line and Host: header (Proxmox
+ * tickets must), so a space or control byte (the keyfile decodes \r and \n)
+ * would inject headers: refused here, with the key's name.
+ */
+function checkHost(host: string, what: string): string {
+  if (/[^\x21-\x7e]/.test(host)) throw new ConfigError(`${what} ${quote(host.slice(0, 80))}: has a space or control character`);
+  return host;
+}
+
+/**
  * Proxy URL: `[http://|https://][user:pass@]host[:port][/path?query]`.
  * Default ports as spice-gtk (http 3128, https 3129); unlike spice-gtk a path
  * or query is kept, not refused.
@@ -231,6 +241,7 @@ export function parseProxyUri(text: string): ProxyTarget {
     }
   }
   if (host === '') throw new ConfigError(`proxy ${quote(text)}: no host`);
+  checkHost(host, 'proxy host');
   let port = scheme === 'http' ? 3128 : 3129;
   if (portText !== undefined) {
     if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
@@ -348,7 +359,7 @@ export function parseVvFile(text: string, opts: VvOptions = {}): VvConfig {
     }
   } else {
     const host = str('host');
-    if (host !== undefined) cfg.host = host;
+    if (host !== undefined) cfg.host = checkHost(host, 'host');
     const port = getPort(kf, 'port', debug);
     if (port !== undefined) cfg.port = port;
     const tlsPort = getPort(kf, 'tls-port', debug);

@@ -51,6 +51,8 @@ export function isProxyAuthRequired(e: unknown): e is ProxyAuthRequired {
 
 /** The CONNECT request sent to the proxy (exported for tests). */
 export function connectRequest(p: ProxyOptions, host: string, port: number): string {
+  // the host is written verbatim (Proxmox tickets): never a byte that could end the line
+  if (/[^\x21-\x7e]/.test(host)) throw new SpiceError('CONFIG', `proxy CONNECT: host ${JSON.stringify(host.slice(0, 80))} has a space or control character`);
   const target = hostPort(host, port);
   const lines = [`CONNECT ${target} HTTP/1.1`, `Host: ${target}`, 'User-Agent: spice-viewer'];
   if (p.username !== undefined) {
@@ -78,6 +80,8 @@ export function openProxyTunnel(p: ProxyOptions, host: string, port: number, opt
   const target = hostPort(host, port);
   const timeoutMs = opts.timeoutMs ?? PROXY_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
+    // built before any socket opens: a bad host rejects here, not inside a socket callback
+    const request = connectRequest(p, host, port);
     let settled = false;
     let sock: net.Socket;
     const fail = (err: SpiceError): void => {
@@ -127,7 +131,7 @@ export function openProxyTunnel(p: ProxyOptions, host: string, port: number, opt
     };
     const start = (): void => {
       sock.setNoDelay(true);
-      sock.write(connectRequest(p, host, port));
+      sock.write(request);
     };
     if (p.scheme === 'https') {
       const servername = net.isIP(p.host) ? undefined : p.host;

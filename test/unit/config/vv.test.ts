@@ -200,3 +200,12 @@ test('USB filters: C numbers, -1 = any, range checks', () => {
   assert.throws(() => parseUsbFilter('-1,-1,-1,-1,2'), { message: 'USB filter rule 1: allow "2" is out of range (0 or 1)' });
   assert.throws(() => parseUsbFilter('-1,-1,x,-1,1'), { message: 'USB filter rule 1: product "x" is not a number' });
 });
+
+test('a host with a space or control character is refused (it goes verbatim into a proxy CONNECT)', () => {
+  // the keyfile decodes \r and \n escapes: such a host would inject headers into the CONNECT request
+  assert.throws(() => parseVvFile('[virt-viewer]\ntype=spice\nhost=pvespiceproxy:x\\r\\nX-Injected: 1\nport=5900\n'), (e: unknown) => e instanceof ConfigError && /host .*space or control character/.test((e as Error).message));
+  assert.throws(() => parseVvFile('[virt-viewer]\ntype=spice\nhost=a b\nport=5900\n'), ConfigError);
+  assert.throws(() => parseProxyUri('http://proxy\tx:3128'), ConfigError);
+  // a Proxmox ticket host is fine
+  assert.equal(parseVvFile('[virt-viewer]\ntype=spice\nhost=pvespiceproxy:6565bd1a:100:node1::3f9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b\nport=61000\n').host, 'pvespiceproxy:6565bd1a:100:node1::3f9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b');
+});

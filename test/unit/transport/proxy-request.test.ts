@@ -33,3 +33,9 @@ test('a proxy 407 has its own code, not AUTH_FAILED (a wrong SPICE password)', (
   assert.equal(e.code, 'PROXY_AUTH');
   assert.equal(e.message, "proxy 127.0.0.1:3128: authentication required (407): the credentials for 'alice' were rejected");
 });
+
+test('CONNECT refuses a host that would end the request line (header injection)', () => {
+  const p = { scheme: 'http' as const, host: 'proxy', port: 3128 };
+  assert.throws(() => connectRequest(p, 'pvespiceproxy:x\r\nX-Injected: 1', 61000), /space or control character/);
+  assert.throws(() => connectRequest(p, 'a b', 61000), /space or control character/);
+});
