@@ -2,7 +2,8 @@
 // the agent flavour of the test guest (GUEST_AGENT=1, scripts/guest/agent-rootfs.sh),
 // behind QEMU 7.2's spicevmc port: the agent connects to our engine, announces
 // its capabilities, and clipboard text crosses both ways with equal checksums
-// (the guest side reads and sets its clipboard with xclip).
+// (the guest side reads and sets its clipboard with xclip), up to ~1 MiB each
+// way: hundreds of chunks, so tokens must flow back.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -53,9 +54,10 @@ test('the real spice-vdagent connects: AGENT_CONNECTED and its ANNOUNCE_CAPABILI
   assert.match(await vm.command('agent'), /^GUEST OK agent \d+ \d+ \d+/);
 });
 
-test('clipboard text guest → client: xclip sets it, the agent grabs, we request, checksums equal', async () => {
+// 1 MiB is 513 AGENT_DATA chunks each way: far past the 64-token window we grant, so it
+// only arrives if we give tokens back (the old code granted 10 and stalled)
+for (const n of [100_000, 1 << 20]) test(`clipboard text guest → client, ${n} bytes: xclip sets it, the agent grabs, we request, checksums equal`, async () => {
   const agent = client.session.main.agent;
-  const n = 100_000; // ~49 chunks
   const from = probe.messages.length;
   const reply = await vm.command(`clipset clipboard ${n}`);
   const [, len, guestSha] = /OK clipset (\d+) ([0-9a-f]{64})/.exec(reply)!;
@@ -74,9 +76,9 @@ test('clipboard text guest → client: xclip sets it, the agent grabs, we reques
   assert.deepEqual(probe.errors, []);
 });
 
-test('clipboard text client → guest: we grab, xclip reads it through the agent, checksums equal', async () => {
+for (const lines of [4000, 37450]) test(`clipboard text client → guest, ${lines} lines of UTF-8: we grab, xclip reads it through the agent, checksums equal`, async () => {
   const agent = client.session.main.agent;
-  const text = new TextEncoder().encode('host → guest: ünïcödé ✓\n'.repeat(4000)); // ~112 KB, many chunks
+  const text = new TextEncoder().encode(`host → guest ${lines}: ünïcödé ✓\n`.repeat(lines)); // ~0.15 and ~1.4 MB
   ours.set(Selection.CLIPBOARD, text);
   agent.clipboardGrab(Selection.CLIPBOARD, [ClipboardType.UTF8_TEXT]);
   // the grab travels to spice-vdagent before xclip asks X for the selection; retry while it is on its way
@@ -93,3 +95,4 @@ test('clipboard text client → guest: we grab, xclip reads it through the agent
   assert.ok(probe.messages.some((m) => m.type === AgentMsg.CLIPBOARD_REQUEST), 'the agent asked us for the data');
   assert.deepEqual(probe.errors, []);
 });
+
