@@ -48,7 +48,7 @@ export class MainChannel extends Channel {
       start: (n) => this.send(MsgcMain.AGENT_START, m.encodeAgentTokens(n)),
       token: (n) => this.send(MsgcMain.AGENT_TOKEN, m.encodeAgentTokens(n)),
       data: (chunk) => this.send(MsgcMain.AGENT_DATA, chunk),
-    });
+    }, { onError: (e) => this.log.warn(`agent: ${e.code}: ${e.message}`) }); // until a feature layer listens
     this.on(MsgMain.INIT, (_r, msg) => {
       const init = m.decodeMainInit(msg.body);
       this.init = init;

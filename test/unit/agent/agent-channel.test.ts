@@ -192,3 +192,22 @@ test('main channel: MAIN_INIT with an agent → AGENT_START and capabilities; AG
   await tick();
   assert.equal(ch.agent.migrationState().serverTokens, 14);
 });
+
+test('main channel: a malformed agent message is logged with its code and the session goes on', async () => {
+  const { t, conn } = await linkFake(1);
+  const warnings: string[] = [];
+  const ch = new MainChannel({ ...quietLogger, warn: (m) => warnings.push(m) }, {
+    onInit() {}, onChannelsList() {}, onMouseMode() {}, onName() {}, onUuid() {}, onAgent() {},
+    onMigrateBegin() {}, onMigrateCancel() {}, onMigrateEnd() {}, onSwitchHost() {}, onMultiMediaTime() {},
+  });
+  ch.preferClientMouse = false;
+  ch.attach(conn);
+  t.deliver(miniMsg(103, fromHex('01000000' + '01000000' + '01000000' + '01000000' + '01000000' + '0a000000' + '00000000' + '00000000')));
+  // protocol 7 in the agent header, then a good ANNOUNCE_CAPABILITIES
+  t.deliver(concat(miniMsg(109, fromHex('07000000' + '03000000' + '0000000000000000' + '00000000')), miniMsg(109, DAEMON_CAPS(0))));
+  await tick();
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /^agent: BAD_MESSAGE: agent message protocol 7/);
+  assert.equal(ch.agent.state, 'ready', 'the next message was read');
+  assert.equal(t.closed, false);
+});
