@@ -31,6 +31,9 @@
 #   FB_WIDTH / FB_HEIGHT   framebuffer the patterns are made for (default 1024x768,
 #                 the qxl DRM driver's default mode; stride = width*4, 32 bpp)
 #   SOURCE_DATE_EPOCH  timestamp stamped into the cpio (default 1700000000)
+#   GUEST_AGENT   1 = the agent flavour: adds Xvfb, xclip, spice-vdagentd and
+#                 spice-vdagent (scripts/guest/agent-rootfs.sh); /init starts them
+#                 when QEMU offers the com.redhat.spice.0 port. Its own cache key.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -40,6 +43,8 @@ EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
 FB_WIDTH=${FB_WIDTH:-1024}
 FB_HEIGHT=${FB_HEIGHT:-768}
 FB_STRIDE=$((FB_WIDTH * 4))
+GUEST_AGENT=${GUEST_AGENT:-0}
+[ "$GUEST_AGENT" = 1 ] && FLAVOUR=agent || FLAVOUR=base
 
 log() { echo "[build-guest] $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -66,7 +71,7 @@ CACHE=$(cd "$CACHE" && pwd)
 KEY=$( {
   cat "$HERE/build-guest.sh"
   for f in $(cd "$HERE/guest" && LC_ALL=C ls); do echo "== $f"; cat "$HERE/guest/$f"; done
-  echo "KERNEL_PKG=${KERNEL_PKG:-} FB=${FB_WIDTH}x${FB_HEIGHT} EPOCH=$EPOCH"
+  echo "KERNEL_PKG=${KERNEL_PKG:-} FB=${FB_WIDTH}x${FB_HEIGHT} EPOCH=$EPOCH FLAVOUR=$FLAVOUR"
 } | sha256sum | cut -c1-16)
 OUT=$CACHE/$KEY
 if [ -f "$OUT/DONE" ]; then echo "$OUT"; exit 0; fi
@@ -185,6 +190,9 @@ for r in "${ORDER[@]}"; do
   echo "$KVER/$r" >> "$R/etc/modules.list"
 done
 install -m 755 "$HERE/guest/init" "$R/init"
+if [ "$FLAVOUR" = agent ]; then
+  bash "$HERE/guest/agent-rootfs.sh" "$R" "$CACHE/debs" "$WORK"
+fi
 
 # ---- 5. pack (reproducible: sorted names, fixed mtimes, uid/gid 0) ---------
 find "$R" -exec touch -h -d "@$EPOCH" {} +
@@ -217,17 +225,22 @@ echo "$CMDLINE" > "$OUT.tmp/cmdline"
   echo "qemu_kernel: $KERNEL"
   echo "cmdline: $CMDLINE"
   echo "fb: ${FB_WIDTH}x${FB_HEIGHT} stride $FB_STRIDE bpp 32"
+  echo "flavour: $FLAVOUR"
+  [ "$FLAVOUR" = base ] || cat "$WORK/agent-manifest"
   echo "modules:"; for r in "${ORDER[@]}"; do echo "  $r"; done
   echo "sha256:"
   (cd "$OUT.tmp" && sha256sum vmlinu? initramfs.cpio.gz patterns/*.raw | sed 's/^/  /')
 } > "$OUT.tmp/MANIFEST"
+echo "$FLAVOUR" > "$OUT.tmp/flavour"
 date -u +%FT%TZ > "$OUT.tmp/DONE"
 rm -rf "$OUT" && mv "$OUT.tmp" "$OUT"
 rm -rf "$WORK"
-# drop outputs of older script versions (keep the .deb cache); only those older
-# than an hour: a test process started just before may still be booting one
+# drop outputs of older script versions of this flavour (keep the .deb cache and
+# the other flavour's build); only those older than an hour: a test process
+# started just before may still be booting one
 for d in "$CACHE"/*; do
   b=$(basename "$d")
+  [ "$(cat "$d/flavour" 2>/dev/null || echo base)" = "$FLAVOUR" ] || continue
   [[ "$b" =~ ^[0-9a-f]{16}$ ]] && [ "$b" != "$KEY" ] && [ -n "$(find "$d" -maxdepth 0 -mmin +60)" ] && rm -rf "$d"
 done
 log "done: $OUT ($(du -h "$OUT/initramfs.cpio.gz" | cut -f1) initramfs)"

@@ -34,6 +34,8 @@ export interface MigrationOptions {
    * booting again if that first migration crashed the guest. See warmUp().
    */
   warmUp?: boolean;
+  /** the agent flavour of the guest with its vdagent port (QemuOptions.agent) */
+  agent?: boolean;
 }
 
 export interface MigrateOptions {
@@ -94,6 +96,7 @@ export async function startMigratableVm(opts: MigrationOptions = {}): Promise<Qe
     extraArgs: [...AUDIO, ...(opts.extraArgs ?? [])],
     name: opts.name ?? 'mig-src',
     env: opts.serverDebug ? DEBUG_ENV : undefined,
+    agent: opts.agent,
   };
   const failures: string[] = [];
   for (let attempt = 1; ; attempt++) {

@@ -43,6 +43,12 @@ export interface QemuOptions {
   append?: string;
   /** -accel value (default $QEMU_ACCEL or 'tcg') */
   accel?: string;
+  /**
+   * The agent flavour of the guest (GUEST_AGENT=1: Xvfb, spice-vdagentd,
+   * spice-vdagent, xclip) and the vdagent port: a spicevmc chardev behind the
+   * virtserialport com.redhat.spice.0, which spice-server serves as the agent.
+   */
+  agent?: boolean;
 }
 
 /** Name of the guest's test port (virtserialport and spiceport name). */
@@ -57,9 +63,10 @@ export const READY_RE = /^GUEST\[[\d.]+\] ready\b/;
 const STDERR_CAP = 32 * 1024 * 1024;
 
 /** Builds the guest into .cache/guest/<hash> unless that build exists already. */
-export async function ensureGuest(): Promise<GuestImage> {
+export async function ensureGuest(flavour: { agent?: boolean } = {}): Promise<GuestImage> {
+  const env = { ...process.env, GUEST_AGENT: flavour.agent ? '1' : '0' };
   const out = await new Promise<string>((resolve, reject) => {
-    execFile('bash', [path.join(REPO, 'scripts/build-guest.sh')], { maxBuffer: 16 * 1024 * 1024 },
+    execFile('bash', [path.join(REPO, 'scripts/build-guest.sh')], { maxBuffer: 16 * 1024 * 1024, env },
       (err, stdout, stderr) => {
         if (err) reject(new Error(`build-guest.sh failed: ${err.message}\n${stderr}`));
         else resolve(stdout.trim().split('\n').pop() ?? '');
@@ -189,7 +196,7 @@ export class QemuVm {
 
   /** Starts QEMU on a free SPICE port and waits for QMP and (unless incoming) the guest's ready line. */
   static async start(opts: QemuOptions = {}): Promise<QemuVm> {
-    const guest = await ensureGuest();
+    const guest = await ensureGuest({ agent: opts.agent });
     let lastErr: Error | null = null;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
@@ -210,7 +217,7 @@ export class QemuVm {
     const serPath = path.join(dir, 'serial.sock');
     let spice = `port=${port},addr=127.0.0.1`;
     const args = [
-      '-machine', 'pc', '-accel', opts.accel ?? process.env.QEMU_ACCEL ?? 'tcg', '-smp', '1', '-m', '256', '-nodefaults', '-no-user-config',
+      '-machine', 'pc', '-accel', opts.accel ?? process.env.QEMU_ACCEL ?? 'tcg', '-smp', '1', '-m', opts.agent ? '512' : '256', '-nodefaults', '-no-user-config',
       '-vga', 'qxl', '-display', 'none',
       '-kernel', guest.kernel, '-initrd', guest.initrd, '-append', [guest.cmdline, process.env.GUEST_APPEND, opts.append].filter(Boolean).join(' '),
       ...(process.env.QEMU_CPU ? ['-cpu', process.env.QEMU_CPU] : []),
@@ -233,6 +240,9 @@ export class QemuVm {
         ? `socket,id=testport0,path=${path.join(dir, 'testport.sock')},server=on,wait=off`
         : `spiceport,id=testport0,name=${TEST_PORT_NAME}`);
       args.push('-device', `virtserialport,chardev=testport0,name=${TEST_PORT_NAME}`);
+    }
+    if (opts.agent) {
+      args.push('-chardev', 'spicevmc,id=vdagent,name=vdagent', '-device', 'virtserialport,chardev=vdagent,name=com.redhat.spice.0');
     }
     // paused until the serial socket is connected, so no guest output is lost
     // (an incoming VM starts running by itself when the migration completes)

@@ -4,6 +4,7 @@
 import * as m from '../messages/main';
 import type { ChannelRef, DstInfo, MainInit } from '../messages/main';
 import { Channel, type Logger } from './base-channel';
+import { AgentChannel } from '../agent/agent-channel';
 import { Channel as ChannelType, MainCap, MouseMode, MsgMain, MsgcMain } from '../protocol/enums';
 
 export type { ChannelRef, MainInit };
@@ -24,15 +25,12 @@ export interface MainEvents {
   onMultiMediaTime(): void;
 }
 
-/** Tokens we grant the agent (what spice-gtk uses: VD_AGENT_CLIENT_TOKENS). */
-export const AGENT_CLIENT_TOKENS = 10;
-
 export class MainChannel extends Channel {
   init: MainInit | null = null;
   mouseMode = { supported: 0, current: 0 };
-  /** Server → client agent tokens we may still use, kept across migration. */
-  agentTokens = 0;
   agentConnected = false;
+  /** Agent protocol state (tokens, queue, reassembly): kept across a seamless switch. */
+  readonly agent: AgentChannel;
   multiMediaTime = 0;
   name_: string | null = null;
   uuid: string | null = null;
@@ -46,10 +44,15 @@ export class MainChannel extends Channel {
     private readonly events: MainEvents,
   ) {
     super(ChannelType.MAIN, 0, log);
+    this.agent = new AgentChannel({
+      start: (n) => this.send(MsgcMain.AGENT_START, m.encodeAgentTokens(n)),
+      token: (n) => this.send(MsgcMain.AGENT_TOKEN, m.encodeAgentTokens(n)),
+      data: (chunk) => this.send(MsgcMain.AGENT_DATA, chunk),
+    }, { onError: (e) => this.log.warn(`agent: ${e.code}: ${e.message}`) }); // until a feature layer listens
     this.on(MsgMain.INIT, (_r, msg) => {
       const init = m.decodeMainInit(msg.body);
       this.init = init;
-      this.agentTokens = init.agentTokens;
+      this.agent.setServerTokens(init.agentTokens);
       this.multiMediaTime = init.multiMediaTime;
       this.setAgent(init.agentConnected);
       this.setMouseMode(init.supportedMouseModes, init.currentMouseMode);
@@ -67,7 +70,7 @@ export class MainChannel extends Channel {
     });
     this.on(MsgMain.AGENT_CONNECTED, () => this.setAgent(true));
     this.on(MsgMain.AGENT_CONNECTED_TOKENS, (_r, msg) => {
-      this.agentTokens = m.decodeMainU32(msg.body, 'num_tokens');
+      this.agent.setServerTokens(m.decodeMainU32(msg.body, 'num_tokens'));
       this.setAgent(true);
     });
     this.on(MsgMain.AGENT_DISCONNECTED, (_r, msg) => {
@@ -75,8 +78,9 @@ export class MainChannel extends Channel {
       this.setAgent(false);
     });
     this.on(MsgMain.AGENT_TOKEN, (_r, msg) => {
-      this.agentTokens += m.decodeMainU32(msg.body, 'num_tokens');
+      this.agent.addServerTokens(m.decodeMainU32(msg.body, 'num_tokens'));
     });
+    this.on(MsgMain.AGENT_DATA, (_r, msg) => this.agent.receive(msg.body));
     this.on(MsgMain.NAME, (_r, msg) => {
       this.name_ = m.decodeName(msg.body);
       this.events.onName(this.name_);
@@ -93,8 +97,6 @@ export class MainChannel extends Channel {
     // ACK/NACK are read off the destination connection by the migration controller before
     // it is handed to this channel; arriving here they are stale and harmless.
     this.ignore(MsgMain.MIGRATE_DST_SEAMLESS_ACK, MsgMain.MIGRATE_DST_SEAMLESS_NACK);
-    // Agent data (clipboard, resolution) is a later work item.
-    this.ignore(MsgMain.AGENT_DATA);
   }
 
   /** What a seamless-capable client advertises (semi-seamless, tokens, seamless, name/uuid). */
@@ -109,15 +111,14 @@ export class MainChannel extends Channel {
   protected override resetForNewServer(): void {
     // a new server knows nothing of our agent session: re-learn it from its MAIN_INIT
     this.agentConnected = false;
-    this.agentTokens = 0;
+    this.agent.reset();
   }
 
   private setAgent(connected: boolean): void {
     const was = this.agentConnected;
     this.agentConnected = connected;
-    if (connected && !was) {
-      this.send(MsgcMain.AGENT_START, m.encodeAgentTokens(AGENT_CLIENT_TOKENS));
-    }
+    if (connected) this.agent.connected();
+    else this.agent.disconnected();
     if (connected !== was) this.events.onAgent(connected);
   }
 
