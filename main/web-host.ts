@@ -2,9 +2,10 @@
 // with a certificate, required off loopback) and carries BridgeFrames (binary
 // codec) between one engine HostEngine per page and the page over a `ws`
 // WebSocket at /bridge. Requests go through the request table
-// (preload/requests.ts), like Electron's IPC. Every request needs the per-run
-// token (query, or the port's cookie set with the page); Host/Origin are
-// checked so other sites and DNS rebinding cannot reach the viewer.
+// (preload/requests.ts), like Electron's IPC. Both sockets need the per-run
+// token in their query (the page keeps it in its tab's sessionStorage; no
+// cookie, which every port of the host would get); Host/Origin are checked so
+// other sites and DNS rebinding cannot reach the viewer.
 // With a target the host dials it at start, before any page is opened (a
 // broker's ticket ages from the moment it was issued): the first page takes
 // over that session and gets what it missed. Display batches do not cross the
@@ -20,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { BridgeFrame, SessionStatus, HostEngine, ViewerEvents } from '../preload/contract';
 import { DISPLAY_WS_PATH, PAGE_EVENT_NAMES } from '../preload/display-link';
-import { BadRequestError, dispatchRequest } from '../preload/requests';
+import { BadRequestError, MAX_VV_FILE, dispatchRequest } from '../preload/requests';
 import { decodeFrame, encodeFrame } from '../preload/codec';
 import { createSessionController } from './app/session-controller';
 import { defaultTransportFactory } from './transport/index';
@@ -44,6 +45,8 @@ export interface WebHostOptions {
   engine?: () => HostEngine;
   /** Every status of every engine (the CLI prints them on the terminal). */
   onStatus?: (s: SessionStatus) => void;
+  /** What the host itself has to say (dropped sessions, failed requests): the CLI prints it. */
+  log?: (line: string) => void;
   /** Directory with index.html, main.js, worker.js (default: the built dist/renderer). */
   rootDir?: string;
 }
@@ -51,8 +54,6 @@ export interface WebHostOptions {
 export interface WebHost {
   url: string;
   token: string;
-  /** The token cookie's name (per port: cookies ignore ports). */
-  cookieName: string;
   close(): Promise<void>;
 }
 
@@ -64,13 +65,13 @@ const MIME: Record<string, string> = {
   '.png': 'image/png',
   '.svg': 'image/svg+xml',
 };
-/** Largest frame a page may send (input batches are small). */
-const MAX_PAGE_FRAME = 1 << 20;
+/** Largest frame a page may send: the largest request is an opened .vv file, plus framing. */
+const MAX_PAGE_FRAME = MAX_VV_FILE + (64 << 10);
 const MAX_PAGES = 8;
 /** Largest frame a display worker may send ("painted"). */
 const MAX_WORKER_FRAME = 1024;
 /** What the session dialled at start may send before a page takes it over; beyond it the page starts afresh. */
-const MAX_EARLY_BYTES = 256 << 20;
+const MAX_EARLY_BYTES = 16 << 20;
 
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
@@ -93,14 +94,6 @@ function tokenOk(given: string | null | undefined, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function cookieToken(req: IncomingMessage, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [k, v] = part.trim().split('=');
-    if (k === name) return v;
-  }
-  return undefined;
-}
-
 export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> {
   const host = opts.host ?? '127.0.0.1';
   if (!isLoopbackHost(host)) {
@@ -118,16 +111,18 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
   // default engine: a session controller without a launch target (the page shows its connect form)
   const makeEngine = opts.engine ?? (() => createSessionController({ transport: defaultTransportFactory, env: process.env }));
   let port = 0;
-  let cookieName = '';
 
   const allowedHost = (h: string | undefined): boolean => {
     if (!h) return false;
-    if (opts.allowRemote) return true;
-    // Loopback names only: blocks DNS-rebinding pages from talking to us.
+    // Loopback names only (with this port): blocks DNS-rebinding pages from talking to us;
+    // --allow-remote admits other names, never a loopback name with another port.
     const m = /^(.*):(\d+)$/.exec(h);
-    return !!m && Number(m[2]) === port && isLoopbackHost(m[1]);
+    if (m && isLoopbackHost(m[1])) return Number(m[2]) === port;
+    return !!opts.allowRemote;
   };
-  const hasToken = (req: IncomingMessage, url: URL): boolean => tokenOk(url.searchParams.get('token'), token) || tokenOk(cookieToken(req, cookieName), token);
+  // Only the sockets need the token (in their query): the static files are no secret. No cookie:
+  // browsers send cookies to every port of a host, so another local server would receive it.
+  const hasToken = (url: URL): boolean => tokenOk(url.searchParams.get('token'), token);
 
   const csp = (hostHeader: string): string =>
     [
@@ -151,7 +146,6 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
       res.end(text);
     };
     if (!allowedHost(req.headers.host)) return reject(403, 'forbidden host\n');
-    if (!hasToken(req, url)) return reject(403, 'forbidden: missing or wrong token\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') return reject(405, 'method not allowed\n');
     const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
     const file = resolve(root, rel);
@@ -169,9 +163,6 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
         'content-security-policy': csp(req.headers.host ?? ''),
       };
       if (secure) headers['strict-transport-security'] = 'max-age=31536000';
-      // Subresources (main.js, worker.js, style.css), the bridge and reloads (the page drops the
-      // token from its address) carry the token as a cookie named for this port.
-      if (rel === 'index.html') headers['set-cookie'] = `${cookieName}=${token}; Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
       res.writeHead(200, headers);
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch {
@@ -189,7 +180,13 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAGE_FRAME });
   const displayWss = new WebSocketServer({ noServer: true, maxPayload: MAX_WORKER_FRAME });
   /** Pages by the id their hello carries: where their display worker's socket attaches. */
-  const pages = new Map<string, { link: DisplayLinkHost; worker: WebSocket | null }>();
+  /** A page's display link, its worker's socket and its own bridge socket. */
+  interface Page {
+    link: DisplayLinkHost;
+    worker: WebSocket | null;
+    bridge: WebSocket;
+  }
+  const pages = new Map<string, Page>();
 
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -199,7 +196,7 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
     const forbidden = (): void => {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     };
-    if (!allowedHost(req.headers.host) || !originOk || !hasToken(req, url)) return forbidden();
+    if (!allowedHost(req.headers.host) || !originOk || !hasToken(url)) return forbidden();
     if (url.pathname === DISPLAY_WS_PATH) {
       // one display socket at a time per page, from that page's worker
       const page = pages.get(url.searchParams.get('page') ?? '');
@@ -211,7 +208,7 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
     wss.handleUpgrade(req, socket, head, (ws) => attachPage(ws));
   });
 
-  function attachWorker(ws: WebSocket, page: { link: DisplayLinkHost; worker: WebSocket | null }): void {
+  function attachWorker(ws: WebSocket, page: Page): void {
     page.worker = ws;
     page.link.attach((b) => {
       if (ws.readyState === ws.OPEN) ws.send(encodeFrame(b));
@@ -227,7 +224,11 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
       ws.close(1008, 'bad display frame');
     });
     ws.on('close', () => {
-      if (page.worker === ws) page.worker = null;
+      if (page.worker !== ws) return;
+      page.worker = null;
+      // the page would stay "connected" over a frozen screen (the flow waits for paints that
+      // cannot come): end its bridge so it shows the loss and can connect again
+      if (page.bridge.readyState === page.bridge.OPEN) page.bridge.close(1011, 'display link lost');
     });
   }
 
@@ -256,6 +257,7 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
           const e = early;
           early = null;
           e.stop();
+          opts.log?.(`web host: no page was opened while the session dialled at start sent ${MAX_EARLY_BYTES >> 20} MiB of updates: it is closed; opening the page connects again`);
           e.link.detach();
           e.engine.disconnect();
         }
@@ -296,7 +298,7 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
       engine.on(name, (payload, batch) => sendFrame({ kind: 'event', name, payload, batch })),
     );
     const pageId = randomBytes(16).toString('base64url');
-    const page = { link: taken?.link ?? displayLinkHost(engine), worker: null as WebSocket | null };
+    const page: Page = { link: taken?.link ?? displayLinkHost(engine), worker: null, bridge: ws };
     pages.set(pageId, page);
     ws.on('message', (data, isBinary) => {
       let frame: BridgeFrame;
@@ -312,8 +314,10 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
       try {
         dispatchRequest(engine, frame.name, frame.args);
       } catch (e) {
-        if (!(e instanceof BadRequestError)) throw e;
-        ws.close(1008, `bad ${String(frame.name).slice(0, 40)} request`);
+        if (e instanceof BadRequestError) return ws.close(1008, `bad ${String(frame.name).slice(0, 40)} request`);
+        // a throw in a ws listener would end the process and every page with it: this page only
+        opts.log?.(`web host: ${String(frame.name).slice(0, 40)} failed: ${e instanceof Error ? e.message : String(e)}`);
+        ws.close(1011, 'request failed');
       }
     });
     ws.on('close', () => {
@@ -341,14 +345,12 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
   const addr = server.address();
   if (!addr || typeof addr === 'string') throw new Error('web host: no listening address');
   port = addr.port;
-  cookieName = `spice_viewer_token_${port}`;
   const urlHost = addr.family === 'IPv6' || host.includes(':') ? `[${host.replace(/^\[|\]$/g, '')}]` : host;
   const url = `${scheme}://${urlHost}:${port}/?token=${token}`;
 
   return {
     url,
     token,
-    cookieName,
     close: () =>
       new Promise<void>((ok) => {
         if (early) {

@@ -69,6 +69,7 @@ async function main(): Promise<void> {
     ...(tls ? { tls } : {}),
     ...(label ? { uri: label } : {}),
     onStatus: statusPrinter(),
+    log: (line) => log.warn(line),
     engine: () =>
       createSessionController({
         config,

@@ -17,6 +17,7 @@ export function openBridge(win: {
   spiceViewer?: ViewerApi;
   location: { protocol: string; host: string; search: string; pathname: string; hash: string };
   history?: { replaceState(data: unknown, unused: string, url: string): void };
+  sessionStorage?: Pick<Storage, 'getItem' | 'setItem'>;
   addEventListener(type: 'message', cb: (ev: MessageEvent) => void): void;
 }): Bridge {
   if (win.spiceViewer) {
@@ -28,5 +29,5 @@ export function openBridge(win: {
       });
     return { kind: 'electron', api: win.spiceViewer, onHello: () => {}, onClose: () => {}, onDisplayLink };
   }
-  return { kind: 'web', ...openWsBridge(win.location, win.history) };
+  return { kind: 'web', ...openWsBridge(win.location, win.history, win.sessionStorage) };
 }

@@ -2,7 +2,8 @@
 // Frames are BridgeFrames in the binary codec; the host additionally sends
 // one 'hello' frame telling the page its target and whether to dial it.
 // The access token is taken out of the page's address once read (history,
-// bookmarks, screen shares); the port's HttpOnly cookie carries it after that.
+// bookmarks, screen shares); the tab's sessionStorage keeps it for reloads (a
+// cookie would go to every port of this host, other local servers included).
 import type { BridgeFrame, RequestName, ViewerApi, ViewerEvents } from '../../preload/contract';
 import { requestClient } from '../../preload/requests';
 import { decodeFrame, encodeFrame } from '../../preload/codec';
@@ -43,13 +44,19 @@ export function addressWithoutToken(loc: { pathname: string; search: string; has
   return `${loc.pathname}${q ? `?${q}` : ''}${loc.hash}`;
 }
 
+/** Where the token is kept for this tab's reloads, per host:port (sessionStorage). */
+const tokenKey = (host: string): string => `spice-viewer-token@${host}`;
+
 export function openWsBridge(
   loc: { protocol: string; host: string; search: string; pathname?: string; hash?: string },
   history?: { replaceState(data: unknown, unused: string, url: string): void },
+  storage?: Pick<Storage, 'getItem' | 'setItem'>,
 ): WsBridge {
-  const token = new URLSearchParams(loc.search).get('token');
+  // from the address on first load; after it was dropped from there (a reload), from this tab's storage
+  const given = new URLSearchParams(loc.search).get('token');
+  if (given) storage?.setItem(tokenKey(loc.host), given);
+  const token = given ?? storage?.getItem(tokenKey(loc.host)) ?? null;
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
-  // without a token in the address (a reload after it was dropped) the cookie authenticates the sockets
   const socketUrl = (path: string, query: Record<string, string> = {}): string => {
     const q = new URLSearchParams({ ...(token ? { token } : {}), ...query }).toString();
     return `${scheme}//${loc.host}${path}${q ? `?${q}` : ''}`;
