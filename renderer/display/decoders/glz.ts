@@ -12,7 +12,7 @@
 // the window when ids never close a gap.
 import type { ImageDescriptor, SpiceImage } from '../../../preload/contract';
 import type { DecodeContext, DecodedImage, ImageDecoder } from '../types';
-import { checkDims, decodeError, rgb555ToArgb } from './bitmap';
+import { checkDims, checkExpansion, decodeError, rgb555ToArgb } from './bitmap';
 import { be32, LZ_MAGIC, LZ_VERSION, LzImageType } from './lz';
 
 const GLZ_HEADER_SIZE = 33;
@@ -76,6 +76,8 @@ export function readGlzHeader(data: Uint8Array): GlzHeader {
     winHeadDist: be32(data, 29),
   };
   checkDims(h.width, h.height, 'glz');
+  // matches into other window images still spell out their length in this stream
+  checkExpansion(data.length - GLZ_HEADER_SIZE, h.width * h.height, 'glz');
   return h;
 }
 
