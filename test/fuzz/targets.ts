@@ -355,10 +355,11 @@ export async function execEngine(input: EngineInput): Promise<string> {
     if (t > 300 && Date.now() - closedAt > SETTLE_MS) {
       await turn();
       if (settled && session.state === 'disconnected') break; // slow (a loaded machine), not stuck
+      const state = session.state;
       session.disconnect();
       throw new Finding(
-        `stuck:${input.seed}:${session.state}${settled ? '' : ':connect-unsettled'}`,
-        `session ${session.state}, connect ${settled ? 'settled' : 'never settled'} ${SETTLE_MS} ms after every server socket closed`,
+        `stuck:${input.seed}:${state}${settled ? '' : ':connect-unsettled'}`,
+        `session ${state}, connect ${settled ? 'settled' : 'never settled'} ${SETTLE_MS} ms after every server socket closed`,
       );
     }
   }
