@@ -243,7 +243,7 @@ export function genEngine(rng: Rng): EngineInput {
 /**
  * One server socket: delivers its stream in random chunks once the client's
  * link message arrived, then stays open (idle, like a real server) until the
- * case closes it or the client does.
+ * case closes it or the client does; one in ten closes part way instead.
  */
 class FakeServer implements Transport {
   readonly description = 'fuzz';
@@ -267,9 +267,15 @@ class FakeServer implements Transport {
     const type = bytes.length > 20 ? bytes[20] : -1;
     const stream = this.input.streams[`${this.side}:${type}`] ?? new Uint8Array(0);
     const chunks = chunkStream(this.rng, stream);
+    // sometimes the server drops the connection part way (a crash, a kill, a network cut)
+    let closeAfter = this.rng.chance(0.1) ? this.rng.int(chunks.length + 1) : -1;
     let drainedAt = 0;
     const step = (): void => {
       if (this.closed) return;
+      if (closeAfter-- === 0) {
+        this.close();
+        return;
+      }
       const c = chunks.shift();
       if (!c) {
         // done once the client has sent its ticket (link mess, mechanism, ticket) or gave up
