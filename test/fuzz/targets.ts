@@ -130,9 +130,25 @@ function channelsList(): Uint8Array {
     [ChannelType.INPUTS, 0],
     [ChannelType.CURSOR, 0],
     [ChannelType.PORT, 0],
+    ...DEVICE_CHANNELS.map((t) => [t, 0]),
   ];
   const b = new Bytes().u32(list.length);
   for (const [t, id] of list) b.u8(t).u8(id);
+  return b.build();
+}
+
+/** Channels the session links as generic ones today (device channels as they land get their own handlers). */
+const DEVICE_CHANNELS = [ChannelType.PLAYBACK, ChannelType.RECORD, ChannelType.SMARTCARD, ChannelType.USBREDIR, ChannelType.WEBDAV];
+
+/** SPICE_MSG_LIST: u16 count, u32 offsets, then {u16 type, u32 size, body} sub-messages at those offsets. */
+function msgList(subs: { type: number; body: Uint8Array }[]): Uint8Array {
+  let off = 2 + 4 * subs.length;
+  const b = new Bytes().u16(subs.length);
+  for (const m of subs) {
+    b.u32(off);
+    off += 6 + m.body.length;
+  }
+  for (const m of subs) b.u16(m.type).u32(m.body.length).raw(m.body);
   return b.build();
 }
 
@@ -166,6 +182,8 @@ function displayStream(): Uint8Array {
     miniMsg(MsgDisplay.MARK),
     miniMsg(MsgDisplay.INVAL_LIST, inval),
     miniMsg(Msg.PING, new Bytes().u32(1).u64(5n).build()),
+    // a list holding a list: the fuzzer may share offsets and nest deeper
+    miniMsg(Msg.LIST, msgList([{ type: MsgDisplay.MARK, body: new Uint8Array(0) }, { type: Msg.LIST, body: msgList([{ type: MsgDisplay.MARK, body: new Uint8Array(0) }]) }])),
   );
 }
 
@@ -194,6 +212,7 @@ export function engineSeeds(): { name: string; streams: Record<string, Uint8Arra
     'src:3': concat(linked(), miniMsg(MsgInputs.INIT, new Bytes().u16(0).build()), miniMsg(MsgInputs.KEY_MODIFIERS, new Bytes().u16(2).build())),
     'src:4': concat(linked(), miniMsg(MsgCursor.INIT, new Bytes().u16(0).u16(0).u16(0).u16(0).u8(1).u16(1).build()), miniMsg(MsgCursor.HIDE)),
     'src:10': concat(linked(), miniMsg(Msg.PING, new Bytes().u32(1).u64(5n).build())),
+    ...Object.fromEntries(DEVICE_CHANNELS.map((t) => [`src:${t}`, concat(linked(), miniMsg(Msg.PING, new Bytes().u32(2).u64(6n).build()), miniMsg(101, new Uint8Array(12).fill(t)))])),
   };
   const dstOf = (s: Record<string, Uint8Array>) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k.replace('src:', 'dst:'), v]));
   const seamlessMain = concat(mainHead, miniMsg(MsgMain.MIGRATE_BEGIN_SEAMLESS, dstInfo(true)), miniMsg(Msg.MIGRATE, u32(0)));
@@ -206,7 +225,7 @@ export function engineSeeds(): { name: string; streams: Record<string, Uint8Arra
         'src:1': seamlessMain,
         ...channels,
         'dst:1': concat(linked(mainCaps), miniMsg(MsgMain.MIGRATE_DST_SEAMLESS_ACK)),
-        ...dstOf({ 'src:2': linked(), 'src:3': linked(), 'src:4': linked(), 'src:10': linked() }),
+        ...dstOf(Object.fromEntries(Object.keys(channels).map((k) => [k, linked()]))),
       },
     },
     {
