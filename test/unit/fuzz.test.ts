@@ -14,7 +14,7 @@ let run: Promise<FuzzSummary> | null = null;
 const outDir = mkdtempSync(join(tmpdir(), 'spice-fuzz-'));
 
 function summary(): Promise<FuzzSummary> {
-  run ??= runFuzz({ cases: CASES, seed: 9, workers: 3, timeoutMs: 5000, targets: ['display', 'engine'], outDir, quiet: true }).then((s) => {
+  run ??= runFuzz({ cases: CASES, seed: 9, workers: 4, timeoutMs: 5000, targets: ['display', 'engine'], outDir, quiet: true }).then((s) => {
     console.log(formatSummary(s));
     return s;
   });
