@@ -10,6 +10,7 @@ import { SpiceError } from '../../../main/spice/wire/errors';
 import type { DrawCommand, SpiceImage } from '../../../preload/contract';
 import { DisplayState } from '../../../renderer/display/display-state';
 import { MAX_STROKE_SEGMENTS, zeroLineBoxes } from '../../../renderer/display/draw/ops';
+import { canvasScale, scaleClipped, scaleImage } from '../../../renderer/display/draw/scale';
 import type { Box } from '../../../renderer/display/draw/region';
 import { Rng } from '../../fuzz/mutate';
 import { PROBE_LIMIT } from './budget-probes';
@@ -159,4 +160,27 @@ test('surfaces and the pixmap cache share one pixel budget; images and off-scree
   // images are checked against the bound before their decoder runs
   const huge: SpiceImage = { descriptor: { id: 1n, type: ImageType.LZ_RGB, flags: 0, width: 4096, height: 4096 }, data: { kind: 'lz_rgb', data: new Uint8Array(8) } };
   limit(() => st.apply({ t: 'draw', cmd: { op: 'copy', base: base(rect(0, 0, 8, 8), null, 3), src: huge, srcArea: rect(0, 0, 8, 8), ropd: 8, scaleMode: 1, mask: NO_MASK } }));
+});
+
+test('scaling only the clipped area gives exactly the pixels of the whole scaled image there', () => {
+  const rng = new Rng(4);
+  for (let i = 0; i < 300; i++) {
+    const sw = 1 + rng.int(12);
+    const sh = 1 + rng.int(12);
+    const src = { width: sw, height: sh, pixels: Uint32Array.from({ length: sw * sh }, () => rng.int(2 ** 32)), hasAlpha: rng.chance(0.5) };
+    const dw = 1 + rng.int(40);
+    const dh = 1 + rng.int(40);
+    const p = canvasScale(rng.int(sw), rng.int(sh), 1 + rng.int(sw), 1 + rng.int(sh), dw, dh, rng.chance(0.5));
+    const [x0, y0] = [rng.int(100) - 50, rng.int(100) - 50];
+    const ex1 = x0 + rng.int(dw);
+    const ey1 = y0 + rng.int(dh);
+    const ext = { x1: ex1, y1: ey1, x2: ex1 + 1 + rng.int(x0 + dw - ex1), y2: ey1 + 1 + rng.int(y0 + dh - ey1) };
+    const full = scaleImage(src, p, dw, dh);
+    const part = scaleClipped(src, p, x0, y0, ext);
+    for (let y = ext.y1; y < ext.y2; y++) {
+      for (let x = ext.x1; x < ext.x2; x++) {
+        assert.equal(part.pixels[(y - ext.y1) * part.width + (x - ext.x1)], full.pixels[(y - y0) * dw + (x - x0)], `case ${i} at ${x},${y}`);
+      }
+    }
+  }
 });
