@@ -1,5 +1,5 @@
 // npm run fuzz [-- --cases N --seed S --workers W --timeout MS --targets display,engine --out DIR]
-// npm run fuzz -- --replay FILE
+// npm run fuzz -- --replay FILE [--repeat N]
 //
 // Runs fuzz cases in worker threads (resourceLimits bound each worker's heap,
 // alloc-tracker bounds every typed-array allocation, a per-case deadline
@@ -68,9 +68,10 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
     mkdirSync(o.outDir, { recursive: true });
     const file = join(o.outDir, `${category.replace(/[^a-zA-Z0-9_-]+/g, '_')}-s${o.seed}-c${index}.bin`);
     writeFileSync(file, input);
-    writeFileSync(`${file}.txt`, `${category}\n${message}\n\nreproduce: ${reproducer(file)}\n`);
+    const racy = category.includes('engine') || category.startsWith('stuck') ? ' --repeat 20' : '';
+    writeFileSync(`${file}.txt`, `${category}\n${message}\n\nreproduce: ${reproducer(file)}${racy}\n`);
     s.saved.push(file);
-    log(`finding ${category} (case ${index}): ${message.split('\n')[0]}\n  reproduce: ${reproducer(file)}`);
+    log(`finding ${category} (case ${index}): ${message.split('\n')[0]}\n  reproduce: ${reproducer(file)}${racy}`);
   };
   /** A case that killed its worker: regenerate its input here (cases are deterministic) to save it. */
   const saveRegenerated = (category: string, index: number, message: string): void => {
@@ -192,17 +193,26 @@ export function formatSummary(s: FuzzSummary): string {
   return lines.join('\n');
 }
 
-async function replay(file: string): Promise<void> {
+/** Runs a saved case again (--repeat N: engine cases race sockets against crypto, a finding may need several runs). */
+async function replay(file: string, repeat: number): Promise<void> {
   const { target, input } = decodeFrame(readFileSync(file)) as { target: string; input: unknown };
-  const t = Date.now();
-  process.on('unhandledRejection', (r) => console.log('unhandled rejection:', r));
-  try {
-    console.log(`${target}: ${await execCase(target, input)} (${Date.now() - t} ms)`);
-  } catch (e) {
-    console.log(`${target}: finding ${e instanceof Finding ? e.category : 'exception'} after ${Date.now() - t} ms`);
-    console.log(e);
-    process.exitCode = 1;
+  let rejections = 0;
+  process.on('unhandledRejection', (r) => {
+    rejections++;
+    console.log('unhandled rejection:', r);
+  });
+  for (let i = 0; i < repeat; i++) {
+    const t = Date.now();
+    try {
+      console.log(`${target}: ${await execCase(target, input)} (${Date.now() - t} ms)`);
+    } catch (e) {
+      console.log(`${target}: finding ${e instanceof Finding ? e.category : 'exception'} after ${Date.now() - t} ms`);
+      console.log(e);
+      process.exitCode = 1;
+    }
+    await new Promise((r) => setImmediate(r));
   }
+  if (rejections) process.exitCode = 1;
 }
 
 function arg(name: string): string | undefined {
@@ -212,7 +222,7 @@ function arg(name: string): string | undefined {
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.dirname, 'run.ts')) {
   const rep = arg('replay');
-  if (rep) await replay(rep);
+  if (rep) await replay(rep, Number(arg('repeat') ?? 1));
   else {
     const o: FuzzOptions = {
       cases: Number(arg('cases') ?? 10000),
