@@ -2,7 +2,7 @@
 // one's begin and end to the parent (which enforces the per-case deadline and
 // terminates this worker on a hang). Allocations are checked against the
 // budget; unhandled rejections are findings of the case that was running.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { encodeFrame } from '../../preload/codec';
 import { AllocBudgetError, allocStats, installAllocTracker, resetAllocStats } from './alloc-tracker';
 import { caseSeed, Rng } from './mutate';
@@ -71,4 +71,3 @@ port.on('message', async (m: RunMsg) => {
   }
   port.postMessage({ type: 'done' });
 });
-void workerData;
