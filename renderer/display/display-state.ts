@@ -6,6 +6,7 @@
 import { BitmapFlags, BitmapFmt, ImageFlags, ImageType, ResourceType, StreamFlags, SurfaceFlags, VideoCodecType } from '../../main/spice/protocol/enums';
 import { SpiceError } from '../../main/spice/wire/errors';
 import type { Clip, DisplayCommand, MonitorHead, Rect, SpiceImage, StreamCreate } from '../../preload/contract';
+import { GLZ_DEFAULT_WINDOW_PIXELS } from './decoders/glz';
 import { createDecoders } from './decoders/index';
 import { MjpegFrameDecoder } from './decoders/jpeg';
 import { blitBox } from './draw/raster';
@@ -132,9 +133,10 @@ export class DisplayState {
   private readonly ctx: DrawContext;
 
   constructor(opts: DisplayStateOptions = {}) {
-    this.decoders = opts.decoders ?? createDecoders();
-    this.cache = new ImageCache(opts.maxCacheBytes);
     this.pixelBudget = opts.pixelBudget ?? DEFAULT_PIXEL_BUDGET;
+    // the GLZ window (a cache too) gets its own share of the budget
+    this.decoders = opts.decoders ?? createDecoders({ maxWindowPixels: Math.min(GLZ_DEFAULT_WINDOW_PIXELS, Math.floor(this.pixelBudget / 3)) });
+    this.cache = new ImageCache(opts.maxCacheBytes);
     this.decodeCtx = { palettes: this.palettes };
     this.onStreamFrame = opts.onStreamFrame;
     this.ctx = {

@@ -199,7 +199,10 @@ export class GlzDecoder implements ImageDecoder {
     this.heldPixels -= img.pixels.length;
     if (img.pixels.length < SPARE_MIN_PIXELS || img.pixels.length > SPARE_MAX_PIXELS) return;
     this.spare.push(img.pixels);
-    if (this.spare.length > SPARE_BUFFERS) this.spare.shift();
+    // spares count against the window budget too: window + spares stay within maxPixels
+    let spared = 0;
+    for (const b of this.spare) spared += b.length;
+    while (this.spare.length && (this.spare.length > SPARE_BUFFERS || this.heldPixels + spared > this.maxPixels)) spared -= this.spare.shift()!.length;
   }
 
   /** Number of images and pixels held by the window (for tests and diagnostics). */
