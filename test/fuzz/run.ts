@@ -81,8 +81,16 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
 
   const progress = setInterval(() => {
     const sec = (Date.now() - started) / 1000;
-    log(`… ${s.cases} cases in ${sec.toFixed(0)} s (${(s.cases / sec).toFixed(0)}/s), findings ${Object.values(s.findings).reduce((a, b) => a + b, 0)}`);
+    log(`… ${s.cases} cases in ${sec.toFixed(0)} s (${(s.cases / sec).toFixed(0)}/s), findings ${Object.entries(s.findings).map(([k, v]) => `${k} ${v}`).join(', ') || 0}`);
   }, o.progressMs ?? 30000);
+  // Ctrl-C on a long run still prints the figures reached
+  const onInt = (): void => {
+    s.ms = Date.now() - started;
+    s.rate = s.cases / (s.ms / 1000);
+    console.log(`interrupted:\n${formatSummary(s)}`);
+    process.exit(130);
+  };
+  if (!o.quiet) process.once('SIGINT', onInt);
 
   const lane = (): Promise<void> =>
     new Promise<void>((done) => {
@@ -176,6 +184,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
 
   await Promise.all(Array.from({ length: Math.max(1, o.workers) }, lane));
   clearInterval(progress);
+  process.off('SIGINT', onInt);
   s.ms = Date.now() - started;
   s.rate = s.cases / (s.ms / 1000);
   return s;
