@@ -6,12 +6,13 @@
 import { BitmapFlags, BitmapFmt, ImageFlags, ImageType, ResourceType, StreamFlags, SurfaceFlags, VideoCodecType } from '../../preload/spice-enums';
 import { SpiceError } from '../../preload/spice-errors';
 import type { Clip, DisplayCommand, MonitorHead, Rect, SpiceImage, StreamCreate } from '../../preload/contract';
+import { GLZ_DEFAULT_WINDOW_PIXELS } from './decoders/glz';
 import { createDecoders } from './decoders/index';
 import { MjpegFrameDecoder } from './decoders/jpeg';
 import { blitBox } from './draw/raster';
 import { baseRegion, drawOp, type DrawContext, type DrawCounter, type MaskPlane } from './draw/ops';
 import { regionBoxes, regionEmpty, regionExtents, type Box, type Region } from './draw/region';
-import { doubleToFixed, scaleImage } from './draw/scale';
+import { doubleToFixed, scaleClipped } from './draw/scale';
 import { ImageCache, PaletteCache } from './image-cache';
 import { Rop } from './rop';
 import { createSurface, normalizeRect, surfaceAsImage, type Surface } from './surface';
@@ -46,6 +47,8 @@ export interface DisplayStateOptions {
   decoders?: Map<number, ImageDecoder>;
   /** Pixmap cache bound in bytes (default: spice-gtk's 80 MiB). */
   maxCacheBytes?: number;
+  /** Pixels all surfaces and the pixmap cache (bytes / 4) may hold together (default DEFAULT_PIXEL_BUDGET). */
+  pixelBudget?: number;
   /**
    * Sees every stream frame first; returning true means the caller drew it
    * (e.g. a hardware video decoder) and the built-in path skips it.
@@ -78,6 +81,22 @@ interface StreamState {
   mjpeg: MjpegFrameDecoder | null;
 }
 
+/**
+ * Total pixel budget of one display: surfaces plus the pixmap cache. 96 Mi
+ * pixels (384 MiB) hold an 8K primary, off-screen surfaces and the full
+ * 80 MiB cache; a server asking for more gets a LIMIT error, not an allocation.
+ */
+export const DEFAULT_PIXEL_BUDGET = 96 * 1024 * 1024;
+/**
+ * Images and off-screen surfaces are bounded by what the server announced
+ * for the display (the primary surface, the monitors config): at most
+ * ANNOUNCED_FACTOR times that area, and never less than MIN_OBJECT_PIXELS
+ * (images may be scaled down onto the screen, and may come before any
+ * announcement).
+ */
+const ANNOUNCED_FACTOR = 4;
+const MIN_OBJECT_PIXELS = 2048 * 2048;
+
 /** Above this many pending rects per surface they collapse into their bounding box. */
 const MAX_DAMAGE_RECTS = 64;
 
@@ -101,6 +120,7 @@ export class DisplayState {
   private readonly damage = new Map<number, Box[]>();
   private readonly onStreamFrame?: (frame: StreamFrame) => boolean | void;
   private primaryId: number | undefined;
+  private readonly pixelBudget: number;
   private readonly counters = {
     imagesDecoded: 0,
     compositeFallbacks: 0,
@@ -113,7 +133,9 @@ export class DisplayState {
   private readonly ctx: DrawContext;
 
   constructor(opts: DisplayStateOptions = {}) {
-    this.decoders = opts.decoders ?? createDecoders();
+    this.pixelBudget = opts.pixelBudget ?? DEFAULT_PIXEL_BUDGET;
+    // the GLZ window (a cache too) gets its own share of the budget
+    this.decoders = opts.decoders ?? createDecoders({ maxWindowPixels: Math.min(GLZ_DEFAULT_WINDOW_PIXELS, Math.floor(this.pixelBudget / 3)) });
     this.cache = new ImageCache(opts.maxCacheBytes);
     this.decodeCtx = { palettes: this.palettes };
     this.onStreamFrame = opts.onStreamFrame;
@@ -251,8 +273,48 @@ export class DisplayState {
     return s;
   }
 
+  /** Largest image / off-screen surface (pixels) given what the server announced for this display. */
+  objectPixelLimit(): number {
+    let announced = 0;
+    const p = this.primary();
+    if (p) announced = p.width * p.height;
+    let w = 0;
+    let h = 0;
+    for (const m of this.heads) {
+      w = Math.max(w, m.x + m.width);
+      h = Math.max(h, m.y + m.height);
+    }
+    announced = Math.max(announced, w * h);
+    return Math.min(MAX_IMAGE_PIXELS, this.pixelBudget, Math.max(MIN_OBJECT_PIXELS, ANNOUNCED_FACTOR * announced));
+  }
+
+  /** Pixels held by all surfaces and the pixmap cache. */
+  pixelsInUse(): number {
+    let n = Math.ceil(this.cache.totalBytes / 4);
+    for (const s of this.surfaces.values()) n += s.width * s.height;
+    return n;
+  }
+
+  /** Budgets checked before a surface is allocated (SURFACE_CREATE is 20 bytes; the surface may be a GiB). */
+  private checkSurfaceBudget(id: number, width: number, height: number, primary: boolean): void {
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) return; // createSurface reports it
+    const n = width * height;
+    const limit = this.objectPixelLimit();
+    if (!primary && n > limit) throw new SpiceError('LIMIT', `surface ${id}: ${width}x${height} is larger than the display allows (${limit} pixels)`);
+    // what this surface replaces (same id, or the old primary) is freed first
+    let used = this.pixelsInUse();
+    for (const old of new Set([id, primary ? this.primaryId : undefined])) {
+      const s = old === undefined ? undefined : this.surfaces.get(old);
+      if (s) used -= s.width * s.height;
+    }
+    if (used + n > this.pixelBudget) {
+      throw new SpiceError('LIMIT', `surface ${id}: ${width}x${height} exceeds the display pixel budget (${used} of ${this.pixelBudget} in use)`);
+    }
+  }
+
   private createSurface(id: number, width: number, height: number, format: number, flags: number): void {
     const primary = (flags & SurfaceFlags.PRIMARY) !== 0;
+    this.checkSurfaceBudget(id, width, height, primary);
     if (primary && this.primaryId !== undefined) {
       const old = this.surfaces.get(this.primaryId);
       // spice-gtk keeps an identical primary across migration / reset.
@@ -320,6 +382,9 @@ export class DisplayState {
     }
     const dec = this.decoders.get(d.type);
     if (!dec) throw new SpiceError('DECODE', `unsupported image type ${d.type}`);
+    // every decoder checks its stream against the descriptor size, so this bounds what it allocates
+    const limit = this.objectPixelLimit();
+    if (d.width * d.height > limit) throw new SpiceError('LIMIT', `image ${d.width}x${d.height} is larger than the display allows (${limit} pixels)`);
     const out = dec.decode(img, this.decodeCtx);
     this.counters.imagesDecoded++;
     if (d.flags & ImageFlags.HIGH_BITS_SET && !out.hasAlpha) {
@@ -408,7 +473,7 @@ export class DisplayState {
     }
     let img: DecodedImage;
     try {
-      img = st.mjpeg.decode(cmd.data, { maxPixels: MAX_IMAGE_PIXELS });
+      img = st.mjpeg.decode(cmd.data, { maxPixels: this.objectPixelLimit() });
     } catch (e) {
       if (e instanceof SpiceError) {
         this.counters.streamFramesBroken++;
@@ -434,15 +499,22 @@ export class DisplayState {
     const dw = dest.right - dest.left;
     const dh = dest.bottom - dest.top;
     if (dw <= 0 || dh <= 0) return;
+    let x0 = dest.left;
+    let y0 = dest.top;
     if (dw !== src.width || dh !== src.height) {
-      src = scaleImage(
+      // only the visible part of dest is scaled (dest comes from the server and may be huge)
+      const ext = regionExtents(region)!;
+      src = scaleClipped(
         src,
         { fsx: doubleToFixed(src.width / dw), fsy: doubleToFixed(src.height / dh), tx: 0, ty: 0, ox: 0, oy: 0, bilinear: false },
-        dw,
-        dh,
+        x0,
+        y0,
+        ext,
       );
+      x0 = ext.x1;
+      y0 = ext.y1;
     }
-    for (const b of regionBoxes(region)) blitBox(s, b, src, dest.left, dest.top, Rop.COPY);
+    for (const b of regionBoxes(region)) blitBox(s, b, src, x0, y0, Rop.COPY);
     this.painted(surfaceId, region);
   }
 }

@@ -25,6 +25,23 @@ export function checkDims(width: number, height: number, what: string): void {
 }
 
 /**
+ * Most output units one compressed byte of an LZ-family stream (LZ, GLZ, LZ4)
+ * can produce: a length is extended by bytes worth at most 255 units each,
+ * and every other byte of a match or literal run adds only a bounded few.
+ */
+export const MAX_LZ_EXPANSION = 256;
+
+/**
+ * Compressed-size plausibility, checked before the output is allocated: a
+ * stream of `bytes` cannot fill more than bytes * MAX_LZ_EXPANSION (+ slack
+ * for the shortest streams) units, so a few bytes claiming a huge image fail
+ * here instead of allocating it.
+ */
+export function checkExpansion(bytes: number, units: number, what: string): void {
+  if (units > Math.max(0, bytes) * MAX_LZ_EXPANSION + 64) decodeError(`${what}: ${bytes} compressed bytes cannot fill ${units} units`);
+}
+
+/**
  * Resolves an indexed image's palette: inline (stored in the cache when
  * cacheMe / PAL_CACHE_ME), or fetched from the cache for PAL_FROM_CACHE.
  * Returns the wire entries (xRGB).

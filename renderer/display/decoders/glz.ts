@@ -12,7 +12,7 @@
 // the window when ids never close a gap.
 import type { ImageDescriptor, SpiceImage } from '../../../preload/contract';
 import type { DecodeContext, DecodedImage, ImageDecoder } from '../types';
-import { checkDims, decodeError, rgb555ToArgb } from './bitmap';
+import { checkDims, checkExpansion, decodeError, rgb555ToArgb } from './bitmap';
 import { be32, LZ_MAGIC, LZ_VERSION, LzImageType } from './lz';
 
 const GLZ_HEADER_SIZE = 33;
@@ -76,6 +76,8 @@ export function readGlzHeader(data: Uint8Array): GlzHeader {
     winHeadDist: be32(data, 29),
   };
   checkDims(h.width, h.height, 'glz');
+  // matches into other window images still spell out their length in this stream
+  checkExpansion(data.length - GLZ_HEADER_SIZE, h.width * h.height, 'glz');
   return h;
 }
 
@@ -197,7 +199,10 @@ export class GlzDecoder implements ImageDecoder {
     this.heldPixels -= img.pixels.length;
     if (img.pixels.length < SPARE_MIN_PIXELS || img.pixels.length > SPARE_MAX_PIXELS) return;
     this.spare.push(img.pixels);
-    if (this.spare.length > SPARE_BUFFERS) this.spare.shift();
+    // spares count against the window budget too: window + spares stay within maxPixels
+    let spared = 0;
+    for (const b of this.spare) spared += b.length;
+    while (this.spare.length && (this.spare.length > SPARE_BUFFERS || this.heldPixels + spared > this.maxPixels)) spared -= this.spare.shift()!.length;
   }
 
   /** Number of images and pixels held by the window (for tests and diagnostics). */

@@ -5,16 +5,16 @@
 import { ImageType } from '../../../preload/spice-enums';
 import type { ImageDecoder } from '../types';
 import { BitmapDecoder } from './bitmap';
-import { GlzDecoder } from './glz';
+import { GlzDecoder, type GlzOptions } from './glz';
 import { JpegAlphaDecoder, JpegDecoder } from './jpeg';
 import { Lz4Decoder } from './lz4';
 import { LzDecoder } from './lz';
 import { QuicDecoder } from './quic';
 import { ZlibGlzDecoder } from './zlib-glz';
 
-export function createDecoders(): Map<number, ImageDecoder> {
+export function createDecoders(glzOptions: GlzOptions = {}): Map<number, ImageDecoder> {
   const lz = new LzDecoder();
-  const glz = new GlzDecoder();
+  const glz = new GlzDecoder(glzOptions);
   return new Map<number, ImageDecoder>([
     [ImageType.BITMAP, new BitmapDecoder()],
     [ImageType.QUIC, new QuicDecoder()],

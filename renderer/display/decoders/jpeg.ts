@@ -1032,12 +1032,17 @@ function checkSize(img: DecodedImage, image: SpiceImage): void {
   }
 }
 
+function descriptorLimit(image: SpiceImage): JpegLimits {
+  return { maxPixels: Math.min(MAX_IMAGE_PIXELS, Math.max(0, image.descriptor.width * image.descriptor.height)) };
+}
+
 /** SPICE_IMAGE_TYPE_JPEG. */
 export class JpegDecoder implements ImageDecoder {
   private readonly core = new JpegCore(false);
   decode(image: SpiceImage, _ctx: DecodeContext): DecodedImage {
     if (image.data.kind !== 'jpeg') fail(`JpegDecoder got ${image.data.kind}`);
-    const img = this.core.decode(image.data.data);
+    // the descriptor size bounds the allocation (the JPEG header could claim more)
+    const img = this.core.decode(image.data.data, descriptorLimit(image));
     checkSize(img, image);
     return img;
   }
@@ -1057,7 +1062,7 @@ export class JpegAlphaDecoder implements ImageDecoder {
     if (!Number.isInteger(src.jpegSize) || src.jpegSize < 0 || src.jpegSize > src.data.length) {
       fail(`jpeg_size ${src.jpegSize} exceeds the ${src.data.length}-byte payload`);
     }
-    const img = this.core.decode(src.data.subarray(0, src.jpegSize));
+    const img = this.core.decode(src.data.subarray(0, src.jpegSize), descriptorLimit(image));
     checkSize(img, image);
     const { width, height, pixels } = img;
     const alpha = src.data.subarray(src.jpegSize);

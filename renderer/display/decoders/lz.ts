@@ -11,7 +11,7 @@
 // RGB32 stream followed by an alpha stream.
 import type { SpiceImage } from '../../../preload/contract';
 import type { DecodeContext, DecodedImage, ImageDecoder } from '../types';
-import { checkDims, convertRows, decodeError, paletteTable, resolvePalette, rgb555ToArgb } from './bitmap';
+import { checkDims, checkExpansion, convertRows, decodeError, paletteTable, resolvePalette, rgb555ToArgb } from './bitmap';
 
 /** LzImageType (lz_common.h). */
 export const LzImageType = {
@@ -71,6 +71,8 @@ export function readLzHeader(data: Uint8Array): LzHeader {
     const bpp = type === LzImageType.RGB16 ? 2 : type === LzImageType.RGB24 ? 3 : type === LzImageType.A8 ? 1 : 4;
     if (stride !== width * bpp) decodeError(`lz: stride ${stride} != width ${width} * ${bpp}`);
   }
+  // units: bytes of palette rows, else pixels (an RGBA's alpha stream needs as many again)
+  checkExpansion(data.length - LZ_HEADER_SIZE, type <= LzImageType.PLT8 ? stride * height : width * height, 'lz');
   return { type, width, height, stride, topDown };
 }
 

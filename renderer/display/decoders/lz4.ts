@@ -7,7 +7,7 @@
 import { BitmapFmt } from '../../../preload/spice-enums';
 import type { SpiceImage } from '../../../preload/contract';
 import type { DecodeContext, DecodedImage, ImageDecoder } from '../types';
-import { checkDims, convertRows, decodeError } from './bitmap';
+import { checkDims, checkExpansion, convertRows, decodeError } from './bitmap';
 import { be32, flipRows } from './lz';
 
 const OPAQUE = 0xff000000;
@@ -143,6 +143,7 @@ export class Lz4Decoder implements ImageDecoder {
       format === BitmapFmt._16BIT ? 2 : format === BitmapFmt._24BIT ? 3 : format === BitmapFmt._32BIT || format === BitmapFmt.RGBA ? 4 : 0;
     if (bpp === 0) decodeError(`lz4: unsupported bitmap format ${format}`);
     const rowBytes = width * bpp;
+    checkExpansion(data.length - 2, rowBytes * height, 'lz4');
     const pixels = new Uint32Array(width * height);
     if (bpp === 4 && LITTLE_ENDIAN) {
       // Fast path: B,G,R,A rows read as little-endian words are already

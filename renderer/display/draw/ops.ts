@@ -23,7 +23,7 @@ import {
   type Box,
   type Region,
 } from './region';
-import { canvasScale, doubleToFixed, scaleImage } from './scale';
+import { canvasScale, doubleToFixed, scaleClipped } from './scale';
 
 /** A 1-bit mask plane: one byte per pixel, nonzero = set. */
 export interface MaskPlane {
@@ -116,8 +116,9 @@ function drawImage(dst: Surface, region: Region, src: DecodedImage, box: Rect, a
   const ah = area.bottom - area.top;
   if (w <= 0 || h <= 0 || aw <= 0 || ah <= 0) return false;
   const p = canvasScale(area.left, area.top, aw, ah, w, h, scaleMode === ImageScaleMode.INTERPOLATE);
-  const scaled = scaleImage(opaqueView(src), p, w, h);
-  for (const b of regionBoxes(region)) blitBox(dst, b, scaled, box.left, box.top, rop);
+  const ext = regionExtents(region)!;
+  const scaled = scaleClipped(opaqueView(src), p, box.left, box.top, ext);
+  for (const b of regionBoxes(region)) blitBox(dst, b, scaled, ext.x1, ext.y1, rop);
   return true;
 }
 
@@ -230,8 +231,9 @@ function drawTransparent(ctx: DrawContext, dst: Surface, cmd: Extract<DrawComman
     const aw = area.right - area.left;
     const ah = area.bottom - area.top;
     if (aw <= 0 || ah <= 0) return [];
-    const scaled = scaleImage(src, canvasScale(area.left, area.top, aw, ah, w, h, false), w, h);
-    for (const b of regionBoxes(region)) colorkeyBox(dst, b, scaled, box.left, box.top, key, keyMask);
+    const ext = regionExtents(region)!;
+    const scaled = scaleClipped(src, canvasScale(area.left, area.top, aw, ah, w, h, false), box.left, box.top, ext);
+    for (const b of regionBoxes(region)) colorkeyBox(dst, b, scaled, ext.x1, ext.y1, key, keyMask);
   }
   return region;
 }
@@ -261,8 +263,9 @@ function drawAlphaBlend(ctx: DrawContext, dst: Surface, cmd: Extract<DrawCommand
     const aw = area.right - area.left;
     const ah = area.bottom - area.top;
     if (aw <= 0 || ah <= 0) return [];
-    const scaled = scaleImage(opaqueView(src), canvasScale(area.left, area.top, aw, ah, w, h, false), w, h);
-    for (const b of regionBoxes(region)) overBox(dst, b, scaled, box.left, box.top, true, dstAlpha, alpha);
+    const ext = regionExtents(region)!;
+    const scaled = scaleClipped(opaqueView(src), canvasScale(area.left, area.top, aw, ah, w, h, false), box.left, box.top, ext);
+    for (const b of regionBoxes(region)) overBox(dst, b, scaled, ext.x1, ext.y1, true, dstAlpha, alpha);
   }
   if (dst.format === SurfaceFmt._32_xRGB && !dstAlpha) clearDestAlpha(dst, box.left, box.top, w, h);
   return region;
@@ -289,8 +292,9 @@ function drawRop3(ctx: DrawContext, dst: Surface, cmd: Extract<DrawCommand, { op
   const region = applyMask(ctx, baseRegion(dst, cmd.base.box, cmd.base.clip), cmd.mask, cmd.base.box.left, cmd.base.box.top);
   const { x: bx, y: by, w, h } = boxOf(cmd.base);
   let s = detach(ctx.image(requireSrc(cmd.src, 'rop3')), dst);
-  let sx0: number;
-  let sy0: number;
+  // source pixel of dest (x, y): s[(y - oy) * s.width + (x - ox)]
+  let ox: number;
+  let oy: number;
   const area = cmd.srcArea;
   if (!sameSize(cmd.base.box, area)) {
     // canvas_scale_surface: double scale factors, source offset ROUND(left / sx).
@@ -300,7 +304,9 @@ function drawRop3(ctx: DrawContext, dst: Surface, cmd: Extract<DrawCommand, { op
     if (cmd.scaleMode !== ImageScaleMode.NEAREST && cmd.scaleMode !== ImageScaleMode.INTERPOLATE) return [];
     const sx = aw / w;
     const sy = ah / h;
-    s = scaleImage(
+    if (regionEmpty(region)) return [];
+    const ext = regionExtents(region)!;
+    s = scaleClipped(
       opaqueView(s),
       {
         fsx: doubleToFixed(sx),
@@ -311,19 +317,20 @@ function drawRop3(ctx: DrawContext, dst: Surface, cmd: Extract<DrawCommand, { op
         oy: Math.floor(area.top / sy + 0.5),
         bilinear: cmd.scaleMode === ImageScaleMode.INTERPOLATE,
       },
-      w,
-      h,
+      bx,
+      by,
+      ext,
     );
-    sx0 = 0;
-    sy0 = 0;
+    ox = ext.x1;
+    oy = ext.y1;
   } else {
-    sx0 = area.left;
-    sy0 = area.top;
-  }
-  if (s.width - sx0 < w || s.height - sy0 < h || sx0 < 0 || sy0 < 0) {
-    // canvas_draw_rop3: "bad src bitmap size", nothing drawn.
-    ctx.count('skippedDraws');
-    return [];
+    if (s.width - area.left < w || s.height - area.top < h || area.left < 0 || area.top < 0) {
+      // canvas_draw_rop3: "bad src bitmap size", nothing drawn.
+      ctx.count('skippedDraws');
+      return [];
+    }
+    ox = bx - area.left;
+    oy = by - area.top;
   }
   let pat: DecodedImage | null = null;
   let color = 0;
@@ -338,7 +345,7 @@ function drawRop3(ctx: DrawContext, dst: Surface, cmd: Extract<DrawCommand, { op
   const sp = s.pixels;
   for (const b of regionBoxes(region)) {
     for (let y = b.y1; y < b.y2; y++) {
-      let si = (y - by + sy0) * s.width + (b.x1 - bx + sx0);
+      let si = (y - oy) * s.width + (b.x1 - ox);
       let di = y * dst.width + b.x1;
       const prow = pat ? mod(y - patPos.y, pat.height) * pat.width : 0;
       for (let x = b.x1; x < b.x2; x++, si++, di++) {
@@ -383,9 +390,36 @@ export function fixToInt(v: number): number {
 
 const MAX_LINE_PIXELS = 1 << 17;
 const DEFAULT_ZERO_LINE_BIAS = (1 << 3) | (1 << 7) | (1 << 6) | (1 << 4); // OCTANT2|3|4|5 of X11 mi
+/** Budget of one DRAW_STROKE: polyline segments (beziers flattened) and pixels inside the clip extents. */
+export const MAX_STROKE_SEGMENTS = 1 << 16;
+export const MAX_STROKE_PIXELS = 1 << 22;
 
-/** X11 miZeroLine for one segment without its endpoint (CapNotLast), as 1-pixel boxes grouped in row runs. */
-export function zeroLineBoxes(x1: number, y1: number, x2: number, y2: number): Box[] {
+/**
+ * One X11 zero-width line reduced to the steps whose pixel falls inside a
+ * box: the Bresenham state of any step is known in closed form, so a line
+ * far outside the clip costs nothing and the pixels drawn are exactly those
+ * of the full line (no geometric clipping rounding).
+ */
+interface ZeroLine {
+  xMajor: boolean;
+  sdx: number;
+  sdy: number;
+  x1: number;
+  y1: number;
+  maj: number;
+  e1: number;
+  eInit: number;
+  /** Steps [n0, n1) lie inside the box. */
+  n0: number;
+  n1: number;
+}
+
+/** Minor-axis steps taken before step n: e stays in [-2·maj, 0) after every step. */
+function minorSteps(l: ZeroLine, n: number): number {
+  return Math.floor((l.eInit + n * l.e1) / (2 * l.maj)) + 1;
+}
+
+function zeroLine(x1: number, y1: number, x2: number, y2: number, clip?: Box): ZeroLine | null {
   let adx = x2 - x1;
   let ady = y2 - y1;
   let sdx = 1;
@@ -401,6 +435,47 @@ export function zeroLineBoxes(x1: number, y1: number, x2: number, y2: number): B
     sdy = -1;
     octant |= 2;
   }
+  const xMajor = adx > ady;
+  if (!xMajor) octant |= 1;
+  const [maj, min] = xMajor ? [adx, ady] : [ady, adx];
+  if (maj > MAX_LINE_PIXELS || maj === 0) return null;
+  const l: ZeroLine = { xMajor, sdx, sdy, x1, y1, maj, e1: min * 2, eInit: -maj - ((DEFAULT_ZERO_LINE_BIAS >> octant) & 1), n0: 0, n1: maj };
+  if (!clip) return l;
+  // Major axis: the step range is linear in n.
+  const [m0, sm, lo, hi] = xMajor ? [x1, sdx, clip.x1, clip.x2] : [y1, sdy, clip.y1, clip.y2];
+  let na = sm > 0 ? lo - m0 : m0 - hi + 1;
+  let nb = sm > 0 ? hi - m0 : m0 - lo + 1; // exclusive
+  na = Math.max(na, 0);
+  nb = Math.min(nb, maj);
+  if (na >= nb) return null;
+  // Minor axis: minorSteps is non-decreasing in n, so the inside steps are one range found by bisection.
+  const [c0, sc, clo, chi] = xMajor ? [y1, sdy, clip.y1, clip.y2] : [x1, sdx, clip.x1, clip.x2];
+  const kLo = sc > 0 ? clo - c0 : c0 - chi + 1;
+  const kHi = sc > 0 ? chi - 1 - c0 : c0 - clo;
+  const first = (pred: (n: number) => boolean, a: number, b: number): number => {
+    // smallest n in [a, b) with pred(n) (pred monotone false→true), or b
+    while (a < b) {
+      const mid = Math.floor((a + b) / 2);
+      if (pred(mid)) b = mid;
+      else a = mid + 1;
+    }
+    return a;
+  };
+  l.n0 = first((n) => minorSteps(l, n) >= kLo, na, nb);
+  l.n1 = first((n) => minorSteps(l, n) > kHi, l.n0, nb);
+  return l.n0 < l.n1 ? l : null;
+}
+
+/**
+ * X11 miZeroLine for one segment without its endpoint (CapNotLast), as
+ * 1-pixel boxes grouped in row runs; with `clip`, only the pixels inside it.
+ */
+export function zeroLineBoxes(x1: number, y1: number, x2: number, y2: number, clip?: Box): Box[] {
+  const l = zeroLine(x1, y1, x2, y2, clip);
+  return l ? zeroLineRun(l) : [];
+}
+
+function zeroLineRun(l: ZeroLine): Box[] {
   const out: Box[] = [];
   const put = (x: number, y: number): void => {
     const last = out[out.length - 1];
@@ -408,18 +483,13 @@ export function zeroLineBoxes(x1: number, y1: number, x2: number, y2: number): B
     else if (last && last.y1 === y && last.x1 === x + 1) last.x1--;
     else out.push({ x1: x, y1: y, x2: x + 1, y2: y + 1 });
   };
-  const xMajor = adx > ady;
-  if (!xMajor) octant |= 1;
-  const [maj, min] = xMajor ? [adx, ady] : [ady, adx];
-  if (maj > MAX_LINE_PIXELS) return [];
-  const e1 = min << 1;
-  const e2 = e1 - (maj << 1);
-  let e = e1 - maj - ((DEFAULT_ZERO_LINE_BIAS >> octant) & 1);
-  const e3 = e2 - e1;
-  e -= e1;
-  let x = x1;
-  let y = y1;
-  for (let n = 0; n < maj; n++) {
+  const { xMajor, sdx, sdy, maj, e1 } = l;
+  const e3 = -2 * maj;
+  const k0 = minorSteps(l, l.n0);
+  let e = l.eInit + l.n0 * e1 + e3 * k0;
+  let x = l.x1 + (xMajor ? l.n0 * sdx : k0 * sdx);
+  let y = l.y1 + (xMajor ? k0 * sdy : l.n0 * sdy);
+  for (let n = l.n0; n < l.n1; n++) {
     put(x, y);
     e += e1;
     if (xMajor) {
@@ -441,7 +511,8 @@ export function zeroLineBoxes(x1: number, y1: number, x2: number, y2: number): B
 
 type FixPoint = { x: number; y: number };
 
-function subdivideBezier(out: Point[], p0: FixPoint, p1: FixPoint, p2: FixPoint, p3: FixPoint, depth: number): void {
+/** Flattens one bezier into out; false when that would pass `budget.left` points. */
+function subdivideBezier(out: Point[], p0: FixPoint, p1: FixPoint, p2: FixPoint, p3: FixPoint, depth: number, budget: { left: number }): boolean {
   const i64 = (v: bigint): bigint => BigInt.asIntN(64, v);
   const dot = (ax: number, ay: number, bx: number, by: number): bigint => i64(BigInt(ax) * BigInt(bx) + BigInt(ay) * BigInt(by)) >> 4n;
   const A2 = dot(p1.x - p0.x, p1.y - p0.y, p1.x - p0.x, p1.y - p0.y);
@@ -452,8 +523,9 @@ function subdivideBezier(out: Point[], p0: FixPoint, p1: FixPoint, p2: FixPoint,
   const h1 = i64(A2 * B2 - AB * AB) >> 3n;
   const h2 = i64(C2 * B2 - CB * CB) >> 3n;
   if ((h1 < B2 && h2 < B2) || depth >= 16) {
+    if (--budget.left < 0) return false;
     out.push({ x: fixToInt(p3.x), y: fixToInt(p3.y) });
-    return;
+    return true;
   }
   const mid = (a: FixPoint, b: FixPoint): FixPoint => ({ x: Math.trunc((a.x + b.x) / 2), y: Math.trunc((a.y + b.y) / 2) });
   const p01 = mid(p0, p1);
@@ -462,16 +534,73 @@ function subdivideBezier(out: Point[], p0: FixPoint, p1: FixPoint, p2: FixPoint,
   const p012 = mid(p01, p12);
   const p123 = mid(p12, p23);
   const p0123 = mid(p012, p123);
-  subdivideBezier(out, p0, p01, p012, p0123, depth + 1);
-  subdivideBezier(out, p0123, p123, p23, p3, depth + 1);
+  return subdivideBezier(out, p0, p01, p012, p0123, depth + 1, budget) && subdivideBezier(out, p0123, p123, p23, p3, depth + 1, budget);
 }
 
-/** canvas_draw_stroke: polylines of the path (beziers flattened), each segment drawn as an X11 zero-width line. */
+/** The polylines of a stroke path (beziers flattened), within the segment budget. */
+function strokePolylines(path: PathSegment[]): Point[][] {
+  const budget = { left: MAX_STROKE_SEGMENTS };
+  const over = (): never => {
+    throw new SpiceError('LIMIT', `stroke: path has more than ${MAX_STROKE_SEGMENTS} segments`);
+  };
+  const polylines: Point[][] = [];
+  let lines: Point[] = [];
+  const flush = (): void => {
+    if (lines.length) polylines.push(lines);
+    lines = [];
+  };
+  const push = (p: Point): void => {
+    if (--budget.left < 0) over();
+    lines.push(p);
+  };
+  for (const seg of path) {
+    let k = 0;
+    const pts = seg.points;
+    if (seg.flags & PathFlags.BEGIN) {
+      flush();
+      if (pts.length) push({ x: fixToInt(pts[0].x), y: fixToInt(pts[0].y) });
+      k = 1;
+    }
+    if (seg.flags & PathFlags.BEZIER) {
+      for (; k + 2 < pts.length; k += 3) {
+        const last = lines[lines.length - 1] ?? { x: 0, y: 0 };
+        if (!subdivideBezier(lines, { x: last.x << 4, y: last.y << 4 }, pts[k], pts[k + 1], pts[k + 2], 0, budget)) over();
+      }
+    } else {
+      for (; k < pts.length; k++) push({ x: fixToInt(pts[k].x), y: fixToInt(pts[k].y) });
+    }
+    if (seg.flags & PathFlags.END) {
+      if (seg.flags & PathFlags.CLOSE && lines.length) push({ ...lines[0] });
+      flush();
+    }
+  }
+  flush();
+  return polylines;
+}
+
+/**
+ * canvas_draw_stroke: polylines of the path (beziers flattened), each segment
+ * drawn as an X11 zero-width line. Work is bounded before anything is
+ * painted: segments by MAX_STROKE_SEGMENTS, pixels inside the clip extents by
+ * MAX_STROKE_PIXELS (a LIMIT error, nothing drawn).
+ */
 function drawStroke(ctx: DrawContext, dst: Surface, cmd: Extract<DrawCommand, { op: 'stroke' }>): Region {
   const region = baseRegion(dst, cmd.base.box, cmd.base.clip);
   if (regionEmpty(region)) {
     touchBrush(ctx, cmd.brush);
     return [];
+  }
+  const ext = regionExtents(region)!;
+  const lines: ZeroLine[] = [];
+  let pixels = 0;
+  for (const pts of strokePolylines(cmd.path as PathSegment[])) {
+    for (let i = 0; i + 1 < pts.length; i++) {
+      const l = zeroLine(pts[i].x, pts[i].y, pts[i + 1].x, pts[i + 1].y, ext);
+      if (!l) continue;
+      pixels += l.n1 - l.n0;
+      if (pixels > MAX_STROKE_PIXELS) throw new SpiceError('LIMIT', `stroke: more than ${MAX_STROKE_PIXELS} pixels inside the clip`);
+      lines.push(l);
+    }
   }
   const foreRop = ropdToRop(cmd.foreMode, RopInput.BRUSH, RopInput.DEST);
   // LineOnOffDash is not reproduced: styled lines are drawn solid.
@@ -482,49 +611,17 @@ function drawStroke(ctx: DrawContext, dst: Surface, cmd: Extract<DrawCommand, { 
   else if (cmd.brush.type === 'solid') color = colorToPixel(dst.format, cmd.brush.color);
   const brushPos = cmd.brush.type === 'pattern' ? cmd.brush.pos : { x: 0, y: 0 };
 
-  let painted: Box[] = [];
-  const drawPolyline = (pts: Point[]): void => {
-    for (let i = 0; i + 1 < pts.length; i++) {
-      // Each segment is filled on its own, like miZeroLine's per-segment FillSpans.
-      const seg = intersectRegions(regionFromBoxes(zeroLineBoxes(pts[i].x, pts[i].y, pts[i + 1].x, pts[i + 1].y)), region);
-      for (const b of regionBoxes(seg)) {
-        if (tile) tileBox(dst, b, tile, brushPos.x, brushPos.y, foreRop);
-        else fillBox(dst, b, color, foreRop);
-        painted.push(b);
-      }
-    }
-  };
-
-  let lines: Point[] = [];
-  const flush = (): void => {
-    if (lines.length) drawPolyline(lines);
-    lines = [];
-  };
-  for (const seg of cmd.path as PathSegment[]) {
-    let k = 0;
-    const pts = seg.points;
-    if (seg.flags & PathFlags.BEGIN) {
-      flush();
-      if (pts.length) lines.push({ x: fixToInt(pts[0].x), y: fixToInt(pts[0].y) });
-      k = 1;
-    }
-    if (seg.flags & PathFlags.BEZIER) {
-      for (; k + 2 < pts.length; k += 3) {
-        const last = lines[lines.length - 1] ?? { x: 0, y: 0 };
-        subdivideBezier(lines, { x: last.x << 4, y: last.y << 4 }, pts[k], pts[k + 1], pts[k + 2], 0);
-      }
-    } else {
-      for (; k < pts.length; k++) lines.push({ x: fixToInt(pts[k].x), y: fixToInt(pts[k].y) });
-    }
-    if (seg.flags & PathFlags.END) {
-      if (seg.flags & PathFlags.CLOSE && lines.length) lines.push({ ...lines[0] });
-      flush();
+  const painted: Box[] = [];
+  for (const l of lines) {
+    // Each segment is filled on its own, like miZeroLine's per-segment FillSpans.
+    const seg = intersectRegions(regionFromBoxes(zeroLineRun(l)), region);
+    for (const b of regionBoxes(seg)) {
+      if (tile) tileBox(dst, b, tile, brushPos.x, brushPos.y, foreRop);
+      else fillBox(dst, b, color, foreRop);
+      painted.push(b);
     }
   }
-  flush();
-  const r = regionFromBoxes(painted);
-  painted = [];
-  return r;
+  return regionFromBoxes(painted);
 }
 
 // ------------------------------------------------------------------ composite

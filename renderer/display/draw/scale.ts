@@ -3,6 +3,7 @@
 // (samples outside the source are transparent black), NEAREST or BILINEAR
 // with pixman's 7-bit interpolation weights (PIXMAN_FILTER_GOOD is bilinear).
 import type { DecodedImage } from '../types';
+import type { Box } from './region';
 
 export interface ScaleParams {
   /** 16.16 source step per dest pixel (the transform's diagonal). */
@@ -104,4 +105,14 @@ export function scaleImage(src: DecodedImage, p: ScaleParams, dw: number, dh: nu
     }
   }
   return { width: dw, height: dh, pixels: out, hasAlpha: src.hasAlpha };
+}
+
+/**
+ * Only the part of the scaled image under dest box `ext`, for a scaled image
+ * whose pixel (0,0) lands on dest (x0, y0): work and memory follow the clipped
+ * area, never the (server-chosen) size of the whole dest box. Pixel (i,j) of
+ * the result is dest (ext.x1 + i, ext.y1 + j), the same value scaleImage gives.
+ */
+export function scaleClipped(src: DecodedImage, p: ScaleParams, x0: number, y0: number, ext: Box): DecodedImage {
+  return scaleImage(src, { ...p, ox: p.ox + ext.x1 - x0, oy: p.oy + ext.y1 - y0 }, ext.x2 - ext.x1, ext.y2 - ext.y1);
 }
