@@ -8,7 +8,7 @@
 // main/config/endpoint.ts (CA files read there). It is a ViewerApi, so both hosts
 // carry it unchanged.
 import { readFile } from 'node:fs/promises';
-import type { AppState, CursorCommand, DisplayCommand, InputEvent, SessionStatus, ViewerApi, ViewerEvents } from '../../preload/contract';
+import type { AppState, AudioEvent, CursorCommand, DisplayCommand, InputEvent, SessionStatus, ViewerApi, ViewerEvents } from '../../preload/contract';
 import { Session, quietLogger } from '../spice/session';
 import { dialFor, type Endpoint, type TransportFactory } from '../spice/transport';
 import type { Logger } from '../spice/channels/base-channel';
@@ -119,7 +119,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   const log = opts.log ?? quietLogger;
   const clock = opts.clock ?? realClock;
   const scheduler = new ReconnectScheduler(clock, opts.backoff ?? DEFAULT_BACKOFF, opts.random ?? Math.random);
-  const listeners: { [K in keyof ViewerEvents]: Set<Listener<K>> } = { status: new Set(), migration: new Set(), display: new Set(), cursor: new Set() };
+  const listeners: { [K in keyof ViewerEvents]: Set<Listener<K>> } = { status: new Set(), migration: new Set(), display: new Set(), cursor: new Set(), audio: new Set() };
   const mapDestination = migrationMapper(opts.env?.SPICE_MIG_HOST);
   const launch = opts.config;
   const kiosk = launch?.ui.kiosk ?? false;
@@ -139,6 +139,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   let displayed = false;
   let display: DisplayCommand[] = [];
   let cursor: CursorCommand[] = [];
+  let audio: AudioEvent[] = [];
   let scheduled = false;
   let batch = 0;
   let acked = 0;
@@ -169,6 +170,12 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       const c = cursor;
       cursor = [];
       emit('cursor', c, batch);
+    }
+    if (audio.length) {
+      // not a display batch: audio never waits for the page to paint
+      const a = audio;
+      audio = [];
+      emit('audio', a, batch);
     }
   };
   const schedule = (): void => {
@@ -236,6 +243,10 @@ export function createSessionController(opts: ControllerOptions): SessionControl
           },
           onCursor: (cmd) => {
             cursor.push(cmd);
+            schedule();
+          },
+          onAudio: (_id, ev) => {
+            audio.push(ev);
             schedule();
           },
           onStatus: (st) => {
