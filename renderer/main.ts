@@ -13,6 +13,8 @@ import { StatusLine } from './ui/status';
 import { MigrationBanner } from './ui/migration-banner';
 import { KioskOverlay } from './ui/kiosk-overlay';
 import { DoctorPanel } from './ui/doctor-panel';
+import { AudioPlayer } from './audio/player';
+import { MuteToggle } from './ui/mute-toggle';
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -74,6 +76,14 @@ function start(): void {
     const msg: WorkerBatch = { type: 'batch', batch, commands };
     worker.postMessage(msg);
   });
+
+  // ------------------------------------------------------------ audio
+  const audio = new AudioPlayer();
+  const mute = new MuteToggle(byId<HTMLButtonElement>('audio-mute'), (m) => audio.setUserMute(m));
+  audio.onState = (s) => mute.show(s.playing);
+  let audioOut: { ctx: AudioContext; out: AudioNode } | null = null;
+  audio.onOutput = (ctx, out) => (audioOut = { ctx, out });
+  api.on('audio', (events) => audio.apply(events));
 
   // ------------------------------------------------------------ cursor + status
   api.on('cursor', (cmds) => cursor.apply(cmds));
@@ -288,6 +298,8 @@ function start(): void {
       zoom: () => zoom,
       recent: () => [...recentList.options].map((o) => o.value),
       proxyAuthShown: () => !proxyForm.hidden,
+      audioStats: () => ({ ...audio.stats }),
+      audioOutput: () => audioOut,
     };
   }
 }
