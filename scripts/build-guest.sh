@@ -31,6 +31,10 @@
 #   FB_WIDTH / FB_HEIGHT   framebuffer the patterns are made for (default 1024x768,
 #                 the qxl DRM driver's default mode; stride = width*4, 32 bpp)
 #   SOURCE_DATE_EPOCH  timestamp stamped into the cpio (default 1700000000)
+#   GUEST_SOUND=1 the sound flavour: adds the HDA sound modules (snd-hda-intel,
+#                 snd-hda-codec-generic for QEMU's hda-duplex) and aplay/arecord
+#                 (alsa-utils, with libasound2 and its /usr/share/alsa config);
+#                 built into $GUEST_CACHE/<key>-sound so the default build is untouched
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -55,6 +59,10 @@ WANT_MODULES="
   usbhid hid-generic
   usb-storage sd_mod
 "
+SOUND=${GUEST_SOUND:-0}
+# the codec driver first: the controller binds its codecs while probing, and the
+# guest has no modprobe to load a codec driver on demand
+[ "$SOUND" = 1 ] && WANT_MODULES="$WANT_MODULES snd-hda-codec-generic snd-hda-intel"
 
 # Kernel command line: serial console only (so kernel messages never land on
 # the framebuffer), Terminus 16x32 font (64x24 text cells at 1024x768), no
@@ -66,8 +74,12 @@ CACHE=$(cd "$CACHE" && pwd)
 KEY=$( {
   cat "$HERE/build-guest.sh"
   for f in $(cd "$HERE/guest" && LC_ALL=C ls); do echo "== $f"; cat "$HERE/guest/$f"; done
-  echo "KERNEL_PKG=${KERNEL_PKG:-} FB=${FB_WIDTH}x${FB_HEIGHT} EPOCH=$EPOCH"
+  echo "KERNEL_PKG=${KERNEL_PKG:-} FB=${FB_WIDTH}x${FB_HEIGHT} EPOCH=$EPOCH SOUND=$SOUND"
 } | sha256sum | cut -c1-16)
+# the flavour is a suffix: each flavour's clean-up below only removes its own older builds
+FLAVOUR=
+[ "$SOUND" = 1 ] && FLAVOUR=-sound
+KEY=$KEY$FLAVOUR
 OUT=$CACHE/$KEY
 if [ -f "$OUT/DONE" ]; then echo "$OUT"; exit 0; fi
 
@@ -92,6 +104,8 @@ if [ -z "${KERNEL_PKG:-}" ]; then
   [ -n "$KERNEL_PKG" ] || die "cannot resolve linux-image-amd64 (run apt-get update?)"
 fi
 PKGS="$KERNEL_PKG busybox-static"
+SOUND_PKGS="alsa-utils libasound2 libasound2-data"
+[ "$SOUND" = 1 ] && PKGS="$PKGS $SOUND_PKGS"
 log "packages: $PKGS"
 (
   cd "$CACHE/debs"
@@ -109,8 +123,10 @@ mkdir -p "$WORK/x/kernel" "$WORK/x/busybox"
 # only the kernel image and modules, minus the big trees no guest module needs
 # (a missing dependency still fails loudly in visit() below)
 M='./lib/modules/*/kernel'
+SOUND_EXCLUDE=--exclude="$M/sound"
+[ "$SOUND" = 1 ] && SOUND_EXCLUDE=--exclude="$M/sound/soc"
 dpkg-deb --fsys-tarfile "$KDEB" | tar -x -C "$WORK/x/kernel" --wildcards './boot/vmlinuz-*' './lib/modules/*' \
-  --exclude="$M/sound" --exclude="$M/net" --exclude="$M/drivers/net" --exclude="$M/drivers/media" \
+  "$SOUND_EXCLUDE" --exclude="$M/net" --exclude="$M/drivers/net" --exclude="$M/drivers/media" \
   --exclude="$M/drivers/infiniband" --exclude="$M/drivers/staging" --exclude="$M/drivers/gpu/drm/amd" \
   --exclude="$M/drivers/gpu/drm/nouveau" --exclude="$M/drivers/gpu/drm/i915" --exclude="$M/drivers/gpu/drm/radeon"
 dpkg -x "$BDEB" "$WORK/x/busybox"
@@ -158,7 +174,7 @@ for m in $WANT_MODULES; do visit "$m"; done
 log "modules (${#ORDER[@]}): $(for r in "${ORDER[@]}"; do basename "$r"; done | tr '\n' ' ')"
 
 # ---- 3. our own programs ---------------------------------------------------
-gcc -static -Os -Wall -Wextra -o "$WORK/guest-helper" "$HERE/guest/guest-helper.c"
+gcc -static -Os -Wall -Wextra -o "$WORK/guest-helper" "$HERE/guest/guest-helper.c" -lm
 strip "$WORK/guest-helper" 2>/dev/null || true
 gcc -O2 -Wall -Wextra -o "$WORK/mkpattern" "$HERE/guest/mkpattern.c"
 for n in 1 2 3; do
@@ -184,6 +200,27 @@ for r in "${ORDER[@]}"; do
   echo "$KVER/$r" >> "$R/etc/modules.list"
 done
 install -m 755 "$HERE/guest/init" "$R/init"
+if [ "$SOUND" = 1 ]; then
+  # aplay (arecord is the same program) with every library it loads and ALSA's config
+  A="$WORK/x/alsa"
+  mkdir -p "$A"
+  for p in $SOUND_PKGS; do dpkg -x "$(ls "$CACHE/debs/${p}"_*.deb | sort -V | tail -1)" "$A"; done
+  mkdir -p "$R/lib64" "$R/lib/x86_64-linux-gnu" "$R/usr/share"
+  cp "$A/usr/bin/aplay" "$R/bin/aplay"
+  ln -s aplay "$R/bin/arecord"
+  cp -r "$A/usr/share/alsa" "$R/usr/share/alsa"
+  # ldd on the host's loader, with the extracted libasound first; the rest are the
+  # host's Debian libc6 files. libgcc_s is dlopen'ed by glibc (thread cancel), ldd misses it.
+  libs=$(LD_LIBRARY_PATH="$A/usr/lib/x86_64-linux-gnu" ldd "$A/usr/bin/aplay" | awk '/=> \//{print $3} /^[ \t]*\/lib64\//{print $1}')
+  for l in $libs /lib/x86_64-linux-gnu/libgcc_s.so.1; do
+    case "$l" in
+      /lib64/*) cp -L "$l" "$R/lib64/" ;;
+      *) cp -L "$l" "$R/lib/x86_64-linux-gnu/" ;;
+    esac
+  done
+  [ -e "$R/lib64/ld-linux-x86-64.so.2" ] || die "aplay's loader not found by ldd"
+  ln -s ../lib "$R/usr/lib"
+fi
 
 # ---- 5. pack (reproducible: sorted names, fixed mtimes, uid/gid 0) ---------
 find "$R" -exec touch -h -d "@$EPOCH" {} +
@@ -227,7 +264,7 @@ rm -rf "$WORK"
 # than an hour: a test process started just before may still be booting one
 for d in "$CACHE"/*; do
   b=$(basename "$d")
-  [[ "$b" =~ ^[0-9a-f]{16}$ ]] && [ "$b" != "$KEY" ] && [ -n "$(find "$d" -maxdepth 0 -mmin +60)" ] && rm -rf "$d"
+  [[ "$b" =~ ^[0-9a-f]{16}$FLAVOUR$ ]] && [ "$b" != "$KEY" ] && [ -n "$(find "$d" -maxdepth 0 -mmin +60)" ] && rm -rf "$d"
 done
 log "done: $OUT ($(du -h "$OUT/initramfs.cpio.gz" | cut -f1) initramfs)"
 echo "$OUT"

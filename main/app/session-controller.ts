@@ -98,6 +98,8 @@ export interface ControllerOptions {
   recent?: () => string[];
   /** Device managers (main/devices) for each new session; default none. */
   devices?: (cfg: EffectiveConfig) => DeviceManager[];
+  /** Announce Opus on the playback channel (default true; false: the server sends raw PCM). */
+  playbackOpus?: boolean;
 }
 
 export interface SessionController extends ViewerApi {
@@ -236,6 +238,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
           ...(cfg.preferredCompression !== undefined ? { preferredCompression: cfg.preferredCompression } : {}),
           mapMigrationDestination: mapDestination,
           devices: opts.devices?.(cfg) ?? [],
+          ...(opts.playbackOpus !== undefined ? { playbackOpus: opts.playbackOpus } : {}),
           onDisplay: (_id, cmd) => {
             displayed = true;
             display.push(cmd);

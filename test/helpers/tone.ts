@@ -1,0 +1,51 @@
+// Measures a test tone in captured samples: where it is (first/last sample
+// above a threshold), its frequency from interpolated rising zero crossings
+// over a steady window, and the longest run of near-silence inside it (a gap:
+// a sine of amplitude 1/2 is near zero for at most a sample or two per crossing).
+
+export interface ToneReport {
+  /** Samples from the first to the last loud sample. */
+  span: number;
+  /** Frequency over the span minus `trim` samples at each end (Hz). */
+  hz: number;
+  /** Longest run of quiet samples inside the span. */
+  longestQuiet: number;
+  rms: number;
+}
+
+/** `samples` normalised to -1..1; `loud`: the threshold for "tone present". */
+export function measureTone(samples: ArrayLike<number>, rate: number, trim: number, loud = 0.03): ToneReport | null {
+  let first = -1;
+  let last = -1;
+  for (let i = 0; i < samples.length; i++) {
+    if (Math.abs(samples[i]) > loud) {
+      if (first < 0) first = i;
+      last = i;
+    }
+  }
+  if (first < 0) return null;
+  let longestQuiet = 0;
+  let run = 0;
+  let sq = 0;
+  for (let i = first; i <= last; i++) {
+    const v = samples[i];
+    sq += v * v;
+    run = Math.abs(v) > loud ? 0 : run + 1;
+    if (run > longestQuiet) longestQuiet = run;
+  }
+  let t0 = -1;
+  let t1 = -1;
+  let crossings = 0;
+  for (let i = first + trim + 1; i <= last - trim; i++) {
+    const a = samples[i - 1];
+    const b = samples[i];
+    if (a < 0 && b >= 0) {
+      const t = i - 1 + -a / (b - a);
+      if (t0 < 0) t0 = t;
+      else crossings++;
+      t1 = t;
+    }
+  }
+  const hz = crossings > 0 ? (crossings * rate) / (t1 - t0) : 0;
+  return { span: last - first + 1, hz, longestQuiet, rms: Math.sqrt(sq / (last - first + 1)) };
+}
