@@ -33,7 +33,7 @@
 #   SOURCE_DATE_EPOCH  timestamp stamped into the cpio (default 1700000000)
 #   GUEST_SOUND=1 the sound flavour: adds the HDA sound modules (snd-hda-intel,
 #                 snd-hda-codec-generic for QEMU's hda-duplex) and aplay/arecord
-#                 (alsa-utils, with libasound2 and its /usr/share/alsa config);
+#                 and amixer (alsa-utils, with libasound2 and its /usr/share/alsa config);
 #                 built into $GUEST_CACHE/<key>-sound so the default build is untouched
 set -euo pipefail
 
@@ -206,13 +206,13 @@ if [ "$SOUND" = 1 ]; then
   mkdir -p "$A"
   for p in $SOUND_PKGS; do dpkg -x "$(ls "$CACHE/debs/${p}"_*.deb | sort -V | tail -1)" "$A"; done
   mkdir -p "$R/lib64" "$R/lib/x86_64-linux-gnu" "$R/usr/share"
-  cp "$A/usr/bin/aplay" "$R/bin/aplay"
+  cp "$A/usr/bin/aplay" "$A/usr/bin/amixer" "$R/bin/"
   ln -s aplay "$R/bin/arecord"
   cp -r "$A/usr/share/alsa" "$R/usr/share/alsa"
   # ldd on the host's loader, with the extracted libasound first; the rest are the
   # host's Debian libc6 files. libgcc_s is dlopen'ed by glibc (thread cancel), ldd misses it.
-  libs=$(LD_LIBRARY_PATH="$A/usr/lib/x86_64-linux-gnu" ldd "$A/usr/bin/aplay" | awk '/=> \//{print $3} /^[ \t]*\/lib64\//{print $1}')
-  for l in $libs /lib/x86_64-linux-gnu/libgcc_s.so.1; do
+  libs=$(LD_LIBRARY_PATH="$A/usr/lib/x86_64-linux-gnu" ldd "$A/usr/bin/aplay" "$A/usr/bin/amixer" | awk '/=> \//{print $3} /^[ \t]*\/lib64\//{print $1}')
+  for l in $(echo $libs | tr ' ' '\n' | sort -u) /lib/x86_64-linux-gnu/libgcc_s.so.1; do
     case "$l" in
       /lib64/*) cp -L "$l" "$R/lib64/" ;;
       *) cp -L "$l" "$R/lib/x86_64-linux-gnu/" ;;

@@ -40,19 +40,29 @@ export function outputGain(volume: readonly number[], guestMute: boolean, userMu
   return volume.reduce((a, b) => a + b, 0) / volume.length / 65535;
 }
 
-/** The jitter buffer's bounds, seconds of audio queued ahead of the output. */
-export const JITTER_TARGET_S = 0.06;
-export const JITTER_MAX_S = 0.4;
+/**
+ * The jitter buffer, seconds of audio queued ahead of the output: it starts
+ * at JITTER_START_S and grows ×1.5 on each underrun up to JITTER_MAX_TARGET_S
+ * (a loaded host or network delivers in bursts; once the target covers them
+ * playback stays gap-free); more than JITTER_DROP_S queued is dropped.
+ */
+export const JITTER_START_S = 0.08;
+export const JITTER_MAX_TARGET_S = 0.3;
+export const JITTER_DROP_S = 0.6;
+
+export function grownTarget(target: number): number {
+  return Math.min(JITTER_MAX_TARGET_S, target * 1.5);
+}
 
 /**
  * Where the next chunk starts on the output clock. Chunks follow each other
- * sample-exactly while the queue is healthy; after an underrun (the queue ran
- * dry) playback restarts JITTER_TARGET_S ahead so small network jitter does
- * not starve it again; with more than JITTER_MAX_S queued (the server's clock
- * runs ahead of ours) the chunk is dropped ('drop') to keep latency bounded.
+ * sample-exactly while the queue is healthy; at a stream's start or after an
+ * underrun (the queue ran dry) playback (re)starts `target` ahead; with more
+ * than JITTER_DROP_S queued (the server's clock runs ahead of ours) the chunk
+ * is dropped ('drop') to keep latency bounded.
  */
-export function scheduleChunk(next: number, now: number): { at: number; underrun: boolean } | 'drop' {
-  if (next < now + 0.005) return { at: now + JITTER_TARGET_S, underrun: next > 0 };
-  if (next > now + JITTER_MAX_S) return 'drop';
+export function scheduleChunk(next: number, now: number, target: number): { at: number; underrun: boolean } | 'drop' {
+  if (next < now + 0.005) return { at: now + target, underrun: next > 0 };
+  if (next > now + JITTER_DROP_S) return 'drop';
   return { at: next, underrun: false };
 }

@@ -5,7 +5,7 @@
 // volume/mute and the user's mute set one gain node, the last node before the
 // speakers (tests tap it).
 import type { AudioEvent } from '../../preload/contract';
-import { outputGain, s16ToPlanar, scheduleChunk } from './pcm';
+import { JITTER_START_S, grownTarget, outputGain, s16ToPlanar, scheduleChunk } from './pcm';
 
 export interface AudioStats {
   chunks: number;
@@ -13,6 +13,8 @@ export interface AudioStats {
   underruns: number;
   dropped: number;
   decodeErrors: number;
+  /** The jitter buffer's current target, ms. */
+  targetMs: number;
 }
 
 type Stream = { mode: 'raw' | 'opus'; channels: number; frequency: number };
@@ -27,7 +29,8 @@ export class AudioPlayer {
   private volume: number[] = [];
   private guestMute = false;
   private userMute = false;
-  readonly stats: AudioStats = { chunks: 0, frames: 0, underruns: 0, dropped: 0, decodeErrors: 0 };
+  private target = JITTER_START_S;
+  readonly stats: AudioStats = { chunks: 0, frames: 0, underruns: 0, dropped: 0, decodeErrors: 0, targetMs: JITTER_START_S * 1000 };
   /** Playing or not, muted or not: the page's mute toggle follows this. */
   onState: ((s: { playing: boolean; muted: boolean }) => void) | null = null;
   /** Test hook: called with the gain node whenever a new output graph is built. */
@@ -142,12 +145,17 @@ export class AudioPlayer {
     const gain = this.gain;
     const frames = planes[0]?.length ?? 0;
     if (!ctx || !gain || !frames) return;
-    const slot = scheduleChunk(this.next, ctx.currentTime);
+    const slot = scheduleChunk(this.next, ctx.currentTime, this.target);
     if (slot === 'drop') {
       this.stats.dropped++;
       return;
     }
-    if (slot.underrun) this.stats.underruns++;
+    if (slot.underrun) {
+      this.stats.underruns++;
+      // the target (kept across streams) grows until it covers the bursts this host delivers
+      this.target = grownTarget(this.target);
+      this.stats.targetMs = Math.round(this.target * 1000);
+    }
     const buf = ctx.createBuffer(planes.length, frames, ctx.sampleRate);
     planes.forEach((p, c) => buf.copyToChannel(p, c));
     const src = ctx.createBufferSource();

@@ -49,3 +49,28 @@ export function measureTone(samples: ArrayLike<number>, rate: number, trim: numb
   const hz = crossings > 0 ? (crossings * rate) / (t1 - t0) : 0;
   return { span: last - first + 1, hz, longestQuiet, rms: Math.sqrt(sq / (last - first + 1)) };
 }
+
+/** Duration of an Opus packet from its TOC byte (RFC 6716 3.1), in samples at 48 kHz. */
+export function opusSamples(p: Uint8Array): number {
+  const config = p[0] >> 3;
+  const frame = config < 12 ? [480, 960, 1920, 2880][config & 3] : config < 16 ? [480, 960][config & 1] : [120, 240, 480, 960][config & 3];
+  const code = p[0] & 3;
+  const frames = code === 0 ? 1 : code === 3 ? p[1] & 0x3f : 2;
+  return frame * frames;
+}
+
+/**
+ * How late packets arrived against real-time playback started at the first
+ * one (ms): the buffer a player needs so that it never runs dry.
+ */
+export function arrivalLateness(packets: { at: number; samples: number }[], rate: number): number {
+  if (!packets.length) return 0;
+  const t0 = packets[0].at;
+  let played = 0;
+  let worst = 0;
+  for (const p of packets) {
+    worst = Math.max(worst, p.at - t0 - (played / rate) * 1000);
+    played += p.samples;
+  }
+  return worst;
+}

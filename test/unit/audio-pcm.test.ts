@@ -2,7 +2,7 @@
 // gain, and the jitter buffer's scheduling rule.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JITTER_MAX_S, JITTER_TARGET_S, outputGain, planarToS16, s16ToPlanar, scheduleChunk } from '../../renderer/audio/pcm';
+import { JITTER_DROP_S, JITTER_MAX_TARGET_S, JITTER_START_S, grownTarget, outputGain, planarToS16, s16ToPlanar, scheduleChunk } from '../../renderer/audio/pcm';
 import { fromHex, hex } from '../helpers/spice-bytes';
 
 test('s16ToPlanar: interleaved S16 LE to one plane per channel, full scale to ±1', () => {
@@ -30,9 +30,18 @@ test('outputGain: mean guest volume, linear; any mute silences', () => {
   assert.equal(outputGain([65535], false, true), 0);
 });
 
-test('scheduleChunk: back to back while queued, restart with the jitter target after an underrun, drop past the bound', () => {
-  assert.deepEqual(scheduleChunk(0, 10), { at: 10 + JITTER_TARGET_S, underrun: false }); // first chunk
-  assert.deepEqual(scheduleChunk(10.05, 10), { at: 10.05, underrun: false });
-  assert.deepEqual(scheduleChunk(9.9, 10), { at: 10 + JITTER_TARGET_S, underrun: true });
-  assert.equal(scheduleChunk(10 + JITTER_MAX_S + 0.01, 10), 'drop');
+test('scheduleChunk: back to back while queued, restart the target ahead after an underrun, drop past the bound', () => {
+  const t = JITTER_START_S;
+  assert.deepEqual(scheduleChunk(0, 10, t), { at: 10 + t, underrun: false }); // first chunk
+  assert.deepEqual(scheduleChunk(10.05, 10, t), { at: 10.05, underrun: false });
+  assert.deepEqual(scheduleChunk(9.9, 10, 0.2), { at: 10.2, underrun: true });
+  assert.equal(scheduleChunk(10 + JITTER_DROP_S + 0.01, 10, t), 'drop');
+});
+
+test('grownTarget: ×1.5 per underrun, capped', () => {
+  assert.equal(grownTarget(0.1), 0.15000000000000002);
+  let t = JITTER_START_S;
+  for (let i = 0; i < 20; i++) t = grownTarget(t);
+  assert.equal(t, JITTER_MAX_TARGET_S);
+  assert.ok(JITTER_MAX_TARGET_S < JITTER_DROP_S);
 });
