@@ -6,7 +6,7 @@
 export interface ToneReport {
   /** Samples from the first to the last loud sample. */
   span: number;
-  /** Frequency over the span minus `trim` samples at each end (Hz). */
+  /** Frequency over the span minus `trim` samples at each end (Hz), from its gap-free segments. */
   hz: number;
   /** Longest run of quiet samples inside the span. */
   longestQuiet: number;
@@ -33,12 +33,20 @@ export function measureTone(samples: ArrayLike<number>, rate: number, trim: numb
     run = Math.abs(v) > loud ? 0 : run + 1;
     if (run > longestQuiet) longestQuiet = run;
   }
+  // crossings counted per gap-free segment, so a gap does not bend the frequency
   let t0 = -1;
   let t1 = -1;
   let crossings = 0;
+  let covered = 0;
+  let quiet = 0;
   for (let i = first + trim + 1; i <= last - trim; i++) {
     const a = samples[i - 1];
     const b = samples[i];
+    quiet = Math.abs(b) > loud ? 0 : quiet + 1;
+    if (quiet > 3 && t0 >= 0) {
+      covered += t1 - t0;
+      t0 = -1;
+    }
     if (a < 0 && b >= 0) {
       const t = i - 1 + -a / (b - a);
       if (t0 < 0) t0 = t;
@@ -46,7 +54,8 @@ export function measureTone(samples: ArrayLike<number>, rate: number, trim: numb
       t1 = t;
     }
   }
-  const hz = crossings > 0 ? (crossings * rate) / (t1 - t0) : 0;
+  if (t0 >= 0) covered += t1 - t0;
+  const hz = crossings > 0 ? (crossings * rate) / covered : 0;
   return { span: last - first + 1, hz, longestQuiet, rms: Math.sqrt(sq / (last - first + 1)) };
 }
 
