@@ -243,7 +243,10 @@ export type AudioEvent =
   | { t: 'stop' }
   | { t: 'volume'; volume: number[] }
   | { t: 'mute'; mute: boolean }
-  | { t: 'latency'; ms: number };
+  | { t: 'latency'; ms: number }
+  /** The guest records (record channel START): the page captures the microphone, if the user allows it. */
+  | { t: 'recordStart'; channels: number; frequency: number }
+  | { t: 'recordStop' };
 
 // ---------------------------------------------------------------- input (renderer → main)
 export type InputEvent =

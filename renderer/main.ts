@@ -15,6 +15,7 @@ import { KioskOverlay } from './ui/kiosk-overlay';
 import { DoctorPanel } from './ui/doctor-panel';
 import { AudioPlayer } from './audio/player';
 import { MuteToggle } from './ui/mute-toggle';
+import { MicCapture } from './audio/mic';
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -83,7 +84,20 @@ function start(): void {
   audio.onState = (s) => mute.show(s.playing);
   let audioOut: { ctx: AudioContext; out: AudioNode } | null = null;
   audio.onOutput = (ctx, out) => (audioOut = { ctx, out });
-  api.on('audio', (events) => audio.apply(events));
+  const micLive = byId('mic-live');
+  const mic = new MicCapture(
+    (pcm) => {
+      if (status.current.state === 'connected') api.recordData(pcm);
+    },
+    (live) => (micLive.hidden = !live),
+  );
+  api.on('audio', (events) => {
+    audio.apply(events);
+    for (const e of events) {
+      if (e.t === 'recordStart') void mic.start(e.channels, e.frequency);
+      else if (e.t === 'recordStop') mic.stop();
+    }
+  });
 
   // ------------------------------------------------------------ cursor + status
   api.on('cursor', (cmds) => cursor.apply(cmds));

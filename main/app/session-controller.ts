@@ -8,6 +8,7 @@
 // main/config/endpoint.ts (CA files read there). It is a ViewerApi, so both hosts
 // carry it unchanged.
 import { readFile } from 'node:fs/promises';
+import { RecordChannel } from '../spice/channels/record-channel';
 import type { AppState, AudioEvent, CursorCommand, DisplayCommand, InputEvent, SessionStatus, ViewerApi, ViewerEvents } from '../../preload/contract';
 import { Session, quietLogger } from '../spice/session';
 import { dialFor, type Endpoint, type TransportFactory } from '../spice/transport';
@@ -252,6 +253,11 @@ export function createSessionController(opts: ControllerOptions): SessionControl
             audio.push(ev);
             schedule();
           },
+          onRecord: (_id, ev) => {
+            if (ev.t !== 'start' && ev.t !== 'stop') return;
+            audio.push(ev.t === 'start' ? { t: 'recordStart', channels: ev.channels, frequency: ev.frequency } : { t: 'recordStop' });
+            schedule();
+          },
           onStatus: (st) => {
             if (session === s) onSessionStatus(s, st, endpoint, gen);
           },
@@ -415,6 +421,14 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     },
     displayAck(n: number) {
       if (n > acked && n <= batch) acked = n;
+    },
+    recordData(pcm: Uint8Array) {
+      const rec = session?.channels().find((c): c is RecordChannel => c instanceof RecordChannel);
+      try {
+        rec?.sendData(pcm);
+      } catch (e) {
+        log.warn(`microphone data not sent: ${(e as Error).message}`);
+      }
     },
     on(event, cb) {
       const set = listeners[event] as Set<typeof cb>;

@@ -74,6 +74,9 @@ export class AudioPlayer {
           break;
         case 'latency':
           break; // lip sync with video streams uses it (later); the jitter buffer is ours
+        case 'recordStart':
+        case 'recordStop':
+          break; // the microphone's (audio/mic.ts)
       }
     }
   }

@@ -13,8 +13,9 @@
  *   guest-helper tone <hz> <ms>      writes a sine (S16 LE stereo, 48 kHz, amplitude 1/2) to stdout
  *                                    for aplay (sound flavour of the guest).
  *   guest-helper freq                reads S16 LE stereo 48 kHz from stdin (arecord) and prints
- *                                    "<hz> <rms>" of the left channel after the first 200 ms:
- *                                    frequency from interpolated rising zero crossings.
+ *                                    "<hz> <rms> <mean hz>" of the left channel after the first
+ *                                    200 ms: hz from the median period between interpolated rising
+ *                                    zero crossings, mean hz from their count over the whole span.
  *
  * Built on the host with `gcc -static -Os` by scripts/build-guest.sh.
  */
@@ -445,10 +446,20 @@ static int tone(double hz, long ms)
     return 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median period between rising zero crossings: a dropped or repeated
+ * stretch of samples disturbs one period, not the estimate. */
 static int freq(void)
 {
+    static double periods[SOUND_RATE * 60 / 20];   /* up to 60 s of a tone >= 20 Hz */
+    const long max_periods = (long)(sizeof periods / sizeof periods[0]);
     int16_t fr[2];
-    long n = 0, crossings = 0;
+    long n = 0, np = 0, crossings = 0;
     double first = -1, last = -1, sq = 0;
     int prev = 0, have_prev = 0;
     const long skip = SOUND_RATE / 5;
@@ -458,7 +469,11 @@ static int freq(void)
             sq += (double)v * v;
             if (have_prev && prev < 0 && v >= 0) {
                 double t = (double)(n - 1) + (double)-prev / (double)(v - prev);
-                if (first < 0) first = t; else crossings++;
+                if (first < 0) first = t;
+                else {
+                    crossings++;
+                    if (np < max_periods) periods[np++] = t - last;
+                }
                 last = t;
             }
             prev = v; have_prev = 1;
@@ -466,8 +481,13 @@ static int freq(void)
         n++;
     }
     long used = n > skip ? n - skip : 0;
-    double hz = crossings > 0 ? crossings * (double)SOUND_RATE / (last - first) : 0;
-    printf("%.2f %.0f\n", hz, used ? sqrt(sq / (double)used) : 0.0);
+    double mean_hz = crossings > 0 ? crossings * (double)SOUND_RATE / (last - first) : 0;
+    double median_hz = 0;
+    if (np > 0) {
+        qsort(periods, (size_t)np, sizeof periods[0], cmp_double);
+        median_hz = SOUND_RATE / periods[np / 2];
+    }
+    printf("%.2f %.0f %.2f\n", median_hz, used ? sqrt(sq / (double)used) : 0.0, mean_hz);
     return 0;
 }
 

@@ -7,7 +7,9 @@
 // silences the output. Needs `npm run build` first (npm test does it).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startWebHost } from '../../main/web-host';
@@ -158,3 +160,65 @@ for (const opus of [false, true]) {
     }
   });
 }
+
+/** A WAV file (PCM S16 LE) of a sine: Chromium's fake capture device plays it in a loop. */
+function toneWav(hz: number, seconds: number, rate = 48000, channels = 2): Buffer {
+  const frames = rate * seconds;
+  const data = Buffer.alloc(frames * channels * 2);
+  for (let i = 0; i < frames; i++) {
+    const v = Math.round(16383 * Math.sin((2 * Math.PI * hz * i) / rate));
+    for (let c = 0; c < channels; c++) data.writeInt16LE(v, (i * channels + c) * 2);
+  }
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0);
+  h.writeUInt32LE(36 + data.length, 4);
+  h.write('WAVEfmt ', 8);
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20); // PCM
+  h.writeUInt16LE(channels, 22);
+  h.writeUInt32LE(rate, 24);
+  h.writeUInt32LE(rate * channels * 2, 28);
+  h.writeUInt16LE(channels * 2, 32);
+  h.writeUInt16LE(16, 34);
+  h.write('data', 36);
+  h.writeUInt32LE(data.length, 40);
+  return Buffer.concat([h, data]);
+}
+
+test('microphone: the guest records the 440 Hz tone of the fake capture device through the record channel, frequency within 1 %; the indicator shows while live', { timeout: 300_000 }, async () => {
+  const MIC_HZ = 440;
+  const dir = mkdtempSync(join(tmpdir(), 'mic-'));
+  const wav = join(dir, 'tone.wav');
+  writeFileSync(wav, toneWav(MIC_HZ, 2));
+  // the fake device, its file, and the permission prompt answered "allow" (the user's consent)
+  const micBrowser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`, '--use-fake-ui-for-media-stream'],
+  });
+  const host = await startWebHost({ uri: `spice://127.0.0.1:${vm.spicePort}` });
+  const page = await micBrowser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await page.goto(`${host.url}&test=1`);
+    await page.waitForFunction(() => document.getElementById('status')?.dataset.state === 'connected', undefined, { timeout: 60_000 });
+    assert.equal(await page.isHidden('#mic-live'), true, 'no indicator before the guest records');
+    const rec = vm.command('record 4000', undefined, 90_000);
+    await page.waitForSelector('#mic-live', { state: 'visible', timeout: 30_000 });
+    const reply = await rec;
+    const m = /OK record ([\d.]+) (\d+) ([\d.]+)/.exec(reply);
+    assert.ok(m, reply);
+    const hz = Number(m[1]);
+    const rms = Number(m[2]);
+    console.log(`microphone: the guest recorded ${hz} Hz (median period; ${m[3]} Hz from all crossings over the span), rms ${rms} (of 32768)`);
+    assert.ok(Math.abs(hz - MIC_HZ) <= MIC_HZ * 0.01, `recorded frequency ${hz} Hz`);
+    assert.ok(rms > 1000, `the guest heard the tone (rms ${rms})`);
+    await page.waitForSelector('#mic-live', { state: 'hidden', timeout: 30_000 }); // record STOP ends the capture
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+    await host.close();
+    await micBrowser.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -21,6 +21,7 @@ const SAMPLES: { [K in RequestName]: RequestArgs<K> } = {
   disconnect: [],
   input: [[{ t: 'key', scancode: 0x153, down: true }, { t: 'mousePosition', x: 10, y: 20, buttons: 1, displayId: 0 }, { t: 'releaseAllKeys' }]],
   displayAck: [7],
+  recordData: [new Uint8Array([1, 0, 2, 0])],
   setProxyCredentials: ['user', 'secret'],
 };
 
@@ -86,7 +87,7 @@ test('validators: typed arguments back, BadRequestError for anything else', () =
 
 test('the Electron preload, the web bridge and the table expose the same requests', () => {
   const table = [...REQUEST_NAMES].sort();
-  assert.deepEqual(table, ['connect', 'disconnect', 'displayAck', 'input', 'setProxyCredentials']);
+  assert.deepEqual(table, ['connect', 'disconnect', 'displayAck', 'input', 'recordData', 'setProxyCredentials']);
   const fakeIpc = { invoke: async () => undefined, on: () => {}, removeListener: () => {} };
   assert.deepEqual(Object.keys(createPreloadApi(fakeIpc)).sort(), [...table, 'on'].sort(), 'preload');
   assert.deepEqual(Object.keys(requestClient(() => {})).sort(), table, 'requestClient');
@@ -170,4 +171,11 @@ test('web host: every request goes page bridge → WebSocket → engine; a bad o
     g.WebSocket = had;
     await host.close();
   }
+});
+
+test('recordData takes bytes only, bounded', () => {
+  const pcm = new Uint8Array([1, 0, 2, 0]);
+  assert.deepEqual(VIEWER_REQUESTS.recordData([pcm]), [pcm]);
+  assert.throws(() => VIEWER_REQUESTS.recordData([[1, 0]]), BadRequestError);
+  assert.throws(() => VIEWER_REQUESTS.recordData([new Uint8Array(256 * 1024 + 1)]), BadRequestError);
 });
