@@ -5,7 +5,8 @@
 // channel-playback.c hands them to its audio backend.
 import * as m from '../messages/sound';
 import { SpiceError } from '../wire/errors';
-import { Channel, type Logger } from './base-channel';
+import type { Logger } from './base-channel';
+import { SoundChannel } from './sound-channel';
 import { AudioDataMode, AudioFmt, Channel as ChannelType, MsgPlayback, PlaybackCap } from '../protocol/enums';
 import type { AudioEvent } from '../../../preload/contract';
 
@@ -14,12 +15,10 @@ export interface PlaybackOptions {
   opus?: boolean;
 }
 
-export class PlaybackChannel extends Channel {
+export class PlaybackChannel extends SoundChannel {
   /** SpiceAudioDataMode in force (the server sends MODE before START). */
   mode: number = AudioDataMode.RAW;
   started: m.PlaybackStart | null = null;
-  volume: number[] = [];
-  mute = false;
   /** The latency the server asked the client to keep (LATENCY), ms. */
   latencyMs = 0;
   /** DATA packets and payload bytes forwarded; packets that came outside START..STOP (dropped). */
@@ -68,14 +67,7 @@ export class PlaybackChannel extends Channel {
       this.started = null;
       this.sink({ t: 'stop' });
     });
-    this.on(MsgPlayback.VOLUME, (_r, msg) => {
-      this.volume = m.decodeAudioVolume(msg.body);
-      this.sink({ t: 'volume', volume: this.volume });
-    });
-    this.on(MsgPlayback.MUTE, (_r, msg) => {
-      this.mute = m.decodeAudioMute(msg.body);
-      this.sink({ t: 'mute', mute: this.mute });
-    });
+    this.onVolumeAndMute(MsgPlayback.VOLUME, MsgPlayback.MUTE, sink);
     this.on(MsgPlayback.LATENCY, (_r, msg) => {
       this.latencyMs = m.decodePlaybackLatency(msg.body);
       this.sink({ t: 'latency', ms: this.latencyMs });

@@ -6,7 +6,8 @@
 // allowed the microphone, calls sendData().
 import * as m from '../messages/sound';
 import { SpiceError } from '../wire/errors';
-import { Channel, type Logger } from './base-channel';
+import type { Logger } from './base-channel';
+import { SoundChannel } from './sound-channel';
 import { AudioDataMode, AudioFmt, Channel as ChannelType, MsgcRecord, MsgRecord, RecordCap } from '../protocol/enums';
 
 export type RecordEvent =
@@ -15,10 +16,8 @@ export type RecordEvent =
   | { t: 'volume'; volume: number[] }
   | { t: 'mute'; mute: boolean };
 
-export class RecordChannel extends Channel {
+export class RecordChannel extends SoundChannel {
   started: m.AudioFormat | null = null;
-  volume: number[] = [];
-  mute = false;
   readonly stats = { packets: 0, bytes: 0, dropped: 0 };
   /** The client's clock for the packets' time stamps (ms). */
   clock: () => number = () => Math.floor(performance.now());
@@ -42,14 +41,7 @@ export class RecordChannel extends Channel {
       this.started = null;
       this.sink({ t: 'stop' });
     });
-    this.on(MsgRecord.VOLUME, (_r, msg) => {
-      this.volume = m.decodeAudioVolume(msg.body);
-      this.sink({ t: 'volume', volume: this.volume });
-    });
-    this.on(MsgRecord.MUTE, (_r, msg) => {
-      this.mute = m.decodeAudioMute(msg.body);
-      this.sink({ t: 'mute', mute: this.mute });
-    });
+    this.onVolumeAndMute(MsgRecord.VOLUME, MsgRecord.MUTE, sink);
   }
 
   channelCaps(): number[] {
