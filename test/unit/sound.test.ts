@@ -206,3 +206,27 @@ test('record channel: START is answered with MODE(raw) and START_MARK; DATA flow
     ch.close();
   }
 });
+
+test('malformed audio through a real session: the playback channel fails with a code, the session lives', async () => {
+  const { Session } = await import('../../main/spice/session');
+  const { FakeSpiceServer, until } = await import('../helpers/fake-spice-server');
+  const srv = new FakeSpiceServer();
+  srv.channels = [
+    { type: 3, id: 0 }, // inputs
+    { type: 5, id: 0 }, // playback
+  ];
+  const audio: AudioEvent[] = [];
+  const s = new Session({ endpoint: { host: '127.0.0.1', port: 5900 }, transport: srv.factory, onAudio: (_id, e) => audio.push(e) });
+  await s.connect();
+  const link = srv.link(5)!;
+  assert.equal(link.channelCaps, (1 << 1) | (1 << 2) | (1 << 3), 'VOLUME, LATENCY, OPUS announced');
+  link.send(miniMsg(102, MODE_RAW));
+  link.send(miniMsg(103, START));
+  link.send(miniMsg(101, DATA));
+  await until(() => audio.length === 2, 'start and data');
+  link.send(miniMsg(103, START.slice(0, 7))); // a START cut short
+  await until(() => s.channel(5, 0) === undefined, 'the playback channel lost');
+  assert.equal(s.state, 'connected', 'an audio fault does not end the session');
+  assert.ok(link.closedByClient);
+  s.disconnect();
+});
