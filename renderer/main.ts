@@ -98,6 +98,13 @@ function start(): void {
       else if (e.t === 'recordStop') mic.stop();
     }
   });
+  // a session that ends sends no STOP: nothing may keep playing or listening
+  api.on('status', (s) => {
+    if (s.state === 'connected') return;
+    mic.stop();
+    audio.apply([{ t: 'stop' }]);
+  });
+  bridge.onClose(() => mic.stop());
 
   // ------------------------------------------------------------ cursor + status
   api.on('cursor', (cmds) => cursor.apply(cmds));
