@@ -230,6 +230,24 @@ export interface MigrationStatus {
   channels: MigrationChannelStatus[];
 }
 
+// ---------------------------------------------------------------- audio (main → renderer)
+/**
+ * The playback channel's stream, as the server sent it: 'start' says the mode
+ * ('raw': interleaved S16 LE; 'opus': one Opus packet per 'data'), channel
+ * count and rate; times are the server's multimedia time in ms. Volume is per
+ * channel, 0..65535, as the guest set it.
+ */
+export type AudioEvent =
+  | { t: 'start'; mode: 'raw' | 'opus'; channels: number; frequency: number; time: number }
+  | { t: 'data'; time: number; data: Uint8Array }
+  | { t: 'stop' }
+  | { t: 'volume'; volume: number[] }
+  | { t: 'mute'; mute: boolean }
+  | { t: 'latency'; ms: number }
+  /** The guest records (record channel START): the page captures the microphone, if the user allows it. */
+  | { t: 'recordStart'; channels: number; frequency: number }
+  | { t: 'recordStop' };
+
 // ---------------------------------------------------------------- input (renderer → main)
 export type InputEvent =
   | { t: 'key'; scancode: number; down: boolean }
@@ -248,10 +266,11 @@ export interface ViewerEvents {
   cursor: CursorCommand[];
   /** A command (preload/commands.ts id) chosen outside the page: the Electron menu. */
   command: string;
+  audio: AudioEvent[];
 }
 
 /** Every event name, once: the bridges iterate it (a new event cannot be forgotten by one of them). */
-export const VIEWER_EVENT_NAMES = ['status', 'migration', 'display', 'cursor', 'command'] as const satisfies readonly (keyof ViewerEvents)[];
+export const VIEWER_EVENT_NAMES = ['status', 'migration', 'display', 'cursor', 'command', 'audio'] as const satisfies readonly (keyof ViewerEvents)[];
 
 /** renderer → main requests: declared once, with their validators, in preload/requests.ts. */
 export type { ViewerRequests, RequestName } from './requests';

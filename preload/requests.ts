@@ -15,6 +15,8 @@ export class BadRequestError extends Error {
 /** Longest URI / password / proxy credential a page may send. */
 export const MAX_URI = 4096;
 export const MAX_SECRET = 1024;
+/** Largest microphone chunk (S16 stereo 48 kHz: 1 s is 192000 bytes; a page sends ~85 ms). */
+export const MAX_RECORD_BYTES = 256 * 1024;
 /** Most input events in one request (a page sends a handful per frame). */
 export const MAX_INPUT_EVENTS = 4096;
 /** Most raw scancode bytes in one send-key request (a custom sequence of a few keys). */
@@ -34,6 +36,8 @@ const optStr = (v: unknown, max: number, what: string): string | undefined => (v
 /** An integer in [min, max]: what the SPICE field it ends up in can carry. */
 const int = (v: unknown, min: number, max: number, what: string): number =>
   typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : bad(`${what}: expected an integer in [${min}, ${max}]`);
+const bytes = (v: unknown, max: number, what: string): Uint8Array =>
+  v instanceof Uint8Array && v.length <= max ? v : bad(`${what}: expected bytes, at most ${max}`);
 const bool = (v: unknown, what: string): boolean => (typeof v === 'boolean' ? v : bad(`${what}: expected a boolean`));
 
 const U8 = 0xff;
@@ -98,6 +102,8 @@ export const VIEWER_REQUESTS = {
   },
   disconnect: (): [] => [],
   input: (a: readonly unknown[]): [events: InputEvent[]] => [inputEvents(a[0])],
+  /** Microphone samples for the record channel: interleaved S16 LE as its START asked (sent only while it records). */
+  recordData: (a: readonly unknown[]): [pcm: Uint8Array] => [bytes(a[0], MAX_RECORD_BYTES, 'recordData.pcm')],
   /** Proxy user/password for the next connects (memory only); reconnects at once. */
   setProxyCredentials: (a: readonly unknown[]): [user: string, password: string] => [str(a[0], MAX_SECRET, 'setProxyCredentials.user'), str(a[1], MAX_SECRET, 'setProxyCredentials.password')],
   /** Raw PC AT set-1 bytes for the guest keyboard, sent as one KEY_SCANCODE (send-key commands; Pause has no make/break pair). */

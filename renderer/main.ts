@@ -14,6 +14,9 @@ import { MigrationBanner } from './ui/migration-banner';
 import { KioskOverlay } from './ui/kiosk-overlay';
 import { DoctorPanel } from './ui/doctor-panel';
 import { WindowUi } from './ui/window-ui';
+import { AudioPlayer } from './audio/player';
+import { MuteToggle } from './ui/mute-toggle';
+import { MicCapture } from './audio/mic';
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -82,6 +85,34 @@ function start(): void {
   };
   worker.onerror = (ev) => console.error('display worker failed', ev.message);
   bridge.onDisplayLink((link) => (link.kind === 'port' ? toWorker({ type: 'link', port: link.port }, [link.port]) : toWorker({ type: 'link', url: link.url })));
+
+  // ------------------------------------------------------------ audio
+  const audio = new AudioPlayer();
+  const mute = new MuteToggle(byId<HTMLButtonElement>('audio-mute'), (m) => audio.setUserMute(m));
+  audio.onState = (s) => mute.show(s.playing);
+  let audioOut: { ctx: AudioContext; out: AudioNode } | null = null;
+  audio.onOutput = (ctx, out) => (audioOut = { ctx, out });
+  const micLive = byId('mic-live');
+  const mic = new MicCapture(
+    (pcm) => {
+      if (status.current.state === 'connected') api.recordData(pcm);
+    },
+    (live) => (micLive.hidden = !live),
+  );
+  api.on('audio', (events) => {
+    audio.apply(events);
+    for (const e of events) {
+      if (e.t === 'recordStart') void mic.start(e.channels, e.frequency);
+      else if (e.t === 'recordStop') mic.stop();
+    }
+  });
+  // a session that ends sends no STOP: nothing may keep playing or listening
+  api.on('status', (s) => {
+    if (s.state === 'connected') return;
+    mic.stop();
+    audio.apply([{ t: 'stop' }]);
+  });
+  bridge.onClose(() => mic.stop());
 
   // ------------------------------------------------------------ cursor + status
   api.on('cursor', (cmds) => cursor.apply(cmds));
@@ -306,6 +337,8 @@ function start(): void {
       recent: () => [...recentList.options].map((o) => o.value),
       proxyAuthShown: () => !proxyForm.hidden,
       ui: () => ({ recent: windowUi.connect.recent, connectOpen: windowUi.connect.isOpen, error: windowUi.lastError }),
+      audioStats: () => ({ ...audio.stats }),
+      audioOutput: () => audioOut,
     };
   }
 }

@@ -34,6 +34,10 @@
 #   GUEST_AGENT   1 = the agent flavour: adds Xvfb, xclip, spice-vdagentd and
 #                 spice-vdagent (scripts/guest/agent-rootfs.sh); /init starts them
 #                 when QEMU offers the com.redhat.spice.0 port. Its own cache key.
+#   GUEST_SOUND=1 the sound flavour: adds the HDA sound modules (snd-hda-intel,
+#                 snd-hda-codec-generic for QEMU's hda-duplex) and aplay/arecord
+#                 and amixer (alsa-utils, with libasound2 and its /usr/share/alsa config);
+#                 built into $GUEST_CACHE/<key>-sound so the default build is untouched
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -43,11 +47,18 @@ EPOCH=${SOURCE_DATE_EPOCH:-1700000000}
 FB_WIDTH=${FB_WIDTH:-1024}
 FB_HEIGHT=${FB_HEIGHT:-768}
 FB_STRIDE=$((FB_WIDTH * 4))
-GUEST_AGENT=${GUEST_AGENT:-0}
-[ "$GUEST_AGENT" = 1 ] && FLAVOUR=agent || FLAVOUR=base
 
 log() { echo "[build-guest] $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+
+# one flavour at a time (each test boots the one it needs); hashed into the key
+# and written to $OUT/flavour, so each flavour's clean-up keeps the others' builds
+AGENT=${GUEST_AGENT:-0}
+SOUND=${GUEST_SOUND:-0}
+[ "$AGENT" = 1 ] && [ "$SOUND" = 1 ] && die "GUEST_AGENT and GUEST_SOUND: one flavour at a time"
+FLAVOUR=base
+[ "$AGENT" = 1 ] && FLAVOUR=agent
+[ "$SOUND" = 1 ] && FLAVOUR=sound
 
 # Modules wanted in the guest (dependencies are resolved from each module's
 # .modinfo "depends=" field, so no depmod is needed). i8042 and atkbd are
@@ -60,6 +71,9 @@ WANT_MODULES="
   usbhid hid-generic
   usb-storage sd_mod sr_mod isofs
 "
+# the codec driver first: the controller binds its codecs while probing, and the
+# guest has no modprobe to load a codec driver on demand
+[ "$SOUND" = 1 ] && WANT_MODULES="$WANT_MODULES snd-hda-codec-generic snd-hda-intel"
 
 # Kernel command line: serial console only (so kernel messages never land on
 # the framebuffer), Terminus 16x32 font (64x24 text cells at 1024x768), no
@@ -98,6 +112,8 @@ if [ -z "${KERNEL_PKG:-}" ]; then
   [ -n "$KERNEL_PKG" ] || die "cannot resolve linux-image-amd64 (run apt-get update?)"
 fi
 PKGS="$KERNEL_PKG busybox-static"
+SOUND_PKGS="alsa-utils libasound2 libasound2-data"
+[ "$SOUND" = 1 ] && PKGS="$PKGS $SOUND_PKGS"
 log "packages: $PKGS"
 (
   cd "$CACHE/debs"
@@ -115,8 +131,10 @@ mkdir -p "$WORK/x/kernel" "$WORK/x/busybox"
 # only the kernel image and modules, minus the big trees no guest module needs
 # (a missing dependency still fails loudly in visit() below)
 M='./lib/modules/*/kernel'
+SOUND_EXCLUDE=--exclude="$M/sound"
+[ "$SOUND" = 1 ] && SOUND_EXCLUDE=--exclude="$M/sound/soc"
 dpkg-deb --fsys-tarfile "$KDEB" | tar -x -C "$WORK/x/kernel" --wildcards './boot/vmlinuz-*' './lib/modules/*' \
-  --exclude="$M/sound" --exclude="$M/net" --exclude="$M/drivers/net" --exclude="$M/drivers/media" \
+  "$SOUND_EXCLUDE" --exclude="$M/net" --exclude="$M/drivers/net" --exclude="$M/drivers/media" \
   --exclude="$M/drivers/infiniband" --exclude="$M/drivers/staging" --exclude="$M/drivers/gpu/drm/amd" \
   --exclude="$M/drivers/gpu/drm/nouveau" --exclude="$M/drivers/gpu/drm/i915" --exclude="$M/drivers/gpu/drm/radeon"
 dpkg -x "$BDEB" "$WORK/x/busybox"
@@ -164,7 +182,7 @@ for m in $WANT_MODULES; do visit "$m"; done
 log "modules (${#ORDER[@]}): $(for r in "${ORDER[@]}"; do basename "$r"; done | tr '\n' ' ')"
 
 # ---- 3. our own programs ---------------------------------------------------
-gcc -static -Os -Wall -Wextra -o "$WORK/guest-helper" "$HERE/guest/guest-helper.c"
+gcc -static -Os -Wall -Wextra -o "$WORK/guest-helper" "$HERE/guest/guest-helper.c" -lm
 strip "$WORK/guest-helper" 2>/dev/null || true
 gcc -O2 -Wall -Wextra -o "$WORK/mkpattern" "$HERE/guest/mkpattern.c"
 for n in 1 2 3; do
@@ -190,8 +208,29 @@ for r in "${ORDER[@]}"; do
   echo "$KVER/$r" >> "$R/etc/modules.list"
 done
 install -m 755 "$HERE/guest/init" "$R/init"
-if [ "$FLAVOUR" = agent ]; then
+if [ "$AGENT" = 1 ]; then
   bash "$HERE/guest/agent-rootfs.sh" "$R" "$CACHE/debs" "$WORK"
+fi
+if [ "$SOUND" = 1 ]; then
+  # aplay (arecord is the same program) with every library it loads and ALSA's config
+  A="$WORK/x/alsa"
+  mkdir -p "$A"
+  for p in $SOUND_PKGS; do dpkg -x "$(ls "$CACHE/debs/${p}"_*.deb | sort -V | tail -1)" "$A"; done
+  mkdir -p "$R/lib64" "$R/lib/x86_64-linux-gnu" "$R/usr/share"
+  cp "$A/usr/bin/aplay" "$A/usr/bin/amixer" "$R/bin/"
+  ln -s aplay "$R/bin/arecord"
+  cp -r "$A/usr/share/alsa" "$R/usr/share/alsa"
+  # ldd on the host's loader, with the extracted libasound first; the rest are the
+  # host's Debian libc6 files. libgcc_s is dlopen'ed by glibc (thread cancel), ldd misses it.
+  libs=$(LD_LIBRARY_PATH="$A/usr/lib/x86_64-linux-gnu" ldd "$A/usr/bin/aplay" "$A/usr/bin/amixer" | awk '/=> \//{print $3} /^[ \t]*\/lib64\//{print $1}')
+  for l in $(echo $libs | tr ' ' '\n' | sort -u) /lib/x86_64-linux-gnu/libgcc_s.so.1; do
+    case "$l" in
+      /lib64/*) cp -L "$l" "$R/lib64/" ;;
+      *) cp -L "$l" "$R/lib/x86_64-linux-gnu/" ;;
+    esac
+  done
+  [ -e "$R/lib64/ld-linux-x86-64.so.2" ] || die "aplay's loader not found by ldd"
+  ln -s ../lib "$R/usr/lib"
 fi
 
 # ---- 5. pack (reproducible: sorted names, fixed mtimes, uid/gid 0) ---------
@@ -226,7 +265,7 @@ echo "$CMDLINE" > "$OUT.tmp/cmdline"
   echo "cmdline: $CMDLINE"
   echo "fb: ${FB_WIDTH}x${FB_HEIGHT} stride $FB_STRIDE bpp 32"
   echo "flavour: $FLAVOUR"
-  [ "$FLAVOUR" = base ] || cat "$WORK/agent-manifest"
+  [ "$AGENT" = 1 ] && cat "$WORK/agent-manifest"
   echo "modules:"; for r in "${ORDER[@]}"; do echo "  $r"; done
   echo "sha256:"
   (cd "$OUT.tmp" && sha256sum vmlinu? initramfs.cpio.gz patterns/*.raw | sed 's/^/  /')

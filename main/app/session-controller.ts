@@ -8,7 +8,8 @@
 // main/config/endpoint.ts (CA files read there). It is a HostEngine (the page's ViewerApi + the display link's acks), so both hosts
 // carry it unchanged.
 import { readFile } from 'node:fs/promises';
-import type { AppState, CursorCommand, InputEvent, HostEngine, SessionStatus, ViewerEvents } from '../../preload/contract';
+import { RecordChannel } from '../spice/channels/record-channel';
+import type { AppState, AudioEvent, CursorCommand, InputEvent, HostEngine, SessionStatus, ViewerEvents } from '../../preload/contract';
 import { Session, quietLogger } from '../spice/session';
 import { dialFor, type Endpoint, type TransportFactory } from '../spice/transport';
 import type { Logger } from '../spice/channels/base-channel';
@@ -115,6 +116,8 @@ export interface ControllerOptions {
   devices?: (cfg: EffectiveConfig) => DeviceManager[];
   /** Electron: saves a screenshot PNG the page made (a save dialog); absent in the web host, whose page downloads it. */
   saveScreenshot?: (png: Uint8Array) => void;
+  /** Announce Opus on the playback channel (default true; false: the server sends raw PCM). */
+  playbackOpus?: boolean;
 }
 
 export interface SessionController extends HostEngine {
@@ -140,7 +143,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   const log = opts.log ?? quietLogger;
   const clock = opts.clock ?? realClock;
   const scheduler = new ReconnectScheduler(clock, opts.backoff ?? DEFAULT_BACKOFF, opts.random ?? Math.random);
-  const listeners: { [K in keyof ViewerEvents]: Set<Listener<K>> } = { status: new Set(), migration: new Set(), display: new Set(), cursor: new Set(), command: new Set() };
+  const listeners: { [K in keyof ViewerEvents]: Set<Listener<K>> } = { status: new Set(), migration: new Set(), display: new Set(), cursor: new Set(), command: new Set(), audio: new Set() };
   const mapDestination = migrationMapper(opts.env?.SPICE_MIG_HOST);
   const launch = opts.config;
   const kiosk = launch?.ui.kiosk ?? false;
@@ -159,6 +162,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   let generation = 0;
   let displayed = false;
   let cursor: CursorCommand[] = [];
+  let audio: AudioEvent[] = [];
   let scheduled = false;
   // display batches; their SPICE messages are ACKed once painted (displayAck)
   const display = new DisplayFlow((cmds, n) => emit('display', cmds, n));
@@ -186,6 +190,12 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       const c = cursor;
       cursor = [];
       emit('cursor', c, display.batch);
+    }
+    if (audio.length) {
+      // not a display batch: audio never waits for the page to paint
+      const a = audio;
+      audio = [];
+      emit('audio', a, display.batch);
     }
   };
   const schedule = (): void => {
@@ -246,6 +256,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
           ...(cfg.preferredCompression !== undefined ? { preferredCompression: cfg.preferredCompression } : {}),
           mapMigrationDestination: mapDestination,
           devices: opts.devices?.(cfg) ?? [],
+          ...(opts.playbackOpus !== undefined ? { playbackOpus: opts.playbackOpus } : {}),
           onDisplay: (_id, cmd) => {
             displayed = true;
             display.push(cmd);
@@ -255,6 +266,15 @@ export function createSessionController(opts: ControllerOptions): SessionControl
           onDisplayReceived: () => schedule(),
           onCursor: (cmd) => {
             cursor.push(cmd);
+            schedule();
+          },
+          onAudio: (_id, ev) => {
+            audio.push(ev);
+            schedule();
+          },
+          onRecord: (_id, ev) => {
+            if (ev.t !== 'start' && ev.t !== 'stop') return;
+            audio.push(ev.t === 'start' ? { t: 'recordStart', channels: ev.channels, frequency: ev.frequency } : { t: 'recordStop' });
             schedule();
           },
           onStatus: (st) => {
@@ -451,6 +471,14 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     },
     displayAck(n: number) {
       if (display.paintedUpTo(n)) schedule();
+    },
+    recordData(pcm: Uint8Array) {
+      const rec = session?.channels().find((c): c is RecordChannel => c instanceof RecordChannel);
+      try {
+        rec?.sendData(pcm);
+      } catch (e) {
+        log.warn(`microphone data not sent: ${(e as Error).message}`);
+      }
     },
     on(event, cb) {
       const set = listeners[event] as Set<typeof cb>;

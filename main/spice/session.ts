@@ -17,7 +17,8 @@ import { Channel as ChannelType, MouseMode } from './protocol/enums';
 import { MigrationController, type MigrationHost } from './migration';
 import type { DeviceManager } from './devices';
 import type { DstInfo } from './messages/main';
-import type { CursorCommand, DisplayCommand, InputEvent, MigrationStatus, SessionState, SessionStatus } from '../../preload/contract';
+import type { RecordEvent } from './channels/record-channel';
+import type { AudioEvent, CursorCommand, DisplayCommand, InputEvent, MigrationStatus, SessionState, SessionStatus } from '../../preload/contract';
 
 export interface SessionOptions {
   endpoint: Endpoint;
@@ -32,6 +33,11 @@ export interface SessionOptions {
    */
   onDisplayReceived?: (ch: DisplayChannel) => void;
   onCursor?: (cmd: CursorCommand) => void;
+  /** Playback channel stream (see AudioEvent) and record channel start/stop. */
+  onAudio?: (channelId: number, ev: AudioEvent) => void;
+  onRecord?: (channelId: number, ev: RecordEvent) => void;
+  /** Announce Opus for playback (default true; false forces raw PCM). */
+  playbackOpus?: boolean;
   onStatus?: (s: SessionStatus) => void;
   /** Channel types not to link (disable-channels). */
   disabledChannels?: number[];
@@ -355,6 +361,9 @@ export class Session implements MigrationHost {
       onDisplay: this.opts.onDisplay,
       onCursor: this.opts.onCursor,
       ...(this.opts.onDisplayReceived ? { onDisplayReceived: this.opts.onDisplayReceived } : {}),
+      onAudio: this.opts.onAudio,
+      onRecord: this.opts.onRecord,
+      ...(this.opts.playbackOpus !== undefined ? { playbackOpus: this.opts.playbackOpus } : {}),
       ...(this.opts.preferredCompression !== undefined ? { preferredCompression: this.opts.preferredCompression } : {}),
     };
     const ch = kind.create(ref.type, ref.id, ctx);

@@ -11,6 +11,12 @@
  *                                    drawing, so a pattern written to /dev/fb0 stays intact.
  *   guest-helper port <name> <ctlfifo>  virtio-serial test port daemon (see port_daemon()).
  *   guest-helper eject <dev>         CDROMEJECT on a CD drive (busybox has no eject applet).
+ *   guest-helper tone <hz> <ms>      writes a sine (S16 LE stereo, 48 kHz, amplitude 1/2) to stdout
+ *                                    for aplay (sound flavour of the guest).
+ *   guest-helper freq                reads S16 LE stereo 48 kHz from stdin (arecord) and prints
+ *                                    "<hz> <rms> <mean hz>" of the left channel after the first
+ *                                    200 ms: hz from the median period between interpolated rising
+ *                                    zero crossings, mean hz from their count over the whole span.
  *
  * Built on the host with `gcc -static -Os` by scripts/build-guest.sh.
  */
@@ -21,6 +27,7 @@
 #include <linux/cdrom.h>
 #include <linux/input.h>
 #include <linux/kd.h>
+#include <math.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -426,12 +433,84 @@ static int eject(const char *dev)
     return r < 0;
 }
 
+#define SOUND_RATE 48000
+
+static int tone(double hz, long ms)
+{
+    static int16_t buf[2 * 480];
+    long total = SOUND_RATE * ms / 1000;
+    double step = 2 * M_PI * hz / SOUND_RATE;
+    for (long n = 0; n < total;) {
+        int k = 0;
+        for (; k < 480 && n < total; k++, n++) {
+            int16_t v = (int16_t)lrint(16383.0 * sin(step * (double)n));
+            buf[2 * k] = v;
+            buf[2 * k + 1] = v;
+        }
+        const char *p = (const char *)buf;
+        size_t left = (size_t)k * 4;
+        while (left) {
+            ssize_t w = write(1, p, left);
+            if (w < 0) { if (errno == EINTR) continue; perror("tone write"); return 1; }
+            p += w; left -= (size_t)w;
+        }
+    }
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median period between rising zero crossings: a dropped or repeated
+ * stretch of samples disturbs one period, not the estimate. */
+static int freq(void)
+{
+    static double periods[SOUND_RATE * 60 / 20];   /* up to 60 s of a tone >= 20 Hz */
+    const long max_periods = (long)(sizeof periods / sizeof periods[0]);
+    int16_t fr[2];
+    long n = 0, np = 0, crossings = 0;
+    double first = -1, last = -1, sq = 0;
+    int prev = 0, have_prev = 0;
+    const long skip = SOUND_RATE / 5;
+    while (fread(fr, sizeof fr, 1, stdin) == 1) {
+        int v = fr[0];
+        if (n >= skip) {
+            sq += (double)v * v;
+            if (have_prev && prev < 0 && v >= 0) {
+                double t = (double)(n - 1) + (double)-prev / (double)(v - prev);
+                if (first < 0) first = t;
+                else {
+                    crossings++;
+                    if (np < max_periods) periods[np++] = t - last;
+                }
+                last = t;
+            }
+            prev = v; have_prev = 1;
+        }
+        n++;
+    }
+    long used = n > skip ? n - skip : 0;
+    double mean_hz = crossings > 0 ? crossings * (double)SOUND_RATE / (last - first) : 0;
+    double median_hz = 0;
+    if (np > 0) {
+        qsort(periods, (size_t)np, sizeof periods[0], cmp_double);
+        median_hz = SOUND_RATE / periods[np / 2];
+    }
+    printf("%.2f %.0f %.2f\n", median_hz, used ? sqrt(sq / (double)used) : 0.0, mean_hz);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "eject") == 0) return eject(argv[2]);
+    if (argc == 4 && strcmp(argv[1], "tone") == 0) return tone(atof(argv[2]), atol(argv[3]));
+    if (argc == 2 && strcmp(argv[1], "freq") == 0) return freq();
     if (argc >= 2 && strcmp(argv[1], "evecho") == 0) return evecho(argc > 2 ? argv[2] : NULL);
     if (argc == 3 && strcmp(argv[1], "kd") == 0) return kdmode(argv[2]);
     if (argc == 4 && strcmp(argv[1], "port") == 0) return port_daemon(argv[2], argv[3]);
-    fprintf(stderr, "usage: guest-helper evecho [readyfile] | kd text|graphics | port <name> <ctlfifo> | eject <dev>\n");
+    fprintf(stderr, "usage: guest-helper evecho [readyfile] | kd text|graphics | port <name> <ctlfifo> | eject <dev> | tone <hz> <ms> | freq\n");
     return 2;
 }

@@ -49,7 +49,15 @@ export interface QemuOptions {
    * virtserialport com.redhat.spice.0, which spice-server serves as the agent.
    */
   agent?: boolean;
+  /**
+   * The sound flavour of the guest (GUEST_SOUND=1: HDA modules, aplay/arecord; the
+   * init's tone/record commands) with QEMU's SPICE audio backend on an HDA codec.
+   */
+  sound?: boolean;
 }
+
+/** QEMU's SPICE audio backend on an HDA duplex codec (the guest's snd-hda-intel card 0). */
+export const SOUND_ARGS = ['-audiodev', 'spice,id=snd0', '-device', 'intel-hda', '-device', 'hda-duplex,audiodev=snd0'];
 
 /** Name of the guest's test port (virtserialport and spiceport name). */
 export const TEST_PORT_NAME = 'org.spice.test.0';
@@ -63,8 +71,8 @@ export const READY_RE = /^GUEST\[[\d.]+\] ready\b/;
 const STDERR_CAP = 32 * 1024 * 1024;
 
 /** Builds the guest into .cache/guest/<hash> unless that build exists already. */
-export async function ensureGuest(flavour: { agent?: boolean } = {}): Promise<GuestImage> {
-  const env = { ...process.env, GUEST_AGENT: flavour.agent ? '1' : '0' };
+export async function ensureGuest(flavour: { agent?: boolean; sound?: boolean } = {}): Promise<GuestImage> {
+  const env = { ...process.env, GUEST_AGENT: flavour.agent ? '1' : '0', GUEST_SOUND: flavour.sound ? '1' : '0' };
   const out = await new Promise<string>((resolve, reject) => {
     execFile('bash', [path.join(REPO, 'scripts/build-guest.sh')], { maxBuffer: 16 * 1024 * 1024, env },
       (err, stdout, stderr) => {
@@ -196,7 +204,7 @@ export class QemuVm {
 
   /** Starts QEMU on a free SPICE port and waits for QMP and (unless incoming) the guest's ready line. */
   static async start(opts: QemuOptions = {}): Promise<QemuVm> {
-    const guest = await ensureGuest({ agent: opts.agent });
+    const guest = await ensureGuest({ agent: opts.agent, sound: opts.sound ?? false });
     let lastErr: Error | null = null;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
@@ -247,6 +255,7 @@ export class QemuVm {
     // paused until the serial socket is connected, so no guest output is lost
     // (an incoming VM starts running by itself when the migration completes)
     if (opts.incoming) args.push('-incoming', opts.incoming); else args.push('-S');
+    if (opts.sound) args.push(...SOUND_ARGS);
     if (opts.extraArgs) args.push(...opts.extraArgs);
 
     const argv = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', QEMU, ...args] : [QEMU, ...args];

@@ -20,6 +20,7 @@ const SAMPLES: { [K in RequestName]: RequestArgs<K> } = {
   connect: ['spice://127.0.0.1:5999', 'pw'],
   disconnect: [],
   input: [[{ t: 'key', scancode: 0x153, down: true }, { t: 'mousePosition', x: 10, y: 20, buttons: 1, displayId: 0 }, { t: 'releaseAllKeys' }]],
+  recordData: [new Uint8Array([1, 0, 2, 0])],
   setProxyCredentials: ['user', 'secret'],
   sendScancodes: [[0xe1, 0x1d, 0x45, 0xe1, 0x9d, 0xc5]],
   saveScreenshot: [Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13])],
@@ -96,7 +97,7 @@ test('validators: typed arguments back, BadRequestError for anything else', () =
 
 test('the Electron preload, the web bridge and the table expose the same requests', () => {
   const table = [...REQUEST_NAMES].sort();
-  assert.deepEqual(table, ['connect', 'disconnect', 'input', 'openVv', 'saveScreenshot', 'sendScancodes', 'setProxyCredentials']);
+  assert.deepEqual(table, ['connect', 'disconnect', 'input', 'openVv', 'recordData', 'saveScreenshot', 'sendScancodes', 'setProxyCredentials']);
   const fakeIpc = { invoke: async () => undefined, on: () => {}, removeListener: () => {} };
   assert.deepEqual(Object.keys(createPreloadApi(fakeIpc)).sort(), [...table, 'on'].sort(), 'preload');
   assert.deepEqual(Object.keys(requestClient(() => {})).sort(), table, 'requestClient');
@@ -180,4 +181,11 @@ test('web host: every request goes page bridge → WebSocket → engine; a bad o
     g.WebSocket = had;
     await host.close();
   }
+});
+
+test('recordData takes bytes only, bounded', () => {
+  const pcm = new Uint8Array([1, 0, 2, 0]);
+  assert.deepEqual(VIEWER_REQUESTS.recordData([pcm]), [pcm]);
+  assert.throws(() => VIEWER_REQUESTS.recordData([[1, 0]]), BadRequestError);
+  assert.throws(() => VIEWER_REQUESTS.recordData([new Uint8Array(256 * 1024 + 1)]), BadRequestError);
 });

@@ -8,8 +8,10 @@ import { InputsChannel } from './inputs-channel';
 import { GenericChannel } from './generic-channel';
 import { PortChannel } from './port-channel';
 import { SpicevmcDeviceChannel } from './spicevmc-channel';
+import { PlaybackChannel } from './playback-channel';
+import { RecordChannel, type RecordEvent } from './record-channel';
 import { Channel as ChannelType } from '../protocol/enums';
-import type { CursorCommand, DisplayCommand } from '../../../preload/contract';
+import type { AudioEvent, CursorCommand, DisplayCommand } from '../../../preload/contract';
 
 /** What a channel may need from its session when it is built. */
 export interface ChannelContext {
@@ -19,6 +21,10 @@ export interface ChannelContext {
   /** Display channels defer their ACKs to the session's owner (SessionOptions.onDisplayReceived). */
   onDisplayReceived?: (ch: DisplayChannel) => void;
   preferredCompression?: number;
+  onAudio?: (channelId: number, ev: AudioEvent) => void;
+  onRecord?: (channelId: number, ev: RecordEvent) => void;
+  /** Announce Opus on the playback channel (default true). */
+  playbackOpus?: boolean;
 }
 
 export interface ChannelKind {
@@ -52,8 +58,14 @@ export const CHANNEL_TABLE: ChannelTable = new Map<number, ChannelKind>([
   ],
   [ChannelType.CURSOR, { create: (_type, id, ctx) => new CursorChannel(id, ctx.log, (cmd) => ctx.onCursor?.(cmd)), essential: true }],
   [ChannelType.INPUTS, { create: (_type, id, ctx) => new InputsChannel(id, ctx.log), essential: true }],
-  [ChannelType.PLAYBACK, generic],
-  [ChannelType.RECORD, generic],
+  [
+    ChannelType.PLAYBACK,
+    {
+      create: (_type, id, ctx) => new PlaybackChannel(id, ctx.log, (ev) => ctx.onAudio?.(id, ev), ctx.playbackOpus === undefined ? {} : { opus: ctx.playbackOpus }),
+      essential: false,
+    },
+  ],
+  [ChannelType.RECORD, { create: (_type, id, ctx) => new RecordChannel(id, ctx.log, (ev) => ctx.onRecord?.(id, ev)), essential: false }],
   [ChannelType.PORT, { create: (_type, id, ctx) => new PortChannel(id, ctx.log), essential: false }],
   [ChannelType.USBREDIR, device],
   [ChannelType.SMARTCARD, device],

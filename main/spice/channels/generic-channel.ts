@@ -1,5 +1,5 @@
 // Channels we link (so the server sees a complete client) but whose payload
-// features land in later work: playback and record. They answer the common
+// we do not use (tunnel, types newer than us). They answer the common
 // messages and count the rest, through the handler table like every channel
 // (so the base's migration guards apply).
 import { Channel, type Logger } from './base-channel';
