@@ -15,6 +15,7 @@ import { APP_NAME, planLaunch, targetLabel, type LaunchPlan } from './app/launch
 import { createSessionController, type SessionController } from './app/session-controller';
 import { addRecent, loadSettings, saveSettings, type Settings } from './app/settings';
 import { defaultTransportFactory } from './transport/index';
+import { smartcardDevicesFor } from './devices/smartcard/device-manager';
 import { announcePlan, endedText, printExitPlan, statusPrinter } from './app/terminal';
 
 // dist/main/electron.cjs → dist/renderer, dist/preload
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
     log,
     appVersion: version,
     env,
+    devices: (cfg) => smartcardDevicesFor(cfg, { log }),
     savedZoom: settings.zoom,
     recent: () => settings.recent.map((r) => r.uri),
     onEnded: (info) => {

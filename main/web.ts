@@ -17,6 +17,7 @@ import { createSessionController, type EndedInfo } from './app/session-controlle
 import { announcePlan, endedText, printExitPlan, statusPrinter } from './app/terminal';
 import { WEB_HELP, splitWebArgs } from './app/web-args';
 import { defaultTransportFactory } from './transport/index';
+import { smartcardDevicesFor } from './devices/smartcard/device-manager';
 
 function appVersion(): string {
   return findAppVersion(typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url)));
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
         log,
         appVersion: version,
         env,
+        devices: (cfg) => smartcardDevicesFor(cfg, { log }),
         onEnded,
       }),
   });

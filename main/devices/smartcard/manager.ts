@@ -90,10 +90,12 @@ export class SmartcardManager {
     }
   }
 
+  /** Stops serving: card connections are closed (left as they are), nothing more is sent. */
   close(): void {
     this.closed = true;
     this.unsubscribe?.();
     this.changeListeners.clear();
+    for (const r of this.list) this.dropConnection(r);
   }
 
   onChange(listener: () => void): () => void {
