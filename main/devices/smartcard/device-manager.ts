@@ -66,6 +66,10 @@ export class SmartcardDevices implements DeviceManager {
       backend: this.opts.backend,
       send: (msg) => ch.write(encodeVscMessage(msg, SPICE_VSC_ORDER)),
       order: SPICE_VSC_ORDER,
+      // spice-server attaches one ccid-card-passthru device per channel client and
+      // answers every further ReaderAdd with that device's reader id (seen: two
+      // client readers both "added" as id 0), so one reader at a time
+      maxReaders: 1,
       onError: (e, reader) => this.error(e, reader),
     });
     this.mgr = mgr;

@@ -116,29 +116,54 @@ test('smartcard channel: ReaderAdd, reader id from the answer, bridged ATR, APDU
   assert.equal(devices.manager, null, 'manager dropped with the channel');
 });
 
-test('two readers get the ids the server assigns; a T=0 card keeps its ATR; APDUs answered on the right reader', async () => {
-  const { s, sc, got, backend } = await linked([
+test('one reader at a time (spice-server binds one device per channel): the second waits and takes over when the first is stopped', async () => {
+  const { s, sc, got, backend, devices } = await linked([
     [R0, T1_ATR, 'T1'],
     [R1, T0_ATR, 'T0'],
   ]);
-  await until(() => got().length === 1, 'first ReaderAdd');
-  sc.send(errorMsg(0)); // R0 -> id 0; R1's ReaderAdd was queued before R0's ATR
-  await until(() => got().length === 2, 'second ReaderAdd');
-  assert.deepEqual(got()[1], { type: VSC.ReaderAdd, readerId: 0xffffffff, payload: Buffer.from(R1).toString('hex') });
-  sc.send(errorMsg(1)); // R1 -> id 1
-  await until(() => got().length === 3, 'ATR of R0');
-  assert.deepEqual(got()[2], { type: VSC.ATR, readerId: 0, payload: '3b058073ff0100' });
+  await until(() => got().length === 1, 'ReaderAdd');
   sc.send(errorMsg(0));
-  await until(() => got().length === 4, 'ATR of R1');
-  assert.deepEqual(got()[3], { type: VSC.ATR, readerId: 1, payload: T0_ATR });
-  sc.send(errorMsg(1));
+  await until(() => got().length === 2, 'ATR of R0');
+  assert.deepEqual(got()[1], { type: VSC.ATR, readerId: 0, payload: '3b058073ff0100' });
+  sc.send(errorMsg(0));
+  await until(() => devices.readers().find((r) => r.name === R0)?.guestAtr !== null, 'R0 shared');
+  assert.deepEqual(
+    devices.readers().map((r) => [r.name, r.state]),
+    [
+      [R0, 'shared'],
+      [R1, 'waiting'],
+    ],
+  );
+  assert.equal(got().length, 2, 'no ReaderAdd for the second reader');
 
-  sc.send(vsc(VSC.APDU, 1, '0084000008'));
+  // the user stops sharing R0: its card and reader go, then R1 is offered in its place
+  devices.setShared(R0, false);
+  await until(() => got().length === 3, 'CardRemove');
+  assert.deepEqual(got()[2], { type: VSC.CardRemove, readerId: 0, payload: '' });
+  sc.send(errorMsg(0));
+  await until(() => got().length === 4, 'ReaderRemove');
+  assert.deepEqual(got()[3], { type: VSC.ReaderRemove, readerId: 0, payload: '' });
+  sc.send(errorMsg(0));
+  await until(() => got().length === 5, 'ReaderAdd of R1');
+  assert.deepEqual(got()[4], { type: VSC.ReaderAdd, readerId: 0xffffffff, payload: Buffer.from(R1).toString('hex') });
+  sc.send(errorMsg(0));
+  await until(() => got().length === 6, 'ATR of R1');
+  assert.deepEqual(got()[5], { type: VSC.ATR, readerId: 0, payload: T0_ATR }, 'a T=0 card keeps its ATR');
+  sc.send(errorMsg(0));
+
+  sc.send(vsc(VSC.APDU, 0, '0084000008'));
   await until(() => backend.transmits.length === 1, 'transmit on R1');
   assert.equal(backend.transmits[0].reader, R1);
   backend.transmits.shift()!.answer('01020304050607089000');
-  await until(() => got().length === 5, 'answer');
-  assert.deepEqual(got()[4], { type: VSC.APDU, readerId: 1, payload: '01020304050607089000' });
+  await until(() => got().length === 7, 'answer');
+  assert.deepEqual(got()[6], { type: VSC.APDU, readerId: 0, payload: '01020304050607089000' });
+  assert.deepEqual(
+    devices.readers().map((r) => [r.name, r.state]),
+    [
+      [R0, 'stopped'],
+      [R1, 'shared'],
+    ],
+  );
   s.disconnect();
 });
 
