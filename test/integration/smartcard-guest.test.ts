@@ -18,21 +18,13 @@ import { Session } from '../../main/spice/session';
 import { defaultTransportFactory } from '../../main/transport/index';
 import { SmartcardDevices } from '../../main/devices/smartcard/device-manager';
 import { PcscBackend } from '../../main/devices/smartcard/pcsc-backend';
+import { CCID_ARGS, colonHex as colon, guestSc, startGuestPcscd, useSmartcardGuest } from '../helpers/smartcard-guest';
 
-process.env.GUEST_SMARTCARD = '1'; // the guest flavour with pcscd + libccid + opensc
+useSmartcardGuest();
 
 const [R0, R1] = READER_NAMES;
 const BRIDGED_ATR = '3b058073ff0100';
-/** opensc-tool prints ATRs as colon-separated hex */
-const colon = (hex: string) => hex.match(/../g)!.join(':');
 
-/** A CCID reader on xHCI with a passthru card on the SPICE smartcard channel. */
-const CCID_ARGS = [
-  '-device', 'qemu-xhci,id=xhci',
-  '-device', 'usb-ccid,id=ccid0,bus=xhci.0',
-  '-chardev', 'spicevmc,name=smartcard,id=sc0',
-  '-device', 'ccid-card-passthru,chardev=sc0,bus=ccid0.0',
-];
 /** What the guest must read for the card in each client reader. */
 const GUEST_ATR: Record<string, string> = { [R0]: BRIDGED_ATR, [R1]: VICC_T0_ATR };
 const CARD_ATR: Record<string, string> = { [R0]: VICC_T1_ATR, [R1]: VICC_T0_ATR };
@@ -43,19 +35,7 @@ let session: Session;
 let devices: SmartcardDevices;
 const clientErrors: string[] = [];
 
-/** Runs `sc <args>` in the guest: opensc-tool's output lines and its exit code. */
-async function sc(args: string, timeoutMs = 90_000): Promise<{ lines: string[]; rc: number }> {
-  const from = vm.serialLines().length;
-  const reply = await vm.command(`sc ${args}`, /^GUEST (OK|ERR) sc\b/, timeoutMs);
-  const lines = vm
-    .serialLines()
-    .slice(from)
-    .filter((l) => l.startsWith('GUEST SC '))
-    .map((l) => l.slice('GUEST SC '.length));
-  const m = /^GUEST OK sc (\d+)$/.exec(reply);
-  if (!m) throw new Error(`guest: ${reply}\n${lines.join('\n')}`);
-  return { lines, rc: Number(m[1]) };
-}
+const sc = (args: string) => guestSc(vm, args);
 
 /** opensc-tool -l: reader number -> card present. */
 async function guestReaders(): Promise<{ nr: number; card: boolean; name: string }[]> {
@@ -81,7 +61,7 @@ before(async () => {
   rig = await PcscRig.start({ cards: [VICC_T1_ATR, VICC_T0_ATR] });
   vm = await QemuVm.start({ name: 'smartcard', extraArgs: CCID_ARGS });
   // pcscd without udevd sees only the readers present when it starts
-  await vm.command('sc start 1', /^GUEST (OK|ERR) sc\b/, 60_000).then((r) => assert.match(r, /OK sc started/));
+  await startGuestPcscd(vm);
   devices = new SmartcardDevices({ backend: new PcscBackend(), onError: (e, r) => clientErrors.push(`${e.code} ${r ?? ''}: ${e.message}`) });
   session = new Session({ endpoint: { host: '127.0.0.1', port: vm.spicePort }, transport: defaultTransportFactory, devices: [devices] });
   await session.connect();
