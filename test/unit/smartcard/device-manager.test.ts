@@ -14,6 +14,7 @@ import type { EffectiveConfig } from '../../../main/config/effective';
 import { FakeSpiceServer, until, type FakeLink } from '../../helpers/fake-spice-server';
 import { miniMsg } from '../../helpers/spice-bytes';
 import { ScriptedBackend } from './scripted-backend';
+import { vscBytes, vscError } from './vsc-bytes';
 
 const T1_ATR = '3b951381018073ff01000b';
 const T0_ATR = '3b15138073ff0100';
@@ -21,16 +22,9 @@ const R0 = 'Virtual PCD 00 00';
 const R1 = 'Virtual PCD 00 01';
 const VSC = { Init: 1, Error: 2, ReaderAdd: 3, ReaderRemove: 4, ATR: 5, CardRemove: 6, APDU: 7, Flush: 8, FlushComplete: 9 };
 
-/** A VSCard message as spice-server sends it: u32 LE type, reader_id, length, payload; in one SMARTCARD_DATA. */
-function vsc(type: number, readerId: number, payloadHex = ''): Uint8Array {
-  const payload = Buffer.from(payloadHex, 'hex');
-  const h = Buffer.alloc(12);
-  h.writeUInt32LE(type, 0);
-  h.writeUInt32LE(readerId >>> 0, 4);
-  h.writeUInt32LE(payload.length, 8);
-  return miniMsg(MsgSpicevmc.DATA, Uint8Array.from(Buffer.concat([h, payload])));
-}
-const errorMsg = (readerId: number, code = 0) => vsc(VSC.Error, readerId, Buffer.from(Uint32Array.of(code).buffer).toString('hex'));
+/** A VSCard message as spice-server sends it, in one SMARTCARD_DATA message. */
+const vsc = (type: number, readerId: number, payloadHex = '') => miniMsg(MsgSpicevmc.DATA, vscBytes(type, readerId, payloadHex));
+const errorMsg = (readerId: number, code = 0) => miniMsg(MsgSpicevmc.DATA, vscError(readerId, code));
 
 interface Got {
   type: number;

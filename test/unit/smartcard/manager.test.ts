@@ -9,22 +9,15 @@ import { encodeVscMessage, decodeVscMessage, type VscMessage } from '../../../ma
 import { SmartcardError } from '../../../main/devices/smartcard/backend';
 import { SpiceError } from '../../../main/spice/wire/errors';
 import { ScriptedBackend } from './scripted-backend';
+import { vscBytes, vscError } from './vsc-bytes';
 
 const T1_ATR = '3b951381018073ff01000b';
 const T0_ATR = '3b15138073ff0100';
 const R0 = 'Virtual PCD 00 00';
 const R1 = 'Virtual PCD 00 01';
 
-/** A server → client VSCard message: u32 LE type, reader_id, length, then the payload. */
-function srv(type: number, readerId: number, payloadHex = ''): Uint8Array {
-  const payload = Buffer.from(payloadHex, 'hex');
-  const h = Buffer.alloc(12);
-  h.writeUInt32LE(type, 0);
-  h.writeUInt32LE(readerId >>> 0, 4);
-  h.writeUInt32LE(payload.length, 8);
-  return Uint8Array.from(Buffer.concat([h, payload]));
-}
-const ack = (readerId: number, code = 0) => srv(2, readerId, Buffer.from(Uint32Array.of(code).buffer).toString('hex'));
+const srv = vscBytes;
+const ack = vscError;
 const apduMsg = (readerId: number, hex: string) => srv(7, readerId, hex);
 const flush = () => srv(8, 0);
 
