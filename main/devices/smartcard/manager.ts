@@ -187,9 +187,10 @@ export class SmartcardManager {
       case 'reader-removed': {
         const r = this.find(e.reader);
         if (!r) break;
+        const stopped = r.state === 'stopped';
         this.withdraw(r);
         r.gone = true;
-        if (r.state !== 'stopped') r.state = 'adding'; // offered again if it comes back
+        r.state = stopped ? 'stopped' : 'adding'; // the user's choice stays; otherwise offered again if it comes back
         this.offerWaiting();
         this.changed();
         break;

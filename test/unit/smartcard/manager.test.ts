@@ -204,6 +204,22 @@ test('stop sharing a reader: CardRemove, ReaderRemove; resume: ReaderAdd, then t
   assert.throws(() => m.setShared('nope', false), (e: unknown) => e instanceof SmartcardError && e.code === 'UNKNOWN_READER');
 });
 
+test('a stopped reader stays stopped when it is unplugged and comes back (or pcscd restarts): nothing is offered', () => {
+  const { m, msgs, backend } = shared();
+  m.setShared(R0, false);
+  m.handleBytes(ack(0)); // CardRemove
+  m.handleBytes(ack(0)); // ReaderRemove
+  const sent = msgs().length;
+  backend.removeReader(R0);
+  assert.deepEqual(m.readers(), []);
+  backend.addReader(R0);
+  backend.insertCard(R0, T1_ATR, 'T1');
+  assert.equal(m.readers()[0].state, 'stopped');
+  assert.equal(msgs().length, sent, 'no ReaderAdd for a reader the user stopped');
+  m.setShared(R0, true);
+  assert.deepEqual(msgs()[sent], { type: 3, readerId: 0xffffffff, name: R0 });
+});
+
 test('malformed or unexpected server messages are coded errors and change nothing', async () => {
   const { m, backend, msgs } = shared([[R0, T0_ATR, 'T0']]);
   const bad: [Uint8Array, string][] = [
