@@ -33,6 +33,8 @@ let rig: PcscRig;
 let vm: QemuVm;
 let session: Session;
 let devices: SmartcardDevices;
+let backend: PcscBackend;
+const serviceEvents: string[] = [];
 const clientErrors: string[] = [];
 
 const sc = (args: string) => guestSc(vm, args);
@@ -62,7 +64,9 @@ before(async () => {
   vm = await QemuVm.start({ name: 'smartcard', extraArgs: CCID_ARGS });
   // pcscd without udevd sees only the readers present when it starts
   await startGuestPcscd(vm);
-  devices = new SmartcardDevices({ backend: new PcscBackend(), onError: (e, r) => clientErrors.push(`${e.code} ${r ?? ''}: ${e.message}`) });
+  backend = new PcscBackend({ retryMinMs: 100, retryMaxMs: 500 });
+  backend.onEvent((e) => serviceEvents.push(e.type));
+  devices = new SmartcardDevices({ backend, onError: (e, r) => clientErrors.push(`${e.code} ${r ?? ''}: ${e.message}`) });
   session = new Session({ endpoint: { host: '127.0.0.1', port: vm.spicePort }, transport: defaultTransportFactory, devices: [devices] });
   await session.connect();
 });
@@ -135,5 +139,16 @@ test('stop sharing the reader: the waiting one is offered and the guest reader g
   await clientShares(() => stateOf(second)?.state === 'shared' && !!stateOf(second)?.guestAtr, `${second} shared`);
   assert.equal(stateOf(first)!.state, 'stopped');
   await pollGuest(`the card of ${second}`, guestAtrRead, (a) => a === colon(GUEST_ATR[second]));
+  await apdusAnswered();
+});
+
+test('pcscd restarted on the client: the client recovers by itself and the guest gets the card back', async () => {
+  const shared = devices.readers().find((r) => r.state === 'shared')!.name;
+  const from = serviceEvents.length;
+  await rig.restartPcscd();
+  await clientShares(() => serviceEvents.slice(from).includes('service-up') && stateOf(shared)?.state === 'shared' && !!stateOf(shared)?.guestAtr, `${shared} shared again`);
+  assert.ok(serviceEvents.slice(from).includes('service-down'), `pcscd loss seen: ${serviceEvents.slice(from).join(' ')}`);
+  assert.equal(session.state, 'connected');
+  await pollGuest('the card back after the restart', guestAtrRead, (a) => a === colon(GUEST_ATR[shared]));
   await apdusAnswered();
 });
