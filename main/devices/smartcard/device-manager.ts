@@ -13,13 +13,13 @@
 // Flow control is not needed: the manager has at most one control message and
 // one APDU answer outstanding, far below the channel's high-water marks.
 import type { DeviceManager } from '../../spice/devices';
-import type { SpicevmcChannel } from '../../spice/channels/spicevmc-channel';
+import { SPICEVMC_MAX_CHUNK, type SpicevmcChannel } from '../../spice/channels/spicevmc-channel';
 import type { Logger } from '../../spice/channels/base-channel';
 import { Channel as ChannelType } from '../../spice/protocol/enums';
 import type { SpiceError } from '../../spice/wire/errors';
-import type { SmartcardBackend, SmartcardError } from './backend';
+import { SmartcardError, type SmartcardBackend } from './backend';
 import { SmartcardManager, type SharedReader } from './manager';
-import { SPICE_VSC_ORDER, encodeVscMessage } from './vscard';
+import { SPICE_VSC_ORDER, VscErrorCode, VscMessageType, encodeVscMessage, type VscMessage } from './vscard';
 import { PcscBackend } from './pcsc-backend';
 
 export interface SmartcardDevicesOptions {
@@ -64,7 +64,7 @@ export class SmartcardDevices implements DeviceManager {
     this.channel = ch;
     const mgr = new SmartcardManager({
       backend: this.opts.backend,
-      send: (msg) => ch.write(encodeVscMessage(msg, SPICE_VSC_ORDER)),
+      send: (msg) => ch.write(this.encode(msg)),
       order: SPICE_VSC_ORDER,
       // spice-server attaches one ccid-card-passthru device per channel client and
       // answers every further ReaderAdd with that device's reader id (seen: two
@@ -95,6 +95,19 @@ export class SmartcardDevices implements DeviceManager {
     if (this.channel) this.channelDown(this.channel, null);
     this.closed = true;
     this.opts.backend.close().catch(() => {});
+  }
+
+  /**
+   * One VSCard message for one DATA message. The channel splits writes at
+   * SPICEVMC_MAX_CHUNK and spice-server asserts that a message holds exactly
+   * one VSCard message (a split one would abort QEMU), so a card answer too
+   * big for that (an extended-length response near 64 KiB) becomes an Error.
+   */
+  private encode(msg: VscMessage): Uint8Array {
+    const bytes = encodeVscMessage(msg, SPICE_VSC_ORDER);
+    if (bytes.length <= SPICEVMC_MAX_CHUNK) return bytes;
+    this.error(new SmartcardError('TRANSMIT_FAILED', `a ${bytes.length}-byte VSCard message exceeds the smartcard channel's ${SPICEVMC_MAX_CHUNK}-byte messages; the guest gets an error instead`));
+    return encodeVscMessage({ type: VscMessageType.Error, readerId: msg.readerId, code: VscErrorCode.GENERAL_ERROR }, SPICE_VSC_ORDER);
   }
 
   private error(e: SmartcardError, reader?: string): void {

@@ -161,6 +161,27 @@ test('one reader at a time (spice-server binds one device per channel): the seco
   s.disconnect();
 });
 
+test('a card answer too big for one SPICE message (spice-server asserts one VSCard per message) becomes Error GENERAL_ERROR', async () => {
+  const { s, sc, got, backend, errors } = await linked([[R1, T0_ATR, 'T0']]);
+  await until(() => got().length === 1, 'ReaderAdd');
+  sc.send(errorMsg(0));
+  await until(() => got().length === 2, 'ATR');
+  sc.send(errorMsg(0));
+  sc.send(vsc(VSC.APDU, 0, '00b0000000ffff')); // READ BINARY, extended Le
+  await until(() => backend.transmits.length === 1, 'transmit');
+  backend.transmits.shift()!.answer('ab'.repeat(65530) + '9000');
+  await until(() => got().length === 3, 'answer');
+  assert.deepEqual(got()[2], { type: VSC.Error, readerId: 0, payload: '01000000' });
+  assert.deepEqual(errors, ['TRANSMIT_FAILED ']);
+  // the next APDU is served as usual
+  sc.send(vsc(VSC.APDU, 0, '00ca000000'));
+  await until(() => backend.transmits.length === 1, 'second transmit');
+  backend.transmits.shift()!.answer('6a81');
+  await until(() => got().length === 4, 'second answer');
+  assert.deepEqual(got()[3], { type: VSC.APDU, readerId: 0, payload: '6a81' });
+  s.disconnect();
+});
+
 test('malformed VSCard from the server: coded error on the smartcard channel, the session lives', async () => {
   const { s, sc, got, devices } = await linked([[R0, T1_ATR, 'T1']]);
   await until(() => got().length === 1, 'ReaderAdd');
