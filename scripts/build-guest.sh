@@ -287,6 +287,9 @@ rm -rf "$WORK"
 for d in "$CACHE"/*; do
   b=$(basename "$d")
   [[ "$b" =~ ^[0-9a-f]{16}$ ]] && [ "$b" != "$KEY" ] && [ -n "$(find "$d" -maxdepth 0 -mmin +60)" ] && rm -rf "$d"
+  # ---- smartcard flavour (optional): its older outputs too ----
+  [ "${GUEST_SMARTCARD:-}" = 1 ] && [[ "$b" =~ ^[0-9a-f]{16}-sc$ ]] && [ "$b" != "$KEY" ] && [ -n "$(find "$d" -maxdepth 0 -mmin +60)" ] && rm -rf "$d"
+  # ---- end smartcard flavour ----
 done
 log "done: $OUT ($(du -h "$OUT/initramfs.cpio.gz" | cut -f1) initramfs)"
 echo "$OUT"
