@@ -18,6 +18,7 @@ import { createSessionController, hotkeysForPage, type SessionController } from 
 import { menuTemplate } from './windows/menu';
 import { openSettingsStore } from './app/settings';
 import { defaultTransportFactory } from './transport/index';
+import { smartcardDevicesFor } from './devices/smartcard/device-manager';
 import { announcePlan, endedText, printExitPlan, statusPrinter } from './app/terminal';
 
 // dist/main/electron.cjs → dist/renderer, dist/preload
@@ -105,6 +106,7 @@ async function main(): Promise<void> {
     log,
     appVersion: version,
     env,
+    devices: (cfg) => smartcardDevicesFor(cfg, { log }),
     savedZoom: settings.current.zoom,
     recent: settings.recent,
     onEnded: (info) => {

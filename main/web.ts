@@ -18,6 +18,7 @@ import { announcePlan, endedText, printExitPlan, statusPrinter } from './app/ter
 import { WEB_HELP, splitWebArgs } from './app/web-args';
 import { defaultTransportFactory } from './transport/index';
 import { openSettingsStore, settingsDir } from './app/settings';
+import { smartcardDevicesFor } from './devices/smartcard/device-manager';
 
 function appVersion(): string {
   return findAppVersion(typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url)));
@@ -77,6 +78,7 @@ async function main(): Promise<void> {
         log,
         appVersion: version,
         env,
+        devices: (cfg) => smartcardDevicesFor(cfg, { log }),
         onEnded,
         savedZoom: settings.current.zoom,
         recent: settings.recent,

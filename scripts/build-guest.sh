@@ -38,6 +38,8 @@
 #                 snd-hda-codec-generic for QEMU's hda-duplex) and aplay/arecord
 #                 and amixer (alsa-utils, with libasound2 and its /usr/share/alsa config);
 #                 built into $GUEST_CACHE/<key>-sound so the default build is untouched
+#   GUEST_SMARTCARD=1  smartcard flavour (its own cache key): pcscd + libccid + opensc-tool
+#                 with their libraries, and the guest command "sc" (scripts/guest/sc)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -55,10 +57,11 @@ die() { log "ERROR: $*"; exit 1; }
 # and written to $OUT/flavour, so each flavour's clean-up keeps the others' builds
 AGENT=${GUEST_AGENT:-0}
 SOUND=${GUEST_SOUND:-0}
-[ "$AGENT" = 1 ] && [ "$SOUND" = 1 ] && die "GUEST_AGENT and GUEST_SOUND: one flavour at a time"
+SMARTCARD=${GUEST_SMARTCARD:-0}
 FLAVOUR=base
 [ "$AGENT" = 1 ] && FLAVOUR=agent
-[ "$SOUND" = 1 ] && FLAVOUR=sound
+[ "$SOUND" = 1 ] && { [ "$FLAVOUR" = base ] || die "GUEST_$FLAVOUR and GUEST_SOUND: one flavour at a time"; FLAVOUR=sound; }
+[ "$SMARTCARD" = 1 ] && { [ "$FLAVOUR" = base ] || die "GUEST_$FLAVOUR and GUEST_SMARTCARD: one flavour at a time"; FLAVOUR=smartcard; }
 
 # Modules wanted in the guest (dependencies are resolved from each module's
 # .modinfo "depends=" field, so no depmod is needed). i8042 and atkbd are
@@ -232,6 +235,57 @@ if [ "$SOUND" = 1 ]; then
   [ -e "$R/lib64/ld-linux-x86-64.so.2" ] || die "aplay's loader not found by ldd"
   ln -s ../lib "$R/usr/lib"
 fi
+
+# ---- smartcard flavour (optional, GUEST_SMARTCARD=1) -------------------------
+# The guest's own PC/SC stack for QEMU's usb-ccid reader: pcscd + libccid
+# (libusb over /dev/bus/usb, no udevd) and opensc-tool, from Debian packages.
+# Every ELF's DT_NEEDED is resolved against the unpacked packages (a missing
+# one fails the build, naming it); libgcc_s.so.1 is added by hand: glibc
+# dlopens it for pthread_cancel (pcscd aborts on a client disconnect without
+# it) and no NEEDED entry names it.
+if [ "$SMARTCARD" = 1 ]; then
+  SC_PKGS="pcscd libpcsclite1 libccid libusb-1.0-0 libudev1 libsystemd0 opensc opensc-pkcs11
+    libc6 libgcc-s1 libreadline8 libtinfo6 libssl3 zlib1g libglib2.0-0 libcap2 libgcrypt20
+    libgpg-error0 liblz4-1 liblzma5 libzstd1 libffi8 libpcre2-8-0 libmount1 libselinux1 libblkid1"
+  SCX="$WORK/x/sc"
+  mkdir -p "$SCX"
+  (
+    cd "$CACHE/debs"
+    for p in $SC_PKGS; do
+      ls "${p}"_*.deb >/dev/null 2>&1 || apt-get -q -o APT::Sandbox::User=root download "$p" >&2
+    done
+  )
+  for p in $SC_PKGS; do dpkg -x "$(ls "$CACHE/debs/${p}"_*.deb | sort -V | tail -1)" "$SCX"; done
+  LIBDIRS="lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu"
+  declare -A SC_DONE
+  sc_copy() { # path relative to SCX: copy it (symlinks followed) and what it needs
+    local rel=$1 n d found
+    [ -n "${SC_DONE[$rel]:-}" ] && return 0
+    SC_DONE[$rel]=1
+    mkdir -p "$R/$(dirname "$rel")"
+    cp -L "$SCX/$rel" "$R/$rel"
+    for n in $(readelf -d "$SCX/$rel" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+      found=
+      for d in $LIBDIRS; do
+        if [ -e "$SCX/$d/$n" ]; then found=$d/$n; break; fi
+      done
+      [ -n "$found" ] || die "smartcard guest: $rel needs $n, which no package in SC_PKGS has"
+      sc_copy "$found"
+    done
+  }
+  CCID=usr/lib/pcsc/drivers/ifd-ccid.bundle
+  for f in usr/sbin/pcscd usr/bin/opensc-tool usr/lib/x86_64-linux-gnu/libpcsclite.so.1 \
+           $CCID/Contents/Linux/libccid.so lib/x86_64-linux-gnu/libgcc_s.so.1 \
+           lib/x86_64-linux-gnu/ld-linux-x86-64.so.2; do
+    sc_copy "$f"
+  done
+  cp "$SCX/$CCID/Contents/Info.plist" "$R/$CCID/Contents/Info.plist"
+  mkdir -p "$R/lib64" "$R/run/pcscd" "$R/etc/guest-cmd"
+  ln -sf /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$R/lib64/ld-linux-x86-64.so.2"
+  install -m 755 "$HERE/guest/sc" "$R/etc/guest-cmd/sc"
+  log "smartcard flavour: pcscd, libccid, opensc-tool + ${#SC_DONE[@]} files"
+fi
+# ---- end smartcard flavour ---------------------------------------------------
 
 # ---- 5. pack (reproducible: sorted names, fixed mtimes, uid/gid 0) ---------
 find "$R" -exec touch -h -d "@$EPOCH" {} +

@@ -6,3 +6,4 @@
 // (eslint.config.js).
 export type { DeviceManager } from '../spice/devices';
 export { DeviceChannelPool, type ChannelPoolEvents } from './channel-pool';
+export { SmartcardDevices, smartcardDevicesFor, type SmartcardDevicesOptions } from './smartcard/device-manager';

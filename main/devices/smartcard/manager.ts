@@ -25,6 +25,7 @@ export type ReaderShareState =
   | 'adding' // ReaderAdd queued or in flight
   | 'shared' // the server gave it a reader id
   | 'rejected' // the server has no room for it
+  | 'waiting' // maxReaders are offered already; offered when one of them goes
   | 'stopped'; // the user stopped sharing it
 
 export interface SharedReader {
@@ -64,6 +65,12 @@ export interface SmartcardManagerOptions {
   send: (msg: VscMessage) => void;
   /** Header byte order of handleBytes() input (the SPICE channel: little endian). */
   order?: VscByteOrder;
+  /**
+   * Readers offered at once; the others wait ('waiting') and the first of them
+   * is offered when a shared one is stopped or unplugged. spice-server binds one
+   * ccid-card-passthru device to the channel, so the smartcard channel takes 1.
+   */
+  maxReaders?: number;
   /** Reports failures that are not protocol errors (a transmit that failed, a rejected reader). */
   onError?: (e: SmartcardError, reader?: string) => void;
 }
@@ -90,10 +97,12 @@ export class SmartcardManager {
     }
   }
 
+  /** Stops serving: card connections are closed (left as they are), nothing more is sent. */
   close(): void {
     this.closed = true;
     this.unsubscribe?.();
     this.changeListeners.clear();
+    for (const r of this.list) this.dropConnection(r);
   }
 
   onChange(listener: () => void): () => void {
@@ -126,6 +135,7 @@ export class SmartcardManager {
       this.withdraw(r);
       [r.cardAtr, r.guestAtr] = [atr, guest]; // still in the reader: offered again on resume
       r.state = 'stopped';
+      this.offerWaiting();
       this.changed();
     } else if (shared && r.state === 'stopped') {
       this.addReader(r);
@@ -177,9 +187,11 @@ export class SmartcardManager {
       case 'reader-removed': {
         const r = this.find(e.reader);
         if (!r) break;
+        const stopped = r.state === 'stopped';
         this.withdraw(r);
         r.gone = true;
-        if (r.state !== 'stopped') r.state = 'adding'; // offered again if it comes back
+        r.state = stopped ? 'stopped' : 'adding'; // the user's choice stays; otherwise offered again if it comes back
+        this.offerWaiting();
         this.changed();
         break;
       }
@@ -214,10 +226,26 @@ export class SmartcardManager {
   }
 
   private addReader(r: Reader): void {
-    r.state = 'adding';
     r.vscId = null;
+    if (this.offered(r) >= (this.opts.maxReaders ?? Infinity)) {
+      r.state = 'waiting';
+      this.changed();
+      return;
+    }
+    r.state = 'adding';
     this.queueControl(r, { type: T.ReaderAdd, readerId: VSCARD_UNDEFINED_READER_ID, name: r.name });
     this.changed();
+  }
+
+  /** Readers other than `except` offered to the server (being added or shared). */
+  private offered(except: Reader): number {
+    return this.list.filter((x) => x !== except && !x.gone && (x.state === 'adding' || x.state === 'shared')).length;
+  }
+
+  /** A reader left: the first waiting one takes its place (its ReaderAdd queues behind the ReaderRemove). */
+  private offerWaiting(): void {
+    const w = this.list.find((x) => x.state === 'waiting' && !x.gone);
+    if (w) this.addReader(w);
   }
 
   /** Takes a reader (and its card) away from the guest; a ReaderAdd still queued is simply dropped. */

@@ -9,22 +9,15 @@ import { encodeVscMessage, decodeVscMessage, type VscMessage } from '../../../ma
 import { SmartcardError } from '../../../main/devices/smartcard/backend';
 import { SpiceError } from '../../../main/spice/wire/errors';
 import { ScriptedBackend } from './scripted-backend';
+import { vscBytes, vscError } from './vsc-bytes';
 
 const T1_ATR = '3b951381018073ff01000b';
 const T0_ATR = '3b15138073ff0100';
 const R0 = 'Virtual PCD 00 00';
 const R1 = 'Virtual PCD 00 01';
 
-/** A server → client VSCard message: u32 LE type, reader_id, length, then the payload. */
-function srv(type: number, readerId: number, payloadHex = ''): Uint8Array {
-  const payload = Buffer.from(payloadHex, 'hex');
-  const h = Buffer.alloc(12);
-  h.writeUInt32LE(type, 0);
-  h.writeUInt32LE(readerId >>> 0, 4);
-  h.writeUInt32LE(payload.length, 8);
-  return Uint8Array.from(Buffer.concat([h, payload]));
-}
-const ack = (readerId: number, code = 0) => srv(2, readerId, Buffer.from(Uint32Array.of(code).buffer).toString('hex'));
+const srv = vscBytes;
+const ack = vscError;
 const apduMsg = (readerId: number, hex: string) => srv(7, readerId, hex);
 const flush = () => srv(8, 0);
 
@@ -209,6 +202,22 @@ test('stop sharing a reader: CardRemove, ReaderRemove; resume: ReaderAdd, then t
   m.handleBytes(ack(0));
   assert.deepEqual(msgs()[3], { type: 5, readerId: 0, atr: Uint8Array.from(Buffer.from('3b058073ff0100', 'hex')) });
   assert.throws(() => m.setShared('nope', false), (e: unknown) => e instanceof SmartcardError && e.code === 'UNKNOWN_READER');
+});
+
+test('a stopped reader stays stopped when it is unplugged and comes back (or pcscd restarts): nothing is offered', () => {
+  const { m, msgs, backend } = shared();
+  m.setShared(R0, false);
+  m.handleBytes(ack(0)); // CardRemove
+  m.handleBytes(ack(0)); // ReaderRemove
+  const sent = msgs().length;
+  backend.removeReader(R0);
+  assert.deepEqual(m.readers(), []);
+  backend.addReader(R0);
+  backend.insertCard(R0, T1_ATR, 'T1');
+  assert.equal(m.readers()[0].state, 'stopped');
+  assert.equal(msgs().length, sent, 'no ReaderAdd for a reader the user stopped');
+  m.setShared(R0, true);
+  assert.deepEqual(msgs()[sent], { type: 3, readerId: 0xffffffff, name: R0 });
 });
 
 test('malformed or unexpected server messages are coded errors and change nothing', async () => {

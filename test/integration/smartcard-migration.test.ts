@@ -1,0 +1,162 @@
+// Smartcard across seamless migration (issue 11): the guest's opensc-tool
+// sends APDUs in a loop (SELECT MF -> 90 00, GET DATA -> 6A 81, GET CHALLENGE
+// -> 8 bytes + 90 00, repeated; vicc's answers are deterministic) to the card
+// our client shares, while the VM migrates seamlessly (stopped-VM moves, see
+// warmUp() in test/harness/migration.ts) again and again. The manager's state
+// (reader id, the APDU in flight, the queue behind it) lives on the logical
+// channel, which a seamless switch keeps: every APDU gets exactly one answer,
+// the right one, in order, and the guest's loop never stalls. The same with
+// seamless-migration=off (semi-seamless: the channel is re-linked to the
+// destination's spice-server, which attaches its passthru device to the new
+// client; QEMU migrated the reader's state).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+// the rig first: it sets PCSCLITE_CSOCK_NAME before libpcsclite is loaded
+import { PcscRig, VICC_T0_ATR, VICC_T1_ATR } from '../harness/pcsc';
+import { startMigratableVm, startDestination, migrate, finishSource, serialAcross, guestCrash } from '../harness/migration';
+import type { QemuVm } from '../harness/qemu';
+import { Session } from '../../main/spice/session';
+import { defaultTransportFactory } from '../../main/transport/index';
+import { SmartcardDevices } from '../../main/devices/smartcard/device-manager';
+import { PcscBackend } from '../../main/devices/smartcard/pcsc-backend';
+import type { MigrationStatus } from '../../preload/contract';
+import { CCID_ARGS, guestSc, startGuestPcscd, useSmartcardGuest } from '../helpers/smartcard-guest';
+
+useSmartcardGuest();
+
+const BATCHES = Number(process.env.SC_BATCHES ?? 8);
+const REPS = 10; // x 3 APDUs per opensc-tool run
+const MIN_MIGRATIONS = Number(process.env.SC_MIGRATIONS ?? 2);
+const MAX_MIGRATIONS = 8;
+
+const vms: QemuVm[] = [];
+let rig: PcscRig | null = null;
+let session: Session | null = null;
+before(async () => {
+  rig = await PcscRig.start({ cards: [VICC_T1_ATR, VICC_T0_ATR] });
+});
+after(async () => {
+  session?.disconnect();
+  for (const vm of vms) await vm.stop();
+  await rig?.stop();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One opensc-tool run's output: its Received lines must follow the 3-APDU pattern exactly. */
+function checkBatch(b: number, lines: string[]): void {
+  const rc = lines.find((l) => l.startsWith('rc='));
+  assert.equal(rc, 'rc=0', `batch ${b}: opensc-tool ${rc}\n${lines.join('\n')}`);
+  const received = lines.map((l, i) => [l, i] as const).filter(([l]) => l.startsWith('Received'));
+  assert.equal(received.length, 3 * REPS, `batch ${b}: ${received.length} answers for ${3 * REPS} APDUs\n${lines.join('\n')}`);
+  received.forEach(([l, i], k) => {
+    const want = ['SW1=0x90, SW2=0x00)', 'SW1=0x6A, SW2=0x81)', 'SW1=0x90, SW2=0x00):'][k % 3];
+    assert.equal(l, `Received (${want}`, `batch ${b}, APDU ${k}: ${l}`);
+    if (k % 3 === 2) {
+      const data = (lines[i + 1] ?? '').trim().split(/\s+/).filter((w) => /^[0-9A-F]{2}$/.test(w));
+      assert.equal(data.length, 8, `batch ${b}, APDU ${k}: GET CHALLENGE data ${lines[i + 1]}`);
+    }
+  });
+}
+
+async function apduLoopAcross(mode: 'seamless' | 'semi-seamless', maxMigrations: number): Promise<void> {
+  let cur = await startMigratableVm({ warmUp: true, extraArgs: CCID_ARGS, name: 'sc-mig', seamless: mode === 'seamless' });
+  vms.push(cur);
+  const chain = [cur];
+  await startGuestPcscd(cur);
+
+  const statuses: MigrationStatus[] = [];
+  let apduPendingAtMigrate = 0;
+  const errors: string[] = [];
+  const devices = new SmartcardDevices({ backend: new PcscBackend(), onError: (e, r) => errors.push(`${e.code} ${r ?? ''}: ${e.message}`) });
+  session = new Session({
+    endpoint: { host: '127.0.0.1', port: cur.spicePort },
+    transport: defaultTransportFactory,
+    devices: [devices],
+    onMigration: (m) => {
+      statuses.push(m);
+      // figures only: an APDU the client holds (received, not yet answered) as the migration starts
+      if (m.phase === 'migrating' && (devices.manager?.pendingApdus ?? 0) > 0) apduPendingAtMigrate++;
+    },
+  });
+  await session.connect();
+  const deadline = Date.now() + 30_000;
+  while (!devices.readers().some((r) => r.state === 'shared' && r.guestAtr)) {
+    if (Date.now() > deadline) assert.fail(`no reader shared: ${JSON.stringify(devices.readers())} ${errors.join('; ')}`);
+    await sleep(50);
+  }
+  const manager = devices.manager;
+  // the guest's pcscd sees the card
+  const t0 = Date.now();
+  while (!(await guestSc(cur, '-l')).lines.some((l) => /^0\s+Yes\b/.test(l.trim()))) {
+    if (Date.now() - t0 > 60_000) assert.fail('guest never saw the card');
+    await sleep(500);
+  }
+
+  const first = cur.serialLines().length;
+  const reply = await cur.command(`sc loop ${BATCHES} ${REPS}`, /^GUEST (OK|ERR) sc\b/);
+  assert.match(reply, /OK sc loop/);
+  const loopLines = () => serialAcross(chain, first).filter((l) => l.startsWith('GUEST SCL '));
+  const done = () => loopLines().includes('GUEST SCL DONE');
+  // the loop is running: the first batch came back
+  while (!loopLines().some((l) => /^GUEST SCL 0 rc=/.test(l))) {
+    if (Date.now() - t0 > 120_000) assert.fail(`loop did not start: ${loopLines().slice(-5).join(' | ')}`);
+    await sleep(200);
+  }
+
+  let migrations = 0;
+  let migrationsBeforeDone = 0;
+  while (!done() && migrations < maxMigrations) {
+    const dst = await startDestination(cur, { name: 'sc-mig' });
+    vms.push(dst);
+    chain.push(dst);
+    const before = statuses.filter((m) => m.phase === 'done' || m.phase === 'failed').length;
+    await migrate(cur, dst, { stopped: true });
+    let outcome: MigrationStatus | undefined;
+    const t1 = Date.now();
+    while (!(outcome = statuses.filter((m) => m.phase === 'done' || m.phase === 'failed')[before])) {
+      const crash = guestCrash(cur) ?? guestCrash(dst);
+      assert.equal(crash, null, `migration ${migrations + 1}: guest kernel crashed: ${crash}`);
+      if (Date.now() - t1 > 20_000) assert.fail(`migration ${migrations + 1}: client never finished`);
+      await sleep(20);
+    }
+    assert.equal(outcome.phase, 'done', `migration ${migrations + 1}: ${outcome.message}`);
+    assert.equal(outcome.mode, mode, `migration ${migrations + 1} mode`);
+    assert.equal(outcome.channels.reduce((n, c) => n + c.droppedBytes, 0), 0, `migration ${migrations + 1}: dropped bytes`);
+    const fin = await finishSource(cur);
+    assert.ok(fin.completed, `migration ${migrations + 1}: source SPICE_MIGRATE_COMPLETED`);
+    cur = dst;
+    migrations++;
+    if (!done()) migrationsBeforeDone = migrations;
+  }
+
+  const tEnd = Date.now() + 300_000;
+  while (!done()) {
+    const crash = guestCrash(cur);
+    assert.equal(crash, null, `guest kernel crashed: ${crash}`);
+    if (Date.now() > tEnd) assert.fail(`APDU loop stalled: last lines ${loopLines().slice(-5).join(' | ')}`);
+    await sleep(200);
+  }
+  assert.ok(migrationsBeforeDone >= MIN_MIGRATIONS, `only ${migrationsBeforeDone} migrations happened while the loop ran (raise SC_BATCHES)`);
+
+  const lines = loopLines();
+  for (let b = 0; b < BATCHES; b++) {
+    const prefix = `GUEST SCL ${b} `;
+    checkBatch(
+      b,
+      lines.filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length)),
+    );
+  }
+  assert.equal(session.state, 'connected');
+  assert.equal(devices.manager, manager, 'the same manager served the whole loop (no channel down/up)');
+  assert.equal(manager!.pendingApdus, 0);
+  assert.deepEqual(errors, []);
+  console.log(`${BATCHES * REPS * 3} APDUs across ${migrationsBeforeDone} ${mode} migrations (of ${migrations}), all answered in order; an APDU was pending in the client as ${apduPendingAtMigrate} of them began`);
+  session.disconnect();
+  session = null;
+  await cur.stop();
+}
+
+test(`APDU loop across >= ${MIN_MIGRATIONS} seamless migrations: every APDU answered once, correctly, in order`, () => apduLoopAcross('seamless', MAX_MIGRATIONS));
+
+test(`APDU loop across >= ${MIN_MIGRATIONS} semi-seamless migrations: every APDU answered once, correctly, in order`, () => apduLoopAcross('semi-seamless', MIN_MIGRATIONS + 1));
