@@ -17,8 +17,7 @@ import { APP_NAME, planLaunch, targetLabel, type LaunchPlan } from './app/launch
 import { createSessionController, hotkeysForPage, type SessionController } from './app/session-controller';
 import { menuTemplate } from './windows/menu';
 import { openSettingsStore } from './app/settings';
-import { defaultTransportFactory } from './transport/index';
-import { smartcardDevicesFor } from './devices/smartcard/device-manager';
+import { hostControllerOptions } from './app/host-options';
 import { announcePlan, endedText, printExitPlan, statusPrinter } from './app/terminal';
 
 // dist/main/electron.cjs → dist/renderer, dist/preload
@@ -101,14 +100,7 @@ async function main(): Promise<void> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => quit(0));
 
   const engine: SessionController = createSessionController({
-    config,
-    transport: defaultTransportFactory,
-    log,
-    appVersion: version,
-    env,
-    devices: (cfg) => smartcardDevicesFor(cfg, { log }),
-    savedZoom: settings.current.zoom,
-    recent: settings.recent,
+    ...hostControllerOptions({ config, log, appVersion: version, env, settings }),
     onEnded: (info) => {
       process.stderr.write(endedText(info));
       quit(info.everConnected ? 0 : 1);

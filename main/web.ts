@@ -16,9 +16,8 @@ import { APP_NAME, planLaunch, targetLabel } from './app/launch';
 import { createSessionController, type EndedInfo } from './app/session-controller';
 import { announcePlan, endedText, printExitPlan, statusPrinter } from './app/terminal';
 import { WEB_HELP, splitWebArgs } from './app/web-args';
-import { defaultTransportFactory } from './transport/index';
 import { openSettingsStore, settingsDir } from './app/settings';
-import { smartcardDevicesFor } from './devices/smartcard/device-manager';
+import { hostControllerOptions } from './app/host-options';
 
 function appVersion(): string {
   return findAppVersion(typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url)));
@@ -73,15 +72,8 @@ async function main(): Promise<void> {
     log: (line) => log.warn(line),
     engine: () =>
       createSessionController({
-        config,
-        transport: defaultTransportFactory,
-        log,
-        appVersion: version,
-        env,
-        devices: (cfg) => smartcardDevicesFor(cfg, { log }),
+        ...hostControllerOptions({ config, log, appVersion: version, env, settings }),
         onEnded,
-        savedZoom: settings.current.zoom,
-        recent: settings.recent,
         onConnected: (shown, cfg) => {
           if (shown) settings.addRecent(shown, cfg.ui.title);
         },

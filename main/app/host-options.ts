@@ -1,0 +1,28 @@
+// What both hosts (the Electron app and the web host) give every session
+// controller they make: the real transports, the device managers the
+// configuration asks for, and the saved zoom and recent connections.
+import { defaultTransportFactory } from '../transport/index';
+import { smartcardDevicesFor } from '../devices/smartcard/device-manager';
+import type { EffectiveConfig } from '../config/effective';
+import type { Logger } from '../spice/channels/base-channel';
+import type { ControllerOptions } from './session-controller';
+import type { SettingsStore } from './settings';
+
+export function hostControllerOptions(o: {
+  config: EffectiveConfig;
+  log: Logger;
+  appVersion: string;
+  env: Record<string, string | undefined>;
+  settings: SettingsStore;
+}): ControllerOptions {
+  return {
+    config: o.config,
+    transport: defaultTransportFactory,
+    log: o.log,
+    appVersion: o.appVersion,
+    env: o.env,
+    devices: (cfg) => smartcardDevicesFor(cfg, { log: o.log }),
+    savedZoom: o.settings.current.zoom,
+    recent: o.settings.recent,
+  };
+}
