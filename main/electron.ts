@@ -17,6 +17,7 @@ import { createSessionController, type SessionController } from './app/session-c
 import { addRecent, loadSettings, saveSettings, type Settings } from './app/settings';
 import { defaultTransportFactory } from './transport/index';
 import { announcePlan, endedText, printExitPlan, statusPrinter } from './app/terminal';
+import { usbDevicesFor } from './devices/usb/session-devices';
 
 // dist/main/electron.cjs → dist/renderer, dist/preload
 const distDir = resolve(__dirname, '..');
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
     env,
     savedZoom: settings.zoom,
     recent: () => settings.recent.map((r) => r.uri),
+    devices: (cfg) => usbDevicesFor(cfg, log),
     onEnded: (info) => {
       process.stderr.write(endedText(info));
       quit(info.everConnected ? 0 : 1);

@@ -17,6 +17,7 @@ import { createSessionController, type EndedInfo } from './app/session-controlle
 import { announcePlan, endedText, printExitPlan, statusPrinter } from './app/terminal';
 import { WEB_HELP, splitWebArgs } from './app/web-args';
 import { defaultTransportFactory } from './transport/index';
+import { usbDevicesFor } from './devices/usb/session-devices';
 
 function appVersion(): string {
   return findAppVersion(typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url)));
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
         appVersion: version,
         env,
         onEnded,
+        devices: (cfg) => usbDevicesFor(cfg, log),
       }),
   });
   console.log(`SPICE viewer: open ${host.url}`);
