@@ -41,6 +41,11 @@ export interface QemuOptions {
   testPort?: 'spiceport' | 'socket';
   /** -accel value (default $QEMU_ACCEL or 'tcg') */
   accel?: string;
+  /**
+   * usb-redir devices on a qemu-xhci controller, each on a spicevmc usbredir
+   * chardev (as virt-manager sets them up): the client gets that many usbredir channels.
+   */
+  usbRedirChannels?: number;
 }
 
 /** Name of the guest's test port (virtserialport and spiceport name). */
@@ -231,6 +236,12 @@ export class QemuVm {
         ? `socket,id=testport0,path=${path.join(dir, 'testport.sock')},server=on,wait=off`
         : `spiceport,id=testport0,name=${TEST_PORT_NAME}`);
       args.push('-device', `virtserialport,chardev=testport0,name=${TEST_PORT_NAME}`);
+    }
+    if (opts.usbRedirChannels) {
+      args.push('-device', 'qemu-xhci,id=xhci,p2=8,p3=8');
+      for (let i = 1; i <= opts.usbRedirChannels; i++) {
+        args.push('-chardev', `spicevmc,name=usbredir,id=usbredirchardev${i}`, '-device', `usb-redir,chardev=usbredirchardev${i},id=usbredirdev${i},bus=xhci.0`);
+      }
     }
     // paused until the serial socket is connected, so no guest output is lost
     // (an incoming VM starts running by itself when the migration completes)
