@@ -34,6 +34,8 @@ export interface MigrationOptions {
    * booting again if that first migration crashed the guest. See warmUp().
    */
   warmUp?: boolean;
+  /** usb-redir devices on spicevmc usbredir chardevs (QemuOptions.usbRedirChannels); destinations copy it */
+  usbRedirChannels?: number;
 }
 
 export interface MigrateOptions {
@@ -45,6 +47,12 @@ export interface MigrateOptions {
   marginMs?: number;
   /** limit for each wait (default 30 s) */
   timeoutMs?: number;
+  /**
+   * Stop the source just before `migrate` and `cont` the destination once it
+   * has the state (still seamless for SPICE): QEMU 7.2 TCG corrupts a guest
+   * reading a USB disk during a *live* migration (issue 10).
+   */
+  stopped?: boolean;
 }
 
 export interface MigrateResult {
@@ -94,6 +102,7 @@ export async function startMigratableVm(opts: MigrationOptions = {}): Promise<Qe
     extraArgs: [...AUDIO, ...(opts.extraArgs ?? [])],
     name: opts.name ?? 'mig-src',
     env: opts.serverDebug ? DEBUG_ENV : undefined,
+    ...(opts.usbRedirChannels ? { usbRedirChannels: opts.usbRedirChannels } : {}),
   };
   const failures: string[] = [];
   for (let attempt = 1; ; attempt++) {
@@ -242,9 +251,15 @@ export async function migrate(src: QemuVm, dst: QemuVm, opts: MigrateOptions = {
   const srcMark = src.qmp.events.length;
   src.migration.eventMark = srcMark;
   const tMig = Date.now();
+  if (opts.stopped) await src.qmp.execute('stop');
   await src.qmp.execute('migrate', { uri });
   await migrationCompleted(src, srcMark, timeoutMs);
   const completedAt = Date.now();
+  if (opts.stopped) {
+    // a stopped source leaves the destination paused (QEMU migrates the run state)
+    await dst.qmp.waitEvents('MIGRATION', 1, timeoutMs, (ev) => ev.data?.status === 'completed', dstMark);
+    await dst.qmp.execute('cont');
+  }
   await dst.qmp.waitEvents('RESUME', 1, timeoutMs, undefined, dstMark);
   const st = await dst.qmp.execute('query-status');
   if (st.status !== 'running') throw new Error(`destination status ${st.status} after migration`);
