@@ -7,7 +7,7 @@
 // re-enumeration). Stopped mode (issue 10): the source is stopped just before
 // `migrate` and the destination continued after it, because QEMU 7.2 TCG
 // corrupts a guest reading a USB disk during a live migration even with no
-// client. MIGRATIONS=n changes the count (default 3).
+// client. MIGRATIONS=n changes the count (default 5).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -25,7 +25,7 @@ import type { SpicevmcChannel } from '../../main/spice/channels/spicevmc-channel
 import { Channel as ChannelType } from '../../main/spice/protocol/enums';
 import type { MigrationStatus } from '../../preload/contract';
 
-const MIGRATIONS = Number(process.env.MIGRATIONS ?? 3);
+const MIGRATIONS = Number(process.env.MIGRATIONS ?? 5);
 const BLKMD5 = /^GUEST (OK|ERR) blkmd5\b/;
 const vms: QemuVm[] = [];
 let s: Session | null = null;
