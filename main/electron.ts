@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     env,
     savedZoom: settings.zoom,
     recent: () => settings.recent.map((r) => r.uri),
-    devices: (cfg) => usbDevicesFor(cfg, log),
+    devices: (cfg) => usbDevicesFor(cfg, { log }),
     onEnded: (info) => {
       process.stderr.write(endedText(info));
       quit(info.everConnected ? 0 : 1);

@@ -75,7 +75,7 @@ async function main(): Promise<void> {
         appVersion: version,
         env,
         onEnded,
-        devices: (cfg) => usbDevicesFor(cfg, log),
+        devices: (cfg) => usbDevicesFor(cfg, { log }),
       }),
   });
   console.log(`SPICE viewer: open ${host.url}`);

@@ -16,7 +16,9 @@ import type { SpicevmcChannel } from '../../spice/channels/spicevmc-channel';
 import type { Logger } from '../../spice/channels/base-channel';
 import { Channel as ChannelType } from '../../spice/protocol/enums';
 import { SpiceError } from '../../spice/wire/errors';
-import { UsbBackendError, type BlockSource, type UsbBackend, type UsbDeviceHandle } from './backend';
+import { UsbBackendError, type BlockSource, type UsbBackend, type UsbDeviceHandle, type UsbDeviceInfo, type UsbHotplugEvent } from './backend';
+import { checkUsbFilter } from './filter';
+import type { UsbFilterRule } from '../../config/vv';
 import { EmulatedCdrom } from './emulated-cdrom';
 import { UsbRedirHost } from './redir-host';
 
@@ -48,6 +50,10 @@ export interface UsbManagerOptions {
   openImage: (path: string) => Promise<BlockSource>;
   /** Real devices (node-usb); none without it. */
   backend?: UsbBackend;
+  /** Devices plugged during the session that these rules allow are redirected (usb-autoshare + the auto-redirect filter). */
+  autoRedirectRules?: UsbFilterRule[];
+  /** Devices present at connect that these rules allow are redirected (--spice-usbredir-redirect-on-connect). */
+  redirectOnConnectRules?: UsbFilterRule[];
   log?: Logger;
   /** Device list or a state changed (the picker re-renders). */
   onChange?: (devices: UsbDeviceState[]) => void;
@@ -68,9 +74,14 @@ interface Device {
   error?: UsbDeviceError;
   channel: SpicevmcChannel | null;
   handle: UsbDeviceHandle | null;
+  /** Backend devices: opened on redirect, closed when given back. */
+  fromBackend: boolean;
+  stopGone?: () => void;
   /** Emulated drives: their medium, closed when the drive goes. */
   medium?: BlockSource;
 }
+
+const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
 
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {} };
 
@@ -84,6 +95,7 @@ export class UsbDeviceManager implements DeviceManager {
   private closed = false;
   /** The --spice-share-cd images are opened once, at the first channel. */
   private sharedAtConnect = false;
+  private stopHotplug: (() => void) | null = null;
 
   constructor(private readonly opts: UsbManagerOptions) {
     this.log = opts.log ?? quiet;
@@ -110,6 +122,7 @@ export class UsbDeviceManager implements DeviceManager {
     if (!this.sharedAtConnect) {
       this.sharedAtConnect = true;
       for (const p of this.opts.shareCd ?? []) void this.shareCd(p, { wanted: true }).catch(() => { /* state shows it */ });
+      if (this.opts.backend) void this.listBackend(this.opts.backend);
     }
     this.place();
   }
@@ -125,6 +138,7 @@ export class UsbDeviceManager implements DeviceManager {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.stopHotplug?.();
     this.pool.close();
     this.hosts.clear();
     for (const d of this.devices.values()) void this.dispose(d);
@@ -158,7 +172,7 @@ export class UsbDeviceManager implements DeviceManager {
     const label = path.split(/[\\/]/).pop() || path;
     const d: Device = {
       id: `emulated:cd${index}`, label, vendorId: 0, productId: 0, emulated: true,
-      wanted: o.wanted ?? false, state: 'free', channel: null, handle: null,
+      wanted: o.wanted ?? false, state: 'free', channel: null, handle: null, fromBackend: false,
     };
     this.devices.set(d.id, d);
     try {
@@ -216,6 +230,7 @@ export class UsbDeviceManager implements DeviceManager {
     } finally {
       d.channel = null;
       if (d.state !== 'error') d.state = 'free';
+      if (d.fromBackend) await this.giveBack(d);
       this.pool.release(ch);
       if (host && this.hosts.get(ch) === host) this.wire(ch, host);
       this.changed();
@@ -235,7 +250,7 @@ export class UsbDeviceManager implements DeviceManager {
   /** Wanted devices without a channel take free ones, in the order they were added. */
   private place(): void {
     for (const d of this.devices.values()) {
-      if (!d.wanted || d.channel || !d.handle || this.closed) continue;
+      if (!d.wanted || d.channel || (!d.handle && !d.fromBackend) || this.closed) continue;
       // still waiting: the error says so, with the channel count as it is now
       if (!this.pool.free.length) this.noChannel(d);
       else void this.connect(d, this.pool.claim(d)).catch(() => { /* state shows it */ });
@@ -249,6 +264,11 @@ export class UsbDeviceManager implements DeviceManager {
     delete d.error;
     this.changed();
     try {
+      if (d.fromBackend && !d.handle) {
+        d.handle = await this.opts.backend!.open(d.id);
+        // unplugged while redirected: the host withdraws it (its own onGone); the channel is freed here
+        d.stopGone = d.handle.onGone(() => { void this.unredirect(d.id); });
+      }
       await host.attach(d.handle!);
     } catch (e) {
       const err = e instanceof UsbBackendError || e instanceof SpiceError
@@ -260,6 +280,7 @@ export class UsbDeviceManager implements DeviceManager {
         this.pool.release(ch);
         if (this.hosts.get(ch) === host) this.wire(ch, host);
       }
+      if (d.fromBackend) await this.giveBack(d);
       d.wanted = false;
       this.setError(d, err);
       throw e;
@@ -268,6 +289,56 @@ export class UsbDeviceManager implements DeviceManager {
     d.state = 'redirected';
     this.log.info(`usb: ${d.label} redirected on ${ch.name}`);
     this.changed();
+  }
+
+  /** Real devices: listed at connect (redirect-on-connect rules), then followed through hotplug (auto-redirect rules). */
+  private async listBackend(backend: UsbBackend): Promise<void> {
+    this.stopHotplug = backend.onHotplug((e) => this.hotplug(e));
+    let present: UsbDeviceInfo[];
+    try {
+      present = await backend.list();
+    } catch (e) {
+      this.log.warn(`usb: listing devices: ${(e as Error).message}`);
+      return;
+    }
+    for (const info of present) this.addBackendDevice(info, this.opts.redirectOnConnectRules);
+    this.place();
+  }
+
+  private hotplug(e: UsbHotplugEvent): void {
+    if (this.closed) return;
+    if (e.kind === 'attach') {
+      this.addBackendDevice(e.device, this.opts.autoRedirectRules);
+      this.place();
+      return;
+    }
+    const d = this.devices.get(e.id);
+    if (!d?.fromBackend) return;
+    d.wanted = false;
+    void this.unredirect(d.id).finally(() => {
+      this.devices.delete(d.id);
+      this.changed();
+    });
+  }
+
+  private addBackendDevice(info: UsbDeviceInfo, rules: UsbFilterRule[] | undefined): void {
+    if (this.devices.has(info.id)) return;
+    const label = info.product ?? `${hex4(info.vendorId)}:${hex4(info.productId)}`;
+    this.devices.set(info.id, {
+      id: info.id, label, vendorId: info.vendorId, productId: info.productId, emulated: false, fromBackend: true,
+      wanted: rules !== undefined && checkUsbFilter(rules, info) === 'allow',
+      state: 'free', channel: null, handle: null,
+    });
+    this.changed();
+  }
+
+  /** Closes a real device's handle (its kernel driver comes back). */
+  private async giveBack(d: Device): Promise<void> {
+    d.stopGone?.();
+    delete d.stopGone;
+    const h = d.handle;
+    d.handle = null;
+    await h?.close().catch((e: unknown) => this.log.warn(`usb: closing ${d.label}: ${(e as Error).message}`));
   }
 
   /** The server sent bytes that are no usbredir: that channel fails, alone. */

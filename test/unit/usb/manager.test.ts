@@ -11,7 +11,10 @@ import { Session } from '../../../main/spice/session';
 import { UsbDeviceManager, NO_FREE_CHANNEL, type UsbDeviceState } from '../../../main/devices/usb/manager';
 import { UsbRedirParser } from '../../../main/devices/usb/usbredir-parser';
 import { UsbRedirCaps, encodePacket, type UsbRedirMessage, type UsbRedirPacket } from '../../../main/devices/usb/usbredir-proto';
-import type { BlockSource } from '../../../main/devices/usb/backend';
+import { UsbBackendError, type BlockSource, type UsbBackend, type UsbDeviceInfo, type UsbHotplugEvent } from '../../../main/devices/usb/backend';
+import { EmulatedCdrom } from '../../../main/devices/usb/emulated-cdrom';
+import { parseUsbFilter } from '../../../main/config/vv';
+import { DEFAULT_USB_AUTO_FILTER } from '../../../main/config/effective';
 import type { SpicevmcChannel } from '../../../main/spice/channels/spicevmc-channel';
 import { SpiceError } from '../../../main/spice/wire/errors';
 import { Channel as ChannelType, MsgSpicevmc, MsgcSpicevmc } from '../../../main/spice/protocol/enums';
@@ -177,4 +180,86 @@ test('usb manager: malformed usbredir from the server fails that channel only (c
   assert.deepEqual(g.got[n], { id: 42n, msg: { type: 'configuration_status', status: 0, configuration: 0 } });
   assert.equal(state('b.iso')!.state, 'redirected');
   s.disconnect();
+});
+
+test('usb manager with a device backend: redirect-on-connect rules at connect, auto-redirect on hotplug (never a HID device), unplug while redirected, a busy device', async () => {
+  const srv = new FakeSpiceServer();
+  srv.channels = [{ type: ChannelType.USBREDIR, id: 0 }, { type: ChannelType.USBREDIR, id: 1 }];
+  const guests = [new GuestPeer(srv, 0), new GuestPeer(srv, 1)];
+  srv.onMessage = (l, type, body) => {
+    if (l.type === ChannelType.USBREDIR && type === MsgcSpicevmc.DATA) guests[l.id].push(body);
+  };
+  const medium: BlockSource = { size: image.length, read: async (o, n) => image.slice(o, o + n), close: async () => {} };
+  // the devices of this backend are emulated drives; 'kbd' is listed as a HID keyboard
+  const drives = new Map<string, EmulatedCdrom>();
+  const infos = new Map<string, UsbDeviceInfo>();
+  const plug = (name: string, index: number, hid = false): UsbDeviceInfo => {
+    const cd = new EmulatedCdrom(medium, { index, label: name });
+    const info: UsbDeviceInfo = { ...cd.info, id: name, product: name,
+      ...(hid ? { interfaces: [{ number: 0, alt: 0, class: 3, subclass: 1, protocol: 1, endpoints: [] }] } : {}) };
+    drives.set(name, cd);
+    infos.set(name, info);
+    return info;
+  };
+  plug('stick', 1);
+  plug('other', 2);
+  const opened: string[] = [];
+  const closedHandles: string[] = [];
+  let hotplug: ((e: UsbHotplugEvent) => void) | null = null;
+  const backend: UsbBackend = {
+    list: async () => [...infos.values()],
+    onHotplug: (l) => { hotplug = l; return () => { hotplug = null; }; },
+    open: async (id) => {
+      if (id === 'busy') throw new UsbBackendError('BUSY', 'busy: the device is in use by another driver or program');
+      opened.push(id);
+      const cd = drives.get(id)!;
+      const close = cd.close.bind(cd);
+      cd.close = async () => { closedHandles.push(id); await close(); };
+      return cd;
+    },
+  };
+  let states: UsbDeviceState[] = [];
+  const mgr = new UsbDeviceManager({
+    openImage: async () => medium, backend, onChange: (d) => { states = d; },
+    redirectOnConnectRules: parseUsbFilter('-1,0x2b23,0xcdcd,-1,1|-1,-1,-1,-1,0'),
+    autoRedirectRules: parseUsbFilter(DEFAULT_USB_AUTO_FILTER),
+  });
+  // 'other' must not match the redirect-on-connect rule: it gets another product id
+  infos.set('other', { ...infos.get('other')!, productId: 0x1234 });
+  const s = new Session({ endpoint: { host: '127.0.0.1', port: 5900 }, transport: srv.factory, devices: [mgr] });
+  await s.connect();
+  await until(() => guests.every((g) => g.types()[0] === 'hello'), 'hellos');
+  for (const g of guests) g.send(0n, { type: 'hello', version: 'g', caps: g.caps.ourCaps });
+  const st = (id: string) => states.find((d) => d.id === id);
+  await until(() => st('stick')?.state === 'redirected', 'redirect-on-connect: stick');
+  assert.equal(st('other')!.state, 'free', 'a device the rules do not name stays with the client');
+  assert.deepEqual(opened, ['stick']);
+
+  // hotplug: a keyboard is never auto-redirected by the default filter, a drive is
+  hotplug!({ kind: 'attach', device: plug('kbd', 3, true) });
+  hotplug!({ kind: 'attach', device: plug('cam', 4) });
+  await until(() => st('cam')?.state === 'redirected', 'auto-redirect: cam');
+  assert.equal(st('kbd')!.state, 'free');
+  const camGuest = guests.find((g) => g.id === Number(st('cam')!.channel!.split(' ')[1]))!;
+
+  // cam unplugged while redirected: device_disconnect to the guest, then gone from the list, handle closed
+  drives.get('cam')!.unplug();
+  hotplug!({ kind: 'detach', id: 'cam' });
+  await until(() => camGuest.types().includes('device_disconnect'), 'device_disconnect');
+  camGuest.send(0n, { type: 'device_disconnect_ack' });
+  await until(() => st('cam') === undefined, 'cam gone');
+  assert.deepEqual(closedHandles, ['cam']);
+  assert.equal(mgr.freeChannels, 1);
+
+  // the user redirects a busy device: coded error, the channel stays free
+  infos.set('busy', { ...infos.get('other')!, id: 'busy' });
+  hotplug!({ kind: 'attach', device: { ...infos.get('busy')!, interfaces: [{ number: 0, alt: 0, class: 3, subclass: 0, protocol: 0, endpoints: [] }] } });
+  await assert.rejects(mgr.redirect('busy'), (e: unknown) => e instanceof UsbBackendError && e.code === 'BUSY');
+  assert.deepEqual([st('busy')!.state, st('busy')!.error!.code], ['error', 'BUSY']);
+  assert.equal(mgr.freeChannels, 1);
+  // and a free one by hand: the keyboard, when the user asks
+  await mgr.redirect('kbd');
+  assert.equal(st('kbd')!.state, 'redirected');
+  s.disconnect();
+  assert.equal(hotplug, null, 'hotplug unsubscribed at the end of the session');
 });
