@@ -10,11 +10,7 @@
 // client. MIGRATIONS=n changes the count (default 5).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { startMigratableVm, startDestination, migrate, finishSource, serialAcross, guestCrash } from '../harness/migration';
 import type { QemuVm } from '../harness/qemu';
 import { Session } from '../../main/spice/session';
@@ -24,6 +20,7 @@ import { openFileBlockSource } from '../../main/devices/usb/file-block-source';
 import type { SpicevmcChannel } from '../../main/spice/channels/spicevmc-channel';
 import { Channel as ChannelType } from '../../main/spice/protocol/enums';
 import type { MigrationStatus } from '../../preload/contract';
+import { makeTestIso, pollUntil } from '../helpers/usb-guest';
 
 const MIGRATIONS = Number(process.env.MIGRATIONS ?? 5);
 const BLKMD5 = /^GUEST (OK|ERR) blkmd5\b/;
@@ -37,26 +34,12 @@ after(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, query: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 120000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await query();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`${what}: not reached within ${timeoutMs} ms; last: ${JSON.stringify(v)}`);
-    await sleep(100);
-  }
-}
+const until = <T>(what: string, query: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 120000) => pollUntil(what, query, ok, timeoutMs, 100);
 
 test(`shared CD read in a loop across ${MIGRATIONS} seamless migrations (stopped mode): every pass exact, no USB disconnect`, async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'usbredir-mig-'));
-  const src = path.join(dir, 'src');
-  fs.mkdirSync(src);
-  fs.writeFileSync(path.join(src, 'data.bin'), crypto.randomBytes(8 * 1024 * 1024));
-  const iso = path.join(dir, 'test.iso');
-  execFileSync('genisoimage', ['-quiet', '-r', '-J', '-V', 'SPICEMIG', '-o', iso, src]);
-  const bytes = fs.readFileSync(iso);
-  const isoMd5 = crypto.createHash('md5').update(bytes).digest('hex');
+  const t = makeTestIso({ prefix: 'usbredir-mig-', name: 'test.iso', volume: 'SPICEMIG', dataBytes: 24 * 1024 * 1024, hello: 'migrates\n' });
+  dir = t.dir;
+  const { iso, md5: isoMd5, size: isoSize } = t;
 
   let vm = await startMigratableVm({ warmUp: true, usbRedirChannels: 1, name: 'usbmig-a' });
   vms.push(vm);
@@ -75,6 +58,9 @@ test(`shared CD read in a loop across ${MIGRATIONS} seamless migrations (stopped
 
   const passes: { line: string; ms: number; migratedMidPass: boolean }[] = [];
   for (let i = 0; i <= MIGRATIONS; i++) {
+    // the destination boots before the pass starts, so the migration falls inside it
+    const next = i < MIGRATIONS ? await startDestination(vm, { name: i % 2 ? 'usbmig-a' : 'usbmig-b' }) : null;
+    if (next) vms.push(next);
     const before = replies().length;
     const out0 = ch.bytesOut;
     const t0 = Date.now();
@@ -84,9 +70,8 @@ test(`shared CD read in a loop across ${MIGRATIONS} seamless migrations (stopped
     if (i < MIGRATIONS) {
       // migrate once the guest is reading the drive (device data flowing to it)
       await until(`pass ${i + 1} reading`, () => ch.bytesOut - out0, (n) => n >= 256 * 1024, 60000);
-      const dst = await startDestination(vm, { name: i % 2 ? 'usbmig-a' : 'usbmig-b' });
-      vms.push(dst);
-      await migrate(vm, dst, { stopped: true });
+      const dst = next!;
+      await migrate(vm, dst, { stopped: true, marginMs: 100 });
       chain.push(dst);
       await finishSource(vm);
       vm = dst;
@@ -96,10 +81,10 @@ test(`shared CD read in a loop across ${MIGRATIONS} seamless migrations (stopped
     await until(`pass ${i + 1} done`, () => replies().length, (n) => n > before, 600000);
     passes.push({ line: replies()[before], ms: Date.now() - t0, migratedMidPass });
   }
-  console.log(`passes: ${passes.map((p) => `${p.ms} ms${p.migratedMidPass ? ' (migrated mid-pass)' : ''}`).join(', ')}; ISO ${bytes.length} bytes`);
+  console.log(`passes: ${passes.map((p) => `${p.ms} ms${p.migratedMidPass ? ' (migrated mid-pass)' : ''}`).join(', ')}; ISO ${isoSize} bytes`);
   console.log(`${statuses.length} migration statuses; usbredir ${ch.bytesIn} bytes in, ${ch.bytesOut} out, producer paused ${ch.flowStats.pauses} times`);
 
-  for (const p of passes) assert.equal(p.line, `GUEST OK blkmd5 sr0 ${isoMd5} ${bytes.length}`);
+  for (const p of passes) assert.equal(p.line, `GUEST OK blkmd5 sr0 ${isoMd5} ${isoSize}`);
   assert.ok(passes.slice(0, MIGRATIONS).every((p) => p.migratedMidPass), 'every migration happened while a pass was reading');
   const from = vm.serialLines().length;
   await vm.command('dmesg USB disconnect|I/O error|reset high-speed|new high-speed');

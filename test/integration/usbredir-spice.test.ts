@@ -9,10 +9,7 @@
 // other channel still reads exactly.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { QemuVm } from '../harness/qemu';
 import { Session } from '../../main/spice/session';
@@ -23,6 +20,7 @@ import { Channel as ChannelType, MsgSpicevmc } from '../../main/spice/protocol/e
 import { SpiceError } from '../../main/spice/wire/errors';
 import { injectingTransport } from '../helpers/inject-transport';
 import { miniMsg } from '../helpers/spice-bytes';
+import { guestLines as guestLinesOf, makeTestIso, md5, pollUntil } from '../helpers/usb-guest';
 
 let vm: QemuVm;
 let s: Session;
@@ -38,48 +36,30 @@ const otherChannel = () => (firstChannel === 'usbredir 0' ? 'usbredir 1' : 'usbr
 const tap = injectingTransport(defaultTransportFactory);
 const BLKMD5 = /^GUEST OK blkmd5 (sr\d+) ([0-9a-f]{32}) (\d+)$/;
 
-const md5 = (b: Uint8Array) => crypto.createHash('md5').update(b).digest('hex');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function guestLines(cmd: string, re: RegExp): Promise<string[]> {
-  const from = vm.serialLines().length;
-  await vm.command(cmd, undefined, 60000);
-  return vm.serialLines().slice(from).filter((l) => re.test(l));
-}
-
-/** Polls until ok holds (the guest's kernel log and the manager's state are not pushed to us). */
-async function until<T>(what: string, query: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 90000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await query();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`${what}: not reached within ${timeoutMs} ms; last: ${JSON.stringify(v)}`);
-    await sleep(300);
-  }
-}
+const guestLines = (cmd: string, re: RegExp) => guestLinesOf(vm, cmd, re);
+const until = <T>(what: string, query: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 90000) => pollUntil(what, query, ok, timeoutMs);
 
 const usbdevs = () => guestLines('usbdevs', /^GUEST USBDEV /);
 const drive = (serial: string) => (l: string[]) => l.some((x) => new RegExp(`2b23:cdcd 'SPICE' '.*' serial='${serial}' speed=480 drivers=usb-storage,`).test(x));
-/** The sr device of the newest drive (the kernel numbers CD-ROMs in attach order). */
-async function newestSr(): Promise<string> {
-  const lines = await until('an attached CD-ROM', () => guestLines('dmesg Attached scsi CD-ROM', /^GUEST DMESG /), (l) => l.length > 0);
-  return /Attached scsi CD-ROM (sr\d+)/.exec(lines.at(-1)!)![1];
+/** The sr device of the drive with this serial: its USB path → scsi host (usb-storage) → sr (the newest binding of each). */
+async function srOf(serial: string): Promise<string> {
+  const usbPath = (await usbdevs()).find((x) => x.includes(`serial='${serial}'`))?.split(' ')[2];
+  assert.ok(usbPath, `no USB device with serial ${serial}`);
+  const find = (lines: string[]): string | null => {
+    const host = lines.map((l) => new RegExp(`scsi host(\\d+): usb-storage ${usbPath.replace('.', '\\.')}:`).exec(l)?.[1]).filter(Boolean).at(-1);
+    if (host === undefined) return null;
+    return lines.map((l) => new RegExp(`sr ${host}:0:0:0: Attached scsi CD-ROM (sr\\d+)`).exec(l)?.[1]).filter(Boolean).at(-1) ?? null;
+  };
+  const lines = await until(`sr device of ${serial}`, () => guestLines('dmesg usb-storage|Attached scsi CD-ROM', /^GUEST DMESG /), (l) => find(l) !== null);
+  return find(lines)!;
 }
 const state = (label: string) => states.find((d) => d.label === label);
 
 before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'usbredir-spice-'));
-  const src = path.join(dir, 'src');
-  fs.mkdirSync(src);
-  fs.writeFileSync(path.join(src, 'data.bin'), crypto.randomBytes(1536 * 1024));
-  fs.writeFileSync(path.join(src, 'hello.txt'), 'shared through SPICE usbredir\n');
-  iso = path.join(dir, 'test.iso');
-  execFileSync('genisoimage', ['-quiet', '-r', '-J', '-V', 'SPICETEST', '-o', iso, src]);
+  const t = makeTestIso({ prefix: 'usbredir-spice-', name: 'test.iso', volume: 'SPICETEST', dataBytes: 1536 * 1024, hello: 'shared through SPICE usbredir\n' });
+  ({ dir, iso, md5: fileMd5, size: isoSize } = t);
   fs.copyFileSync(iso, path.join(dir, 'second.iso'));
   fs.copyFileSync(iso, path.join(dir, 'third.iso'));
-  const bytes = fs.readFileSync(iso);
-  fileMd5 = md5(bytes);
-  isoSize = bytes.length;
 
   vm = await QemuVm.start({ name: 'usbredir-spice', usbRedirChannels: 2 });
   // what --spice-share-cd=test.iso gives the app (usbDevicesFor), with the state listener the picker uses
@@ -155,7 +135,7 @@ test('malformed usbredir from the server: the first drive\'s channel fails alone
   await until('USB disconnect of the first drive', () => guestLines('dmesg USB disconnect', /^GUEST DMESG /), (l) => l.length === disconnectsBefore + 1);
   const devs = await until('first drive gone', usbdevs, (l) => !l.some((x) => x.includes("serial='SPICECD0001'")));
   assert.ok(drive('SPICECD0004')(devs), devs.join('\n'));
-  const sr = await newestSr(); // the re-shared drive was the last one attached
+  const sr = await srOf('SPICECD0004');
   const line = await vm.command(`blkmd5 ${sr}`, undefined, 300000);
   assert.deepEqual(BLKMD5.exec(line)?.slice(1), [sr, fileMd5, String(isoSize)], line);
   assert.equal(state('second.iso')!.state, 'redirected');
