@@ -3,6 +3,7 @@
 // configuration asks for, and the saved zoom and recent connections.
 import { defaultTransportFactory } from '../transport/index';
 import { smartcardDevicesFor } from '../devices/smartcard/device-manager';
+import { usbDevicesFor } from '../devices/usb/session-devices';
 import type { EffectiveConfig } from '../config/effective';
 import type { Logger } from '../spice/channels/base-channel';
 import type { ControllerOptions } from './session-controller';
@@ -21,7 +22,7 @@ export function hostControllerOptions(o: {
     log: o.log,
     appVersion: o.appVersion,
     env: o.env,
-    devices: (cfg) => smartcardDevicesFor(cfg, { log: o.log }),
+    devices: (cfg) => [...usbDevicesFor(cfg, { log: o.log }), ...smartcardDevicesFor(cfg, { log: o.log })],
     savedZoom: o.settings.current.zoom,
     recent: o.settings.recent,
   };

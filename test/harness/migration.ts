@@ -36,6 +36,8 @@ export interface MigrationOptions {
   warmUp?: boolean;
   /** the agent flavour of the guest with its vdagent port (QemuOptions.agent) */
   agent?: boolean;
+  /** usb-redir devices on spicevmc usbredir chardevs (QemuOptions.usbRedirChannels); destinations copy it */
+  usbRedirChannels?: number;
 }
 
 export interface MigrateOptions {
@@ -50,7 +52,8 @@ export interface MigrateOptions {
   /**
    * Stop the source just before `migrate` and `cont` the destination once it
    * has the state (still seamless for SPICE; avoids the TCG live-migration
-   * guest corruption described at warmUp()).
+   * guest corruption described at warmUp(), and QEMU 7.2 TCG's corruption of a
+   * guest reading a USB disk during a *live* migration: issue 10).
    */
   stopped?: boolean;
 }
@@ -103,6 +106,7 @@ export async function startMigratableVm(opts: MigrationOptions = {}): Promise<Qe
     name: opts.name ?? 'mig-src',
     env: opts.serverDebug ? DEBUG_ENV : undefined,
     agent: opts.agent,
+    ...(opts.usbRedirChannels ? { usbRedirChannels: opts.usbRedirChannels } : {}),
   };
   const failures: string[] = [];
   for (let attempt = 1; ; attempt++) {

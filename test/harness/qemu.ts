@@ -54,6 +54,11 @@ export interface QemuOptions {
    * init's tone/record commands) with QEMU's SPICE audio backend on an HDA codec.
    */
   sound?: boolean;
+  /**
+   * usb-redir devices on a qemu-xhci controller, each on a spicevmc usbredir
+   * chardev (as virt-manager sets them up): the client gets that many usbredir channels.
+   */
+  usbRedirChannels?: number;
 }
 
 /** QEMU's SPICE audio backend on an HDA duplex codec (the guest's snd-hda-intel card 0). */
@@ -251,6 +256,12 @@ export class QemuVm {
     }
     if (opts.agent) {
       args.push('-chardev', 'spicevmc,id=vdagent,name=vdagent', '-device', 'virtserialport,chardev=vdagent,name=com.redhat.spice.0');
+    }
+    if (opts.usbRedirChannels) {
+      args.push('-device', 'qemu-xhci,id=xhci,p2=8,p3=8');
+      for (let i = 1; i <= opts.usbRedirChannels; i++) {
+        args.push('-chardev', `spicevmc,name=usbredir,id=usbredirchardev${i}`, '-device', `usb-redir,chardev=usbredirchardev${i},id=usbredirdev${i},bus=xhci.0`);
+      }
     }
     // paused until the serial socket is connected, so no guest output is lost
     // (an incoming VM starts running by itself when the migration completes)

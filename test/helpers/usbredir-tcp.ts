@@ -13,6 +13,7 @@ export async function connectUsbRedir(port: number, events: UsbRedirHostEvents, 
   const host = new UsbRedirHost((b) => sock.write(b), events, undefined, caps);
   sock.on('data', (d: Buffer) => host.receive(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)));
   sock.on('end', () => host.end());
+  sock.on('drain', () => host.resume());
   host.start();
   return { sock, host };
 }

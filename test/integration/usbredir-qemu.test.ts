@@ -4,15 +4,13 @@
 // the file's), mounts it, ejects it; re-sharing and unsharing are seen by the guest.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import type net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { QemuVm, freePort } from '../harness/qemu';
 import type { UsbRedirHost } from '../../main/devices/usb/redir-host';
 import { connectUsbRedir, usbRedirQemuArgs } from '../helpers/usbredir-tcp';
+import { guestLines as guestLinesOf, makeTestIso, md5, pollUntil } from '../helpers/usb-guest';
 import { EmulatedCdrom } from '../../main/devices/usb/emulated-cdrom';
 import { openFileBlockSource } from '../../main/devices/usb/file-block-source';
 import type { SpiceError } from '../../main/spice/wire/errors';
@@ -33,26 +31,8 @@ const BLKMD5 = /^GUEST OK blkmd5 sr0 ([0-9a-f]{32}) (\d+)$/;
 const errors: SpiceError[] = [];
 let onPacket: ((p: UsbRedirPacket) => void) | null = null;
 
-const md5 = (b: Uint8Array) => crypto.createHash('md5').update(b).digest('hex');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Lines the guest prints for one command (between the command and its OK reply). */
-async function guestLines(cmd: string, re: RegExp): Promise<string[]> {
-  const from = vm.serialLines().length;
-  await vm.command(cmd, undefined, 60000);
-  return vm.serialLines().slice(from).filter((l) => re.test(l));
-}
-
-/** Polls a guest query until `ok` holds (the guest's kernel log is not pushed to us). */
-async function until<T>(what: string, query: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await query();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`${what}: not reached within ${timeoutMs} ms; last: ${JSON.stringify(v)}`);
-    await sleep(300);
-  }
-}
+const guestLines = (cmd: string, re: RegExp) => guestLinesOf(vm, cmd, re);
+const until = pollUntil;
 
 const connect = (p: number, caps?: UsbRedirCapName[]) => connectUsbRedir(p, {
   packet: (pk) => { received.push(pk.msg.type); onPacket?.(pk); },
@@ -60,14 +40,9 @@ const connect = (p: number, caps?: UsbRedirCapName[]) => connectUsbRedir(p, {
 }, caps);
 
 before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'usbredir-'));
-  const src = path.join(dir, 'src');
-  fs.mkdirSync(src);
-  fs.writeFileSync(path.join(src, 'data.bin'), crypto.randomBytes(1536 * 1024));
-  fs.writeFileSync(path.join(src, 'hello.txt'), 'shared through usbredir\n');
-  iso = path.join(dir, 'cd.iso');
-  execFileSync('genisoimage', ['-quiet', '-r', '-J', '-V', 'SPICETEST', '-o', iso, src]);
-  fileMd5 = md5(fs.readFileSync(iso));
+  const t = makeTestIso({ prefix: 'usbredir-', name: 'cd.iso', volume: 'SPICETEST', dataBytes: 1536 * 1024, hello: 'shared through usbredir\n' });
+  ({ dir, iso } = t);
+  fileMd5 = t.md5;
 
   port = await freePort();
   vm = await QemuVm.start({

@@ -39,9 +39,15 @@ export class UsbRedirHost {
   private readonly interruptLoops = new Set<number>();
   private failed: SpiceError | null = null;
   private stopGone: (() => void) | null = null;
+  private detaching: Promise<void> | null = null;
+  /** Backpressure: while paused, guest requests wait in `held` and interrupt polling stops. */
+  private paused = false;
+  private readonly held: Uint8Array[] = [];
+  private resumed: (() => void)[] = [];
 
   constructor(
-    private readonly sendBytes: (bytes: Uint8Array) => void,
+    /** Writes bytes towards the guest; returning false pauses this host until resume(). */
+    private readonly sendBytes: (bytes: Uint8Array) => boolean | void,
     private readonly events: UsbRedirHostEvents = {},
     readonly version = 'spice-viewer usbredir host 0.1',
     /** Announced caps; only tests announce fewer (QEMU's reaction to a host lacking some). */
@@ -63,6 +69,11 @@ export class UsbRedirHost {
 
   receive(chunk: Uint8Array): void {
     if (this.failed) return;
+    if (this.paused) {
+      // the byte pipe is full: carry out nothing new (no device reads) until it drains
+      this.held.push(chunk);
+      return;
+    }
     try {
       for (const p of this.parser.push(chunk)) {
         this.events.packet?.(p);
@@ -73,8 +84,30 @@ export class UsbRedirHost {
     }
   }
 
+  /** The pipe towards the guest is full (its write returned false): stop reading the device. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** The pipe drained: carry out the held requests and go on polling. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    for (const r of this.resumed.splice(0)) r();
+    while (!this.paused && this.held.length) this.receive(this.held.shift()!);
+  }
+
+  private whenResumed(): Promise<void> {
+    return this.paused ? new Promise((r) => this.resumed.push(r)) : Promise.resolve();
+  }
+
   /** The stream closed: a packet cut short is reported. */
   end(): void {
+    if (this.failed) return;
     try {
       this.parser.end();
     } catch (e) {
@@ -98,9 +131,20 @@ export class UsbRedirHost {
   }
 
   /** Withdraws the device; resolves when the guest acknowledged (or at once without that cap). */
-  async detach(): Promise<void> {
-    const dev = this.device;
-    if (!dev) return;
+  detach(): Promise<void> {
+    if (!this.detaching) {
+      const dev = this.device;
+      if (!dev) return Promise.resolve();
+      this.detaching = this.withdraw(dev).finally(() => { this.detaching = null; });
+    }
+    return this.detaching;
+  }
+
+  get attached(): UsbDeviceHandle | null {
+    return this.device;
+  }
+
+  private async withdraw(dev: UsbDeviceHandle): Promise<void> {
     this.device = null;
     this.stopGone?.();
     this.interruptLoops.clear();
@@ -113,13 +157,16 @@ export class UsbRedirHost {
 
   private fail(e: unknown): void {
     this.failed = e instanceof SpiceError ? e : new SpiceError('BAD_MESSAGE', String(e));
+    this.interruptLoops.clear();
+    this.held.length = 0;
+    for (const r of this.resumed.splice(0)) r();
     this.disconnectAck?.();
     this.events.error?.(this.failed);
   }
 
   private send(id: bigint, msg: UsbRedirMessage): void {
     if (this.failed) return;
-    this.sendBytes(encodePacket({ id, msg }, this.caps));
+    if (this.sendBytes(encodePacket({ id, msg }, this.caps)) === false) this.paused = true;
   }
 
   private sendInterfaceAndEpInfo(): void {
@@ -264,6 +311,8 @@ export class UsbRedirHost {
     const mps = dev.info.interfaces.flatMap((f) => f.endpoints).find((e) => e.address === ep)?.maxPacketSize ?? 64;
     const loop = async (): Promise<void> => {
       while (this.interruptLoops.has(ep) && this.device === dev) {
+        await this.whenResumed();
+        if (!this.interruptLoops.has(ep) || this.device !== dev) return;
         const r = await guard(dev.interrupt(0n, ep, mps, EMPTY));
         if (!this.interruptLoops.has(ep) || this.device !== dev) return;
         if (r.status !== 'success') {
