@@ -18,7 +18,7 @@ import { createSessionController, hotkeysForPage, type SessionController } from 
 import { menuTemplate } from './windows/menu';
 import { openSettingsStore } from './app/settings';
 import { hostControllerOptions } from './app/host-options';
-import { announcePlan, endedText, printExitPlan, statusPrinter } from './app/terminal';
+import { announcePlan, endedText, printExitPlan, statusPrinter, surviveUnobservedRejections } from './app/terminal';
 
 // dist/main/electron.cjs → dist/renderer, dist/preload
 const distDir = resolve(__dirname, '..');
@@ -165,6 +165,7 @@ async function main(): Promise<void> {
   app.on('window-all-closed', () => app.quit());
 }
 
+surviveUnobservedRejections();
 main().catch((e: unknown) => {
   console.error(e);
   app.exit(1);

@@ -14,7 +14,7 @@ import { cliErrorHint } from './config/cli';
 import { findAppVersion } from './app/app-version';
 import { APP_NAME, planLaunch, targetLabel } from './app/launch';
 import { createSessionController, type EndedInfo } from './app/session-controller';
-import { announcePlan, endedText, printExitPlan, statusPrinter } from './app/terminal';
+import { announcePlan, endedText, printExitPlan, statusPrinter, surviveUnobservedRejections } from './app/terminal';
 import { WEB_HELP, splitWebArgs } from './app/web-args';
 import { openSettingsStore, settingsDir } from './app/settings';
 import { hostControllerOptions } from './app/host-options';
@@ -85,6 +85,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => finish(0));
 }
 
+surviveUnobservedRejections();
 main().catch((e: unknown) => {
   console.error(e instanceof Error ? e.message : e);
   process.exit(1);
