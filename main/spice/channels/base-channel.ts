@@ -557,8 +557,12 @@ export abstract class Channel {
     this.stopPacing();
     this.dropTarget();
     this.migration.droppedBytes += this.queueBytes;
+    // counted as dropped above: release it (up to the queue bounds) and never send it to a later connection
+    this.queue.length = 0;
+    this.queueBytes = 0;
     this.migrating = 'none';
     this.outputPaused = false;
+    this.queueChanged();
     const c = this.connection;
     this.connection = null;
     if (c) {
