@@ -130,15 +130,13 @@ for (const opus of [false, true]) {
         assert.equal(rate, 48000);
         assert.ok(Math.abs(r.hz - TONE_HZ) <= TONE_HZ * 0.01, `frequency ${r.hz} Hz`);
         assert.equal(stats.decodeErrors, 0);
-        if (late < before.targetMs - 10) {
-          // delivered in time: the page must play it without a gap
-          assert.equal(underruns, 0, 'no underrun');
-          assert.equal(stats.dropped - before.dropped, 0, 'nothing dropped');
-          assert.ok(r.longestQuiet <= 3, `no gap inside the tone (longest quiet run ${r.longestQuiet} samples)`);
-          break;
-        }
-        attempts.push(`${late.toFixed(0)} ms late vs ${before.targetMs} ms target`);
-        if (attempt === 3) assert.fail(`the host never delivered the tone within the page's jitter target: ${attempts.join('; ')}`);
+        const dropped = stats.dropped - before.dropped;
+        // gap-free play, the goal: no underrun, nothing dropped, no quiet run inside the tone
+        if (late < before.targetMs - 10 && underruns === 0 && dropped === 0 && r.longestQuiet <= 3) break;
+        // late delivery (the host's load), or a gap the page's jitter buffer answers by growing
+        // (x1.5 per underrun): try again with what it learnt; three misses in a row fail
+        attempts.push(`${late.toFixed(0)} ms late (engine side) vs ${before.targetMs} ms target, ${underruns} underruns, ${dropped} dropped, longest quiet ${r.longestQuiet} samples`);
+        if (attempt === 3) assert.fail(`no gap-free play of the tone in 3 attempts: ${attempts.join('; ')}`);
       }
 
       // the user's mute: the same tone, nothing reaches the output
