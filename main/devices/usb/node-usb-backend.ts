@@ -7,7 +7,7 @@
 // 'inval'. The translation (descriptors → UsbDeviceInfo, libusb codes →
 // statuses and coded UsbBackendErrors) is pure and exported for unit tests.
 import { readFile } from 'node:fs/promises';
-import { usb, getDeviceList, type Device, type Interface, type Endpoint, type Transfer, type ConfigDescriptor, type DeviceDescriptor } from 'usb';
+import type { Device, Interface, Endpoint, Transfer, ConfigDescriptor, DeviceDescriptor } from 'usb';
 import {
   UsbBackendError, type UsbBackend, type UsbDeviceHandle, type UsbDeviceInfo, type UsbEndpointInfo, type UsbHotplugEvent,
   type UsbInterfaceInfo, type UsbSetup, type UsbSpeed, type UsbTransferResult, type UsbTransferStatus,
@@ -20,14 +20,25 @@ const E = { IO: -1, INVALID_PARAM: -2, ACCESS: -3, NO_DEVICE: -4, NOT_FOUND: -5,
 
 const EMPTY = new Uint8Array(0);
 
+type UsbModule = typeof import('usb');
+let usbModule: UsbModule | null = null;
+/**
+ * node-usb loads libusb's native binding when imported: load it when a session
+ * first asks for devices, not at every start of the app or the web host (nor
+ * at all with usbredir off).
+ */
+export async function loadNodeUsb(): Promise<UsbModule> {
+  return (usbModule ??= await import('usb'));
+}
+
 /** A libusb constant as the loaded binding numbers it (tests check the tables above against it). */
 export function libusbConstant(name: string): number | undefined {
-  return (usb as unknown as Record<string, number | undefined>)[name];
+  return (usbModule?.usb as unknown as Record<string, number | undefined> | undefined)?.[name];
 }
 
 /** Hotplug listeners registered on node-usb (tests: onHotplug's unsubscribe leaves none). */
 export function hotplugListenerCount(): number {
-  return usb.listenerCount('attach') + usb.listenerCount('detach');
+  return usbModule ? usbModule.usb.listenerCount('attach') + usbModule.usb.listenerCount('detach') : 0;
 }
 
 /** The parts of a node-usb Device the translation reads. */
@@ -169,7 +180,7 @@ export class NodeUsbBackend implements UsbBackend {
 
   async list(): Promise<UsbDeviceInfo[]> {
     const out: UsbDeviceInfo[] = [];
-    for (const dev of getDeviceList()) {
+    for (const dev of (await loadNodeUsb()).getDeviceList()) {
       if (dev.deviceDescriptor.bDeviceClass === 9) continue; // hubs are never redirected
       out.push(await describe(dev));
     }
@@ -186,16 +197,25 @@ export class NodeUsbBackend implements UsbBackend {
       this.open_.get(id)?.gone();
       listener({ kind: 'detach', id });
     };
-    usb.on('attach', attach);
-    usb.on('detach', detach);
+    let stop: (() => void) | null = null;
+    let stopped = false;
+    void loadNodeUsb().then(({ usb }) => {
+      if (stopped) return;
+      usb.on('attach', attach);
+      usb.on('detach', detach);
+      stop = () => {
+        usb.off('attach', attach);
+        usb.off('detach', detach);
+      };
+    }, () => { /* list() and open() report a binding that does not load */ });
     return () => {
-      usb.off('attach', attach);
-      usb.off('detach', detach);
+      stopped = true;
+      stop?.();
     };
   }
 
   async open(id: string): Promise<UsbDeviceHandle> {
-    const dev = getDeviceList().find((d) => nodeUsbDeviceId(d) === id);
+    const dev = (await loadNodeUsb()).getDeviceList().find((d) => nodeUsbDeviceId(d) === id);
     if (!dev) throw new UsbBackendError('NOT_FOUND', `USB device ${id}: not present (unplugged?)`);
     const info = await describe(dev);
     try {

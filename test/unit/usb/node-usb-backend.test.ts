@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  NodeUsbBackend, backendError, hotplugListenerCount, libusbConstant, maxPacketBytes, nodeUsbDeviceId, nodeUsbDeviceInfo, speedOf, transferStatus, type RawUsbDevice,
+  NodeUsbBackend, backendError, hotplugListenerCount, libusbConstant, loadNodeUsb, maxPacketBytes, nodeUsbDeviceId, nodeUsbDeviceInfo, speedOf, transferStatus, type RawUsbDevice,
 } from '../../../main/devices/usb/node-usb-backend';
 
 const ep = (bEndpointAddress: number, bmAttributes: number, wMaxPacketSize: number, bInterval: number) => ({
@@ -60,7 +60,8 @@ test('speed from sysfs (Mb/s), else from bcdUSB', () => {
   assert.deepEqual([0x0110, 0x0200, 0x0320].map((b) => speedOf(null, b)), ['full', 'high', 'super']);
 });
 
-test('libusb codes (as the installed usb package numbers them) → transfer statuses and coded errors naming what to do', () => {
+test('libusb codes (as the installed usb package numbers them) → transfer statuses and coded errors naming what to do', async () => {
+  await loadNodeUsb(); // the binding loads on first use, not on import
   const u = new Proxy({}, { get: (_t, k: string) => libusbConstant(k) }) as Record<string, number>;
   assert.equal(typeof u.LIBUSB_TRANSFER_STALL, 'number');
   assert.equal(transferStatus(undefined), 'success');
@@ -85,6 +86,7 @@ test('real libusb: enumeration answers (no devices on this host), hotplug subscr
   for (const d of list) assert.equal(d.emulated, false);
   const before = hotplugListenerCount();
   const stop = b.onHotplug(() => {});
+  await new Promise((r) => setImmediate(r)); // it subscribes once the (already loaded) binding is in hand
   assert.equal(hotplugListenerCount(), before + 2);
   stop();
   assert.equal(hotplugListenerCount(), before);
