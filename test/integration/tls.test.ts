@@ -18,11 +18,12 @@ import type { Endpoint, Dial } from '../../main/spice/transport';
 import { defaultTransportFactory } from '../../main/transport/index';
 import { connectTls, hostnameMatches, parseHostSubject } from '../../main/transport/tls';
 import { Channel } from '../../main/spice/protocol/enums';
-import { SpiceError } from '../../main/spice/wire/errors';
+import type { SpiceError } from '../../main/spice/wire/errors';
 import { parseVvFile } from '../../main/config/vv';
 import { parseCommandLine, type CliOptions } from '../../main/config/cli';
 import { resolveConfig } from '../../main/config/effective';
 import { endpointFromConfig } from '../../main/config/endpoint';
+import { connectFails, serverChannels } from '../helpers/session-checks';
 
 const PASSWORD = 'tls-pw';
 const SUBJECT = '/C=IL/L=Raanana/O=Red Hat/CN=my server';
@@ -73,28 +74,10 @@ function session(endpoint: Endpoint, password = PASSWORD): Session {
 
 /** channel type → tls flag of this session's channels, as the server reports them (waits until all are listed). */
 async function serverTls(v: QemuVm, s: Session): Promise<Map<number, boolean>> {
-  const want = s.channels().length;
-  for (let i = 0; ; i++) {
-    const info = await v.querySpice();
-    // QMP prints the uint32 connection id as a signed int
-    const mine = (info.channels as any[]).filter((c) => c['connection-id'] >>> 0 === s.connectionId);
-    if (mine.length >= want || i > 50) {
-      return new Map(mine.map((c) => [c['channel-type'] as number, c.tls as boolean]));
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return new Map((await serverChannels(v, s)).map((c) => [c['channel-type'], c.tls]));
 }
 
-async function connectRejects(endpoint: Endpoint): Promise<SpiceError> {
-  const s = session(endpoint);
-  try {
-    await s.connect();
-  } catch (e) {
-    assert.ok(e instanceof SpiceError, `SpiceError expected, got ${e}`);
-    return e;
-  }
-  assert.fail('connect succeeded');
-}
+const connectRejects = (endpoint: Endpoint): Promise<SpiceError> => connectFails(session(endpoint));
 
 const tlsOnly = (tlsOpts: Endpoint['tls']): Endpoint => ({ host: '127.0.0.1', port: 0, tlsPort, tls: tlsOpts });
 
