@@ -256,13 +256,32 @@ export class Connection {
     this.failData(err);
   }
 
-  /** Clean close (no error reported). */
-  close(): void {
+  /**
+   * Clean close (no error reported). With `lingerMs`, a connection that has not heard a single
+   * message yet keeps its socket until the first bytes arrive (or the time is up) but delivers
+   * nothing more: spice-server 0.15.1 creates display and cursor clients later, in its display
+   * worker, and a client that leaves before that makes the server drop the next client that links.
+   */
+  close(lingerMs = 0): void {
     this.unheardClose = null;
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.transport.onData = null;
-    this.transport.onClose = null;
-    this.transport.close();
+    const t = this.transport;
+    t.onData = null;
+    t.onClose = null;
+    if (lingerMs <= 0 || this.received > 0n) {
+      t.close();
+      return;
+    }
+    const timer = setTimeout(() => t.close(), lingerMs);
+    timer.unref?.();
+    const done = (): void => {
+      clearTimeout(timer);
+      t.onData = null;
+      t.onClose = null;
+      t.close();
+    };
+    t.onData = done;
+    t.onClose = done;
   }
 }

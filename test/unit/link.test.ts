@@ -1,13 +1,14 @@
 // Link phase: golden bytes of our SpiceLinkMess, reply parsing, the RSA-OAEP
 // ticket (decrypted here with node:crypto's private key, independently), and
 // the whole handshake + data phase fed split at every byte boundary.
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, privateDecrypt, constants } from 'node:crypto';
 import { Connection } from '../../main/spice/connection';
 import { encodeLinkMess, decodeLinkReply, capsToWords, wordsToCaps } from '../../main/spice/link';
 import { SpiceError } from '../../main/spice/wire/errors';
 import { FakeTransport, tick } from '../helpers/fake-transport';
+import { linkFake } from '../helpers/linked-channel';
 import { Bytes, concat, fromHex, hex, linkReply, miniMsg, fullMsg } from '../helpers/spice-bytes';
 
 const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
@@ -174,4 +175,35 @@ test('messages that arrive with the auth result wait for a late handler, in orde
   t.deliver(miniMsg(104, new Uint8Array(4)));
   await tick();
   assert.deepEqual(got, [3, 4, 103, 104]);
+});
+
+test('close(linger) of a connection that heard nothing keeps the socket until the first bytes, delivers none of them; one that heard a message closes at once', async () => {
+  // spice-server 0.15.1 drops the next client when one leaves before its display worker created
+  // the display/cursor client (first message not yet sent); the display/cursor channels linger
+  const { t, conn } = await linkFake(4);
+  const got: number[] = [];
+  conn.onMessage = (m) => got.push(m.type);
+  conn.close(60_000);
+  assert.equal(t.closed, false, 'socket kept while the server has not spoken');
+  t.deliver(miniMsg(101, new Uint8Array(4)));
+  assert.equal(t.closed, true, 'closed on the first bytes');
+  assert.deepEqual(got, [], 'nothing delivered after close');
+
+  const heard = await linkFake(4);
+  heard.conn.onMessage = () => {};
+  heard.t.deliver(miniMsg(101, new Uint8Array(4)));
+  heard.conn.close(60_000);
+  assert.equal(heard.t.closed, true, 'a connection that has heard a message closes at once');
+
+  const silent = await linkFake(4);
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    silent.conn.close(1000);
+    mock.timers.tick(999);
+    assert.equal(silent.t.closed, false);
+    mock.timers.tick(1);
+    assert.equal(silent.t.closed, true, 'closed when the linger is over');
+  } finally {
+    mock.timers.reset();
+  }
 });

@@ -77,6 +77,9 @@ export interface Notify {
   message: string;
 }
 
+/** Display and cursor clients are created in spice-server's display worker (see Connection.close). */
+export const WORKER_CHANNEL_LINGER_MS = 1000;
+
 export abstract class Channel {
   readonly type: number;
   readonly id: number;
@@ -102,6 +105,8 @@ export abstract class Channel {
    * VM runs (see MigrationController): input and device data.
    */
   readonly holdsOutputForSwitch: boolean = false;
+  /** How long close() keeps a socket that has heard nothing yet (see Connection.close). */
+  protected readonly closeLingerMs: number = 0;
   private ackWindow = 0;
   private ackCount = 0;
   /**
@@ -581,7 +586,7 @@ export abstract class Channel {
     this.stopPacing();
     this.dropTarget();
     this.onFailure = null;
-    this.connection?.close();
+    this.connection?.close(this.closeLingerMs);
     this.connection = null;
   }
 }
