@@ -5,7 +5,11 @@
 //             codec, every draw op, surfaces, streams, caches; captured sessions)
 //   engine  — a Session over fake transports fed mutated server byte streams for
 //             the link, every channel and the migration paths (seamless,
-//             semi-seamless, switch-host), its display output into a DisplayState
+//             semi-seamless, switch-host), its display output into a DisplayState;
+//             the device channels with their managers attached as in the app:
+//             usbredir (an emulated CD over an in-memory image), smartcard (a
+//             card that answers every APDU), playback/record, and the agent
+//             stream inside the main channel's AGENT_DATA
 import { generateKeyPairSync } from 'node:crypto';
 import { Session, quietLogger } from '../../main/spice/session';
 import { Channel as ChannelType, MainCap, Msg, MsgCursor, MsgDisplay, MsgInputs, MsgMain, SurfaceFmt } from '../../main/spice/protocol/enums';
@@ -15,6 +19,15 @@ import type { DisplayCommand } from '../../preload/contract';
 import { DisplayState } from '../../renderer/display/display-state';
 import { Bytes, concat, linkReply, miniMsg } from '../helpers/spice-bytes';
 import { chunkStream, mutateBytesN, mutateTree, Rng } from './mutate';
+import { UsbDeviceManager } from '../../main/devices/usb/manager';
+import { HOST_CAPS } from '../../main/devices/usb/redir-host';
+import { UsbRedirCaps, encodePacket, type UsbRedirMessage } from '../../main/devices/usb/usbredir-proto';
+import { SmartcardDevices } from '../../main/devices/smartcard/device-manager';
+import { chunkAgentMessage } from '../../main/spice/agent/agent-stream';
+import { AgentCap, AgentMsg, ClipboardType, encodeAnnounceCapabilities, encodeClipboardGrab, encodeClipboardPrefix, encodeMaxClipboard } from '../../main/spice/agent/protocol';
+import { AudioDataMode, AudioFmt, MsgPlayback, MsgRecord, MsgSpicevmc, VscMessageType } from '../../main/spice/protocol/enums';
+import { ScriptedBackend } from '../unit/smartcard/scripted-backend';
+import { vscBytes, vscError } from '../unit/smartcard/vsc-bytes';
 import { displaySeeds } from './seeds';
 
 /** Per-case display budget: small, so a case stays cheap; every allocation is checked against it (worker.ts). */
@@ -137,8 +150,100 @@ function channelsList(): Uint8Array {
   return b.build();
 }
 
-/** Channels the session links as generic ones today (device channels as they land get their own handlers). */
+/** Channels after the display ones: sound, the device channels (managers attached in execEngine), webdav (generic). */
 const DEVICE_CHANNELS = [ChannelType.PLAYBACK, ChannelType.RECORD, ChannelType.SMARTCARD, ChannelType.USBREDIR, ChannelType.WEBDAV];
+
+const spicevmc = (body: Uint8Array) => miniMsg(MsgSpicevmc.DATA, body);
+
+/**
+ * The guest (QEMU usb-redir) side of one usbredir channel: its hello, then what it asks of the
+ * drive our manager connects: configuration, the device descriptor, a BOT READ(10) and its data
+ * and status stages. Packets after the hello use 64-bit ids (both hellos have the cap).
+ */
+function usbredirStream(): Uint8Array {
+  const names = [...HOST_CAPS];
+  const hello = new UsbRedirCaps(UsbRedirCaps.fromNames(names, 'guest').ourCaps, 'guest');
+  const after = new UsbRedirCaps(hello.ourCaps, 'guest');
+  after.peerCaps = UsbRedirCaps.fromNames(names).ourCaps;
+  const cbw = new Uint8Array(31);
+  const v = new DataView(cbw.buffer);
+  v.setUint32(0, 0x43425355, true);
+  v.setUint32(4, 7, true);
+  v.setUint32(8, 2048, true);
+  cbw.set([0x80, 0, 10, 0x28, 0, 0, 0, 0, 16, 0, 0, 1, 0], 12);
+  const msgs: UsbRedirMessage[] = [
+    { type: 'set_configuration', configuration: 1 },
+    { type: 'control_packet', endpoint: 0x80, request: 6, requestType: 0x80, status: 0, value: 0x0100, index: 0, length: 18, data: new Uint8Array(0) },
+    { type: 'set_alt_setting', interface: 0, alt: 0 },
+    { type: 'bulk_packet', endpoint: 0x02, status: 0, length: 31, streamId: 0, data: cbw },
+    { type: 'bulk_packet', endpoint: 0x81, status: 0, length: 2048, streamId: 0, data: new Uint8Array(0) },
+    { type: 'bulk_packet', endpoint: 0x81, status: 0, length: 13, streamId: 0, data: new Uint8Array(0) },
+    { type: 'start_interrupt_receiving', endpoint: 0x83 },
+    { type: 'filter_filter', rules: '-1,-1,-1,-1,1' },
+    { type: 'reset' },
+  ];
+  return concat(
+    linked(),
+    spicevmc(encodePacket({ id: 0n, msg: { type: 'hello', version: 'qemu usb-redir guest 7.2.0', caps: hello.ourCaps } }, hello)),
+    ...msgs.map((msg, i) => spicevmc(encodePacket({ id: BigInt(i + 1), msg }, after))),
+  );
+}
+
+/** spice-server's answers on the smartcard channel (its Error acks, little endian) and the guest's APDUs. */
+function smartcardStream(): Uint8Array {
+  return concat(
+    linked(),
+    spicevmc(vscError(0)), // ReaderAdd → reader 0
+    spicevmc(vscError(0)), // ATR acknowledged
+    spicevmc(vscBytes(VscMessageType.APDU, 0, '00a4000c023f00')),
+    spicevmc(vscBytes(VscMessageType.APDU, 0, '00ca000000')),
+    spicevmc(vscBytes(VscMessageType.APDU, 0, '0084000008')),
+    spicevmc(vscBytes(VscMessageType.Flush, 0)),
+    spicevmc(vscBytes(VscMessageType.APDU, 1, '00b0000010')), // an unknown reader
+    spicevmc(vscBytes(VscMessageType.Init, 0, '5653434400000002')),
+  );
+}
+
+function playbackStream(): Uint8Array {
+  const pcm = new Uint8Array(64).map((_, i) => i * 3);
+  return concat(
+    linked([0b111]),
+    miniMsg(MsgPlayback.MODE, new Bytes().u32(1000).u16(AudioDataMode.RAW).build()),
+    miniMsg(MsgPlayback.START, new Bytes().u32(2).u16(AudioFmt.S16).u32(48000).u32(1000).build()),
+    miniMsg(MsgPlayback.DATA, concat(u32(1010), pcm)),
+    miniMsg(MsgPlayback.VOLUME, new Bytes().u8(2).u16(0x8000).u16(0x4000).build()),
+    miniMsg(MsgPlayback.MUTE, new Bytes().u8(1).build()),
+    miniMsg(MsgPlayback.LATENCY, u32(120)),
+    miniMsg(MsgPlayback.DATA, concat(u32(1020), pcm)),
+    miniMsg(MsgPlayback.STOP),
+  );
+}
+
+function recordStream(): Uint8Array {
+  return concat(
+    linked([0b11]),
+    miniMsg(MsgRecord.VOLUME, new Bytes().u8(1).u16(0x8000).build()),
+    miniMsg(MsgRecord.START, new Bytes().u32(2).u16(AudioFmt.S16).u32(48000).build()),
+    miniMsg(MsgRecord.MUTE, new Bytes().u8(0).build()),
+    miniMsg(MsgRecord.STOP),
+  );
+}
+
+/** What spice-vdagent sends through the server: capabilities, a clipboard grab and its data, max clipboard; split anywhere. */
+function agentData(): Uint8Array[] {
+  const caps = [(1 << AgentCap.CLIPBOARD_BY_DEMAND) | (1 << AgentCap.CLIPBOARD_SELECTION) | (1 << AgentCap.MONITORS_CONFIG) | (1 << AgentCap.REPLY) | (1 << AgentCap.MAX_CLIPBOARD) | (1 << AgentCap.CLIPBOARD_GRAB_SERIAL)];
+  const layout = { selection: true, serial: true };
+  const text = new TextEncoder().encode('fuzzed clipboard text');
+  const stream = concat(
+    ...chunkAgentMessage(AgentMsg.ANNOUNCE_CAPABILITIES, [encodeAnnounceCapabilities({ request: true, caps })]),
+    ...chunkAgentMessage(AgentMsg.CLIPBOARD_GRAB, [encodeClipboardGrab(layout, { selection: 0, serial: 1, types: [ClipboardType.UTF8_TEXT] })]),
+    ...chunkAgentMessage(AgentMsg.CLIPBOARD, [encodeClipboardPrefix(layout, 0, ClipboardType.UTF8_TEXT), text]),
+    ...chunkAgentMessage(AgentMsg.MAX_CLIPBOARD, [encodeMaxClipboard(1 << 20)]),
+  );
+  // spice-server forwards the agent's writes in its own pieces: one message across two bodies, two in one
+  const cut = 30;
+  return [stream.subarray(0, cut), stream.subarray(cut)];
+}
 
 /** SPICE_MSG_LIST: u16 count, u32 offsets, then {u16 type, u32 size, body} sub-messages at those offsets. */
 function msgList(subs: { type: number; body: Uint8Array }[]): Uint8Array {
@@ -182,8 +287,8 @@ function displayStream(): Uint8Array {
     miniMsg(MsgDisplay.MARK),
     miniMsg(MsgDisplay.INVAL_LIST, inval),
     miniMsg(Msg.PING, new Bytes().u32(1).u64(5n).build()),
-    // a list holding a list: the fuzzer may share offsets and nest deeper
-    miniMsg(Msg.LIST, msgList([{ type: MsgDisplay.MARK, body: new Uint8Array(0) }, { type: Msg.LIST, body: msgList([{ type: MsgDisplay.MARK, body: new Uint8Array(0) }]) }])),
+    // a list (valid: one level); the fuzzer may share offsets, nest lists (refused) and splice
+    miniMsg(Msg.LIST, msgList([{ type: MsgDisplay.MARK, body: new Uint8Array(0) }, { type: Msg.PING, body: new Bytes().u32(2).u64(6n).build() }])),
   );
 }
 
@@ -206,13 +311,19 @@ export function engineSeeds(): { name: string; streams: Record<string, Uint8Arra
     miniMsg(MsgMain.MOUSE_MODE, new Bytes().u16(3).u16(2).build()),
     miniMsg(MsgMain.MULTI_MEDIA_TIME, u32(2000)),
     miniMsg(MsgMain.AGENT_CONNECTED_TOKENS, u32(10)),
+    ...agentData().map((b) => miniMsg(MsgMain.AGENT_DATA, b)),
+    miniMsg(MsgMain.AGENT_TOKEN, u32(5)),
   );
   const channels = {
     'src:2': displayStream(),
     'src:3': concat(linked(), miniMsg(MsgInputs.INIT, new Bytes().u16(0).build()), miniMsg(MsgInputs.KEY_MODIFIERS, new Bytes().u16(2).build())),
     'src:4': concat(linked(), miniMsg(MsgCursor.INIT, new Bytes().u16(0).u16(0).u16(0).u16(0).u8(1).u16(1).build()), miniMsg(MsgCursor.HIDE)),
     'src:10': concat(linked(), miniMsg(Msg.PING, new Bytes().u32(1).u64(5n).build())),
-    ...Object.fromEntries(DEVICE_CHANNELS.map((t) => [`src:${t}`, concat(linked(), miniMsg(Msg.PING, new Bytes().u32(2).u64(6n).build()), miniMsg(101, new Uint8Array(12).fill(t)))])),
+    [`src:${ChannelType.PLAYBACK}`]: playbackStream(),
+    [`src:${ChannelType.RECORD}`]: recordStream(),
+    [`src:${ChannelType.USBREDIR}`]: usbredirStream(),
+    [`src:${ChannelType.SMARTCARD}`]: smartcardStream(),
+    [`src:${ChannelType.WEBDAV}`]: concat(linked(), miniMsg(Msg.PING, new Bytes().u32(2).u64(6n).build()), spicevmc(new Uint8Array(12).fill(11))),
   };
   const dstOf = (s: Record<string, Uint8Array>) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k.replace('src:', 'dst:'), v]));
   const seamlessMain = concat(mainHead, miniMsg(MsgMain.MIGRATE_BEGIN_SEAMLESS, dstInfo(true)), miniMsg(Msg.MIGRATE, u32(0)));
@@ -324,6 +435,8 @@ class FakeServer implements Transport {
 }
 
 const turn = () => new Promise((r) => setImmediate(r));
+/** The shared CD's image: 64 blocks of 2048 bytes. */
+const FUZZ_IMAGE = new Uint8Array(64 * 2048).map((_, i) => (i * 7) & 0xff);
 /** How long after the last server socket closed the session may take to end. */
 const SETTLE_MS = 500;
 
@@ -332,10 +445,31 @@ export async function execEngine(input: EngineInput): Promise<string> {
   const servers: FakeServer[] = [];
   const errors: unknown[] = [];
   const display = new DisplayState({ pixelBudget: FUZZ_PIXEL_BUDGET, maxCacheBytes: FUZZ_PIXEL_BUDGET });
+  // the device managers a session gets in the app, over stand-ins for the machine's devices
+  let usbReads = 0;
+  const usb = new UsbDeviceManager({
+    shareCd: ['fuzz.iso'],
+    openImage: async () => ({
+      size: FUZZ_IMAGE.length,
+      read: async (o, n) => {
+        usbReads++;
+        return FUZZ_IMAGE.slice(o, o + n);
+      },
+      close: async () => {},
+    }),
+  });
+  const card = new ScriptedBackend();
+  card.addReader('Fuzz Reader 00');
+  card.insertCard('Fuzz Reader 00', '3b15138073ff0100', 'T0');
+  const smartcard = new SmartcardDevices({ backend: card });
+  let audio = 0;
   const session = new Session({
+    devices: [usb, smartcard],
+    onAudio: () => void audio++,
+    onRecord: () => {},
     endpoint: { host: 'src.fuzz', port: 5900 },
     password: 'fuzz',
-    log: quietLogger,
+    log: process.env.FUZZ_LOG ? { debug() {}, info() {}, warn: (m: string) => console.log(m) } : quietLogger,
     linkTimeoutMs: 2000,
     transport: async (dial) => {
       const s = new FakeServer(dial.host === DST_HOST ? 'dst' : 'src', input, rng, errors);
@@ -363,6 +497,8 @@ export async function execEngine(input: EngineInput): Promise<string> {
   const phase1End = Date.now() + 2000;
   for (let t = 0; Date.now() < phase1End; t++) {
     await turn();
+    // the card answers whatever the guest sent it
+    for (const tx of card.transmits.splice(0)) tx.answer('9000');
     if (!idle() || servers.length !== seen) {
       seen = servers.length;
       quietSince = t;
@@ -392,6 +528,7 @@ export async function execEngine(input: EngineInput): Promise<string> {
   const s = settled as { ok: boolean; reason?: unknown } | null;
   if (s && !s.ok) return `${classify(s.reason, 'engine-connect')}${connected ? '+connected' : ''}`;
   // how far the case got (coverage in the outcome figures): connected, destination dialled, frames drawn
-  const reach = `${connected ? '+connected' : ''}${servers.some((x) => x.side === 'dst') ? '+dst' : ''}${display.stats().imagesDecoded ? '+drawn' : ''}`;
+  const reach = `${connected ? '+connected' : ''}${servers.some((x) => x.side === 'dst') ? '+dst' : ''}${display.stats().imagesDecoded ? '+drawn' : ''}` +
+    `${usbReads ? '+usb' : ''}${card.sent.length ? '+card' : ''}${audio ? '+audio' : ''}`;
   return `${session.error ? `coded:${session.error.code}` : 'ok'}${reach}`;
 }

@@ -1,6 +1,6 @@
 // The fixed-seed fuzz run of npm test: 10,000 cases of mutated display
 // command streams and mutated server byte streams for the engine (link, every
-// channel, migration), each in a worker with a deadline and checked
+// channel with the device managers attached, migration), each in a worker with a deadline and checked
 // allocations (test/fuzz). The long run is `npm run fuzz -- --cases 1000000`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,7 +33,7 @@ test(`fixed-seed fuzz run: ${CASES} cases, no display case hangs or crashes its 
   assert.deepEqual(findings(s, (c) => (c.startsWith('hang:') || c.startsWith('crash:')) && displayOrAlloc(c)), [], 'display cases past their deadline or out of memory');
   // the mutations reach deep: connected sessions, migrations, decoded images; coded failures of every kind
   const outcomes = Object.keys(s.outcomes).join(' ');
-  for (const want of ['display:ok', 'display:coded:DECODE', '+connected', '+dst', '+drawn', 'engine:coded:BAD_LINK_REPLY']) {
+  for (const want of ['display:ok', 'display:coded:DECODE', '+connected', '+dst', '+drawn', '+usb', '+card', '+audio', 'engine:coded:BAD_LINK_REPLY']) {
     assert.ok(outcomes.includes(want), `no ${want} outcome in ${outcomes}`);
   }
 });
