@@ -227,6 +227,8 @@ export interface MigrationStatus {
   startedAt: number;
   /** Seamless: first MIGRATE received → last channel swapped, ms. Others: announce → done. */
   durationMs?: number;
+  /** Done: the address of the VM now (the viewer's address field shows it), without secrets. */
+  uri?: string;
   channels: MigrationChannelStatus[];
 }
 

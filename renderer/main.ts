@@ -140,7 +140,11 @@ function start(): void {
     if (s.state !== 'connected') ungrab();
   };
   api.on('status', onStatus);
-  api.on('migration', (m) => banner.show(m));
+  api.on('migration', (m) => {
+    banner.show(m);
+    // the VM lives elsewhere now: the address field names where (what a reconnect would dial)
+    if (m.phase === 'done' && m.uri) uriInput.value = m.uri;
+  });
   bridge.onClose((reason) => onStatus({ state: 'disconnected', message: reason }));
   bridge.onHello((hello) => {
     if (hello.uri) {

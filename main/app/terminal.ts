@@ -29,11 +29,14 @@ export function announcePlan(plan: Extract<LaunchPlan, { kind: 'run' }>, term: T
   const { ui } = plan.config;
   for (const w of plan.warnings) term.err(`Warning: ${w}\n`);
   if (ui.debug) for (const d of plan.debug) term.err(`debug: ${d}\n`);
-  const verbose = ui.verbose || ui.debug;
+  const debug = ui.debug || ui.spiceDebug;
+  const verbose = ui.verbose || debug;
   return {
-    debug: (m) => ui.debug && term.err(`debug: ${m}\n`),
+    debug: (m) => debug && term.err(`debug: ${m}\n`),
     info: (m) => verbose && term.err(`${m}\n`),
     warn: (m) => verbose && term.err(`warning: ${m}\n`),
+    // remote-viewer's --spice-debug: every protocol step (links, caps, each message both ways)
+    ...(ui.spiceDebug ? { protocol: (m: string) => term.err(`spice: ${m}\n`) } : {}),
   };
 }
 

@@ -63,6 +63,8 @@ export interface EffectiveConfig {
     keymap: KeymapEntry[];
     verbose: boolean;
     debug: boolean;
+    /** --spice-debug: the protocol trace (every link step and message) on stderr. */
+    spiceDebug: boolean;
   };
   /** What the .vv and the merge ignored or adjusted. */
   debug: string[];
@@ -189,6 +191,7 @@ export function resolveConfig(cli: CliOptions, input: ResolveInput = {}): Effect
       keymap: cli.keymap ?? [],
       verbose: cli.verbose,
       debug: cli.debug,
+      spiceDebug: cli.spice.debug,
     },
     debug,
     warnings,

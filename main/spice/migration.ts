@@ -12,7 +12,7 @@ import type { Connection } from './connection';
 import type { Channel, Logger } from './channels/base-channel';
 import type { MainChannel } from './channels/main-channel';
 import type { DstInfo } from './messages/main';
-import type { Endpoint } from './transport';
+import { endpointUri, type Endpoint } from './transport';
 import type { SpiceMessage } from './wire/framer';
 import { Channel as ChannelType, MainCap, MsgcMain, MsgMain } from './protocol/enums';
 import type { MigrationMode, MigrationPhase, MigrationStatus } from '../../preload/contract';
@@ -131,6 +131,7 @@ export class MigrationController {
         ...(c.migration.swappedAt && c.migration.migrateAt ? { swapMs: c.migration.swappedAt - c.migration.migrateAt } : {}),
       })),
       ...(durationMs !== undefined ? { durationMs } : {}),
+      ...(phase === 'done' && ep ? { uri: endpointUri(ep) } : {}),
     };
     if (['done', 'failed', 'cancelled'].includes(phase)) this.last = st;
     this.host.emit(st);

@@ -244,6 +244,7 @@ export class Session implements MigrationHost {
       if (!dial.port && !dial.unixPath) {
         throw new SpiceError('CONFIG', `${name}: needs TLS but ${ep.host} has no TLS port configured (tls-port)`, LinkErr.NEED_SECURED);
       }
+      this.log.protocol?.(`${name}: dialling ${dial.unixPath ?? `${dial.host}:${dial.port}`}${dial.secure ? ' (TLS)' : ''}${dial.scheme && dial.scheme !== 'tcp' ? ` over ${dial.scheme}` : ''}; connection id ${connectionId >>> 0}, our caps ${JSON.stringify(ch.channelCaps())}`);
       const transport = await this.opts.transport(dial);
       if (this.state === 'disconnected') {
         transport.close();
@@ -273,6 +274,7 @@ export class Session implements MigrationHost {
 
   private async linkChannel(ch: Channel, connectionId: number): Promise<void> {
     const conn = await this.dialAndLink(this.endpoint, ch, connectionId, ch.name);
+    this.log.protocol?.(`${ch.name}: linked (${conn.miniHeader ? 'mini' : 'full'} header), server common caps 0x${(conn.serverCommonCaps[0] ?? 0).toString(16)}, channel caps 0x${(conn.serverChannelCaps[0] ?? 0).toString(16)}`);
     if ((this.state as SessionState) === 'disconnected') {
       conn.close();
       throw this.error ?? new SpiceError('CLOSED', 'session closed');

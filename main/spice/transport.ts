@@ -50,6 +50,19 @@ export interface Endpoint {
   unixPath?: string;
 }
 
+/**
+ * The address a user would type to reach this endpoint (the viewer's address field after a
+ * migration): spice:// with tls-port, spice+tls:// when only TLS is offered, ws(s):// with its
+ * path but never its query (a proxy's token is a secret), spice+unix:// for a socket.
+ */
+export function endpointUri(ep: Endpoint): string {
+  if (ep.unixPath) return `spice+unix://${ep.unixPath}`;
+  const host = ep.host.includes(':') && !ep.host.startsWith('[') ? `[${ep.host}]` : ep.host;
+  if (ep.scheme === 'ws' || ep.scheme === 'wss') return `${ep.scheme}://${host}:${ep.port}${(ep.path ?? '/').split('?')[0]}`;
+  if (!ep.port && ep.tlsPort) return `spice+tls://${host}:${ep.tlsPort}`;
+  return `spice://${host}:${ep.port}${ep.tlsPort ? `?tls-port=${ep.tlsPort}` : ''}`;
+}
+
 /** One socket to open: the endpoint plus which port/security this channel uses. */
 export interface Dial extends Endpoint {
   /** True: connect to tlsPort with TLS (port then equals tlsPort). */

@@ -1,6 +1,8 @@
 // The migration banner in the real page (web host + Debian Chromium) during a
-// real seamless migration between two QEMUs: it appears, reports the outcome,
-// and the canvas is never blanked — it equals the destination's screendump.
+// real seamless migration between two QEMUs: it appears over the picture
+// without moving it, reports the outcome, the address field names the
+// destination, and the canvas is never blanked — it equals the destination's
+// screendump.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium, type Browser } from 'playwright-core';
@@ -28,6 +30,8 @@ test('the page shows the migration as it happens and ends on the destination pic
   const page = await browser.newPage();
   await page.goto(`${host.url}&test=1`);
   await page.waitForFunction(() => (window as any).__spiceTest?.status().state === 'connected', undefined, { timeout: 20000 });
+  const screenTop = () => page.evaluate(() => document.getElementById('screen')!.getBoundingClientRect().top);
+  const topBefore = await screenTop();
   const dst = await startDestination(src, { name: 'banner-dst' });
   vms.push(dst);
   // sample the banner while the migration runs
@@ -54,6 +58,10 @@ test('the page shows the migration as it happens and ends on the destination pic
   assert.match(banner.text, new RegExp(`migration \\(seamless\\) → 127\\.0\\.0\\.1:${dst.spicePort}: done`));
   assert.match(banner.text, /dropped 0 B/);
   assert.ok(phases.has('migrating') || phases.has('connecting'), `banner showed progress before the outcome (saw ${[...phases]})`);
+  // the banner floats over the picture: the guest screen did not move when it appeared
+  assert.equal(await screenTop(), topBefore, 'the screen stays where it was while the banner shows');
+  // the address field names the VM where it is now
+  assert.equal(await page.evaluate(() => (document.getElementById('uri') as HTMLInputElement).value), `spice://127.0.0.1:${dst.spicePort}`);
   await finishSource(src);
   // never blanked: the canvas equals the destination's screen
   await sleep(800);

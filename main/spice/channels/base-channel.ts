@@ -9,6 +9,7 @@ import { SpiceError } from '../wire/errors';
 import type { SpiceMessage } from '../wire/framer';
 import type { Connection } from '../connection';
 import { Channel as ChannelType, MigrateFlags, Msg, Msgc } from '../protocol/enums';
+import { messageName } from '../protocol/message-names';
 
 /** A channel stuck between MIGRATE and MIGRATE_DATA longer than this is failed. */
 export const MIGRATE_DATA_TIMEOUT_MS = 10_000;
@@ -54,6 +55,11 @@ export interface Logger {
   debug(msg: string): void;
   info(msg: string): void;
   warn(msg: string): void;
+  /**
+   * --spice-debug: one line per protocol step and message. Absent otherwise, and callers use
+   * `log.protocol?.(…)`, which does not even build the text then (a display sends thousands).
+   */
+  protocol?(msg: string): void;
 }
 
 export const CHANNEL_NAMES: Record<number, string> = {
@@ -213,6 +219,7 @@ export abstract class Channel {
   /** Queues or sends one client message. Order is kept across queueing. */
   send(type: number, body: Uint8Array = new Uint8Array(0)): void {
     if (this.connection?.isOpen && this.queue.length === 0 && this.migrating === 'none' && !this.outputPaused) {
+      this.log.protocol?.(`${this.name} >> ${messageName(this.type, type, 'out')} (${body.length} bytes)`);
       this.connection.send(type, body);
       return;
     }
@@ -246,6 +253,7 @@ export abstract class Channel {
     const m = this.queue.shift()!;
     this.queueBytes -= m.body.length;
     if (this.migration.queuedBytes) this.migration.forwardedBytes += m.body.length;
+    this.log.protocol?.(`${this.name} >> ${messageName(this.type, m.type, 'out')} (${m.body.length} bytes, queued)`);
     this.connection!.send(m.type, m.body);
   }
 
@@ -346,6 +354,7 @@ export abstract class Channel {
 
   private handleOne(type: number, r: ByteReader, msg: SpiceMessage): void {
     this.received.set(type, (this.received.get(type) ?? 0) + 1);
+    this.log.protocol?.(`${this.name} << ${messageName(this.type, type, 'in')} (${msg.body.length} bytes)`);
     const h = this.handlers.get(type);
     if (h) {
       h(r, msg);

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConnectUri, connectTargetToEndpoint, describeTarget } from '../../../main/config/uri';
+import { endpointUri, type Endpoint } from '../../../main/spice/transport';
 
 const ok: [string, object][] = [
   ['spice://host:5900', { scheme: 'spice', host: 'host', port: 5900 }],
@@ -93,4 +94,25 @@ test('describeTarget never shows the password', () => {
   const ticket = 'pvespiceproxy:6565bd1a:100:node1::3f9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b';
   assert.equal(describeTarget({ scheme: 'spice', host: ticket, tlsPort: 61000, warnings: [] }), `spice+tls://${ticket}:61000`);
   assert.equal(describeTarget({ scheme: 'spice', host: 'fe80::1%eth0', port: 1, warnings: [] }), 'spice://[fe80::1%eth0]:1');
+});
+
+test('endpointUri (the address field after a migration) parses back to the same endpoint; a ws query (token) is left out', () => {
+  const cases: Endpoint[] = [
+    { host: '10.0.0.7', port: 5901 },
+    { host: 'dst.example', port: 5900, tlsPort: 5901 },
+    { host: 'dst.example', port: 0, tlsPort: 5901 },
+    { host: '::1', port: 5902 },
+    { host: 'gw.example', port: 443, scheme: 'wss', path: '/console' },
+  ];
+  for (const ep of cases) {
+    const uri = endpointUri(ep);
+    const back = connectTargetToEndpoint(parseConnectUri(uri)).endpoint;
+    assert.equal(back.host, ep.host, uri);
+    assert.equal(back.port, ep.port, uri);
+    assert.equal(back.tlsPort, ep.tlsPort, uri);
+    assert.equal(back.scheme ?? 'tcp', ep.scheme ?? 'tcp', uri);
+    if (ep.path) assert.equal(back.path, ep.path, uri);
+  }
+  assert.equal(endpointUri({ host: 'gw', port: 80, scheme: 'ws', path: '/websockify?token=secret' }), 'ws://gw:80/websockify');
+  assert.equal(endpointUri({ host: '', port: 0, unixPath: '/run/vm.sock' }), 'spice+unix:///run/vm.sock');
 });
