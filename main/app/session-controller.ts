@@ -284,6 +284,8 @@ export function createSessionController(opts: ControllerOptions): SessionControl
             if (session !== s) return;
             flush();
             emit('migration', m, display.batch);
+            // the VM lives at the destination now: the address the page and Guest details show
+            if (m.phase === 'done' && m.uri && m.uri !== app.target) setApp({ ...app, target: m.uri });
           },
         });
         session = s;

@@ -1,6 +1,7 @@
 // Non-blocking migration banner: destination, mode, phase, outcome, duration
-// and the queued/forwarded/dropped counters. It never covers or blanks the
-// display; finished migrations fade after a few seconds.
+// and the queued/forwarded/dropped counters. It floats over the top of the
+// screen (never moves or blanks the picture; clicks pass through); finished
+// migrations fade after a few seconds.
 import type { MigrationStatus } from '../../preload/contract';
 
 export const BANNER_LINGER_MS = 8000;

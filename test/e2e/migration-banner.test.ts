@@ -1,7 +1,7 @@
 // The migration banner in the real page (web host + Debian Chromium) during a
 // real seamless migration between two QEMUs: it appears over the picture
 // without moving it, reports the outcome, the address field names the
-// destination, and the canvas is never blanked — it equals the destination's
+// destination (and so does Guest details' address), and the canvas is never blanked — it equals the destination's
 // screendump.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -62,6 +62,7 @@ test('the page shows the migration as it happens and ends on the destination pic
   assert.equal(await screenTop(), topBefore, 'the screen stays where it was while the banner shows');
   // the address field names the VM where it is now
   assert.equal(await page.evaluate(() => (document.getElementById('uri') as HTMLInputElement).value), `spice://127.0.0.1:${dst.spicePort}`);
+  await page.waitForFunction((want) => (window as any).__spiceTest.status().app?.target === want, `spice://127.0.0.1:${dst.spicePort}`, { timeout: 5000 });
   await finishSource(src);
   // never blanked: the canvas equals the destination's screen
   await sleep(800);
