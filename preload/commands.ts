@@ -45,6 +45,7 @@ const ctrlAltF = Array.from({ length: 12 }, (_, i): Command => ({
 export const COMMANDS: readonly Command[] = [
   { id: 'connect', label: 'Connect…', group: 'File' },
   { id: 'screenshot', label: 'Screenshot…', group: 'File', enabled: connected },
+  { id: 'devices', label: 'USB devices and smartcards…', group: 'File' },
   { id: 'disconnect', label: 'Disconnect', group: 'File', enabled: connected },
   { id: 'quit', label: 'Quit', group: 'File', visible: electronOnly },
   { id: 'fullscreen', label: 'Full screen', group: 'View', hotkey: 'toggle-fullscreen' },

@@ -261,6 +261,28 @@ export type InputEvent =
 
 // ---------------------------------------------------------------- the bridge
 /** main → renderer events. */
+// ---------------------------------------------------------------- devices (main → renderer)
+/**
+ * One line of the Devices panel (File → USB devices and smartcards): a USB device of the client
+ * machine or a shared CD image (kind 'usb', id from the USB manager), or a PC/SC reader (kind
+ * 'smartcard', id = the reader's name). `shared` is the toggle: redirected / offered to the guest,
+ * or on its way there.
+ */
+export interface DeviceEntry {
+  kind: 'usb' | 'smartcard';
+  id: string;
+  label: string;
+  /** usb: VID:PID (and "CD image"); smartcard: the card's state. */
+  detail: string;
+  /** usb: free | connecting | redirected | error; smartcard: adding | shared | rejected | waiting | stopped. */
+  state: string;
+  shared: boolean;
+  /** Smartcard: the guest has used the card (a card connection is open). */
+  inUse?: boolean;
+  /** What went wrong, in words that name what to do. */
+  error?: string;
+}
+
 export interface ViewerEvents {
   status: SessionStatus;
   migration: MigrationStatus;
@@ -269,10 +291,12 @@ export interface ViewerEvents {
   /** A command (preload/commands.ts id) chosen outside the page: the Electron menu. */
   command: string;
   audio: AudioEvent[];
+  /** The Devices panel's list, whenever a device, a reader or a state changes (empty without a session). */
+  devices: DeviceEntry[];
 }
 
 /** Every event name, once: the bridges iterate it (a new event cannot be forgotten by one of them). */
-export const VIEWER_EVENT_NAMES = ['status', 'migration', 'display', 'cursor', 'command', 'audio'] as const satisfies readonly (keyof ViewerEvents)[];
+export const VIEWER_EVENT_NAMES = ['status', 'migration', 'display', 'cursor', 'command', 'audio', 'devices'] as const satisfies readonly (keyof ViewerEvents)[];
 
 /** renderer → main requests: declared once, with their validators, in preload/requests.ts. */
 export type { ViewerRequests, RequestName } from './requests';

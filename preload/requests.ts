@@ -17,6 +17,8 @@ export const MAX_URI = 4096;
 export const MAX_SECRET = 1024;
 /** Largest microphone chunk (S16 stereo 48 kHz: 1 s is 192000 bytes; a page sends ~85 ms). */
 export const MAX_RECORD_BYTES = 256 * 1024;
+/** Longest device id (a USB manager id or a PC/SC reader name). */
+export const MAX_DEVICE_ID = 512;
 /** Most input events in one request (a page sends a handful per frame). */
 export const MAX_INPUT_EVENTS = 4096;
 /** Most raw scancode bytes in one send-key request (a custom sequence of a few keys). */
@@ -110,6 +112,12 @@ export const VIEWER_REQUESTS = {
   sendScancodes: (a: readonly unknown[]): [bytes: number[]] => [scancodes(a[0])],
   /** Electron: the guest screen as PNG, saved where the user picks in a save dialog (the web page downloads it itself). */
   saveScreenshot: (a: readonly unknown[]): [png: Uint8Array] => [png(a[0])],
+  /** Devices panel toggle: redirect / give back a USB device or CD image, offer / stop offering a smartcard reader. */
+  setDeviceShared: (a: readonly unknown[]): [kind: 'usb' | 'smartcard', id: string, shared: boolean] => [
+    a[0] === 'usb' || a[0] === 'smartcard' ? a[0] : bad('setDeviceShared.kind: expected "usb" or "smartcard"'),
+    str(a[1], MAX_DEVICE_ID, 'setDeviceShared.id'),
+    bool(a[2], 'setDeviceShared.shared'),
+  ],
   /** A .vv file the user opened in the page (connect dialog): its bytes, parsed in main like a command-line .vv. */
   openVv: (a: readonly unknown[]): [bytes: Uint8Array] => [a[0] instanceof Uint8Array && a[0].length <= MAX_VV_FILE ? a[0] : bad(`openVv: expected at most ${MAX_VV_FILE} bytes`)],
 } as const;

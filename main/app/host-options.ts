@@ -22,7 +22,7 @@ export function hostControllerOptions(o: {
     log: o.log,
     appVersion: o.appVersion,
     env: o.env,
-    devices: (cfg) => [...usbDevicesFor(cfg, { log: o.log }), ...smartcardDevicesFor(cfg, { log: o.log })],
+    devices: (cfg, changed) => [...usbDevicesFor(cfg, { log: o.log, onChange: changed }), ...smartcardDevicesFor(cfg, { log: o.log, onChange: changed })],
     savedZoom: o.settings.current.zoom,
     recent: o.settings.recent,
   };

@@ -9,7 +9,7 @@
 // carry it unchanged.
 import { readFile } from 'node:fs/promises';
 import { RecordChannel } from '../spice/channels/record-channel';
-import type { AppState, AudioEvent, CursorCommand, InputEvent, HostEngine, SessionStatus, ViewerEvents } from '../../preload/contract';
+import type { AppState, AudioEvent, CursorCommand, DeviceEntry, InputEvent, HostEngine, SessionStatus, ViewerEvents } from '../../preload/contract';
 import { Session, quietLogger } from '../spice/session';
 import { dialFor, type Endpoint, type TransportFactory } from '../spice/transport';
 import type { Logger } from '../spice/channels/base-channel';
@@ -28,6 +28,7 @@ import { APP_NAME, checkRemoteViewerVersion, targetLabel } from './launch';
 import { parseVvBytes } from '../config/vv';
 import { DisplayFlow, type DisplayFlowStats } from './display-flow';
 import type { DeviceManager } from '../devices';
+import { isPanelSource } from '../devices/panel';
 
 /**
  * A configuration for a URI typed into the page: the launch settings with
@@ -112,8 +113,8 @@ export interface ControllerOptions {
   savedZoom?: number;
   /** Recent connections for the page's URI field (settings; no passwords). */
   recent?: () => string[];
-  /** Device managers (main/devices) for each new session; default none. */
-  devices?: (cfg: EffectiveConfig) => DeviceManager[];
+  /** Device managers (main/devices) for each new session; default none. `changed`: their panel entries changed. */
+  devices?: (cfg: EffectiveConfig, changed: () => void) => DeviceManager[];
   /** Electron: saves a screenshot PNG the page made (a save dialog); absent in the web host, whose page downloads it. */
   saveScreenshot?: (png: Uint8Array) => void;
   /** Announce Opus on the playback channel (default true; false: the server sends raw PCM). */
@@ -143,7 +144,21 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   const log = opts.log ?? quietLogger;
   const clock = opts.clock ?? realClock;
   const scheduler = new ReconnectScheduler(clock, opts.backoff ?? DEFAULT_BACKOFF, opts.random ?? Math.random);
-  const listeners: { [K in keyof ViewerEvents]: Set<Listener<K>> } = { status: new Set(), migration: new Set(), display: new Set(), cursor: new Set(), command: new Set(), audio: new Set() };
+  const listeners: { [K in keyof ViewerEvents]: Set<Listener<K>> } = { status: new Set(), migration: new Set(), display: new Set(), cursor: new Set(), command: new Set(), audio: new Set(), devices: new Set() };
+  /** The current session's device managers and the Devices panel's last list. */
+  let managers: DeviceManager[] = [];
+  let deviceEntries: DeviceEntry[] = [];
+  let devicesPending = false;
+  // managers report bursts (a hotplug, a redirect's steps): one list per turn
+  const devicesChanged = (): void => {
+    if (devicesPending) return;
+    devicesPending = true;
+    queueMicrotask(() => {
+      devicesPending = false;
+      deviceEntries = managers.filter(isPanelSource).flatMap((m) => m.entries());
+      emit('devices', deviceEntries, display.batch);
+    });
+  };
   const mapDestination = migrationMapper(opts.env?.SPICE_MIG_HOST);
   const launch = opts.config;
   const kiosk = launch?.ui.kiosk ?? false;
@@ -255,7 +270,9 @@ export function createSessionController(opts: ControllerOptions): SessionControl
           disabledChannels,
           ...(cfg.preferredCompression !== undefined ? { preferredCompression: cfg.preferredCompression } : {}),
           mapMigrationDestination: mapDestination,
-          devices: opts.devices?.(cfg) ?? [],
+          devices: (managers = opts.devices?.(cfg, () => {
+            if (session === s) devicesChanged();
+          }) ?? []),
           ...(opts.playbackOpus !== undefined ? { playbackOpus: opts.playbackOpus } : {}),
           onDisplay: (_id, cmd) => {
             displayed = true;
@@ -303,6 +320,11 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   function onSessionStatus(s: Session, raw: SessionStatus, endpoint: Endpoint, gen: number): void {
     // a unix socket's Endpoint has a placeholder host:port: show the socket path instead
     const st = endpoint.unixPath ? { ...raw, message: raw.message.split(`${endpoint.host}:${endpoint.port}`).join(endpoint.unixPath) } : raw;
+    if (st.state === 'disconnected' && managers.length) {
+      // the session released its devices: the panel empties
+      managers = [];
+      devicesChanged();
+    }
     if (st.state === 'connected') {
       const first = !sessionConnected;
       sessionConnected = true;
@@ -474,6 +496,12 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     displayAck(n: number) {
       if (display.paintedUpTo(n)) schedule();
     },
+    setDeviceShared(kind: DeviceEntry['kind'], id: string, shared: boolean) {
+      const m = managers.filter(isPanelSource).find((x) => x.panelKind === kind);
+      if (!m || session === null) return;
+      // a refusal (no free channel, a busy device) is on the device's line; say it here too
+      m.setShared(id, shared).catch((e: unknown) => log.warn(`${kind} ${id}: ${(e as Error).message}`)).finally(devicesChanged);
+    },
     recordData(pcm: Uint8Array) {
       const rec = session?.channels().find((c): c is RecordChannel => c instanceof RecordChannel);
       try {
@@ -486,6 +514,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       const set = listeners[event] as Set<typeof cb>;
       set.add(cb);
       if (event === 'status') (cb as Listener<'status'>)(lastStatus, display.batch);
+      if (event === 'devices') (cb as Listener<'devices'>)(deviceEntries, display.batch);
       return () => set.delete(cb);
     },
     session: () => session,

@@ -10,6 +10,7 @@ import { Toolbar } from './toolbar';
 import { commandBytes, parseKeySequence, sequenceBytes } from './send-keys';
 import { ConnectDialog } from './connect-dialog';
 import { GuestDetails } from './guest-details';
+import { DevicesPanel } from './devices-panel';
 
 export interface WindowUiDeps {
   host: 'electron' | 'web';
@@ -57,6 +58,7 @@ export class WindowUi {
   private readonly keysError: HTMLElement;
   readonly connect: ConnectDialog;
   readonly details: GuestDetails;
+  readonly devices: DevicesPanel;
   /** Last command error shown (tests). */
   lastError = '';
 
@@ -75,6 +77,7 @@ export class WindowUi {
     byId('send-keys-cancel').addEventListener('click', () => this.keysDialog.close());
     this.connect = new ConnectDialog(deps.api);
     this.details = new GuestDetails(byId<HTMLDialogElement>('guest-details'));
+    this.devices = new DevicesPanel(byId<HTMLDialogElement>('devices-dialog'), byId('device-indicator'), deps.api);
     deps.api.on('command', (id) => this.run(id));
     this.toolbar.update(this.state(), undefined);
   }
@@ -123,6 +126,9 @@ export class WindowUi {
         break;
       case 'guest-details':
         this.details.open();
+        break;
+      case 'devices':
+        this.devices.open();
         break;
       case 'doctor':
         this.deps.showDoctor();

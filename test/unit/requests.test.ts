@@ -24,6 +24,7 @@ const SAMPLES: { [K in RequestName]: RequestArgs<K> } = {
   setProxyCredentials: ['user', 'secret'],
   sendScancodes: [[0xe1, 0x1d, 0x45, 0xe1, 0x9d, 0xc5]],
   saveScreenshot: [Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13])],
+  setDeviceShared: ['usb', 'emulated:cd1', false],
   openVv: [new TextEncoder().encode('[virt-viewer]\ntype=spice\nhost=127.0.0.1\nport=5999\n')],
 };
 
@@ -57,6 +58,9 @@ test('validators: typed arguments back, BadRequestError for anything else', () =
     ['connect', [42]],
     ['connect', ['x'.repeat(5000)]],
     ['connect', ['spice://h:1', 7]],
+    ['setDeviceShared', ['floppy', 'x', true]],
+    ['setDeviceShared', ['usb', 'x'.repeat(600), true]],
+    ['setDeviceShared', ['smartcard', 'Reader 00', 'yes']],
     ['input', ['not a list']],
     ['input', [new Array(5000).fill({ t: 'releaseAllKeys' })]],
     ['input', [[{ t: 'key', scancode: 30 }]]],
@@ -97,7 +101,7 @@ test('validators: typed arguments back, BadRequestError for anything else', () =
 
 test('the Electron preload, the web bridge and the table expose the same requests', () => {
   const table = [...REQUEST_NAMES].sort();
-  assert.deepEqual(table, ['connect', 'disconnect', 'input', 'openVv', 'recordData', 'saveScreenshot', 'sendScancodes', 'setProxyCredentials']);
+  assert.deepEqual(table, ['connect', 'disconnect', 'input', 'openVv', 'recordData', 'saveScreenshot', 'sendScancodes', 'setDeviceShared', 'setProxyCredentials']);
   const fakeIpc = { invoke: async () => undefined, on: () => {}, removeListener: () => {} };
   assert.deepEqual(Object.keys(createPreloadApi(fakeIpc)).sort(), [...table, 'on'].sort(), 'preload');
   assert.deepEqual(Object.keys(requestClient(() => {})).sort(), table, 'requestClient');

@@ -21,6 +21,8 @@ import { SmartcardError, type SmartcardBackend } from './backend';
 import { SmartcardManager, type SharedReader } from './manager';
 import { SPICE_VSC_ORDER, VscErrorCode, VscMessageType, encodeVscMessage, type VscMessage } from './vscard';
 import { PcscBackend } from './pcsc-backend';
+import type { DevicePanelSource } from '../panel';
+import type { DeviceEntry } from '../../../preload/contract';
 
 export interface SmartcardDevicesOptions {
   backend: SmartcardBackend;
@@ -31,8 +33,19 @@ export interface SmartcardDevicesOptions {
   onChange?: () => void;
 }
 
-export class SmartcardDevices implements DeviceManager {
+/** Words for the panel: why a reader is not (yet) the guest's. */
+const READER_STATE_TEXT: Record<string, string> = {
+  adding: 'being offered to the guest',
+  waiting: 'waiting: the VM takes one reader at a time (stop sharing the other to use this one)',
+  rejected: 'the VM refused it (it has no free smartcard slot: add a ccid-card-passthru device)',
+  stopped: 'not shared',
+};
+
+export class SmartcardDevices implements DeviceManager, DevicePanelSource {
   readonly channelTypes = [ChannelType.SMARTCARD] as const;
+  readonly panelKind = 'smartcard';
+  /** The last backend problem (pcscd away), shown while no reader is listed. */
+  private problem: SmartcardError | null = null;
   private channel: SpicevmcChannel | null = null;
   private mgr: SmartcardManager | null = null;
   private backendStarted: Promise<void> | null = null;
@@ -49,8 +62,25 @@ export class SmartcardDevices implements DeviceManager {
     return this.mgr?.readers() ?? [];
   }
 
+  /** The Devices panel's lines: each reader with its card, or why there is none (pcscd away). */
+  entries(): DeviceEntry[] {
+    const readers = this.readers();
+    if (!readers.length && this.problem && this.channel) {
+      return [{ kind: 'smartcard', id: '', label: 'Smartcard readers', detail: '', state: 'error', shared: false, error: this.problem.message }];
+    }
+    return readers.map((r) => ({
+      kind: 'smartcard',
+      id: r.name,
+      label: r.name,
+      detail: r.state === 'shared' ? (r.guestAtr ? `card ${r.inUse ? 'in use by the guest' : 'inserted'}${r.bridged ? ' (T=1 card bridged to T=0)' : ''}` : 'no card') : READER_STATE_TEXT[r.state] ?? r.state,
+      state: r.state,
+      shared: r.state === 'shared' || r.state === 'adding',
+      ...(r.inUse ? { inUse: true } : {}),
+    }));
+  }
+
   /** Stops (or resumes) offering a reader to the guest. */
-  setShared(name: string, shared: boolean): void {
+  async setShared(name: string, shared: boolean): Promise<void> {
     this.mgr?.setShared(name, shared);
   }
 
@@ -112,6 +142,10 @@ export class SmartcardDevices implements DeviceManager {
 
   private error(e: SmartcardError, reader?: string): void {
     this.opts.log?.warn(`smartcard${reader ? ` ${reader}` : ''}: ${e.code ?? 'ERROR'}: ${e.message}`);
+    if (!reader) {
+      this.problem = e;
+      this.opts.onChange?.();
+    }
     this.opts.onError?.(e, reader);
   }
 }

@@ -21,6 +21,8 @@ import { checkUsbFilter } from './filter';
 import type { UsbFilterRule } from '../../config/vv';
 import { EmulatedCdrom } from './emulated-cdrom';
 import { UsbRedirHost } from './redir-host';
+import type { DevicePanelSource } from '../panel';
+import type { DeviceEntry } from '../../../preload/contract';
 
 /** What the picker shows per device. */
 export type UsbDeviceStateName = 'free' | 'connecting' | 'redirected' | 'error';
@@ -85,8 +87,9 @@ const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
 
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {} };
 
-export class UsbDeviceManager implements DeviceManager {
+export class UsbDeviceManager implements DeviceManager, DevicePanelSource {
   readonly channelTypes = [ChannelType.USBREDIR];
+  readonly panelKind = 'usb';
   private readonly pool: DeviceChannelPool<Device>;
   private readonly hosts = new Map<SpicevmcChannel, UsbRedirHost>();
   private readonly devices = new Map<string, Device>();
@@ -154,6 +157,28 @@ export class UsbDeviceManager implements DeviceManager {
       ...(d.channel ? { channel: d.channel.name } : {}),
       ...(d.error ? { error: { ...d.error } } : {}),
     }));
+  }
+
+  /** The Devices panel's lines: every device and shared image, redirected or not. */
+  entries(): DeviceEntry[] {
+    return this.list().map((d) => ({
+      kind: 'usb',
+      id: d.id,
+      label: d.label,
+      detail: `${d.emulated ? 'CD image, ' : ''}${hex4(d.vendorId)}:${hex4(d.productId)}`,
+      state: d.state,
+      shared: d.state === 'connecting' || d.state === 'redirected',
+      ...(d.error ? { error: d.error.message } : {}),
+    }));
+  }
+
+  /** The panel's toggle: redirect on a free channel, or give the device back (a shared image stays listed). */
+  setShared(id: string, shared: boolean): Promise<void> {
+    if (shared) return this.redirect(id);
+    // given back by the user: it no longer waits for a channel (a drive waiting behind it may take this one)
+    const d = this.devices.get(id);
+    if (d) d.wanted = false;
+    return this.unredirect(id);
   }
 
   /** Free usbredir channels (the picker tells when none is left). */

@@ -129,9 +129,14 @@ test('one reader at a time (spice-server binds one device per channel): the seco
     ],
   );
   assert.equal(got().length, 2, 'no ReaderAdd for the second reader');
+  // the Devices panel's lines (File → USB devices and smartcards)
+  assert.deepEqual(devices.entries(), [
+    { kind: 'smartcard', id: R0, label: R0, detail: 'card inserted (T=1 card bridged to T=0)', state: 'shared', shared: true },
+    { kind: 'smartcard', id: R1, label: R1, detail: 'waiting: the VM takes one reader at a time (stop sharing the other to use this one)', state: 'waiting', shared: false },
+  ]);
 
   // the user stops sharing R0: its card and reader go, then R1 is offered in its place
-  devices.setShared(R0, false);
+  await devices.setShared(R0, false);
   await until(() => got().length === 3, 'CardRemove');
   assert.deepEqual(got()[2], { type: VSC.CardRemove, readerId: 0, payload: '' });
   sc.send(errorMsg(0));
@@ -158,6 +163,10 @@ test('one reader at a time (spice-server binds one device per channel): the seco
       [R1, 'shared'],
     ],
   );
+  assert.deepEqual(devices.entries().map((e) => [e.id, e.detail, e.shared, e.inUse ?? false]), [
+    [R0, 'not shared', false, false],
+    [R1, 'card in use by the guest', true, true],
+  ]);
   s.disconnect();
 });
 
