@@ -59,7 +59,16 @@ function checkBatch(b: number, lines: string[]): void {
   });
 }
 
-async function apduLoopAcross(mode: 'seamless' | 'semi-seamless', maxMigrations: number): Promise<void> {
+interface LoopOptions {
+  /** Live migrations (the VM runs while it moves) instead of stopped-VM moves. */
+  live?: boolean;
+  batches?: number;
+  minMigrations?: number;
+}
+
+async function apduLoopAcross(mode: 'seamless' | 'semi-seamless', maxMigrations: number, o: LoopOptions = {}): Promise<void> {
+  const batches = o.batches ?? BATCHES;
+  const minMigrations = o.minMigrations ?? MIN_MIGRATIONS;
   let cur = await startMigratableVm({ warmUp: true, extraArgs: CCID_ARGS, name: 'sc-mig', seamless: mode === 'seamless' });
   vms.push(cur);
   const chain = [cur];
@@ -94,7 +103,7 @@ async function apduLoopAcross(mode: 'seamless' | 'semi-seamless', maxMigrations:
   }
 
   const first = cur.serialLines().length;
-  const reply = await cur.command(`sc loop ${BATCHES} ${REPS}`, /^GUEST (OK|ERR) sc\b/);
+  const reply = await cur.command(`sc loop ${batches} ${REPS}`, /^GUEST (OK|ERR) sc\b/);
   assert.match(reply, /OK sc loop/);
   const loopLines = () => serialAcross(chain, first).filter((l) => l.startsWith('GUEST SCL '));
   const done = () => loopLines().includes('GUEST SCL DONE');
@@ -111,7 +120,7 @@ async function apduLoopAcross(mode: 'seamless' | 'semi-seamless', maxMigrations:
     vms.push(dst);
     chain.push(dst);
     const before = statuses.filter((m) => m.phase === 'done' || m.phase === 'failed').length;
-    await migrate(cur, dst, { stopped: true });
+    await migrate(cur, dst, { stopped: !o.live });
     let outcome: MigrationStatus | undefined;
     const t1 = Date.now();
     while (!(outcome = statuses.filter((m) => m.phase === 'done' || m.phase === 'failed')[before])) {
@@ -134,13 +143,18 @@ async function apduLoopAcross(mode: 'seamless' | 'semi-seamless', maxMigrations:
   while (!done()) {
     const crash = guestCrash(cur);
     assert.equal(crash, null, `guest kernel crashed: ${crash}`);
-    if (Date.now() > tEnd) assert.fail(`APDU loop stalled: last lines ${loopLines().slice(-5).join(' | ')}`);
+    if (Date.now() > tEnd) {
+      assert.fail(
+        `APDU loop stalled after ${migrations} migrations: last lines ${loopLines().slice(-5).join(' | ')}; client: ${devices.manager?.pendingApdus ?? '-'} APDUs pending, ` +
+          `readers ${JSON.stringify(devices.readers())}, errors ${errors.join('; ') || 'none'}; guest serial: ${serialAcross(chain, first).filter((l) => !l.startsWith('GUEST SCL ')).slice(-6).join(' | ')}`,
+      );
+    }
     await sleep(200);
   }
-  assert.ok(migrationsBeforeDone >= MIN_MIGRATIONS, `only ${migrationsBeforeDone} migrations happened while the loop ran (raise SC_BATCHES)`);
+  assert.ok(migrationsBeforeDone >= minMigrations, `only ${migrationsBeforeDone} migrations happened while the loop ran (raise the batches)`);
 
   const lines = loopLines();
-  for (let b = 0; b < BATCHES; b++) {
+  for (let b = 0; b < batches; b++) {
     const prefix = `GUEST SCL ${b} `;
     checkBatch(
       b,
@@ -151,7 +165,7 @@ async function apduLoopAcross(mode: 'seamless' | 'semi-seamless', maxMigrations:
   assert.equal(devices.manager, manager, 'the same manager served the whole loop (no channel down/up)');
   assert.equal(manager!.pendingApdus, 0);
   assert.deepEqual(errors, []);
-  console.log(`${BATCHES * REPS * 3} APDUs across ${migrationsBeforeDone} ${mode} migrations (of ${migrations}), all answered in order; an APDU was pending in the client as ${apduPendingAtMigrate} of them began`);
+  console.log(`${batches * REPS * 3} APDUs across ${migrationsBeforeDone} ${o.live ? 'live ' : ''}${mode} migrations (of ${migrations}), all answered in order; an APDU was pending in the client as ${apduPendingAtMigrate} of them began`);
   session.disconnect();
   session = null;
   await cur.stop();
@@ -160,3 +174,16 @@ async function apduLoopAcross(mode: 'seamless' | 'semi-seamless', maxMigrations:
 test(`APDU loop across >= ${MIN_MIGRATIONS} seamless migrations: every APDU answered once, correctly, in order`, () => apduLoopAcross('seamless', MAX_MIGRATIONS));
 
 test(`APDU loop across >= ${MIN_MIGRATIONS} semi-seamless migrations: every APDU answered once, correctly, in order`, () => apduLoopAcross('semi-seamless', MIN_MIGRATIONS + 1));
+
+// QEMU 7.2's usb-ccid does not migrate a card answer it holds for the guest (remote-viewer stalled in
+// 2 of 4 live migrations); our client holds device output from CONNECTED_SEAMLESS until the
+// destination runs, so no answer sits in the source's usb-ccid at the stop
+// (npm run test:soak sets SC_LIVE_MIGRATIONS=20). Not in npm test yet: a 60-batch loop (~4500 guest
+// APDUs) stalled after batch 54-58 in 6 of 8 runs here (2 with live migrations, 4 without any), on a
+// loaded machine — 5 times with one APDU taken by the client whose exchange never settled (no
+// pcsclite transmit pending), once with nothing pending in the client; open, see the issue note
+const LIVE = Number(process.env.SC_LIVE_MIGRATIONS ?? 0);
+if (LIVE > 0) {
+  test(`APDU loop across >= ${LIVE} live seamless migrations: no stall, every APDU answered once, correctly, in order`, { timeout: 900_000 }, () =>
+    apduLoopAcross('seamless', LIVE, { live: true, minMigrations: LIVE, batches: Number(process.env.SC_LIVE_BATCHES ?? 60) }));
+}
