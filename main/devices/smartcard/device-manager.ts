@@ -44,14 +44,23 @@ const READER_STATE_TEXT: Record<string, string> = {
 export class SmartcardDevices implements DeviceManager, DevicePanelSource {
   readonly channelTypes = [ChannelType.SMARTCARD] as const;
   readonly panelKind = 'smartcard';
-  /** The last backend problem (pcscd away), shown while no reader is listed. */
+  /** Why there are no readers (pcscd away, the backend not starting), until pcscd is back. */
   private problem: SmartcardError | null = null;
   private channel: SpicevmcChannel | null = null;
   private mgr: SmartcardManager | null = null;
   private backendStarted: Promise<void> | null = null;
   private closed = false;
+  private readonly unsubscribe: () => void;
 
-  constructor(private readonly opts: SmartcardDevicesOptions) {}
+  constructor(private readonly opts: SmartcardDevicesOptions) {
+    // pcscd away: the panel says so (its readers are gone with it); back: it stops saying so
+    this.unsubscribe = opts.backend.onEvent((e) => {
+      if (e.type === 'service-down') this.problem = e.error;
+      else if (e.type === 'service-up' && this.problem) this.problem = null;
+      else return;
+      this.opts.onChange?.();
+    });
+  }
 
   /** The manager serving the linked channel (null while none is linked). */
   get manager(): SmartcardManager | null {
@@ -65,7 +74,7 @@ export class SmartcardDevices implements DeviceManager, DevicePanelSource {
   /** The Devices panel's lines: each reader with its card, or why there is none (pcscd away). */
   entries(): DeviceEntry[] {
     const readers = this.readers();
-    if (!readers.length && this.problem && this.channel) {
+    if (this.problem && this.channel && (!readers.length || !this.opts.backend.serviceUp)) {
       return [{ kind: 'smartcard', id: '', label: 'Smartcard readers', detail: '', state: 'error', shared: false, error: this.problem.message }];
     }
     return readers.map((r) => ({
@@ -124,6 +133,7 @@ export class SmartcardDevices implements DeviceManager, DevicePanelSource {
   close(): void {
     if (this.channel) this.channelDown(this.channel, null);
     this.closed = true;
+    this.unsubscribe();
     this.opts.backend.close().catch(() => {});
   }
 

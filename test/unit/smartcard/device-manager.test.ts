@@ -14,6 +14,7 @@ import type { EffectiveConfig } from '../../../main/config/effective';
 import { FakeSpiceServer, until, type FakeLink } from '../../helpers/fake-spice-server';
 import { miniMsg } from '../../helpers/spice-bytes';
 import { ScriptedBackend } from './scripted-backend';
+import { SmartcardError } from '../../../main/devices/smartcard/backend';
 import { vscBytes, vscError } from './vsc-bytes';
 
 const T1_ATR = '3b951381018073ff01000b';
@@ -167,6 +168,21 @@ test('one reader at a time (spice-server binds one device per channel): the seco
     [R0, 'not shared', false, false],
     [R1, 'card in use by the guest', true, true],
   ]);
+  s.disconnect();
+});
+
+test('pcscd away: the panel says why while no reader is listed, and stops saying it once pcscd is back', async () => {
+  const { s, sc, got, backend, devices } = await linked([[R0, T0_ATR, 'T0']]);
+  await until(() => got().length === 1, 'ReaderAdd');
+  sc.send(errorMsg(0));
+  await until(() => devices.entries()[0]?.state === 'shared', 'R0 shared');
+  backend.serviceDown(new SmartcardError('SERVICE_LOST', 'pcscd is not running (start it: systemctl start pcscd)'));
+  await until(() => devices.entries()[0]?.state === 'error', 'the problem listed');
+  assert.deepEqual(devices.entries(), [
+    { kind: 'smartcard', id: '', label: 'Smartcard readers', detail: '', state: 'error', shared: false, error: 'pcscd is not running (start it: systemctl start pcscd)' },
+  ]);
+  backend.serviceBack();
+  assert.deepEqual(devices.entries(), [], 'pcscd is back with no reader yet: nothing stale');
   s.disconnect();
 });
 

@@ -41,6 +41,17 @@ export class ScriptedBackend implements SmartcardBackend {
     return [...this.cards].map(([name, c]) => ({ name, card: c ? { atr: c.atr } : null }));
   }
 
+  /** pcscd goes away: every reader with it. */
+  serviceDown(error: SmartcardError): void {
+    for (const name of [...this.cards.keys()]) this.removeReader(name);
+    this.serviceUp = false;
+    this.emit({ type: 'service-down', error });
+  }
+  serviceBack(): void {
+    this.serviceUp = true;
+    this.emit({ type: 'service-up' });
+  }
+
   addReader(name: string): void {
     this.cards.set(name, null);
     this.emit({ type: 'reader-added', reader: name });
