@@ -262,6 +262,11 @@ export function createSessionController(opts: ControllerOptions): SessionControl
           display.push({ t: 'serverChanged' });
           schedule();
         }
+        // `s` is read only when a device list changes, after it is assigned
+        managers =
+          opts.devices?.(cfg, () => {
+            if (session === s) devicesChanged();
+          }) ?? [];
         const s = new Session({
           endpoint,
           password,
@@ -270,9 +275,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
           disabledChannels,
           ...(cfg.preferredCompression !== undefined ? { preferredCompression: cfg.preferredCompression } : {}),
           mapMigrationDestination: mapDestination,
-          devices: (managers = opts.devices?.(cfg, () => {
-            if (session === s) devicesChanged();
-          }) ?? []),
+          devices: managers,
           ...(opts.playbackOpus !== undefined ? { playbackOpus: opts.playbackOpus } : {}),
           onDisplay: (_id, cmd) => {
             displayed = true;

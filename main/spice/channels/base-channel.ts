@@ -85,6 +85,7 @@ export interface Notify {
 
 /** Display and cursor clients are created in spice-server's display worker (see Connection.close). */
 export const WORKER_CHANNEL_LINGER_MS = 1000;
+const WORKER_CHANNELS: ReadonlySet<number> = new Set([ChannelType.DISPLAY, ChannelType.CURSOR]);
 
 export abstract class Channel {
   readonly type: number;
@@ -111,8 +112,6 @@ export abstract class Channel {
    * VM runs (see MigrationController): input and device data.
    */
   readonly holdsOutputForSwitch: boolean = false;
-  /** How long close() keeps a socket that has heard nothing yet (see Connection.close). */
-  protected readonly closeLingerMs: number = 0;
   private ackWindow = 0;
   private ackCount = 0;
   /**
@@ -595,7 +594,8 @@ export abstract class Channel {
     this.stopPacing();
     this.dropTarget();
     this.onFailure = null;
-    this.connection?.close(this.closeLingerMs);
+    // how long a socket that has heard nothing yet is kept (see Connection.close)
+    this.connection?.close(WORKER_CHANNELS.has(this.type) ? WORKER_CHANNEL_LINGER_MS : 0);
     this.connection = null;
   }
 }

@@ -2,14 +2,13 @@
 // The cache lives here (shapes are small) so the renderer always gets whole shapes.
 import { SpiceError } from '../wire/errors';
 import * as m from '../messages/cursor';
-import { Channel, WORKER_CHANNEL_LINGER_MS, type Logger } from './base-channel';
+import { Channel, type Logger } from './base-channel';
 import { Channel as ChannelType, CursorFlags, MsgCursor } from '../protocol/enums';
 import type { CursorCommand, CursorShape, Point } from '../../../preload/contract';
 
 export const MAX_CURSOR_CACHE = 256;
 
 export class CursorChannel extends Channel {
-  protected override readonly closeLingerMs = WORKER_CHANNEL_LINGER_MS;
   private readonly cache = new Map<bigint, CursorShape>();
   position: Point = { x: 0, y: 0 };
   visible = false;

@@ -1,7 +1,7 @@
 // Display channel: turns draw/surface/stream/cache messages into
 // DisplayCommands for the renderer (which decodes and paints). Keeps no pixels:
 // caches and the GLZ window live where images are decoded.
-import { Channel, WORKER_CHANNEL_LINGER_MS, type Logger } from './base-channel';
+import { Channel, type Logger } from './base-channel';
 import { Channel as ChannelType, DisplayCap, MsgcDisplay, MsgDisplay } from '../protocol/enums';
 import { decodeDisplayMessage, decodeDraw, encodeDisplayInit, encodePreferredCompression, isDrawMessage } from '../messages/display';
 import type { DisplayCommand } from '../../../preload/contract';
@@ -12,7 +12,6 @@ export const PIXMAP_CACHE_PIXELS = (80 * 1024 * 1024) / 4;
 export const GLZ_WINDOW_PIXELS = (16 * 1024 * 1024) / 4;
 
 export class DisplayChannel extends Channel {
-  protected override readonly closeLingerMs = WORKER_CHANNEL_LINGER_MS;
   /** Preferred image compression (SpiceImageCompression), sent after link when set. */
   preferredCompression: number | null = null;
 
