@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { PcscRig, READER_NAMES, VICC_T0_ATR, VICC_T1_ATR } from '../harness/pcsc';
 import type { Page } from 'playwright-core';
 import { QemuVm } from '../harness/qemu';
-import { WebCli, chromiumForTests, openPage } from '../helpers/web-page';
+import { WebCli, chromiumForTests, deviceLines, openPage } from '../helpers/web-page';
 import { CCID_ARGS, colonHex, guestSc, startGuestPcscd, useSmartcardGuest } from '../helpers/smartcard-guest';
 import { pollUntil } from '../helpers/usb-guest';
 
@@ -32,21 +32,7 @@ after(async () => {
   await rig?.stop();
 });
 
-interface Line {
-  id: string;
-  state: string;
-  checked: boolean;
-  detail: string;
-}
-const readerLines = (page: Page): Promise<Line[]> =>
-  page.$$eval("#devices-dialog ul[data-kind='smartcard'] li", (lis) =>
-    lis.map((li) => ({
-      id: (li as HTMLElement).dataset.id ?? '',
-      state: (li as HTMLElement).dataset.state ?? '',
-      checked: (li.querySelector('input') as HTMLInputElement).checked,
-      detail: li.querySelector('.device-detail')?.textContent ?? '',
-    })),
-  );
+const readerLines = (page: Page) => deviceLines(page, 'smartcard');
 const indicator = (page: Page, text: string) => page.waitForFunction((t) => document.getElementById('device-indicator')?.textContent === t, text, { timeout: 60_000 });
 const guestAtr = async (): Promise<string | null> => {
   const { lines, rc } = await guestSc(vm!, '-r 0 -a');
@@ -86,7 +72,8 @@ test('Devices panel, smartcards: indicator shared → in use, the shared and the
   await page.click(`#devices-dialog li[data-id='${first.id}'] input`);
   await page.waitForFunction((id) => document.querySelector<HTMLElement>(`#devices-dialog li[data-id='${id}']`)?.dataset.state === 'shared', second.id, { timeout: 30_000 });
   lines = await readerLines(page);
-  assert.deepEqual(lines.find((l) => l.id === first.id), { id: first.id, state: 'stopped', checked: false, detail: 'not shared' });
+  const stopped = lines.find((l) => l.id === first.id)!;
+  assert.deepEqual([stopped.state, stopped.checked, stopped.detail, stopped.error], ['stopped', false, 'not shared', '']);
   assert.equal(await pollUntil('the guest reads the other card', guestAtr, (a) => a === colonHex(GUEST_ATR[second.id]), 120_000, 500), colonHex(GUEST_ATR[second.id]));
   assert.deepEqual(probe.errors, []);
 });

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { QemuVm } from '../harness/qemu';
-import { WebCli, chromiumForTests, openPage } from '../helpers/web-page';
+import { WebCli, chromiumForTests, deviceLines, openPage } from '../helpers/web-page';
 import { guestLines, makeTestIso, pollUntil } from '../helpers/usb-guest';
 
 const browser = chromiumForTests();
@@ -25,31 +25,7 @@ after(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-interface Line {
-  id: string;
-  state: string;
-  checked: boolean;
-  disabled: boolean;
-  label: string;
-  detail: string;
-  error: string;
-}
-
-const lines = (page: Page): Promise<Line[]> =>
-  page.$$eval("#devices-dialog ul[data-kind='usb'] li", (lis) =>
-    lis.map((li) => {
-      const box = li.querySelector('input') as HTMLInputElement;
-      return {
-        id: (li as HTMLElement).dataset.id ?? '',
-        state: (li as HTMLElement).dataset.state ?? '',
-        checked: box.checked,
-        disabled: box.disabled,
-        label: li.querySelector('.device-label')?.textContent ?? '',
-        detail: li.querySelector('.device-detail')?.textContent ?? '',
-        error: li.querySelector('.device-error')?.textContent ?? '',
-      };
-    }),
-  );
+const lines = (page: Page) => deviceLines(page, 'usb');
 
 /** Waits until the panel's line for this image is in `state`. */
 const lineIn = (page: Page, label: string, state: string): Promise<void> =>

@@ -116,3 +116,31 @@ export async function closedPort(): Promise<number> {
   await new Promise((ok) => srv.close(ok));
   return port;
 }
+
+/** One line of the Devices panel as the user sees it. */
+export interface DeviceLine {
+  id: string;
+  state: string;
+  checked: boolean;
+  disabled: boolean;
+  label: string;
+  detail: string;
+  error: string;
+}
+
+/** The Devices panel's lines of one kind ('usb' | 'smartcard'), read from the page. */
+export const deviceLines = (page: Page, kind: string): Promise<DeviceLine[]> =>
+  page.$$eval(`#devices-dialog ul[data-kind='${kind}'] li`, (lis) =>
+    lis.map((li) => {
+      const box = li.querySelector('input') as HTMLInputElement;
+      return {
+        id: (li as HTMLElement).dataset.id ?? '',
+        state: (li as HTMLElement).dataset.state ?? '',
+        checked: box.checked,
+        disabled: box.disabled,
+        label: li.querySelector('.device-label')?.textContent ?? '',
+        detail: li.querySelector('.device-detail')?.textContent ?? '',
+        error: li.querySelector('.device-error')?.textContent ?? '',
+      };
+    }),
+  );
