@@ -5,7 +5,8 @@
 // one instance: a second launch, an opened .vv file or a spice:// link goes
 // to the running window. Settings (recent connections, zoom, clipboard flag —
 // never a password) live in userData/settings.json.
-import { app, BrowserWindow, dialog, Menu, MessageChannelMain, net, protocol } from 'electron';
+import { app, BrowserWindow, clipboard, dialog, Menu, MessageChannelMain, nativeImage, net, protocol } from 'electron';
+import { ElectronClipboard } from './windows/electron-clipboard';
 import { writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -99,8 +100,18 @@ async function main(): Promise<void> {
   };
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => quit(0));
 
+  // the system clipboard, shared with the guest's agent (the page never touches it)
+  const systemClipboard = new ElectronClipboard({
+    availableFormats: (t) => clipboard.availableFormats(t),
+    readText: (t) => clipboard.readText(t),
+    writeText: (text, t) => clipboard.writeText(text, t),
+    readPng: (t) => clipboard.readImage(t).toPNG(),
+    writePng: (png, t) => clipboard.writeImage(nativeImage.createFromBuffer(Buffer.from(png)), t),
+  });
+  systemClipboard.start();
   const engine: SessionController = createSessionController({
     ...hostControllerOptions({ config, log, appVersion: version, env, settings }),
+    hostClipboard: systemClipboard,
     onEnded: (info) => {
       process.stderr.write(endedText(info));
       quit(info.everConnected ? 0 : 1);
@@ -127,10 +138,11 @@ async function main(): Promise<void> {
   engine.on('status', (s) => {
     const connected = s.state === 'connected';
     const bindings = s.app?.hotkeys ?? hotkeysForPage(config.ui.hotkeys);
-    const key = JSON.stringify([connected, bindings]);
+    const clipboardShared = s.app?.clipboard?.policy !== 'off';
+    const key = JSON.stringify([connected, bindings, clipboardShared]);
     if (key === menuShown) return;
     menuShown = key;
-    Menu.setApplicationMenu(kiosk ? null : Menu.buildFromTemplate(menuTemplate({ host: 'electron', connected, kiosk }, bindings, runMenu)));
+    Menu.setApplicationMenu(kiosk ? null : Menu.buildFromTemplate(menuTemplate({ host: 'electron', connected, kiosk, clipboard: clipboardShared }, bindings, runMenu)));
   });
   const detach = attachViewerIpc(win, engine);
   // before the connect on did-finish-load below: the port is on its way when the first batch is

@@ -15,6 +15,8 @@ export interface CommandState {
   host: 'electron' | 'web';
   connected: boolean;
   kiosk: boolean;
+  /** The clipboard is shared (any direction): Share clipboard is ticked. */
+  clipboard?: boolean;
 }
 
 export interface Command {
@@ -29,6 +31,8 @@ export interface Command {
   scancodes?: readonly number[];
   enabled?: (s: CommandState) => boolean;
   visible?: (s: CommandState) => boolean;
+  /** A toggle: ticked or not. */
+  checked?: (s: CommandState) => boolean;
 }
 
 const connected = (s: CommandState): boolean => s.connected;
@@ -46,6 +50,7 @@ export const COMMANDS: readonly Command[] = [
   { id: 'connect', label: 'Connect…', group: 'File' },
   { id: 'screenshot', label: 'Screenshot…', group: 'File', enabled: connected },
   { id: 'devices', label: 'USB devices and smartcards…', group: 'File' },
+  { id: 'share-clipboard', label: 'Share clipboard', group: 'File', checked: (s) => s.clipboard !== false },
   { id: 'disconnect', label: 'Disconnect', group: 'File', enabled: connected },
   { id: 'quit', label: 'Quit', group: 'File', visible: electronOnly },
   { id: 'fullscreen', label: 'Full screen', group: 'View', hotkey: 'toggle-fullscreen' },
@@ -106,6 +111,8 @@ export interface CommandItem {
   group: CommandGroup;
   accelerator?: string;
   enabled: boolean;
+  /** Toggles only. */
+  checked?: boolean;
 }
 
 /**
@@ -118,7 +125,7 @@ export function commandItems(state: CommandState, bindings: Bindings | undefined
   for (const c of COMMANDS) {
     if (c.visible && !c.visible(state)) continue;
     const accelerator = commandAccelerator(c, bindings);
-    out.push({ id: c.id, label: c.label, group: c.group, ...(accelerator ? { accelerator } : {}), enabled: c.enabled ? c.enabled(state) : true });
+    out.push({ id: c.id, label: c.label, group: c.group, ...(accelerator ? { accelerator } : {}), enabled: c.enabled ? c.enabled(state) : true, ...(c.checked ? { checked: c.checked(state) } : {}) });
   }
   return out;
 }

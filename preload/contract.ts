@@ -283,6 +283,19 @@ export interface DeviceEntry {
   error?: string;
 }
 
+// ---------------------------------------------------------------- clipboard (main → renderer)
+/** Which ways the clipboard is shared. */
+export type ClipboardPolicy = 'both' | 'to-guest' | 'to-client' | 'off';
+export type ClipKind = 'text' | 'png';
+/**
+ * 'write': the guest copied something; the page puts it on the browser's clipboard (web host only:
+ * Electron's main process writes the system clipboard itself). 'transfer': what moved (or was
+ * blocked, and why), for the indicator.
+ */
+export type ClipboardEvent =
+  | { t: 'write'; selection: number; kind: ClipKind; data: Uint8Array }
+  | { t: 'transfer'; direction: 'to-guest' | 'to-client'; kind: ClipKind; bytes: number; blocked?: string };
+
 export interface ViewerEvents {
   status: SessionStatus;
   migration: MigrationStatus;
@@ -293,10 +306,11 @@ export interface ViewerEvents {
   audio: AudioEvent[];
   /** The Devices panel's list, whenever a device, a reader or a state changes (empty without a session). */
   devices: DeviceEntry[];
+  clipboard: ClipboardEvent;
 }
 
 /** Every event name, once: the bridges iterate it (a new event cannot be forgotten by one of them). */
-export const VIEWER_EVENT_NAMES = ['status', 'migration', 'display', 'cursor', 'command', 'audio', 'devices'] as const satisfies readonly (keyof ViewerEvents)[];
+export const VIEWER_EVENT_NAMES = ['status', 'migration', 'display', 'cursor', 'command', 'audio', 'devices', 'clipboard'] as const satisfies readonly (keyof ViewerEvents)[];
 
 /** renderer → main requests: declared once, with their validators, in preload/requests.ts. */
 export type { ViewerRequests, RequestName } from './requests';
@@ -378,6 +392,12 @@ export interface AppState {
   zoom?: number;
   /** Recent connection URIs, newest first, never with a password. */
   recent?: string[];
+  /**
+   * Clipboard sharing: the policy, whether the guest agent is there (without it nothing is
+   * shared), and whether the page is the host clipboard (web host: it reads and writes the
+   * browser's clipboard; Electron's main process uses the system clipboard itself).
+   */
+  clipboard?: { policy: ClipboardPolicy; agent: boolean; page: boolean };
   /** The HTTP proxy asked for credentials (407): the page offers a user/password form. */
   proxyAuth?: { proxy: string; rejected: boolean };
 }

@@ -25,6 +25,8 @@ export const MAX_INPUT_EVENTS = 4096;
 export const MAX_SCANCODES = 256;
 /** Largest screenshot PNG the page may hand to main (a 4096x2160 RGBA screen uncompressed is ~35 MB). */
 export const MAX_SCREENSHOT = 64 << 20;
+/** Largest clipboard item the page may hand to main (the engine's own limit, DEFAULT_MAX_CLIPBOARD). */
+export const MAX_CLIPBOARD_ITEM = 64 << 20;
 /** Largest .vv file the page may hand to main (the key-file parser's own limit). */
 export const MAX_VV_FILE = 1 << 20;
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -95,6 +97,20 @@ function png(v: unknown): Uint8Array {
   return PNG_SIGNATURE.every((b, i) => v[i] === b) ? v : bad('saveScreenshot: not a PNG');
 }
 
+const CLIPBOARD_POLICY_NAMES = ['both', 'to-guest', 'to-client', 'off'] as const;
+
+/** The page's clipboard content: at most one text and one PNG item. */
+function clipItems(v: unknown): { kind: 'text' | 'png'; data: Uint8Array }[] {
+  if (!Array.isArray(v) || v.length > 2) return bad('clipboardContent.items: expected at most 2 items');
+  const items = v.map((i: unknown) => {
+    const o = (typeof i === 'object' && i !== null ? i : {}) as Record<string, unknown>;
+    const kind: 'text' | 'png' = o.kind === 'text' || o.kind === 'png' ? o.kind : bad('clipboardContent.kind: expected "text" or "png"');
+    return { kind, data: bytes(o.data, MAX_CLIPBOARD_ITEM, 'clipboardContent.data') };
+  });
+  if (items.length === 2 && items[0].kind === items[1].kind) bad('clipboardContent.items: one item per kind');
+  return items;
+}
+
 /** name → validator of the argument list (returns the typed arguments or throws BadRequestError). */
 export const VIEWER_REQUESTS = {
   connect: (a: readonly unknown[]): [uri: string, password?: string] => {
@@ -117,6 +133,12 @@ export const VIEWER_REQUESTS = {
     a[0] === 'usb' || a[0] === 'smartcard' ? a[0] : bad('setDeviceShared.kind: expected "usb" or "smartcard"'),
     str(a[1], MAX_DEVICE_ID, 'setDeviceShared.id'),
     bool(a[2], 'setDeviceShared.shared'),
+  ],
+  /** Web host: what the browser's clipboard holds now (read by the page when it changed), offered to the guest. */
+  clipboardContent: (a: readonly unknown[]): [selection: number, items: { kind: 'text' | 'png'; data: Uint8Array }[]] => [int(a[0], 0, 1, 'clipboardContent.selection'), clipItems(a[1])],
+  /** Which ways the clipboard is shared (the Share clipboard toggle); for this session and saved. */
+  setClipboardPolicy: (a: readonly unknown[]): [policy: 'both' | 'to-guest' | 'to-client' | 'off'] => [
+    (CLIPBOARD_POLICY_NAMES as readonly unknown[]).includes(a[0]) ? (a[0] as (typeof CLIPBOARD_POLICY_NAMES)[number]) : bad('setClipboardPolicy: expected both, to-guest, to-client or off'),
   ],
   /** A .vv file the user opened in the page (connect dialog): its bytes, parsed in main like a command-line .vv. */
   openVv: (a: readonly unknown[]): [bytes: Uint8Array] => [a[0] instanceof Uint8Array && a[0].length <= MAX_VV_FILE ? a[0] : bad(`openVv: expected at most ${MAX_VV_FILE} bytes`)],

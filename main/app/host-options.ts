@@ -25,5 +25,8 @@ export function hostControllerOptions(o: {
     devices: (cfg, changed) => [...usbDevicesFor(cfg, { log: o.log, onChange: changed }), ...smartcardDevicesFor(cfg, { log: o.log, onChange: changed })],
     savedZoom: o.settings.current.zoom,
     recent: o.settings.recent,
+    shareClipboard: o.settings.current.shareClipboard,
+    // the saved toggle is remote-viewer's on/off; a one-way policy counts as on
+    onClipboardPolicy: (p) => o.settings.setShareClipboard(p !== 'off'),
   };
 }

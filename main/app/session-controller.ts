@@ -9,7 +9,7 @@
 // carry it unchanged.
 import { readFile } from 'node:fs/promises';
 import { RecordChannel } from '../spice/channels/record-channel';
-import type { AppState, AudioEvent, CursorCommand, DeviceEntry, InputEvent, HostEngine, SessionStatus, ViewerEvents } from '../../preload/contract';
+import type { AppState, AudioEvent, ClipboardPolicy, ClipKind, CursorCommand, DeviceEntry, InputEvent, HostEngine, SessionStatus, ViewerEvents } from '../../preload/contract';
 import { Session, quietLogger } from '../spice/session';
 import { dialFor, type Endpoint, type TransportFactory } from '../spice/transport';
 import type { Logger } from '../spice/channels/base-channel';
@@ -29,6 +29,8 @@ import { parseVvBytes } from '../config/vv';
 import { DisplayFlow, type DisplayFlowStats } from './display-flow';
 import type { DeviceManager } from '../devices';
 import { isPanelSource } from '../devices/panel';
+import { ClipboardSync } from '../spice/agent/clipboard';
+import { PageClipboard, type HostClipboardSource } from './host-clipboard';
 
 /**
  * A configuration for a URI typed into the page: the launch settings with
@@ -119,6 +121,12 @@ export interface ControllerOptions {
   saveScreenshot?: (png: Uint8Array) => void;
   /** Announce Opus on the playback channel (default true; false: the server sends raw PCM). */
   playbackOpus?: boolean;
+  /** Electron: the system clipboard; absent in the web host, where the page is the clipboard. */
+  hostClipboard?: HostClipboardSource;
+  /** The saved "Share clipboard" (settings) when --clipboard is not given; default true. */
+  shareClipboard?: boolean;
+  /** The user changed the clipboard policy in the page: save it (settings). */
+  onClipboardPolicy?: (policy: ClipboardPolicy) => void;
 }
 
 export interface SessionController extends HostEngine {
@@ -144,7 +152,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   const log = opts.log ?? quietLogger;
   const clock = opts.clock ?? realClock;
   const scheduler = new ReconnectScheduler(clock, opts.backoff ?? DEFAULT_BACKOFF, opts.random ?? Math.random);
-  const listeners: { [K in keyof ViewerEvents]: Set<Listener<K>> } = { status: new Set(), migration: new Set(), display: new Set(), cursor: new Set(), command: new Set(), audio: new Set(), devices: new Set() };
+  const listeners: { [K in keyof ViewerEvents]: Set<Listener<K>> } = { status: new Set(), migration: new Set(), display: new Set(), cursor: new Set(), command: new Set(), audio: new Set(), devices: new Set(), clipboard: new Set() };
   /** The current session's device managers and the Devices panel's last list. */
   let managers: DeviceManager[] = [];
   let deviceEntries: DeviceEntry[] = [];
@@ -159,6 +167,14 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       emit('devices', deviceEntries, display.batch);
     });
   };
+  // the clipboard: the system's (Electron) or the page's (web host), shared through each session's agent
+  const pageClipboard = opts.hostClipboard ? null : new PageClipboard((ev) => emit('clipboard', ev, display.batch));
+  const hostClipboard: HostClipboardSource = opts.hostClipboard ?? pageClipboard!;
+  let clipboardPolicy: ClipboardPolicy = opts.config?.ui.clipboard ?? (opts.shareClipboard === false ? 'off' : 'both');
+  let clipboard: ClipboardSync | null = null;
+  let agentReady = false;
+  const clipboardState = (): Pick<AppState, 'clipboard'> => ({ clipboard: { policy: clipboardPolicy, agent: agentReady, page: pageClipboard !== null } });
+  hostClipboard.onChange((selection, kinds: ClipKind[]) => clipboard?.hostChanged(selection, kinds));
   const mapDestination = migrationMapper(opts.env?.SPICE_MIG_HOST);
   const launch = opts.config;
   const kiosk = launch?.ui.kiosk ?? false;
@@ -192,7 +208,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   /** The configuration with the page's proxy credentials put into the proxy URL. */
   const withCreds = (cfg: EffectiveConfig): EffectiveConfig =>
     cfg.proxy && proxyCreds ? { ...cfg, proxy: { ...cfg.proxy, username: proxyCreds.user, password: proxyCreds.password } } : cfg;
-  let app: AppState = baseApp(kiosk, launchLabel, launch, extra(launch));
+  let app: AppState = { ...baseApp(kiosk, launchLabel, launch, extra(launch)), ...clipboardState() };
   let lastStatus: SessionStatus = { state: 'idle', message: 'not connected', app };
 
   const emit = <K extends keyof ViewerEvents>(name: K, payload: ViewerEvents[K], n: number): void => {
@@ -253,7 +269,9 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     const label = targetLabel(cfg.target);
     // a kiosk retry keeps the countdown and the proxy prompt up (the page's form stays put)
     const keep = userInitiated ? {} : { ...(app.reconnect ? { reconnect: app.reconnect } : {}), ...(app.proxyAuth ? { proxyAuth: app.proxyAuth } : {}) };
-    app = { ...baseApp(kiosk, label, cfg, extra(launch ?? cfg)), ...keep };
+    if (cfg.ui.clipboard) clipboardPolicy = cfg.ui.clipboard;
+    agentReady = false;
+    app = { ...baseApp(kiosk, label, cfg, extra(launch ?? cfg)), ...clipboardState(), ...keep };
     endpointFromConfig(withCreds(cfg), { readFile: readCaFile })
       .then(({ endpoint, password, disabledChannels }) => {
         if (gen !== generation) return;
@@ -309,6 +327,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
           },
         });
         session = s;
+        attachClipboard(s);
         s.connect().catch(() => {
           /* reported through onStatus */
         });
@@ -318,6 +337,39 @@ export function createSessionController(opts: ControllerOptions): SessionControl
         const err = e instanceof SpiceError ? e : new ConfigError(String((e as Error)?.message ?? e));
         failed(err, undefined, gen);
       });
+  }
+
+  /** Shares the host clipboard through this session's agent (its AgentChannel outlives seamless switches). */
+  function attachClipboard(s: Session): void {
+    const sync = new ClipboardSync(s.main.agent, hostClipboard, {
+      policy: clipboardPolicy,
+      onTransfer: (t) => {
+        if (session === s) emit('clipboard', { t: 'transfer', direction: t.direction, kind: t.kind, bytes: t.bytes, ...(t.blocked ? { blocked: t.blocked } : {}) }, display.batch);
+      },
+      onError: (m) => log.warn(`clipboard: ${m}`),
+    });
+    clipboard = sync;
+    s.main.agent.events = {
+      onState: (st) => {
+        sync.agentState(st);
+        if (session !== s || agentReady === (st === 'ready')) return;
+        agentReady = st === 'ready';
+        setApp({ ...app, ...clipboardState() });
+      },
+      onMessage: (m) => {
+        // a malformed clipboard message from the agent: reported, the session and the agent live
+        try {
+          sync.agentMessage(m);
+        } catch (e) {
+          log.warn(`agent: ${(e as SpiceError).code ?? 'ERROR'}: ${(e as Error).message}`);
+        }
+      },
+      onError: (e) => log.warn(`agent: ${e.code}: ${e.message}`),
+    };
+    for (const sel of hostClipboard.selections) {
+      const kinds = hostClipboard.kinds(sel);
+      if (kinds.length) sync.hostChanged(sel, kinds);
+    }
   }
 
   function onSessionStatus(s: Session, raw: SessionStatus, endpoint: Endpoint, gen: number): void {
@@ -504,6 +556,16 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       if (!m || session === null) return;
       // a refusal (no free channel, a busy device) is on the device's line; say it here too
       m.setShared(id, shared).catch((e: unknown) => log.warn(`${kind} ${id}: ${(e as Error).message}`)).finally(devicesChanged);
+    },
+    clipboardContent(selection: number, items: { kind: ClipKind; data: Uint8Array }[]) {
+      if (pageClipboard) pageClipboard.setContent(selection, items);
+      else log.warn('clipboard: this host uses the system clipboard, not the page\'s');
+    },
+    setClipboardPolicy(policy: ClipboardPolicy) {
+      clipboardPolicy = policy;
+      clipboard?.setPolicy(policy);
+      opts.onClipboardPolicy?.(policy);
+      setApp({ ...app, ...clipboardState() });
     },
     recordData(pcm: Uint8Array) {
       const rec = session?.channels().find((c): c is RecordChannel => c instanceof RecordChannel);

@@ -104,12 +104,18 @@ export interface SettingsStore {
   recent(): string[];
   /** Records a connection the user made (the password stripped) and saves. */
   addRecent(uri: string, title?: string): void;
+  /** The "Share clipboard" toggle (remote-viewer's share-clipboard), saved. */
+  setShareClipboard(share: boolean): void;
 }
 
 export async function openSettingsStore(dir: string, onError: (e: Error) => void, now: () => number = Date.now): Promise<SettingsStore> {
   let settings = await loadSettings(dir);
   // saves run one after another, so an older write never lands last
   let saving: Promise<void> = Promise.resolve();
+  const save = (): void => {
+    const snapshot = settings;
+    saving = saving.then(() => saveSettings(dir, snapshot)).catch((e: unknown) => onError(e as Error));
+  };
   return {
     get current() {
       return settings;
@@ -117,8 +123,12 @@ export async function openSettingsStore(dir: string, onError: (e: Error) => void
     recent: () => settings.recent.map((r) => r.uri),
     addRecent(uri, title) {
       settings = addRecent(settings, uri, now(), title);
-      const snapshot = settings;
-      saving = saving.then(() => saveSettings(dir, snapshot)).catch((e: unknown) => onError(e as Error));
+      save();
+    },
+    setShareClipboard(share) {
+      if (settings.shareClipboard === share) return;
+      settings = { ...settings, shareClipboard: share };
+      save();
     },
   };
 }

@@ -62,6 +62,8 @@ export interface CliOptions {
   autoResize: boolean;
   kiosk: boolean;
   kioskQuit: 'never' | 'on-disconnect';
+  /** --clipboard (ours, not in remote-viewer's --help): which ways the clipboard is shared. */
+  clipboard?: 'both' | 'to-guest' | 'to-client' | 'off';
   verbose: boolean;
   debug: boolean;
   shared: boolean;
@@ -115,6 +117,14 @@ const OPTIONS: OptSpec[] = [
     apply: (o, v) => {
       if (v !== 'never' && v !== 'on-disconnect') throw new ConfigError(`Invalid kiosk-quit argument: ${v}`);
       o.kioskQuit = v;
+    },
+  },
+  {
+    // ours; hidden so --help stays remote-viewer's
+    long: 'clipboard', arg: 'string', group: 'app', hidden: true, help: 'Share the clipboard', argDesc: '<both|to-guest|to-client|off>',
+    apply: (o, v) => {
+      if (v !== 'both' && v !== 'to-guest' && v !== 'to-client' && v !== 'off') throw new ConfigError(`Invalid clipboard argument: ${v} (both, to-guest, to-client or off)`);
+      o.clipboard = v;
     },
   },
   { long: 'verbose', short: 'v', arg: 'none', group: 'app', help: 'Display verbose information', apply: (o) => (o.verbose = true) },

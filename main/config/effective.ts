@@ -65,6 +65,8 @@ export interface EffectiveConfig {
     debug: boolean;
     /** --spice-debug: the protocol trace (every link step and message) on stderr. */
     spiceDebug: boolean;
+    /** --clipboard: which ways the clipboard is shared (absent: the saved "Share clipboard", else both). */
+    clipboard?: 'both' | 'to-guest' | 'to-client' | 'off';
   };
   /** What the .vv and the merge ignored or adjusted. */
   debug: string[];
@@ -192,6 +194,7 @@ export function resolveConfig(cli: CliOptions, input: ResolveInput = {}): Effect
       verbose: cli.verbose,
       debug: cli.debug,
       spiceDebug: cli.spice.debug,
+      ...(cli.clipboard ? { clipboard: cli.clipboard } : {}),
     },
     debug,
     warnings,

@@ -19,6 +19,7 @@ export function menuTemplate(state: CommandState, bindings: Bindings | undefined
         id: i.id,
         label: i.label,
         enabled: i.enabled,
+        ...(i.checked !== undefined ? { type: 'checkbox' as const, checked: i.checked } : {}),
         ...(i.accelerator ? { accelerator: i.accelerator, registerAccelerator: false } : {}),
         click: () => run(i.id),
       }));

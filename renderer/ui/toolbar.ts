@@ -66,7 +66,8 @@ export class Toolbar {
     for (const item of items) {
       const b = document.createElement('button');
       b.type = 'button';
-      b.setAttribute('role', 'menuitem');
+      b.setAttribute('role', item.checked === undefined ? 'menuitem' : 'menuitemcheckbox');
+      if (item.checked !== undefined) b.setAttribute('aria-checked', String(item.checked));
       b.dataset.command = item.id;
       b.disabled = !item.enabled;
       b.tabIndex = -1;

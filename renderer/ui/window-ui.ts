@@ -11,6 +11,7 @@ import { commandBytes, parseKeySequence, sequenceBytes } from './send-keys';
 import { ConnectDialog } from './connect-dialog';
 import { GuestDetails } from './guest-details';
 import { DevicesPanel } from './devices-panel';
+import { PageClipboard } from './clipboard';
 
 export interface WindowUiDeps {
   host: 'electron' | 'web';
@@ -59,6 +60,7 @@ export class WindowUi {
   readonly connect: ConnectDialog;
   readonly details: GuestDetails;
   readonly devices: DevicesPanel;
+  readonly clipboard: PageClipboard;
   /** Last command error shown (tests). */
   lastError = '';
 
@@ -78,12 +80,13 @@ export class WindowUi {
     this.connect = new ConnectDialog(deps.api);
     this.details = new GuestDetails(byId<HTMLDialogElement>('guest-details'));
     this.devices = new DevicesPanel(byId<HTMLDialogElement>('devices-dialog'), byId('device-indicator'), deps.api);
+    this.clipboard = new PageClipboard(deps.api, byId('clipboard-indicator'));
     deps.api.on('command', (id) => this.run(id));
     this.toolbar.update(this.state(), undefined);
   }
 
   private state(): CommandState {
-    return { host: this.deps.host, connected: this.status.state === 'connected', kiosk: !!this.status.app?.kiosk };
+    return { host: this.deps.host, connected: this.status.state === 'connected', kiosk: !!this.status.app?.kiosk, clipboard: this.status.app?.clipboard?.policy !== 'off' };
   }
 
   update(s: SessionStatus): void {
@@ -91,6 +94,7 @@ export class WindowUi {
     this.toolbar.update(this.state(), s.app?.hotkeys);
     this.connect.update(s);
     this.details.update(s);
+    this.clipboard.update(s);
   }
 
   /** Runs a command by id; a disabled or unknown one does nothing (a stale menu click). */
@@ -129,6 +133,10 @@ export class WindowUi {
         break;
       case 'devices':
         this.devices.open();
+        break;
+      case 'share-clipboard':
+        // remote-viewer's toggle: off, or both ways (a one-way --clipboard counts as on)
+        this.deps.api.setClipboardPolicy(this.status.app?.clipboard?.policy === 'off' ? 'both' : 'off');
         break;
       case 'doctor':
         this.deps.showDoctor();

@@ -26,6 +26,8 @@ const SAMPLES: { [K in RequestName]: RequestArgs<K> } = {
   saveScreenshot: [Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13])],
   setDeviceShared: ['usb', 'emulated:cd1', false],
   openVv: [new TextEncoder().encode('[virt-viewer]\ntype=spice\nhost=127.0.0.1\nport=5999\n')],
+  clipboardContent: [0, [{ kind: 'text', data: new TextEncoder().encode('copied') }, { kind: 'png', data: Uint8Array.from([0x89, 0x50]) }]],
+  setClipboardPolicy: ['to-guest'],
 };
 
 type Call = [string, unknown[]];
@@ -85,9 +87,16 @@ test('validators: typed arguments back, BadRequestError for anything else', () =
     ['saveScreenshot', [[0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]]],
     ['saveScreenshot', ['not bytes']],
     ['openVv', ['[virt-viewer]']],
+    ['clipboardContent', [2, []]],
+    ['clipboardContent', [0, [{ kind: 'html', data: new Uint8Array(1) }]]],
+    ['clipboardContent', [0, [{ kind: 'text', data: 'a string' }]]],
+    ['clipboardContent', [0, [{ kind: 'text', data: new Uint8Array(1) }, { kind: 'text', data: new Uint8Array(1) }]]],
+    ['clipboardContent', [0, [{ kind: 'text', data: new Uint8Array((64 << 20) + 1) }]]],
+    ['setClipboardPolicy', ['sometimes']],
     ['openVv', [new Uint8Array((1 << 20) + 1)]],
   ];
-  for (const [n, a] of bad) assert.throws(() => VIEWER_REQUESTS[n](a), BadRequestError, `${n} ${JSON.stringify(a).slice(0, 80)}`);
+  const shown = (a: unknown[]) => JSON.stringify(a, (_k, v: unknown) => (v instanceof Uint8Array ? `<${v.length} bytes>` : v)).slice(0, 80);
+  for (const [n, a] of bad) assert.throws(() => VIEWER_REQUESTS[n](a), BadRequestError, `${n} ${shown(a)}`);
   // extra properties do not travel on
   assert.deepEqual(validInputEvent({ t: 'key', scancode: 30, down: false, evil: { deep: 1 } }), { t: 'key', scancode: 30, down: false });
   // unknown names and non-list arguments
@@ -101,7 +110,7 @@ test('validators: typed arguments back, BadRequestError for anything else', () =
 
 test('the Electron preload, the web bridge and the table expose the same requests', () => {
   const table = [...REQUEST_NAMES].sort();
-  assert.deepEqual(table, ['connect', 'disconnect', 'input', 'openVv', 'recordData', 'saveScreenshot', 'sendScancodes', 'setDeviceShared', 'setProxyCredentials']);
+  assert.deepEqual(table, ['clipboardContent', 'connect', 'disconnect', 'input', 'openVv', 'recordData', 'saveScreenshot', 'sendScancodes', 'setClipboardPolicy', 'setDeviceShared', 'setProxyCredentials']);
   const fakeIpc = { invoke: async () => undefined, on: () => {}, removeListener: () => {} };
   assert.deepEqual(Object.keys(createPreloadApi(fakeIpc)).sort(), [...table, 'on'].sort(), 'preload');
   assert.deepEqual(Object.keys(requestClient(() => {})).sort(), table, 'requestClient');
