@@ -343,6 +343,7 @@ function start(): void {
       ui: () => ({ recent: windowUi.connect.recent, connectOpen: windowUi.connect.isOpen, error: windowUi.lastError }),
       audioStats: () => ({ ...audio.stats }),
       audioOutput: () => audioOut,
+      clipboard: () => ({ sent: windowUi.clipboard.sent, text: windowUi.clipboard.text }),
     };
   }
 }

@@ -39,6 +39,8 @@ export class PageClipboard {
   private refused = false;
   /** Last indicator text (tests). */
   text = '';
+  /** Changes of the browser's clipboard reported to main (tests). */
+  sent = 0;
 
   constructor(
     private readonly api: ViewerApi,
@@ -112,7 +114,10 @@ export class PageClipboard {
       const now = await this.read();
       if (now && !sameItems(now, this.last)) {
         this.last = now;
-        if (now.length) this.api.clipboardContent(0, now);
+        if (now.length) {
+          this.api.clipboardContent(0, now);
+          this.sent++;
+        }
       }
     } catch (e) {
       this.refused = true;
