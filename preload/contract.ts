@@ -398,6 +398,8 @@ export interface AppState {
    * browser's clipboard; Electron's main process uses the system clipboard itself).
    */
   clipboard?: { policy: ClipboardPolicy; agent: boolean; page: boolean };
+  /** --auto-resize (default always): the guest's resolution follows the window (needs the agent). */
+  autoResize?: boolean;
   /** The HTTP proxy asked for credentials (407): the page offers a user/password form. */
   proxyAuth?: { proxy: string; rejected: boolean };
 }

@@ -27,6 +27,10 @@ export const MAX_SCANCODES = 256;
 export const MAX_SCREENSHOT = 64 << 20;
 /** Largest clipboard item the page may hand to main (the engine's own limit, DEFAULT_MAX_CLIPBOARD). */
 export const MAX_CLIPBOARD_ITEM = 64 << 20;
+/** Guest resolutions the page may ask for (a window shrunk to nothing asks for the minimum). */
+export const MIN_GUEST_WIDTH = 320;
+export const MIN_GUEST_HEIGHT = 200;
+export const MAX_GUEST_SIZE = 16384;
 /** Largest .vv file the page may hand to main (the key-file parser's own limit). */
 export const MAX_VV_FILE = 1 << 20;
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -140,6 +144,8 @@ export const VIEWER_REQUESTS = {
   setClipboardPolicy: (a: readonly unknown[]): [policy: 'both' | 'to-guest' | 'to-client' | 'off'] => [
     (CLIPBOARD_POLICY_NAMES as readonly unknown[]).includes(a[0]) ? (a[0] as (typeof CLIPBOARD_POLICY_NAMES)[number]) : bad('setClipboardPolicy: expected both, to-guest, to-client or off'),
   ],
+  /** The window's display area in device pixels: the guest's resolution follows it (MONITORS_CONFIG through the agent). */
+  resizeGuest: (a: readonly unknown[]): [width: number, height: number] => [int(a[0], MIN_GUEST_WIDTH, MAX_GUEST_SIZE, 'resizeGuest.width'), int(a[1], MIN_GUEST_HEIGHT, MAX_GUEST_SIZE, 'resizeGuest.height')],
   /** A .vv file the user opened in the page (connect dialog): its bytes, parsed in main like a command-line .vv. */
   openVv: (a: readonly unknown[]): [bytes: Uint8Array] => [a[0] instanceof Uint8Array && a[0].length <= MAX_VV_FILE ? a[0] : bad(`openVv: expected at most ${MAX_VV_FILE} bytes`)],
 } as const;

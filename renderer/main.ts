@@ -13,6 +13,7 @@ import { StatusLine } from './ui/status';
 import { MigrationBanner } from './ui/migration-banner';
 import { KioskOverlay } from './ui/kiosk-overlay';
 import { DoctorPanel } from './ui/doctor-panel';
+import { GuestResize } from './ui/guest-resize';
 import { WindowUi } from './ui/window-ui';
 import { AudioPlayer } from './audio/player';
 import { MuteToggle } from './ui/mute-toggle';
@@ -61,6 +62,7 @@ function start(): void {
 
   // commands (toolbar / Electron menu / hotkeys), connect dialog, send keys, screenshot: ui/window-ui.ts
   const doctorEl = byId('doctor');
+  const guestResize = new GuestResize(api, viewport, () => zoom);
   const windowUi = new WindowUi({ host: bridge.kind, api, pixels: () => painter.readPixels(), runHotkey: (a) => runHotkey(a), showDoctor: () => (doctorEl.hidden = !doctor.last) });
 
   const send = (events: InputEvent[]): void => {
@@ -119,6 +121,7 @@ function start(): void {
   const onStatus = (s: SessionStatus): void => {
     status.set(s);
     windowUi.update(s);
+    guestResize.update(s);
     if (s.app?.kiosk && !kiosk) {
       kiosk = true;
       document.body.dataset.kiosk = '1';
@@ -252,6 +255,7 @@ function start(): void {
         zoom = zoomAfter(zoom, action);
         fit = false;
         applyZoom();
+        guestResize.schedule();
         break;
       case 'scale-to-window':
         fit = !fit;
@@ -344,6 +348,7 @@ function start(): void {
       audioStats: () => ({ ...audio.stats }),
       audioOutput: () => audioOut,
       clipboard: () => ({ sent: windowUi.clipboard.sent, text: windowUi.clipboard.text }),
+      guestResize: () => guestResize.last,
     };
   }
 }

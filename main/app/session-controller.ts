@@ -30,6 +30,7 @@ import { DisplayFlow, type DisplayFlowStats } from './display-flow';
 import type { DeviceManager } from '../devices';
 import { isPanelSource } from '../devices/panel';
 import { ClipboardSync } from '../spice/agent/clipboard';
+import { AgentCap } from '../spice/agent/protocol';
 import { PageClipboard, type HostClipboardSource } from './host-clipboard';
 
 /**
@@ -78,7 +79,12 @@ export function hotkeysForPage(b: HotkeyBindings): NonNullable<AppState['hotkeys
 
 /** The app state every session of a configuration starts with. */
 function baseApp(kiosk: boolean, label: string, cfg: EffectiveConfig | undefined, extra: Pick<AppState, 'zoom' | 'recent'>): AppState {
-  return { ...(kiosk ? { kiosk } : {}), ...(label ? { target: label } : {}), ...(cfg ? { hotkeys: hotkeysForPage(cfg.ui.hotkeys) } : {}), ...extra };
+  return {
+    ...(kiosk ? { kiosk } : {}),
+    ...(label ? { target: label } : {}),
+    ...(cfg ? { hotkeys: hotkeysForPage(cfg.ui.hotkeys), autoResize: cfg.ui.autoResize } : {}),
+    ...extra,
+  };
 }
 
 /** The proxy's 407, which the page answers with a credentials prompt. */
@@ -174,6 +180,17 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   let clipboard: ClipboardSync | null = null;
   let agentReady = false;
   const clipboardState = (): Pick<AppState, 'clipboard'> => ({ clipboard: { policy: clipboardPolicy, agent: agentReady, page: pageClipboard !== null } });
+  /** The size the page last asked the guest to take (sent again when an agent comes). */
+  let guestSize: { width: number; height: number } | null = null;
+  let sentSize = '';
+  const sendGuestSize = (): void => {
+    const agent = session?.main.agent;
+    if (!guestSize || !agent || agent.state !== 'ready' || !agent.has(AgentCap.MONITORS_CONFIG)) return;
+    const key = `${guestSize.width}x${guestSize.height}`;
+    if (key === sentSize) return;
+    sentSize = key;
+    agent.monitorsConfig([{ width: guestSize.width, height: guestSize.height, depth: 32, x: 0, y: 0 }]);
+  };
   hostClipboard.onChange((selection, kinds: ClipKind[]) => clipboard?.hostChanged(selection, kinds));
   const mapDestination = migrationMapper(opts.env?.SPICE_MIG_HOST);
   const launch = opts.config;
@@ -271,6 +288,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     const keep = userInitiated ? {} : { ...(app.reconnect ? { reconnect: app.reconnect } : {}), ...(app.proxyAuth ? { proxyAuth: app.proxyAuth } : {}) };
     if (cfg.ui.clipboard) clipboardPolicy = cfg.ui.clipboard;
     agentReady = false;
+    sentSize = '';
     app = { ...baseApp(kiosk, label, cfg, extra(launch ?? cfg)), ...clipboardState(), ...keep };
     endpointFromConfig(withCreds(cfg), { readFile: readCaFile })
       .then(({ endpoint, password, disabledChannels }) => {
@@ -352,7 +370,10 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     s.main.agent.events = {
       onState: (st) => {
         sync.agentState(st);
-        if (session !== s || agentReady === (st === 'ready')) return;
+        if (session !== s) return;
+        if (st !== 'ready') sentSize = '';
+        else if (current?.ui.autoResize !== false) sendGuestSize();
+        if (agentReady === (st === 'ready')) return;
         agentReady = st === 'ready';
         setApp({ ...app, ...clipboardState() });
       },
@@ -560,6 +581,11 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     clipboardContent(selection: number, items: { kind: ClipKind; data: Uint8Array }[]) {
       if (pageClipboard) pageClipboard.setContent(selection, items);
       else log.warn('clipboard: this host uses the system clipboard, not the page\'s');
+    },
+    resizeGuest(width: number, height: number) {
+      if (current?.ui.autoResize === false) return;
+      guestSize = { width, height };
+      sendGuestSize();
     },
     setClipboardPolicy(policy: ClipboardPolicy) {
       clipboardPolicy = policy;

@@ -28,6 +28,7 @@ const SAMPLES: { [K in RequestName]: RequestArgs<K> } = {
   openVv: [new TextEncoder().encode('[virt-viewer]\ntype=spice\nhost=127.0.0.1\nport=5999\n')],
   clipboardContent: [0, [{ kind: 'text', data: new TextEncoder().encode('copied') }, { kind: 'png', data: Uint8Array.from([0x89, 0x50]) }]],
   setClipboardPolicy: ['to-guest'],
+  resizeGuest: [1280, 800],
 };
 
 type Call = [string, unknown[]];
@@ -93,6 +94,9 @@ test('validators: typed arguments back, BadRequestError for anything else', () =
     ['clipboardContent', [0, [{ kind: 'text', data: new Uint8Array(1) }, { kind: 'text', data: new Uint8Array(1) }]]],
     ['clipboardContent', [0, [{ kind: 'text', data: new Uint8Array((64 << 20) + 1) }]]],
     ['setClipboardPolicy', ['sometimes']],
+    ['resizeGuest', [100, 800]],
+    ['resizeGuest', [1280, 20000]],
+    ['resizeGuest', [1280.5, 800]],
     ['openVv', [new Uint8Array((1 << 20) + 1)]],
   ];
   const shown = (a: unknown[]) => JSON.stringify(a, (_k, v: unknown) => (v instanceof Uint8Array ? `<${v.length} bytes>` : v)).slice(0, 80);
@@ -110,7 +114,7 @@ test('validators: typed arguments back, BadRequestError for anything else', () =
 
 test('the Electron preload, the web bridge and the table expose the same requests', () => {
   const table = [...REQUEST_NAMES].sort();
-  assert.deepEqual(table, ['clipboardContent', 'connect', 'disconnect', 'input', 'openVv', 'recordData', 'saveScreenshot', 'sendScancodes', 'setClipboardPolicy', 'setDeviceShared', 'setProxyCredentials']);
+  assert.deepEqual(table, ['clipboardContent', 'connect', 'disconnect', 'input', 'openVv', 'recordData', 'resizeGuest', 'saveScreenshot', 'sendScancodes', 'setClipboardPolicy', 'setDeviceShared', 'setProxyCredentials']);
   const fakeIpc = { invoke: async () => undefined, on: () => {}, removeListener: () => {} };
   assert.deepEqual(Object.keys(createPreloadApi(fakeIpc)).sort(), [...table, 'on'].sort(), 'preload');
   assert.deepEqual(Object.keys(requestClient(() => {})).sort(), table, 'requestClient');

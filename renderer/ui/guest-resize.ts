@@ -1,0 +1,55 @@
+// Resolution follows the window (remote-viewer's auto-resize): the display
+// area's size in device pixels, divided by the zoom, is asked of the guest
+// (resizeGuest → MONITORS_CONFIG through the agent) once the window has
+// stopped changing for a moment, so a drag of the window edge is one request.
+import type { SessionStatus, ViewerApi } from '../../preload/contract';
+import { MAX_GUEST_SIZE, MIN_GUEST_HEIGHT, MIN_GUEST_WIDTH } from '../../preload/requests';
+
+export const RESIZE_SETTLE_MS = 300;
+
+/** The guest size for a display area of cssW x cssH CSS pixels at this device pixel ratio and zoom (%). */
+export function guestSizeFor(cssW: number, cssH: number, dpr: number, zoom: number): { width: number; height: number } {
+  const clamp = (v: number, min: number) => Math.min(MAX_GUEST_SIZE, Math.max(min, v));
+  // widths in multiples of 8: X (Xvfb, qxl) rounds other widths itself, and the window would not match
+  const width = clamp(Math.floor((cssW * dpr * 100) / zoom / 8) * 8, MIN_GUEST_WIDTH);
+  const height = clamp(Math.floor((cssH * dpr * 100) / zoom), MIN_GUEST_HEIGHT);
+  return { width, height };
+}
+
+export class GuestResize {
+  private on = false;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  /** The last size asked for (tests). */
+  last: { width: number; height: number } | null = null;
+
+  constructor(
+    private readonly api: ViewerApi,
+    private readonly area: HTMLElement,
+    private readonly zoom: () => number,
+  ) {
+    new ResizeObserver(() => this.schedule()).observe(area);
+  }
+
+  update(s: SessionStatus): void {
+    const on = s.state === 'connected' && s.app?.autoResize !== false && !!s.app?.clipboard?.agent;
+    if (on && !this.on) this.last = null; // a new agent: ask again
+    this.on = on;
+    if (on) this.schedule();
+  }
+
+  /** The zoom changed: the guest size changes with it. */
+  schedule(): void {
+    if (!this.on) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.send(), RESIZE_SETTLE_MS);
+  }
+
+  private send(): void {
+    this.timer = null;
+    if (!this.on || !this.area.clientWidth || !this.area.clientHeight) return;
+    const size = guestSizeFor(this.area.clientWidth, this.area.clientHeight, window.devicePixelRatio || 1, this.zoom());
+    if (this.last && this.last.width === size.width && this.last.height === size.height) return;
+    this.last = size;
+    this.api.resizeGuest(size.width, size.height);
+  }
+}
