@@ -30,7 +30,8 @@ import { DisplayFlow, type DisplayFlowStats } from './display-flow';
 import type { DeviceManager } from '../devices';
 import { isPanelSource } from '../devices/panel';
 import { ClipboardSync } from '../spice/agent/clipboard';
-import { AgentCap } from '../spice/agent/protocol';
+import { AgentCap, DisplayConfigFlag } from '../spice/agent/protocol';
+import type { DisplayEffect } from '../config/vv';
 import { PageClipboard, type HostClipboardSource } from './host-clipboard';
 
 /**
@@ -78,6 +79,13 @@ export function hotkeysForPage(b: HotkeyBindings): NonNullable<AppState['hotkeys
 }
 
 /** The app state every session of a configuration starts with. */
+/** --spice-disable-effects / disable-effects= as DISPLAY_CONFIG flags (0: nothing to send). */
+export function displayConfigFlags(effects: readonly DisplayEffect[]): number {
+  const all = DisplayConfigFlag.DISABLE_WALLPAPER | DisplayConfigFlag.DISABLE_FONT_SMOOTH | DisplayConfigFlag.DISABLE_ANIMATION;
+  const bit: Record<DisplayEffect, number> = { wallpaper: DisplayConfigFlag.DISABLE_WALLPAPER, 'font-smooth': DisplayConfigFlag.DISABLE_FONT_SMOOTH, animation: DisplayConfigFlag.DISABLE_ANIMATION, all };
+  return effects.reduce((f, e) => f | bit[e], 0);
+}
+
 function baseApp(kiosk: boolean, label: string, cfg: EffectiveConfig | undefined, extra: Pick<AppState, 'zoom' | 'recent'>): AppState {
   return {
     ...(kiosk ? { kiosk } : {}),
@@ -372,7 +380,12 @@ export function createSessionController(opts: ControllerOptions): SessionControl
         sync.agentState(st);
         if (session !== s) return;
         if (st !== 'ready') sentSize = '';
-        else if (current?.ui.autoResize !== false) sendGuestSize();
+        else {
+          if (current?.ui.autoResize !== false) sendGuestSize();
+          // the effects the configuration turns off, as spice-gtk sends them when the agent comes (Windows agents act on it)
+          const flags = displayConfigFlags(current?.disableEffects ?? []);
+          if (flags && s.main.agent.has(AgentCap.DISPLAY_CONFIG)) s.main.agent.displayConfig(flags);
+        }
         if (agentReady === (st === 'ready')) return;
         agentReady = st === 'ready';
         setApp({ ...app, ...clipboardState() });

@@ -87,3 +87,11 @@ test('Share clipboard is a ticked toggle in both faces (web toolbar items, Elect
   const item = (file?.submenu as { id?: string; type?: string; checked?: boolean }[]).find((i) => i.id === 'share-clipboard');
   assert.deepEqual([item?.type, item?.checked], ['checkbox', false]);
 });
+
+test('--spice-disable-effects as DISPLAY_CONFIG flags (wallpaper 1, font-smooth 2, animation 4; all = 7)', async () => {
+  const { displayConfigFlags } = await import('../../../main/app/session-controller');
+  assert.equal(displayConfigFlags([]), 0);
+  assert.equal(displayConfigFlags(['wallpaper', 'animation']), 5);
+  assert.equal(displayConfigFlags(['all']), 7);
+  assert.equal(displayConfigFlags(['font-smooth', 'all']), 7);
+});
