@@ -174,7 +174,7 @@ test('main channel: MAIN_INIT with an agent → AGENT_START and capabilities; AG
   ch.preferClientMouse = false;
   ch.attach(conn);
   const got: AgentMessage[] = [];
-  ch.agent.events = { onMessage: (m) => got.push(m) };
+  ch.agent.listen({ onMessage: (m) => got.push(m) });
   // MAIN_INIT: session 1, 1 display, modes 1/1, agent connected, 10 agent tokens, time, ram hint
   t.deliver(miniMsg(103, fromHex('01000000' + '01000000' + '01000000' + '01000000' + '01000000' + '0a000000' + '00000000' + '00000000')));
   await tick();
