@@ -168,3 +168,26 @@ test('too big for the guest disk: NO_SPACE with the free space the agent reports
   assert.equal(reads, 0);
   assert.deepEqual(await guestFiles(), []);
 });
+
+test('QEMU with disable-agent-file-xfer=on: spice-server marks the agent FILE_XFER_DISABLED and the transfer fails with DISABLED before START', async () => {
+  const off = await QemuVm.start({ name: 'agent-xfer-off', agent: true, spiceExtra: 'disable-agent-file-xfer=on' });
+  const c = createClient({ host: '127.0.0.1', port: off.spicePort });
+  try {
+    await off.waitForSerial(/agent started/, 60000);
+    const p = new AgentProbe(c.session.main.agent);
+    await c.session.connect();
+    await p.until('agent ready', () => c.session.main.agent.state === 'ready', 90000);
+    let reads = 0;
+    const r = await c.session.main.files.start({ name: 'no.txt', size: 10, read: async () => { reads++; return new Uint8Array(10); } }).result;
+    assert.equal(!r.ok && r.error.code, 'DISABLED');
+    assert.equal(reads, 0);
+    assert.deepEqual(await (async () => {
+      const from = off.serialLines().length;
+      await off.command('filels');
+      return off.serialLines().slice(from).filter((l) => l.startsWith('GUEST FILE'));
+    })(), []);
+  } finally {
+    c.session.disconnect();
+    await off.stop();
+  }
+});

@@ -179,7 +179,7 @@ export class FileTransfers {
     }
     this.active.set(x.id, x);
     if (this.agent.state !== 'ready') this.finish(x, { code: 'AGENT_GONE', message: 'no guest agent is connected' });
-    // spice-server adds this cap when QEMU runs with disable-agent-file-xfer; the agent when its config says so
+    // spice-server adds this cap to the agent's when QEMU runs with disable-agent-file-xfer=on
     else if (p.hasCap(this.agent.agentCaps, AgentCap.FILE_XFER_DISABLED)) this.finish(x, { code: 'DISABLED', message: 'file transfer to this VM is disabled' });
     else if (this.active.size > this.maxActive) this.finish(x, { code: 'LIMIT', message: `more than ${this.maxActive} file transfers at once` });
     else this.agent.send(AgentMsg.FILE_XFER_START, [start]);
