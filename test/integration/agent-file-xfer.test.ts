@@ -130,7 +130,7 @@ test('cancel mid-way: CANCELLED, the agent deletes the partial file, and the nex
   await vm.command('fileclear');
 });
 
-test('several transfers at once, an empty file and a name that exists ("a (1).txt")', async () => {
+test('several transfers at once, an empty file and a name that exists (saved as "two (1).bin")', async () => {
   const files = client.session.main.files;
   const blobs = [randomBytes(3 << 20), randomBytes(1 << 20), randomBytes(777_777), new Uint8Array(0)];
   const names = ['one.bin', 'two.bin', 'three.bin', 'empty.txt'];
