@@ -16,7 +16,15 @@ export type SpiceErrorCode =
   | 'CLOSED' // the peer closed the connection
   | 'TIMEOUT'
   | 'DECODE' // image/codec data is invalid
-  | 'CONFIG';
+  | 'CONFIG'
+  // guest-agent file transfer results
+  | 'CANCELLED' // stopped by the user or in the guest
+  | 'AGENT_GONE' // no guest agent (never there, disconnected, or its session agent is not running)
+  | 'NO_SPACE' // the guest's disk has too little free space
+  | 'DISABLED' // file transfer is turned off (guest agent or server)
+  | 'SESSION_LOCKED' // the guest's desktop session is locked
+  | 'AGENT_ERROR' // the guest agent failed to save the file
+  | 'IO'; // the local source could not be read
 
 export class SpiceError extends Error {
   readonly code: SpiceErrorCode;

@@ -375,7 +375,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       onError: (m) => log.warn(`clipboard: ${m}`),
     });
     clipboard = sync;
-    s.main.agent.events = {
+    s.main.agent.listen({
       onState: (st) => {
         sync.agentState(st);
         if (session !== s) return;
@@ -398,8 +398,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
           log.warn(`agent: ${(e as SpiceError).code ?? 'ERROR'}: ${(e as Error).message}`);
         }
       },
-      onError: (e) => log.warn(`agent: ${e.code}: ${e.message}`),
-    };
+    });
     for (const sel of hostClipboard.selections) {
       const kinds = hostClipboard.kinds(sel);
       if (kinds.length) sync.hostChanged(sel, kinds);

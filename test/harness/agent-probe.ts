@@ -11,11 +11,11 @@ export class AgentProbe {
   private waiters: (() => void)[] = [];
 
   constructor(readonly agent: AgentChannel, private readonly onMessage?: (m: AgentMessage) => void) {
-    agent.events = {
+    agent.listen({
       onState: (s) => { this.states.push(s); this.wake(); },
       onMessage: (m) => { this.messages.push(m); this.onMessage?.(m); this.wake(); },
       onError: (e) => { this.errors.push(e); this.wake(); },
-    };
+    });
   }
 
   private wake(): void {

@@ -14,6 +14,9 @@
 //
 // States: absent → starting (AGENT_START + our capabilities sent, waiting for
 // the agent's) → ready; any → absent on AGENT_DISCONNECTED or reset.
+//
+// Listeners: the feature layers (clipboard, file transfer, resolution) and the
+// main channel's logger each attach with listen(); every event goes to all.
 import { SpiceError } from '../wire/errors';
 import * as p from './protocol';
 import { AgentCap, AgentMsg } from './protocol';
@@ -56,6 +59,12 @@ export const CLIENT_AGENT_CAPS = p.capsOf(
   AgentCap.CLIPBOARD_GRAB_SERIAL,
 );
 
+/** One message's chunks waiting for server tokens; `sent` runs when its last chunk leaves. */
+interface QueuedChunk {
+  chunk: Uint8Array;
+  sent?: () => void;
+}
+
 /** The agent state a seamless switch must keep (tests and diagnostics read it). */
 export interface AgentMigrationState {
   state: AgentState;
@@ -78,19 +87,32 @@ export class AgentChannel {
   private serverTokens = 0;
   private clientTokens = 0;
   private toReturn = 0;
-  private readonly queue: Uint8Array[] = [];
-  private queuedBytes = 0;
+  private readonly queue: QueuedChunk[] = [];
+  private queued = 0;
+  private readonly listeners = new Set<AgentEvents>();
   private readonly reasm: AgentReassembler;
   /** CLIPBOARD_GRAB serial per selection, as spice-vdagentd counts it. */
   private readonly serials = [0, 0, 0];
 
   constructor(
     private readonly link: AgentLink,
-    /** Listeners (the clipboard/resolution layers attach here). */
-    public events: AgentEvents = {},
+    /** A first listener (more attach with listen()). */
+    events?: AgentEvents,
     maxMessage = DEFAULT_MAX_AGENT_MESSAGE,
   ) {
     this.reasm = new AgentReassembler(maxMessage);
+    if (events) this.listen(events);
+  }
+
+  /** Adds a listener; returns its removal. */
+  listen(events: AgentEvents): () => void {
+    this.listeners.add(events);
+    return () => this.listeners.delete(events);
+  }
+
+  /** Bytes of our messages waiting for server tokens. */
+  get queuedBytes(): number {
+    return this.queued;
   }
 
   migrationState(): AgentMigrationState {
@@ -100,7 +122,7 @@ export class AgentChannel {
       clientTokens: this.clientTokens,
       tokensToReturn: this.toReturn,
       queuedChunks: this.queue.length,
-      queuedBytes: this.queuedBytes,
+      queuedBytes: this.queued,
       partial: this.reasm.partial,
       serials: [...this.serials],
     };
@@ -146,10 +168,10 @@ export class AgentChannel {
   /** AGENT_DATA: one chunk of the agent's stream. */
   receive(body: Uint8Array): void {
     if (this.state === 'absent') {
-      this.events.onError?.(new SpiceError('PROTOCOL', `agent data (${body.length} bytes) while no agent is connected`));
+      this.emitError(new SpiceError('PROTOCOL', `agent data (${body.length} bytes) while no agent is connected`));
       return;
     }
-    if (--this.clientTokens < 0) this.events.onError?.(new SpiceError('PROTOCOL', 'agent data beyond the tokens we granted'));
+    if (--this.clientTokens < 0) this.emitError(new SpiceError('PROTOCOL', 'agent data beyond the tokens we granted'));
     // give tokens back in batches, before the server runs dry
     if (++this.toReturn >= AGENT_CLIENT_TOKENS / 2) {
       this.link.token(this.toReturn);
@@ -157,17 +179,21 @@ export class AgentChannel {
       this.toReturn = 0;
     }
     for (const ev of this.reasm.push(body)) {
-      if ('error' in ev) this.events.onError?.(ev.error);
+      if ('error' in ev) this.emitError(ev.error);
       else this.handle(ev.message);
     }
   }
 
   // ---- to the agent
 
-  /** Queues one agent message (parts are concatenated, header added) and sends what tokens allow. */
-  send(type: number, parts: readonly Uint8Array[]): void {
+  /**
+   * Queues one agent message (parts are concatenated, header added) and sends
+   * what tokens allow. `sent` runs once its last chunk has left the queue (handed
+   * to the channel); never if the queue is dropped (the agent went away).
+   */
+  send(type: number, parts: readonly Uint8Array[], sent?: () => void): void {
     if (this.state !== 'ready') throw new SpiceError('PROTOCOL', `agent message ${type} while the agent is ${this.state}`);
-    this.enqueue(type, parts);
+    this.enqueue(type, parts, sent);
   }
 
   has(cap: number): boolean {
@@ -214,12 +240,16 @@ export class AgentChannel {
   private setState(s: AgentState): void {
     if (s === this.state) return;
     this.state = s;
-    this.events.onState?.(s);
+    for (const l of [...this.listeners]) l.onState?.(s);
+  }
+
+  private emitError(e: SpiceError): void {
+    for (const l of [...this.listeners]) l.onError?.(e);
   }
 
   private clear(): void {
     this.queue.length = 0;
-    this.queuedBytes = 0;
+    this.queued = 0;
     this.reasm.reset();
     this.agentCaps = [];
     this.clientTokens = 0;
@@ -227,21 +257,26 @@ export class AgentChannel {
     this.setState('absent');
   }
 
-  private enqueue(type: number, parts: readonly Uint8Array[]): void {
-    for (const c of chunkAgentMessage(type, parts)) {
-      this.queue.push(c);
-      this.queuedBytes += c.length;
-    }
+  private enqueue(type: number, parts: readonly Uint8Array[], sent?: () => void): void {
+    const chunks = chunkAgentMessage(type, parts);
+    chunks.forEach((chunk, i) => {
+      this.queue.push(i === chunks.length - 1 ? { chunk, sent } : { chunk });
+      this.queued += chunk.length;
+    });
     this.flush();
   }
 
   private flush(): void {
+    const done: (() => void)[] = [];
     while (this.queue.length && this.serverTokens > 0) {
-      const c = this.queue.shift()!;
-      this.queuedBytes -= c.length;
+      const q = this.queue.shift()!;
+      this.queued -= q.chunk.length;
       this.serverTokens--;
-      this.link.data(c);
+      this.link.data(q.chunk);
+      if (q.sent) done.push(q.sent);
     }
+    // after the loop: a callback that queues more must not run inside it
+    for (const f of done) f();
   }
 
   private handle(msg: AgentMessage): void {
@@ -257,9 +292,9 @@ export class AgentChannel {
         if (g.serial !== undefined) this.serials[g.selection] = g.serial + 1;
       }
     } catch (e) {
-      this.events.onError?.(e instanceof SpiceError ? e : new SpiceError('BAD_MESSAGE', String(e)));
+      this.emitError(e instanceof SpiceError ? e : new SpiceError('BAD_MESSAGE', String(e)));
       return;
     }
-    this.events.onMessage?.(msg, this);
+    for (const l of [...this.listeners]) l.onMessage?.(msg, this);
   }
 }

@@ -5,6 +5,7 @@ import * as m from '../messages/main';
 import type { ChannelRef, DstInfo, MainInit } from '../messages/main';
 import { Channel, type Logger } from './base-channel';
 import { AgentChannel } from '../agent/agent-channel';
+import { FileTransfers } from '../agent/file-xfer';
 import { Channel as ChannelType, MainCap, MouseMode, MsgMain, MsgcMain } from '../protocol/enums';
 
 export type { ChannelRef, MainInit };
@@ -31,6 +32,8 @@ export class MainChannel extends Channel {
   agentConnected = false;
   /** Agent protocol state (tokens, queue, reassembly): kept across a seamless switch. */
   readonly agent: AgentChannel;
+  /** Client → guest file transfers over the agent; lives with `agent`, so a seamless switch keeps them. */
+  readonly files: FileTransfers;
   multiMediaTime = 0;
   name_: string | null = null;
   uuid: string | null = null;
@@ -48,7 +51,8 @@ export class MainChannel extends Channel {
       start: (n) => this.send(MsgcMain.AGENT_START, m.encodeAgentTokens(n)),
       token: (n) => this.send(MsgcMain.AGENT_TOKEN, m.encodeAgentTokens(n)),
       data: (chunk) => this.send(MsgcMain.AGENT_DATA, chunk),
-    }, { onError: (e) => this.log.warn(`agent: ${e.code}: ${e.message}`) }); // until a feature layer listens
+    }, { onError: (e) => this.log.warn(`agent: ${e.code}: ${e.message}`) });
+    this.files = new FileTransfers(this.agent, { onError: (e) => this.log.warn(`agent file transfer: ${e.code}: ${e.message}`) });
     this.on(MsgMain.INIT, (_r, msg) => {
       const init = m.decodeMainInit(msg.body);
       this.init = init;

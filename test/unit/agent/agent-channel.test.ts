@@ -174,7 +174,7 @@ test('main channel: MAIN_INIT with an agent → AGENT_START and capabilities; AG
   ch.preferClientMouse = false;
   ch.attach(conn);
   const got: AgentMessage[] = [];
-  ch.agent.events = { onMessage: (m) => got.push(m) };
+  ch.agent.listen({ onMessage: (m) => got.push(m) });
   // MAIN_INIT: session 1, 1 display, modes 1/1, agent connected, 10 agent tokens, time, ram hint
   t.deliver(miniMsg(103, fromHex('01000000' + '01000000' + '01000000' + '01000000' + '01000000' + '0a000000' + '00000000' + '00000000')));
   await tick();
@@ -210,4 +210,40 @@ test('main channel: a malformed agent message is logged with its code and the se
   assert.match(warnings[0], /^agent: BAD_MESSAGE: agent message protocol 7/);
   assert.equal(ch.agent.state, 'ready', 'the next message was read');
   assert.equal(t.closed, false);
+});
+
+test('listeners: every listener hears every event; a removed one hears nothing more', () => {
+  const { agent } = rig();
+  const a: string[] = [];
+  const b: string[] = [];
+  agent.listen({ onState: (s) => a.push(s), onMessage: (m) => a.push(`msg ${m.type}`) });
+  const offB = agent.listen({ onState: (s) => b.push(s), onError: (e) => b.push(e.code) });
+  agent.setServerTokens(10);
+  agent.connected();
+  agent.receive(DAEMON_CAPS(0));
+  agent.receive(agentMsg(AgentMsg.CLIPBOARD_GRAB, fromHex('00000000' + '01000000' + '0100')));
+  offB();
+  agent.disconnected();
+  assert.deepEqual(a, ['starting', 'ready', `msg ${AgentMsg.ANNOUNCE_CAPABILITIES}`, 'absent']);
+  assert.deepEqual(b, ['starting', 'ready', 'BAD_MESSAGE']);
+});
+
+test('send(…, sent): runs once the message\'s last chunk has left the queue, never for a queue dropped with the agent', () => {
+  const { agent, out } = ready();
+  agent.setServerTokens(0);
+  const done: string[] = [];
+  agent.send(AgentMsg.CLIPBOARD, [new Uint8Array(5000)], () => done.push('big')); // 3 chunks
+  agent.send(AgentMsg.CLIPBOARD_RELEASE, [new Uint8Array(4)], () => done.push('small'));
+  assert.equal(agent.queuedBytes, 5020 + 24);
+  agent.addServerTokens(2);
+  assert.equal(done.length, 0);
+  agent.addServerTokens(1);
+  assert.deepEqual(done, ['big']);
+  assert.equal(out.data.length, 3);
+  agent.send(AgentMsg.CLIPBOARD_RELEASE, [new Uint8Array(4)], () => done.push('lost'));
+  agent.disconnected();
+  agent.connected();
+  agent.addServerTokens(10);
+  assert.deepEqual(done, ['big'], 'the queue went with the agent');
+  assert.equal(agent.queuedBytes, 0);
 });

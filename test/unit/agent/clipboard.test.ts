@@ -44,7 +44,7 @@ function rig(opts: ConstructorParameters<typeof ClipboardSync>[2] = {}) {
   const host = new MapClipboard();
   const transfers: ClipboardTransfer[] = [];
   const sync = new ClipboardSync(agent, host, { onTransfer: (t) => transfers.push(t), ...opts });
-  agent.events = { onState: (s) => sync.agentState(s), onMessage: (m) => sync.agentMessage(m) };
+  agent.listen({ onState: (s) => sync.agentState(s), onMessage: (m) => sync.agentMessage(m) });
   agent.setServerTokens(1000);
   agent.connected();
   agent.receive(DAEMON_CAPS);
@@ -75,7 +75,7 @@ test('ready: our limit goes to an agent that takes one (MAX_CLIPBOARD), and a ho
   const sent: Uint8Array[] = [];
   const agent = new AgentChannel({ start() {}, token() {}, data: (c) => sent.push(c.slice()) });
   const sync = new ClipboardSync(agent, new MapClipboard(), { maxBytes: 1 << 20 });
-  agent.events = { onState: (s) => sync.agentState(s), onMessage: (m) => sync.agentMessage(m) };
+  agent.listen({ onState: (s) => sync.agentState(s), onMessage: (m) => sync.agentMessage(m) });
   sync.hostChanged(Selection.CLIPBOARD, ['text']);
   agent.setServerTokens(100);
   agent.connected();
