@@ -296,6 +296,18 @@ export type ClipboardEvent =
   | { t: 'write'; selection: number; kind: ClipKind; data: Uint8Array }
   | { t: 'transfer'; direction: 'to-guest' | 'to-client'; kind: ClipKind; bytes: number; blocked?: string };
 
+// ---------------------------------------------------------------- file transfer (main ↔ renderer)
+/**
+ * Files dropped on the display go to the guest through its agent. The page holds the files and
+ * gives main their bytes when asked ('read' → fileXferData); main reports progress (bytes that
+ * left for the guest; 100 % only when the agent confirmed) and the end, with the agent's error
+ * in words.
+ */
+export type FileXferEvent =
+  | { t: 'read'; id: number; offset: number; max: number }
+  | { t: 'progress'; id: number; sent: number; size: number; percent: number }
+  | { t: 'done'; id: number; ok: boolean; code?: string; error?: string };
+
 export interface ViewerEvents {
   status: SessionStatus;
   migration: MigrationStatus;
@@ -307,10 +319,11 @@ export interface ViewerEvents {
   /** The Devices panel's list, whenever a device, a reader or a state changes (empty without a session). */
   devices: DeviceEntry[];
   clipboard: ClipboardEvent;
+  fileXfer: FileXferEvent;
 }
 
 /** Every event name, once: the bridges iterate it (a new event cannot be forgotten by one of them). */
-export const VIEWER_EVENT_NAMES = ['status', 'migration', 'display', 'cursor', 'command', 'audio', 'devices', 'clipboard'] as const satisfies readonly (keyof ViewerEvents)[];
+export const VIEWER_EVENT_NAMES = ['status', 'migration', 'display', 'cursor', 'command', 'audio', 'devices', 'clipboard', 'fileXfer'] as const satisfies readonly (keyof ViewerEvents)[];
 
 /** renderer → main requests: declared once, with their validators, in preload/requests.ts. */
 export type { ViewerRequests, RequestName } from './requests';

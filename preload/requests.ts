@@ -27,6 +27,10 @@ export const MAX_SCANCODES = 256;
 export const MAX_SCREENSHOT = 64 << 20;
 /** Largest clipboard item the page may hand to main (the engine's own limit, DEFAULT_MAX_CLIPBOARD). */
 export const MAX_CLIPBOARD_ITEM = 64 << 20;
+/** Largest block of a dropped file the page hands to main at once (main asks for 64 KiB). */
+export const MAX_XFER_BLOCK = 1 << 20;
+/** Longest file name the page may give (spice-vdagent takes a name, not a path). */
+export const MAX_XFER_NAME = 1024;
 /** Guest resolutions the page may ask for (a window shrunk to nothing asks for the minimum). */
 export const MIN_GUEST_WIDTH = 320;
 export const MIN_GUEST_HEIGHT = 200;
@@ -146,6 +150,20 @@ export const VIEWER_REQUESTS = {
   ],
   /** The window's display area in device pixels: the guest's resolution follows it (MONITORS_CONFIG through the agent). */
   resizeGuest: (a: readonly unknown[]): [width: number, height: number] => [int(a[0], MIN_GUEST_WIDTH, MAX_GUEST_SIZE, 'resizeGuest.width'), int(a[1], MIN_GUEST_HEIGHT, MAX_GUEST_SIZE, 'resizeGuest.height')],
+  /** A file dropped on the display: the page's id for it, its name and size; main asks for its bytes ('fileXfer' 'read'). */
+  fileXferStart: (a: readonly unknown[]): [id: number, name: string, size: number] => [
+    int(a[0], 1, I32, 'fileXferStart.id'),
+    str(a[1], MAX_XFER_NAME, 'fileXferStart.name'),
+    int(a[2], 0, Number.MAX_SAFE_INTEGER, 'fileXferStart.size'),
+  ],
+  /** Bytes of a dropped file at offset, as main asked (none: the page could not read the file). */
+  fileXferData: (a: readonly unknown[]): [id: number, offset: number, data: Uint8Array] => [
+    int(a[0], 1, I32, 'fileXferData.id'),
+    int(a[1], 0, Number.MAX_SAFE_INTEGER, 'fileXferData.offset'),
+    bytes(a[2], MAX_XFER_BLOCK, 'fileXferData.data'),
+  ],
+  /** The user cancelled a transfer (the guest deletes the partial file). */
+  fileXferCancel: (a: readonly unknown[]): [id: number] => [int(a[0], 1, I32, 'fileXferCancel.id')],
   /** A .vv file the user opened in the page (connect dialog): its bytes, parsed in main like a command-line .vv. */
   openVv: (a: readonly unknown[]): [bytes: Uint8Array] => [a[0] instanceof Uint8Array && a[0].length <= MAX_VV_FILE ? a[0] : bad(`openVv: expected at most ${MAX_VV_FILE} bytes`)],
 } as const;

@@ -349,6 +349,7 @@ function start(): void {
       audioOutput: () => audioOut,
       clipboard: () => ({ sent: windowUi.clipboard.sent, text: windowUi.clipboard.text }),
       guestResize: () => guestResize.last,
+      fileXfer: () => [...windowUi.files.rows.values()],
     };
   }
 }

@@ -30,6 +30,7 @@ import { DisplayFlow, type DisplayFlowStats } from './display-flow';
 import type { DeviceManager } from '../devices';
 import { isPanelSource } from '../devices/panel';
 import { ClipboardSync } from '../spice/agent/clipboard';
+import type { FileTransfer } from '../spice/agent/file-xfer';
 import { AgentCap, DisplayConfigFlag } from '../spice/agent/protocol';
 import type { DisplayEffect } from '../config/vv';
 import { PageClipboard, type HostClipboardSource } from './host-clipboard';
@@ -166,7 +167,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   const log = opts.log ?? quietLogger;
   const clock = opts.clock ?? realClock;
   const scheduler = new ReconnectScheduler(clock, opts.backoff ?? DEFAULT_BACKOFF, opts.random ?? Math.random);
-  const listeners: { [K in keyof ViewerEvents]: Set<Listener<K>> } = { status: new Set(), migration: new Set(), display: new Set(), cursor: new Set(), command: new Set(), audio: new Set(), devices: new Set(), clipboard: new Set() };
+  const listeners: { [K in keyof ViewerEvents]: Set<Listener<K>> } = { status: new Set(), migration: new Set(), display: new Set(), cursor: new Set(), command: new Set(), audio: new Set(), devices: new Set(), clipboard: new Set(), fileXfer: new Set() };
   /** The current session's device managers and the Devices panel's last list. */
   let managers: DeviceManager[] = [];
   let deviceEntries: DeviceEntry[] = [];
@@ -188,6 +189,8 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   let clipboard: ClipboardSync | null = null;
   let agentReady = false;
   const clipboardState = (): Pick<AppState, 'clipboard'> => ({ clipboard: { policy: clipboardPolicy, agent: agentReady, page: pageClipboard !== null } });
+  /** Files the page is sending (its id → the transfer and the reads waiting for its bytes). */
+  const pageXfers = new Map<number, { xfer: FileTransfer; reads: Map<number, { ok: (b: Uint8Array) => void; fail: (e: Error) => void }> }>();
   /** The size the page last asked the guest to take (sent again when an agent comes). */
   let guestSize: { width: number; height: number } | null = null;
   let sentSize = '';
@@ -593,6 +596,43 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     clipboardContent(selection: number, items: { kind: ClipKind; data: Uint8Array }[]) {
       if (pageClipboard) pageClipboard.setContent(selection, items);
       else log.warn('clipboard: this host uses the system clipboard, not the page\'s');
+    },
+    fileXferStart(id: number, name: string, size: number) {
+      const done = (ok: boolean, code?: string, error?: string) => emit('fileXfer', { t: 'done', id, ok, ...(code ? { code } : {}), ...(error ? { error } : {}) }, display.batch);
+      if (!session || pageXfers.has(id)) {
+        done(false, 'AGENT_GONE', session ? `a transfer with id ${id} is already running` : 'not connected');
+        return;
+      }
+      const reads = new Map<number, { ok: (b: Uint8Array) => void; fail: (e: Error) => void }>();
+      const xfer = session.main.files.start({
+        name,
+        size,
+        // the page holds the file: ask it for this block, resolved by fileXferData
+        read: (offset, max) =>
+          new Promise<Uint8Array>((ok, fail) => {
+            reads.set(offset, { ok, fail });
+            emit('fileXfer', { t: 'read', id, offset, max }, display.batch);
+          }),
+        onProgress: (p) => emit('fileXfer', { t: 'progress', id, sent: p.sent, size: p.size, percent: p.percent }, display.batch),
+      });
+      pageXfers.set(id, { xfer, reads });
+      void xfer.result.then((r) => {
+        pageXfers.delete(id);
+        for (const w of reads.values()) w.fail(new Error('transfer ended'));
+        if (r.ok) done(true);
+        else done(false, r.error.code, r.error.message);
+      });
+    },
+    fileXferData(id: number, offset: number, data: Uint8Array) {
+      const w = pageXfers.get(id)?.reads;
+      const waiting = w?.get(offset);
+      if (!w || !waiting) return; // ended meanwhile, or not asked for
+      w.delete(offset);
+      if (data.length) waiting.ok(data);
+      else waiting.fail(new Error('the page could not read the file'));
+    },
+    fileXferCancel(id: number) {
+      pageXfers.get(id)?.xfer.cancel();
     },
     resizeGuest(width: number, height: number) {
       if (current?.ui.autoResize === false) return;

@@ -12,6 +12,7 @@ import { ConnectDialog } from './connect-dialog';
 import { GuestDetails } from './guest-details';
 import { DevicesPanel } from './devices-panel';
 import { PageClipboard } from './clipboard';
+import { FileXferPanel } from './file-xfer';
 
 export interface WindowUiDeps {
   host: 'electron' | 'web';
@@ -61,6 +62,7 @@ export class WindowUi {
   readonly details: GuestDetails;
   readonly devices: DevicesPanel;
   readonly clipboard: PageClipboard;
+  readonly files: FileXferPanel;
   /** Last command error shown (tests). */
   lastError = '';
 
@@ -81,6 +83,7 @@ export class WindowUi {
     this.details = new GuestDetails(byId<HTMLDialogElement>('guest-details'));
     this.devices = new DevicesPanel(byId<HTMLDialogElement>('devices-dialog'), byId('device-indicator'), deps.api);
     this.clipboard = new PageClipboard(deps.api, byId('clipboard-indicator'));
+    this.files = new FileXferPanel(deps.api, byId('viewport'), byId('xfer-panel'));
     deps.api.on('command', (id) => this.run(id));
     this.toolbar.update(this.state(), undefined);
   }
@@ -95,6 +98,7 @@ export class WindowUi {
     this.connect.update(s);
     this.details.update(s);
     this.clipboard.update(s);
+    this.files.update(s);
   }
 
   /** Runs a command by id; a disabled or unknown one does nothing (a stale menu click). */

@@ -29,6 +29,9 @@ const SAMPLES: { [K in RequestName]: RequestArgs<K> } = {
   clipboardContent: [0, [{ kind: 'text', data: new TextEncoder().encode('copied') }, { kind: 'png', data: Uint8Array.from([0x89, 0x50]) }]],
   setClipboardPolicy: ['to-guest'],
   resizeGuest: [1280, 800],
+  fileXferStart: [1, 'report.pdf', 20 << 20],
+  fileXferData: [1, 65536, new Uint8Array(65536)],
+  fileXferCancel: [1],
 };
 
 type Call = [string, unknown[]];
@@ -97,6 +100,12 @@ test('validators: typed arguments back, BadRequestError for anything else', () =
     ['resizeGuest', [100, 800]],
     ['resizeGuest', [1280, 20000]],
     ['resizeGuest', [1280.5, 800]],
+    ['fileXferStart', [0, 'a', 1]],
+    ['fileXferStart', [1, 'a'.repeat(2000), 1]],
+    ['fileXferStart', [1, 'a', -1]],
+    ['fileXferData', [1, 0, new Uint8Array((1 << 20) + 1)]],
+    ['fileXferData', [1, -5, new Uint8Array(1)]],
+    ['fileXferCancel', ['1']],
     ['openVv', [new Uint8Array((1 << 20) + 1)]],
   ];
   const shown = (a: unknown[]) => JSON.stringify(a, (_k, v: unknown) => (v instanceof Uint8Array ? `<${v.length} bytes>` : v)).slice(0, 80);
@@ -114,7 +123,7 @@ test('validators: typed arguments back, BadRequestError for anything else', () =
 
 test('the Electron preload, the web bridge and the table expose the same requests', () => {
   const table = [...REQUEST_NAMES].sort();
-  assert.deepEqual(table, ['clipboardContent', 'connect', 'disconnect', 'input', 'openVv', 'recordData', 'resizeGuest', 'saveScreenshot', 'sendScancodes', 'setClipboardPolicy', 'setDeviceShared', 'setProxyCredentials']);
+  assert.deepEqual(table, ['clipboardContent', 'connect', 'disconnect', 'fileXferCancel', 'fileXferData', 'fileXferStart', 'input', 'openVv', 'recordData', 'resizeGuest', 'saveScreenshot', 'sendScancodes', 'setClipboardPolicy', 'setDeviceShared', 'setProxyCredentials']);
   const fakeIpc = { invoke: async () => undefined, on: () => {}, removeListener: () => {} };
   assert.deepEqual(Object.keys(createPreloadApi(fakeIpc)).sort(), [...table, 'on'].sort(), 'preload');
   assert.deepEqual(Object.keys(requestClient(() => {})).sort(), table, 'requestClient');
