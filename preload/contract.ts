@@ -155,6 +155,8 @@ export type DisplayCommand =
   | { t: 'streamDestroy'; id: number }
   | { t: 'streamDestroyAll' }
   | { t: 'monitorsConfig'; maxAllowed: number; heads: MonitorHead[] }
+  /** The commands that follow are display channel `id`'s (a VM with several display devices); 0 until said. */
+  | { t: 'selectDisplay'; id: number }
   /**
    * The display now talks to a server that does not share our caches (semi-seamless
    * migration, switch-host, reconnect): drop image/palette caches, the GLZ window and

@@ -44,6 +44,37 @@ function start(): void {
   const bridge = openBridge(window as unknown as Window & { spiceViewer?: ViewerApi });
   const api = bridge.api;
   const painter = new Painter(screen);
+  // a VM with several display devices: one more canvas per display channel, beside the first
+  const extras = new Map<number, { canvas: HTMLCanvasElement; painter: Painter }>();
+  const extraDisplay = (id: number): { canvas: HTMLCanvasElement; painter: Painter } => {
+    let d = extras.get(id);
+    if (!d) {
+      const canvas = document.createElement('canvas');
+      canvas.className = 'screen-extra';
+      canvas.dataset.display = String(id);
+      canvas.width = 0;
+      canvas.height = 0;
+      canvas.setAttribute('aria-label', `Guest screen ${id + 1}`);
+      const after = [...extras.values()].filter((e) => Number(e.canvas.dataset.display) < id).pop()?.canvas ?? screen;
+      after.after(canvas);
+      d = { canvas, painter: new Painter(canvas) };
+      extras.set(id, d);
+      // client mouse mode: positions on this display; buttons as on the first (server mode moves relative, on the first)
+      const g = (): ViewGeometry => {
+        const r = canvas.getBoundingClientRect();
+        return { left: r.left, top: r.top, width: r.width, height: r.height, surfaceWidth: canvas.width, surfaceHeight: canvas.height };
+      };
+      canvas.addEventListener('mousemove', (e) => mouseMode === 'client' && send(pointer.move('client', g(), e, id)));
+      canvas.addEventListener('mousedown', (e) => {
+        if (mouseMode !== 'client') return;
+        e.preventDefault();
+        send([...pointer.move('client', g(), e, id), ...pointer.button(e.button, true)]);
+      });
+      canvas.addEventListener('mouseup', (e) => mouseMode === 'client' && send(pointer.button(e.button, false)));
+      canvas.addEventListener('contextmenu', (e) => e.preventDefault());
+    }
+    return d;
+  };
   const cursor = new GuestCursor(screen, overlay);
   const keyboard = new KeyboardTracker();
   const pointer = new PointerTracker();
@@ -78,6 +109,11 @@ function start(): void {
     const reply = ev.data;
     if (reply.type === 'frame') {
       if (painter.paint(reply)) applyZoom(); // the surface was resized
+      for (const f of reply.more ?? []) {
+        const d = extraDisplay(f.display);
+        if (d.painter.paint(f)) applyZoom();
+        d.canvas.hidden = f.width === 0;
+      }
       painted = reply.batch;
     } else {
       console.error(`display worker: batch ${reply.batch}: ${reply.message}`);
@@ -239,6 +275,12 @@ function start(): void {
     const h = natural ? '' : `${box.height}px`;
     if (screen.style.width !== w) screen.style.width = w;
     if (screen.style.height !== h) screen.style.height = h;
+    // the other displays at the same zoom (scale to window fits the first)
+    for (const { canvas } of extras.values()) {
+      const b = zoomedSize(canvas.width, canvas.height, zoom);
+      canvas.style.width = zoom === ZOOM_NORMAL ? '' : `${b.width}px`;
+      canvas.style.height = zoom === ZOOM_NORMAL ? '' : `${b.height}px`;
+    }
   }
   function runHotkey(action: string): void {
     switch (action) {
@@ -333,6 +375,7 @@ function start(): void {
   if (new URLSearchParams(location.search).get('test') === '1') {
     (window as unknown as { __spiceTest: unknown }).__spiceTest = {
       primaryPixels: () => painter.readPixels(),
+      displayPixels: (id: number) => (id === 0 ? painter.readPixels() : (extras.get(id)?.painter.readPixels() ?? null)),
       status: () => status.current,
       paintedBatch: () => painted,
       migration: () => banner.last,

@@ -220,6 +220,8 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   let ended = false;
   let generation = 0;
   let displayed = false;
+  /** The display channel the commands in the stream belong to (the worker starts at 0, and again after serverChanged). */
+  let displayShown = 0;
   let cursor: CursorCommand[] = [];
   let audio: AudioEvent[] = [];
   let scheduled = false;
@@ -307,6 +309,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
         // a new server knows nothing of what the renderer cached from the old one
         if (displayed) {
           display.push({ t: 'serverChanged' });
+          displayShown = 0;
           schedule();
         }
         // `s` is read only when a device list changes, after it is assigned
@@ -324,8 +327,13 @@ export function createSessionController(opts: ControllerOptions): SessionControl
           mapMigrationDestination: mapDestination,
           devices: managers,
           ...(opts.playbackOpus !== undefined ? { playbackOpus: opts.playbackOpus } : {}),
-          onDisplay: (_id, cmd) => {
+          onDisplay: (id, cmd) => {
             displayed = true;
+            // one stream for every display channel: a marker where the channel changes
+            if (id !== displayShown) {
+              display.push({ t: 'selectDisplay', id });
+              displayShown = id;
+            }
             display.push(cmd);
             schedule();
           },

@@ -243,6 +243,8 @@ export class DisplayState {
         this.heads = cmd.heads.map((h) => ({ ...h }));
         this.maxMonitors = cmd.maxAllowed;
         return;
+      case 'selectDisplay':
+        return; // routing between displays: the worker's pipeline does it
       case 'serverChanged': {
         // a new server shares none of our caches; the primary stays on screen until it redraws
         this.cache.clear();

@@ -18,9 +18,16 @@ export interface PaintRect {
   rgba: ArrayBuffer;
 }
 
-/** worker → page: what a batch changed on the primary surface. */
+/** What a batch changed on one display's primary surface. */
+export interface DisplayFrame {
+  width: number;
+  height: number;
+  rects: PaintRect[];
+}
+
+/** worker → page: what a batch changed on display 0's primary surface, and on the other displays (`more`). */
 export type WorkerReply =
-  | { type: 'frame'; batch: number; width: number; height: number; rects: PaintRect[] }
+  | ({ type: 'frame'; batch: number; more?: (DisplayFrame & { display: number })[] } & DisplayFrame)
   | { type: 'error'; batch: number; message: string };
 
 export interface PaintTarget {
@@ -47,7 +54,7 @@ export class Painter {
   }
 
   /** Applies a worker frame; returns true when the surface size changed. */
-  paint(frame: Extract<WorkerReply, { type: 'frame' }>): boolean {
+  paint(frame: DisplayFrame): boolean {
     let resized = false;
     if (frame.width !== this.canvas.width || frame.height !== this.canvas.height) {
       // Resizing clears the canvas; the worker sends a full rect with a size change.

@@ -9,7 +9,7 @@ import type { DisplayCommand } from '../../preload/contract';
 import { decodeFrame, encodeFrame } from '../../preload/codec';
 import { isDisplayLinkBatch, type DisplayLinkBatch, type DisplayLinkPainted } from '../../preload/display-link';
 import { DisplayState } from './display-state';
-import type { PageToWorker, PaintRect, WorkerReply } from './painter';
+import type { DisplayFrame, PageToWorker, PaintRect, WorkerReply } from './painter';
 
 interface Rect {
   top: number;
@@ -44,29 +44,18 @@ function clampRect(r: Rect, width: number, height: number): Rect | null {
   return right > left && bottom > top ? { top, left, bottom, right } : null;
 }
 
-/** Owns one DisplayState and turns batches into paint replies. */
-export class DisplayPipeline {
-  private readonly state = new DisplayState();
+/** One display's state and what its canvas shows. */
+class DisplayOutput {
+  readonly state = new DisplayState();
   private shown: { id: number; width: number; height: number; pixels: Uint32Array } | null = null;
 
-  run(batch: number, commands: DisplayCommand[]): { reply: WorkerReply; transfer: ArrayBuffer[] } {
-    let error: string | null = null;
-    for (const cmd of commands) {
-      try {
-        this.state.apply(cmd);
-      } catch (e) {
-        // One bad command must not stall the queue; report the first.
-        error ??= `${cmd.t}: ${e instanceof Error ? e.message : String(e)}`;
-      }
-    }
+  /** The damaged rects of the primary surface as RGBA (everything when it is new or resized). */
+  frame(transfer: ArrayBuffer[]): DisplayFrame {
     const damage = this.state.takeDamage();
     const primary = this.state.primary();
-    if (error !== null) {
-      console.error(`display batch ${batch}: ${error}`);
-    }
     if (!primary) {
       this.shown = null;
-      return { reply: { type: 'frame', batch, width: 0, height: 0, rects: [] }, transfer: [] };
+      return { width: 0, height: 0, rects: [] };
     }
     const { width, height } = primary;
     let rects: Rect[];
@@ -94,7 +83,6 @@ export class DisplayPipeline {
       }
     }
     const out: PaintRect[] = [];
-    const transfer: ArrayBuffer[] = [];
     for (const r of rects) {
       const w = r.right - r.left;
       const h = r.bottom - r.top;
@@ -102,7 +90,61 @@ export class DisplayPipeline {
       out.push({ x: r.left, y: r.top, w, h, rgba });
       transfer.push(rgba);
     }
-    return { reply: { type: 'frame', batch, width, height, rects: out }, transfer };
+    return { width, height, rects: out };
+  }
+}
+
+/**
+ * Turns batches into paint replies. One DisplayState per display channel
+ * (selectDisplay in the stream says whose commands follow; each channel has
+ * its own surfaces, caches and GLZ window): display 0 in the reply's own
+ * fields, the others in `more`.
+ */
+export class DisplayPipeline {
+  private readonly outputs = new Map<number, DisplayOutput>([[0, new DisplayOutput()]]);
+  private current = 0;
+
+  private output(id: number): DisplayOutput {
+    let o = this.outputs.get(id);
+    if (!o) this.outputs.set(id, (o = new DisplayOutput()));
+    return o;
+  }
+
+  run(batch: number, commands: DisplayCommand[]): { reply: WorkerReply; transfer: ArrayBuffer[] } {
+    let error: string | null = null;
+    // the display the stream is on continues from the last batch without a marker
+    const touched = new Set<number>([0, this.current]);
+    for (const cmd of commands) {
+      try {
+        if (cmd.t === 'selectDisplay') {
+          this.current = cmd.id;
+          touched.add(cmd.id);
+          continue;
+        }
+        if (cmd.t === 'serverChanged') {
+          // every display talks to the new server; the stream starts again at display 0
+          for (const o of this.outputs.values()) o.state.apply(cmd);
+          this.current = 0;
+          continue;
+        }
+        this.output(this.current).state.apply(cmd);
+      } catch (e) {
+        // One bad command must not stall the queue; report the first.
+        error ??= `${cmd.t}: ${e instanceof Error ? e.message : String(e)}`;
+      }
+    }
+    if (error !== null) {
+      console.error(`display batch ${batch}: ${error}`);
+    }
+    const transfer: ArrayBuffer[] = [];
+    const primary = this.output(0).frame(transfer);
+    const more: (DisplayFrame & { display: number })[] = [];
+    for (const id of touched) {
+      if (id === 0) continue;
+      const f = this.output(id).frame(transfer);
+      if (f.rects.length || f.width === 0) more.push({ display: id, ...f });
+    }
+    return { reply: { type: 'frame', batch, ...primary, ...(more.length ? { more } : {}) }, transfer };
   }
 }
 

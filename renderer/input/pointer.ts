@@ -1,6 +1,6 @@
 // Pointer: DOM mouse/wheel events → SPICE inputs-channel events.
-// Client mouse mode sends absolute positions on the primary surface
-// (displayId 0); server mode sends relative motion, which needs Pointer Lock.
+// Client mouse mode sends absolute positions on the primary surface of the
+// display under the pointer (displayId); server mode sends relative motion, which needs Pointer Lock.
 // Button numbers and masks are SPICE's (enums.h SpiceMouseButton / Mask).
 import type { InputEvent } from '../../preload/contract';
 
@@ -53,10 +53,11 @@ export class PointerTracker {
     return { x: Math.min(Math.max(x, 0), Math.max(g.surfaceWidth - 1, 0)), y: Math.min(Math.max(y, 0), Math.max(g.surfaceHeight - 1, 0)) };
   }
 
-  move(mode: MouseMode, g: ViewGeometry, e: { clientX: number; clientY: number; movementX: number; movementY: number }): InputEvent[] {
+  /** displayId: the display channel whose canvas the pointer is on (client mode positions are per display). */
+  move(mode: MouseMode, g: ViewGeometry, e: { clientX: number; clientY: number; movementX: number; movementY: number }, displayId = 0): InputEvent[] {
     if (mode === 'client') {
       const p = PointerTracker.toSurface(g, e.clientX, e.clientY);
-      return [{ t: 'mousePosition', x: p.x, y: p.y, buttons: this.buttons, displayId: 0 }];
+      return [{ t: 'mousePosition', x: p.x, y: p.y, buttons: this.buttons, displayId }];
     }
     const dx = Math.round(e.movementX);
     const dy = Math.round(e.movementY);

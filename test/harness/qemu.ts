@@ -381,15 +381,20 @@ export class QemuVm {
     return this.qmp.execute('query-spice');
   }
 
-  /** QMP screendump of the primary display into dir, parsed. */
-  async screendump(): Promise<Screen> {
+  /** QMP screendump of the primary display (or of the display device with this qdev id) into dir, parsed. */
+  async screendump(device?: string): Promise<Screen> {
     const file = path.join(this.dir, `screendump-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.ppm`);
-    await this.qmp.execute('screendump', { filename: file });
+    await this.qmp.execute('screendump', { filename: file, ...(device ? { device } : {}) });
     try {
       return parsePpm(fs.readFileSync(file));
     } finally {
       fs.rmSync(file, { force: true });
     }
+  }
+
+  /** How QEMU ended ('running' while it runs): an exit code or the signal that killed it. */
+  get ended(): string {
+    return this.proc.signalCode ?? (this.proc.exitCode === null ? 'running' : `exit ${this.proc.exitCode}`);
   }
 
   /** QEMU's stderr so far (spice-server logs when G_MESSAGES_DEBUG=all is in env). */

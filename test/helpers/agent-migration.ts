@@ -133,7 +133,8 @@ export async function agentMigrationScenario(t: TestContext, o: AgentMigrationOp
       assert.ok(Date.now() < deadline, `migration ${i + 1}: the client never finished`);
       await new Promise((res) => setTimeout(res, 20));
     }
-    assert.equal(status.phase, 'done', `migration ${i + 1}: ${status.message}`);
+    const tail = (vm: QemuVm) => vm.serverLog().trim().split('\n').slice(-8).join('\n  ');
+    assert.equal(status.phase, 'done', `migration ${i + 1}: ${status.message}\n source QEMU:\n  ${tail(cur)}\n destination QEMU (${dst.ended}):\n  ${tail(dst)}`);
     assert.equal(status.mode, 'seamless');
 
     const clip = await probe.next(AgentMsg.CLIPBOARD, at, 180000);

@@ -90,18 +90,20 @@ export function screenDiff(got: { width: number; height: number; rgba: Uint8Arra
   return diff === 0 ? '' : `${diff} pixels differ, first at (${first % shot.width}, ${Math.floor(first / shot.width)})`;
 }
 
-/** The page's primary surface (its test hook), as RGBA. */
-export async function canvasPixels(page: Page): Promise<{ width: number; height: number; rgba: Uint8Array }> {
-  const got = await page.evaluate(() => (window as unknown as { __spiceTest: { primaryPixels(): { width: number; height: number; rgba: Uint8Array } } }).__spiceTest.primaryPixels());
+/** The page's primary surface of a display (its test hook; display 0 by default), as RGBA. */
+export async function canvasPixels(page: Page, display = 0): Promise<{ width: number; height: number; rgba: Uint8Array }> {
+  type Px = { width: number; height: number; rgba: Uint8Array };
+  const got = await page.evaluate((d) => (window as unknown as { __spiceTest: { displayPixels(id: number): Px | null } }).__spiceTest.displayPixels(d), display);
+  if (!got) return { width: 0, height: 0, rgba: new Uint8Array(0) };
   const rgba = got.rgba instanceof Uint8Array ? got.rgba : Uint8Array.from(Object.values(got.rgba as object) as number[]);
   return { width: got.width, height: got.height, rgba };
 }
 
-/** Polls until the page's canvas equals the screendump (the page catches up asynchronously). */
-export async function waitCanvasEqualsScreendump(page: Page, screendump: () => Promise<Screen>, what: string, ms = 30_000): Promise<void> {
+/** Polls until the page's canvas (of `display`) equals the screendump (the page catches up asynchronously). */
+export async function waitCanvasEqualsScreendump(page: Page, screendump: () => Promise<Screen>, what: string, ms = 30_000, display = 0): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const last = screenDiff(await canvasPixels(page), await screendump());
+    const last = screenDiff(await canvasPixels(page, display), await screendump());
     if (!last) return;
     if (Date.now() > deadline) assert.fail(`${what}: ${last}`);
     await new Promise((r) => setTimeout(r, 250));

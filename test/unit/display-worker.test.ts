@@ -49,6 +49,28 @@ test('pipeline: first frame is the whole primary, later frames only damage', () 
   assert.deepEqual(empty.reply.rects, []);
 });
 
+test('pipeline: two display channels keep apart (each its own surface 0); the stream stays on a display across batches', () => {
+  const p = new DisplayPipeline();
+  const big: DisplayCommand = { t: 'surfaceCreate', surfaceId: 0, width: 16, height: 2, format: 32, flags: 1 };
+  const first = p.run(1, [surface, fill(0, 0, 8, 4, 0x00102030), { t: 'selectDisplay', id: 1 }, big, fill(0, 0, 16, 2, 0x00ff0000)]);
+  if (first.reply.type !== 'frame') return assert.fail('no frame');
+  assert.deepEqual([first.reply.width, first.reply.height], [8, 4], 'display 0 untouched by display 1\'s surface 0');
+  assert.deepEqual([...new Uint8Array(first.reply.rects[0].rgba).subarray(0, 4)], [0x10, 0x20, 0x30, 255]);
+  assert.equal(first.reply.more?.length, 1);
+  const d1 = first.reply.more![0];
+  assert.deepEqual([d1.display, d1.width, d1.height, d1.rects.length], [1, 16, 2, 1]);
+  assert.deepEqual([...new Uint8Array(d1.rects[0].rgba).subarray(0, 4)], [255, 0, 0, 255]);
+  // no marker: still display 1's commands
+  const second = p.run(2, [fill(1, 0, 2, 1, 0x0000ff00)]);
+  if (second.reply.type !== 'frame') return assert.fail('no frame');
+  assert.deepEqual(second.reply.rects, [], 'nothing on display 0');
+  assert.deepEqual(second.reply.more?.map((f) => [f.display, f.rects.map((r) => [r.x, r.y, r.w, r.h])]), [[1, [[1, 0, 1, 1]]]]);
+  // serverChanged: the stream starts again at display 0
+  const third = p.run(3, [{ t: 'serverChanged' }, fill(0, 0, 1, 1, 0x000000ff)]);
+  if (third.reply.type !== 'frame') return assert.fail('no frame');
+  assert.deepEqual(third.reply.rects.map((r) => [r.x, r.y, r.w, r.h]), [[0, 0, 1, 1]]);
+});
+
 test('pipeline: no primary → a 0x0 frame; bad commands do not stop the batch', () => {
   const p = new DisplayPipeline();
   const r = p.run(1, [fill(0, 0, 1, 1, 0)]);

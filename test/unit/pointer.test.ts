@@ -9,6 +9,7 @@ test('client mode: page → surface coordinates, scaled and clamped', () => {
   const p = new PointerTracker();
   assert.deepEqual(p.move('client', g, { clientX: 110, clientY: 70, movementX: 0, movementY: 0 }), [{ t: 'mousePosition', x: 200, y: 100, buttons: 0, displayId: 0 }]);
   assert.deepEqual(p.move('client', g, { clientX: -50, clientY: 9999, movementX: 0, movementY: 0 }), [{ t: 'mousePosition', x: 0, y: 599, buttons: 0, displayId: 0 }]);
+  assert.deepEqual(p.move('client', g, { clientX: 110, clientY: 70, movementX: 0, movementY: 0 }, 1), [{ t: 'mousePosition', x: 200, y: 100, buttons: 0, displayId: 1 }], 'on the second display');
 });
 
 test('server mode: relative motion, zero motion dropped', () => {

@@ -87,7 +87,9 @@ export class DisplayChannel extends Channel {
   protected onLinked(): void {
     this.send(
       MsgcDisplay.INIT,
-      encodeDisplayInit({ pixmapCacheId: 1, pixmapCacheSize: BigInt(PIXMAP_CACHE_PIXELS), glzDictionaryId: 1, glzDictionaryWindowSize: GLZ_WINDOW_PIXELS }),
+      // a cache and a GLZ dictionary per display channel: the renderer decodes each display apart
+      // (spice-server shares a cache among the channels that announce the same id)
+      encodeDisplayInit({ pixmapCacheId: this.id + 1, pixmapCacheSize: BigInt(PIXMAP_CACHE_PIXELS), glzDictionaryId: this.id + 1, glzDictionaryWindowSize: GLZ_WINDOW_PIXELS }),
     );
     if (this.preferredCompression !== null) {
       this.send(MsgcDisplay.PREFERRED_COMPRESSION, encodePreferredCompression(this.preferredCompression));
