@@ -66,6 +66,7 @@ export const COMMANDS: readonly Command[] = [
   { id: 'send-custom', label: 'Custom sequence…', group: 'Send key', enabled: connected },
   { id: 'guest-details', label: 'Guest details', group: 'Help' },
   { id: 'doctor', label: 'Connection doctor', group: 'Help' },
+  { id: 'about', label: 'About', group: 'Help' },
 ];
 
 export type Bindings = NonNullable<AppState['hotkeys']>;

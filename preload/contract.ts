@@ -413,6 +413,8 @@ export interface AppState {
    * browser's clipboard; Electron's main process uses the system clipboard itself).
    */
   clipboard?: { policy: ClipboardPolicy; agent: boolean; page: boolean };
+  /** Help → About: the viewer's version, what it runs on and what it speaks. */
+  about?: { version: string; runtime: string; protocol: string; features: string[] };
   /** --auto-resize (default always): the guest's resolution follows the window (needs the agent). */
   autoResize?: boolean;
   /** The HTTP proxy asked for credentials (407): the page offers a user/password form. */

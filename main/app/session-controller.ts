@@ -80,6 +80,16 @@ export function hotkeysForPage(b: HotkeyBindings): NonNullable<AppState['hotkeys
 }
 
 /** The app state every session of a configuration starts with. */
+/** What Help → About lists the client as speaking (one line per area). */
+export const ABOUT_FEATURES = [
+  'Channels: main, display (several), inputs, cursor, playback, record, usbredir, smartcard, port',
+  'Images: QUIC, LZ, GLZ, LZ4, JPEG, JPEG alpha, ZLIB-GLZ, bitmaps; video: MJPEG streams',
+  'Sound: raw PCM and Opus, both ways',
+  'Agent: clipboard (text, PNG), file transfer, monitors config, display config',
+  'Devices: USB (usbredir, shared CD images), smartcards (VSCard over PC/SC)',
+  'Seamless and semi-seamless migration; TLS, HTTP proxy, WebSocket, Unix socket',
+];
+
 /** --spice-disable-effects / disable-effects= as DISPLAY_CONFIG flags (0: nothing to send). */
 export function displayConfigFlags(effects: readonly DisplayEffect[]): number {
   const all = DisplayConfigFlag.DISABLE_WALLPAPER | DisplayConfigFlag.DISABLE_FONT_SMOOTH | DisplayConfigFlag.DISABLE_ANIMATION;
@@ -238,7 +248,13 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   /** The configuration with the page's proxy credentials put into the proxy URL. */
   const withCreds = (cfg: EffectiveConfig): EffectiveConfig =>
     cfg.proxy && proxyCreds ? { ...cfg, proxy: { ...cfg.proxy, username: proxyCreds.user, password: proxyCreds.password } } : cfg;
-  let app: AppState = { ...baseApp(kiosk, launchLabel, launch, extra(launch)), ...clipboardState() };
+  const about: AppState['about'] = {
+    version: opts.appVersion ?? '0.0.0',
+    runtime: [`Node ${process.versions.node}`, ...(process.versions.electron ? [`Electron ${process.versions.electron}`, `Chromium ${process.versions.chrome}`] : [])].join(', '),
+    protocol: 'SPICE 2.2 (spice-protocol 0.14)',
+    features: ABOUT_FEATURES,
+  };
+  let app: AppState = { ...baseApp(kiosk, launchLabel, launch, extra(launch)), ...clipboardState(), about };
   let lastStatus: SessionStatus = { state: 'idle', message: 'not connected', app };
 
   const emit = <K extends keyof ViewerEvents>(name: K, payload: ViewerEvents[K], n: number): void => {
@@ -302,7 +318,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     if (cfg.ui.clipboard) clipboardPolicy = cfg.ui.clipboard;
     agentReady = false;
     sentSize = '';
-    app = { ...baseApp(kiosk, label, cfg, extra(launch ?? cfg)), ...clipboardState(), ...keep };
+    app = { ...baseApp(kiosk, label, cfg, extra(launch ?? cfg)), ...clipboardState(), about, ...keep };
     endpointFromConfig(withCreds(cfg), { readFile: readCaFile })
       .then(({ endpoint, password, disabledChannels }) => {
         if (gen !== generation) return;

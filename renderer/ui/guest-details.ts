@@ -15,10 +15,24 @@ export function guestDetailRows(s: SessionStatus): [string, string][] {
   ];
 }
 
+/** Help → About's rows: the viewer's version, its runtime, the protocol and what it speaks. */
+export function aboutRows(s: SessionStatus): [string, string][] {
+  const a = s.app?.about;
+  if (!a) return [['Version', '—']];
+  return [['Version', a.version], ['Runs on', a.runtime], ['Protocol', a.protocol], ...a.features.map((f): [string, string] => {
+    const i = f.indexOf(': ');
+    return i > 0 ? [f.slice(0, i), f.slice(i + 2)] : ['', f];
+  })];
+}
+
+/** A dialog that shows rows made from the latest status (Guest details, About), refreshed while open. */
 export class GuestDetails {
   private last: SessionStatus = { state: 'idle', message: '' };
 
-  constructor(private readonly dialog: HTMLDialogElement) {
+  constructor(
+    private readonly dialog: HTMLDialogElement,
+    private readonly rows: (s: SessionStatus) => [string, string][] = guestDetailRows,
+  ) {
     dialog.querySelector('.details-close')?.addEventListener('click', () => dialog.close());
   }
 
@@ -37,7 +51,7 @@ export class GuestDetails {
     const dl = this.dialog.querySelector('dl');
     if (!dl) return;
     dl.replaceChildren(
-      ...guestDetailRows(this.last).flatMap(([k, v]) => {
+      ...this.rows(this.last).flatMap(([k, v]) => {
         const dt = document.createElement('dt');
         dt.textContent = k;
         const dd = document.createElement('dd');

@@ -9,7 +9,7 @@ import { findCommand, type CommandState } from '../../preload/commands';
 import { Toolbar } from './toolbar';
 import { commandBytes, parseKeySequence, sequenceBytes } from './send-keys';
 import { ConnectDialog } from './connect-dialog';
-import { GuestDetails } from './guest-details';
+import { GuestDetails, aboutRows } from './guest-details';
 import { DevicesPanel } from './devices-panel';
 import { PageClipboard } from './clipboard';
 import { FileXferPanel } from './file-xfer';
@@ -60,6 +60,7 @@ export class WindowUi {
   private readonly keysError: HTMLElement;
   readonly connect: ConnectDialog;
   readonly details: GuestDetails;
+  readonly about: GuestDetails;
   readonly devices: DevicesPanel;
   readonly clipboard: PageClipboard;
   readonly files: FileXferPanel;
@@ -81,6 +82,7 @@ export class WindowUi {
     byId('send-keys-cancel').addEventListener('click', () => this.keysDialog.close());
     this.connect = new ConnectDialog(deps.api);
     this.details = new GuestDetails(byId<HTMLDialogElement>('guest-details'));
+    this.about = new GuestDetails(byId<HTMLDialogElement>('about-dialog'), aboutRows);
     this.devices = new DevicesPanel(byId<HTMLDialogElement>('devices-dialog'), byId('device-indicator'), deps.api);
     this.clipboard = new PageClipboard(deps.api, byId('clipboard-indicator'));
     this.files = new FileXferPanel(deps.api, byId('viewport'), byId('xfer-panel'));
@@ -97,6 +99,7 @@ export class WindowUi {
     this.toolbar.update(this.state(), s.app?.hotkeys);
     this.connect.update(s);
     this.details.update(s);
+    this.about.update(s);
     this.clipboard.update(s);
     this.files.update(s);
   }
@@ -144,6 +147,9 @@ export class WindowUi {
         break;
       case 'doctor':
         this.deps.showDoctor();
+        break;
+      case 'about':
+        this.about.open();
         break;
       default:
         if (cmd.hotkey) this.deps.runHotkey(cmd.hotkey);

@@ -156,6 +156,13 @@ test('window commands against QEMU: connect dialog and recent list, every send k
     for (const ch of ['main', 'display', 'inputs', 'cursor']) assert.ok(((await field('channels')) ?? '').split(', ').some((c) => c.startsWith(ch)), ch);
     await page.click('#guest-details .details-close');
 
+    // ---- Help → About: the version main reports, what it runs on
+    await runCommand(page, 'Help', 'about');
+    const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    assert.equal(await page.textContent('#about-dialog dd[data-field="version"]'), version);
+    assert.match((await page.textContent('#about-dialog dd[data-field="runs-on"]')) ?? '', /^Node \d+\./);
+    await page.click('#about-dialog .details-close');
+
     // ---- View: zoom in / out / normal size, scale to window, full screen — the canvas box as each says
     const box = (): Promise<{ w: number; h: number; sw: number; sh: number; vw: number; vh: number; full: boolean }> =>
       page.evaluate(() => {

@@ -9,7 +9,7 @@ import { menuTemplate } from '../../main/windows/menu';
 import { toolbarGroups } from '../../renderer/ui/toolbar';
 import { commandBytes, parseKeySequence, sequenceBytes, KeySequenceError } from '../../renderer/ui/send-keys';
 import { screenshotName } from '../../renderer/ui/window-ui';
-import { guestDetailRows } from '../../renderer/ui/guest-details';
+import { aboutRows, guestDetailRows } from '../../renderer/ui/guest-details';
 import { fittedSize } from '../../renderer/input/hotkeys';
 import { configForVv, hotkeysForPage } from '../../main/app/session-controller';
 import { HOTKEY_ACTIONS, defaultHotkeys } from '../../main/config/hotkeys';
@@ -121,6 +121,18 @@ test('screenshot file names and the guest details rows', () => {
   assert.equal(screenshotName('../../etc', t), 'etc-20260102-030405.png');
   const rows = Object.fromEntries(guestDetailRows({ state: 'connected', message: '', name: 'vm1', uuid: 'u-1', channels: ['main', 'display'], app: { target: 'spice://h:1' } }));
   assert.deepEqual(rows, { State: 'connected', Address: 'spice://h:1', Name: 'vm1', UUID: 'u-1', 'Mouse mode': '—', Channels: 'main, display' });
+});
+
+test('Help → About rows: version, runtime, protocol, then one row per area the client speaks', () => {
+  const about = { version: '1.2.3', runtime: 'Node 20.0.0', protocol: 'SPICE 2.2', features: ['Sound: raw PCM and Opus', 'plain'] };
+  assert.deepEqual(aboutRows({ state: 'idle', message: '', app: { about } }), [
+    ['Version', '1.2.3'],
+    ['Runs on', 'Node 20.0.0'],
+    ['Protocol', 'SPICE 2.2'],
+    ['Sound', 'raw PCM and Opus'],
+    ['', 'plain'],
+  ]);
+  assert.deepEqual(aboutRows({ state: 'idle', message: '' }), [['Version', '—']]);
 });
 
 test("scale to window: the largest box of the guest's aspect inside the viewport, in whole pixels", () => {
