@@ -207,6 +207,9 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   const sendGuestSize = (): void => {
     const agent = session?.main.agent;
     if (!guestSize || !agent || agent.state !== 'ready' || !agent.has(AgentCap.MONITORS_CONFIG)) return;
+    // one monitor in the config turns the others off in the guest: with several displays the window
+    // (which shows them side by side) does not speak for each, so their sizes are left alone
+    if ((session?.displays.size ?? 0) > 1) return;
     const key = `${guestSize.width}x${guestSize.height}`;
     if (key === sentSize) return;
     sentSize = key;
