@@ -3,10 +3,12 @@
 // (Session + UsbDeviceManager on a spicevmc usbredir channel, what
 // --spice-share-cd does) and (2) through a TCP chardev to QEMU's usb-redir (no
 // SPICE), and (3) the same ISO through QEMU's own usb-storage (the TCG
-// ceiling). The guest times `dd` of the whole drive with its page cache dropped.
+// ceiling), and (4) remote-viewer's --spice-share-cd on the same VM when
+// virt-viewer and Xvfb are installed (the peer to beat). The guest times `dd`
+// of the whole drive with its page cache dropped.
 // Env: SIZE_MB (default 32), RUNS (default 3).
 import crypto from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import type net from 'node:net';
 import os from 'node:os';
@@ -60,13 +62,14 @@ try {
   }
   const results = new Map<string, number[]>();
   /** blkread of every CD drive present; the SPICE-vendor one is named `ours`. */
-  const measure = async (ours: string): Promise<void> => {
-    for (const dev of ['sr0', 'sr1', 'sr2']) {
+  const measure = async (ours: string, only?: (vendor: string) => boolean): Promise<void> => {
+    for (const dev of ['sr0', 'sr1', 'sr2', 'sr3', 'sr4']) {
       const line = await vm!.command(`blkread ${dev}`, /^GUEST (OK|ERR) blkread/, 600000);
       if (line.startsWith('GUEST ERR')) continue;
       const [, , , , vendor, bytes, ms] = line.split(' ');
+      if (only && !only(vendor)) continue;
       const mbps = Number(bytes) / 1e6 / (Number(ms) / 1000);
-      const name = vendor === 'SPICE' ? ours : `QEMU usb-storage (${vendor})`;
+      const name = vendor === 'SPICE' ? ours : vendor === 'QEMU' ? `QEMU usb-storage (${vendor})` : `${ours} (${vendor})`;
       if (!results.has(name)) results.set(name, []);
       results.get(name)!.push(mbps);
     }
@@ -87,11 +90,45 @@ try {
     await sleep(500);
   }
   for (let run = 0; run < RUNS; run++) await measure('emulated CD over SPICE usbredir (--spice-share-cd)');
+  session.disconnect();
+  session = null;
+  await remoteViewerRuns(iso);
   console.log(`guest dd of a ${fs.statSync(iso).size} byte ISO, ${RUNS} runs, QEMU TCG:`);
   for (const [name, xs] of results) {
     console.log(`  ${name.padEnd(52)} median ${median(xs).toFixed(1)} MB/s  (runs: ${xs.map((x) => x.toFixed(1)).join(', ')})`);
   }
   await medium.close();
+
+  /** remote-viewer --spice-share-cd on its own X server: the guest reads its drive the same way. */
+  async function remoteViewerRuns(isoPath: string): Promise<void> {
+    const has = (bin: string) => { try { execFileSync('sh', ['-c', `command -v ${bin}`]); return true; } catch { return false; } };
+    if (!has('remote-viewer') || !has('Xvfb')) {
+      console.log('remote-viewer or Xvfb not installed: no remote-viewer figure');
+      return;
+    }
+    const disp = `:${90 + (process.pid % 9)}`;
+    const procs: ChildProcess[] = [];
+    try {
+      procs.push(spawn('Xvfb', [disp, '-screen', '0', '1024x768x24', '-nolisten', 'tcp'], { stdio: 'ignore' }));
+      await sleep(500);
+      const attached = async () => {
+        const from = vm!.serialLines().length;
+        await vm!.command('dmesg Attached scsi CD-ROM', undefined, 30000);
+        return vm!.serialLines().slice(from).filter((l) => l.startsWith('GUEST DMESG')).length;
+      };
+      const before = await attached();
+      // redirect-on-connect for the shared CD: remote-viewer attaches it when it connects
+      procs.push(spawn('remote-viewer', [`--spice-share-cd=${isoPath}`, '--spice-usbredir-redirect-on-connect=-1,-1,-1,-1,1', `spice://127.0.0.1:${vm!.spicePort}`], { stdio: 'ignore', env: { ...process.env, DISPLAY: disp } }));
+      const until = Date.now() + 90000;
+      while ((await attached()) <= before) {
+        if (Date.now() > until) throw new Error('remote-viewer\'s shared CD never reached the guest');
+        await sleep(500);
+      }
+      for (let run = 0; run < RUNS; run++) await measure('remote-viewer --spice-share-cd', (v) => v !== 'QEMU' && v !== 'SPICE');
+    } finally {
+      for (const p of procs.reverse()) p.kill('SIGTERM');
+    }
+  }
 } finally {
   session?.disconnect();
   sock?.destroy();
