@@ -11,17 +11,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { QemuVm } from '../harness/qemu';
-import { WebCli, chromiumForTests } from '../helpers/web-page';
+import { chromiumForTests, openWebSession, type WebSession } from '../helpers/web-page';
 
 const browser = chromiumForTests();
 let vm: QemuVm;
-let cli: WebCli;
-let ctx: BrowserContext;
+let web: WebSession;
 let page: Page;
-let url = '';
-const errors: string[] = [];
 
 const sha = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 /** The guest's clipset text: "spice clipboard test\n" repeated, cut at n bytes. */
@@ -51,21 +48,14 @@ const pageClip = (p: Page) => p.evaluate(() => (window as any).__spiceTest.clipb
 before(async () => {
   vm = await QemuVm.start({ name: 'clip-e2e', agent: true });
   await vm.waitForSerial(/agent started/, 90_000);
-  cli = new WebCli([`spice://127.0.0.1:${vm.spicePort}`]);
-  url = (await cli.waitFor(/SPICE viewer: open (http\S+)/, 30_000, 'out'))[1];
-  ctx = await browser().newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
-  page = await ctx.newPage();
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  await page.goto(`${url}&test=1`);
-  await page.waitForFunction(() => (window as any).__spiceTest?.status().state === 'connected', undefined, { timeout: 30_000 });
+  web = await openWebSession(browser(), vm.spicePort, { permissions: ['clipboard-read', 'clipboard-write'] });
+  page = web.page;
   // the guest agent is up: the indicator says the clipboard is shared
   await page.waitForFunction(() => document.getElementById('clipboard-indicator')?.textContent === 'Clipboard: shared', undefined, { timeout: 90_000 });
 });
 
 after(async () => {
-  await ctx?.close();
-  await cli?.stop();
+  await web?.close();
   await vm?.stop();
 });
 
@@ -156,7 +146,7 @@ test('File → Share clipboard off blocks both ways (the indicator says so); on 
   await page.click('#commands .menu[data-group="File"] .menu-button');
   await page.click('#commands [data-command="share-clipboard"]');
   await until('the guest reads the browser text after sharing is back on', async () => (await guestClip())?.sha === sha('must not reach the guest'));
-  const settings = JSON.parse((await import('node:fs')).readFileSync(`${cli.configDir}/settings.json`, 'utf8')) as { shareClipboard: boolean };
+  const settings = JSON.parse((await import('node:fs')).readFileSync(`${web.cli.configDir}/settings.json`, 'utf8')) as { shareClipboard: boolean };
   assert.equal(settings.shareClipboard, true, 'the toggle is saved');
 });
 
@@ -164,12 +154,12 @@ test('a page without clipboard permission says so in words (no silent failure)',
   const bare = await browser().newContext();
   try {
     const p = await bare.newPage();
-    await p.goto(`${url}&test=1`);
+    await p.goto(`${web.url}&test=1`);
     await p.waitForFunction(() => (window as any).__spiceTest?.status().state === 'connected', undefined, { timeout: 30_000 });
     await p.bringToFront();
     await until('the page explains', async () => /does not let this page read the clipboard/.test(await indicator(p)), 30_000);
   } finally {
     await bare.close();
   }
-  assert.deepEqual(errors, []);
+  assert.deepEqual(web.errors, []);
 });

@@ -10,17 +10,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { QemuVm } from '../harness/qemu';
-import { WebCli, chromiumForTests } from '../helpers/web-page';
+import { chromiumForTests, openWebSession, type WebSession } from '../helpers/web-page';
 import type { XferRow } from '../../renderer/ui/file-xfer';
 
 const browser = chromiumForTests();
 let vm: QemuVm;
-let cli: WebCli;
-let ctx: BrowserContext;
+let web: WebSession;
 let page: Page;
-const errors: string[] = [];
 
 /** The bytes the page generates for a file (xorshift32 from the seed), made the same way here. */
 function fileBytes(size: number, seed: number): Uint8Array {
@@ -37,27 +35,18 @@ function fileBytes(size: number, seed: number): Uint8Array {
   return out;
 }
 
-/** Drops one generated file on the display, as a drag from the desktop does. */
+/** Drops one generated file on the display, as a drag from the desktop does (the page runs fileBytes from its source). */
 const drop = (name: string, size: number, seed: number) =>
   page.evaluate(
-    ({ name, size, seed }) => {
-      const out = new Uint8Array(size);
-      let x = seed >>> 0 || 1;
-      for (let i = 0; i < size; i++) {
-        x ^= x << 13;
-        x >>>= 0;
-        x ^= x >>> 17;
-        x ^= x << 5;
-        x >>>= 0;
-        out[i] = x & 0xff;
-      }
+    ({ src, name, size, seed }) => {
+      const gen = new Function(`return (${src})`)() as (size: number, seed: number) => Uint8Array<ArrayBuffer>;
       const dt = new DataTransfer();
-      dt.items.add(new File([out], name));
+      dt.items.add(new File([gen(size, seed)], name));
       const target = document.getElementById('viewport')!;
       target.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
       target.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     },
-    { name, size, seed },
+    { src: fileBytes.toString(), name, size, seed },
   );
 
 const rows = () => page.evaluate(() => (window as any).__spiceTest.fileXfer() as XferRow[]);
@@ -77,19 +66,13 @@ async function guestMd5(name: string): Promise<{ n: number; md5: string } | null
 before(async () => {
   vm = await QemuVm.start({ name: 'xfer-e2e', agent: true });
   await vm.waitForSerial(/agent started/, 90_000);
-  cli = new WebCli([`spice://127.0.0.1:${vm.spicePort}`]);
-  const url = (await cli.waitFor(/SPICE viewer: open (http\S+)/, 30_000, 'out'))[1];
-  ctx = await browser().newContext();
-  page = await ctx.newPage();
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${url}&test=1`);
-  await page.waitForFunction(() => (window as any).__spiceTest?.status().state === 'connected', undefined, { timeout: 30_000 });
+  web = await openWebSession(browser(), vm.spicePort);
+  page = web.page;
   await page.waitForFunction(() => (window as any).__spiceTest.status().app?.clipboard?.agent === true, undefined, { timeout: 90_000 });
 });
 
 after(async () => {
-  await ctx?.close();
-  await cli?.stop();
+  await web?.close();
   await vm?.stop();
 });
 
@@ -131,5 +114,5 @@ test('too big for the guest: failed, with the agent\'s reason in words on its ro
   // Clear finished empties the panel
   await page.click('#xfer-panel .xfer-close');
   assert.equal(await page.isVisible('#xfer-panel'), false);
-  assert.deepEqual(errors, []);
+  assert.deepEqual(web.errors, []);
 });

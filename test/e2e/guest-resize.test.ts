@@ -9,16 +9,14 @@
 // Needs `npm run build` first (npm test does it).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { QemuVm } from '../harness/qemu';
-import { WebCli, chromiumForTests } from '../helpers/web-page';
+import { chromiumForTests, openWebSession, type WebSession } from '../helpers/web-page';
 
 const browser = chromiumForTests();
 let vm: QemuVm;
-let cli: WebCli;
-let ctx: BrowserContext;
+let web: WebSession;
 let page: Page;
-const errors: string[] = [];
 
 type Size = { width: number; height: number };
 const asked = (p: Page) => p.evaluate(() => (window as any).__spiceTest.guestResize() as Size | null);
@@ -43,18 +41,12 @@ async function guestFollows(not: Size | null): Promise<Size> {
 before(async () => {
   vm = await QemuVm.start({ name: 'resize-e2e', agent: true, extraArgs: ['-vga', 'std'] });
   await vm.waitForSerial(/agent started/, 90_000);
-  cli = new WebCli([`spice://127.0.0.1:${vm.spicePort}`]);
-  const url = (await cli.waitFor(/SPICE viewer: open (http\S+)/, 30_000, 'out'))[1];
-  ctx = await browser().newContext({ viewport: { width: 1100, height: 760 } });
-  page = await ctx.newPage();
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${url}&test=1`);
-  await page.waitForFunction(() => (window as any).__spiceTest?.status().state === 'connected', undefined, { timeout: 30_000 });
+  web = await openWebSession(browser(), vm.spicePort, { viewport: { width: 1100, height: 760 } });
+  page = web.page;
 });
 
 after(async () => {
-  await ctx?.close();
-  await cli?.stop();
+  await web?.close();
   await vm?.stop();
 });
 
@@ -80,5 +72,5 @@ test('zoom in (Ctrl++): the guest gets the area divided by the zoom', async () =
   assert.ok(zoom > 100);
   const size = await guestFollows(before);
   assert.ok(Math.abs(size.width - (before.width * 100) / zoom) <= 8, `${size.width} vs ${before.width}/${zoom}%`);
-  assert.deepEqual(errors, []);
+  assert.deepEqual(web.errors, []);
 });

@@ -7,32 +7,23 @@
 // painted over display 0's. Needs `npm run build` first (npm test does it).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { QemuVm } from '../harness/qemu';
-import { WebCli, canvasPixels, chromiumForTests, waitCanvasEqualsScreendump } from '../helpers/web-page';
+import { canvasPixels, chromiumForTests, openWebSession, waitCanvasEqualsScreendump, type WebSession } from '../helpers/web-page';
 
 const browser = chromiumForTests();
 let vm: QemuVm;
-let cli: WebCli;
-let ctx: BrowserContext;
+let web: WebSession;
 let page: Page;
-const errors: string[] = [];
 
 before(async () => {
   vm = await QemuVm.start({ name: 'two-displays', extraArgs: ['-device', 'qxl,id=qxl1'] });
-  cli = new WebCli([`spice://127.0.0.1:${vm.spicePort}`]);
-  const url = (await cli.waitFor(/SPICE viewer: open (http\S+)/, 30_000, 'out'))[1];
-  ctx = await browser().newContext({ viewport: { width: 2200, height: 900 } });
-  page = await ctx.newPage();
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-  await page.goto(`${url}&test=1`);
-  await page.waitForFunction(() => (window as any).__spiceTest?.status().state === 'connected', undefined, { timeout: 30_000 });
+  web = await openWebSession(browser(), vm.spicePort, { viewport: { width: 2200, height: 900 } });
+  page = web.page;
 });
 
 after(async () => {
-  await ctx?.close();
-  await cli?.stop();
+  await web?.close();
   await vm?.stop();
 });
 
@@ -50,5 +41,5 @@ test('the second display changes alone: display 0 keeps its picture', async () =
   assert.match(await vm.command('pattern 3 fb1'), /OK pattern 3 fb1/);
   await waitCanvasEqualsScreendump(page, () => vm.screendump('qxl1'), 'display 1 after pattern 3', 60_000, 1);
   await waitCanvasEqualsScreendump(page, () => vm.screendump(), 'display 0 unchanged', 30_000, 0);
-  assert.deepEqual(errors, []);
+  assert.deepEqual(web.errors, []);
 });

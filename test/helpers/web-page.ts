@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Screen } from '../harness/qemu';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -146,3 +146,44 @@ export const deviceLines = (page: Page, kind: string): Promise<DeviceLine[]> =>
       };
     }),
   );
+
+/** The `web` command on a VM and one page of it in its own browser context, connected. */
+export interface WebSession {
+  cli: WebCli;
+  ctx: BrowserContext;
+  page: Page;
+  /** The page's address (with its token), for a second page. */
+  url: string;
+  /** Page errors and console errors, collected. */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+export async function openWebSession(
+  browser: Browser,
+  spicePort: number,
+  o: { viewport?: { width: number; height: number }; permissions?: string[]; args?: string[] } = {},
+): Promise<WebSession> {
+  const cli = new WebCli([...(o.args ?? []), `spice://127.0.0.1:${spicePort}`]);
+  const url = (await cli.waitFor(/SPICE viewer: open (http\S+)/, 30_000, 'out'))[1];
+  const ctx = await browser.newContext({ ...(o.viewport ? { viewport: o.viewport } : {}), ...(o.permissions ? { permissions: o.permissions } : {}) });
+  const page = await ctx.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  await page.goto(`${url}&test=1`);
+  await page.waitForFunction(() => (window as unknown as { __spiceTest?: { status(): { state: string } } }).__spiceTest?.status().state === 'connected', undefined, { timeout: 30_000 });
+  return {
+    cli,
+    ctx,
+    page,
+    url,
+    errors,
+    close: async () => {
+      await ctx.close();
+      await cli.stop();
+    },
+  };
+}
