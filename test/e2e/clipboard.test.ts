@@ -163,3 +163,17 @@ test('a page without clipboard permission says so in words (no silent failure)',
   }
   assert.deepEqual(web.errors, []);
 });
+
+test('--clipboard=to-guest: the browser\'s copy reaches the guest, the guest\'s copy does not reach the browser', async () => {
+  await web.close();
+  const one = await openWebSession(browser(), vm.spicePort, { permissions: ['clipboard-read', 'clipboard-write'], args: ['--clipboard=to-guest'] });
+  web = one;
+  const p = one.page;
+  await until('indicator: one way', async () => (await indicator(p)) === 'Clipboard: shared to the guest only', 90_000);
+  await p.evaluate(() => navigator.clipboard.writeText('one way only'));
+  await until('the guest reads the browser text', async () => (await guestClip())?.sha === sha('one way only'));
+  assert.match(await vm.command('clipset clipboard 2000', /^GUEST (OK|ERR) clipset\b/), /OK clipset 2000 /);
+  await until('indicator: blocked from the guest', async () => (await indicator(p)) === 'Clipboard: text from the guest not shared: clipboard sharing from the guest is off');
+  assert.equal(await p.evaluate(() => navigator.clipboard.readText()), 'one way only', 'the browser keeps its own text');
+  assert.deepEqual(one.errors, []);
+});
