@@ -25,7 +25,9 @@
 //    CPU (painting what the client sends) apart;
 //  - memory: PSS (/proc/<pid>/smaps_rollup) summed over the tree at the end.
 // Figures only, no assertions on time. Only 127.0.0.1. Env: RUNS (3),
-// WINDOW_S (10), WARM_S (4), ANIM_MS (16), CLIENTS (remote-viewer,ours).
+// WINDOW_S (10), WARM_S (4), ANIM_MS (16), CLIENTS (remote-viewer,ours),
+// SHOTS=<dir>: a PNG of each client's screen per run and workload (ImageMagick
+// import), to see that both show the guest.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -60,6 +62,8 @@ const DRAWS: Set<number> = new Set([MsgDisplay.STREAM_DATA, MsgDisplay.STREAM_DA
 // ---- the proxy: forwards every channel, stamps the display channel's draws ----
 class DisplayProxy {
   readonly draws: number[] = [];
+  /** display messages by type, with the time each came */
+  readonly types: { t: number; type: number }[] = [];
   port = 0;
   private readonly server: net.Server;
   private readonly socks = new Set<net.Socket>();
@@ -132,6 +136,7 @@ class DisplayProxy {
           if (buf.length < hl) break;
           const type = buf.readUInt16LE(mini ? 0 : 8), size = buf.readUInt32LE(mini ? 2 : 10);
           if (DRAWS.has(type)) this.draws.push(t);
+          this.types.push({ t, type });
           const n = Math.min(hl + size, buf.length);
           skip = hl + size - n;
           buf = buf.subarray(n);
@@ -255,6 +260,9 @@ async function startOurs(scr: Screen, port: number, tmp: string): Promise<Client
 interface Sample {
   ups: number; serverUps: number; latMed: number; latP95: number; cpuPerUp: number; cpuPct: number;
   xvfbPerUp: number; pssMb: number; split: Map<string, { cpuMs: number; pssMb: number }>;
+  latMax: number; qemuPct: number; othersPct: number;
+  /** display message types in the window and how many, e.g. "123×212 304×3" */
+  types: string;
 }
 
 function updates(changes: number[], from: number, to: number): number[] {
@@ -268,7 +276,28 @@ function updates(changes: number[], from: number, to: number): number[] {
   return out;
 }
 
-async function measure(scr: Screen, proxy: DisplayProxy, client: Client): Promise<Sample> {
+/** CPU (% of one core) of every process but these trees, between two tables. */
+function othersPct(before: Map<number, Proc>, after: Map<number, Proc>, mine: number[], ms: number): number {
+  const skip = new Set(tree(mine, after));
+  let ticks = 0;
+  for (const p of after.values()) if (!skip.has(p.pid)) ticks += p.ticks - (before.get(p.pid)?.ticks ?? 0);
+  return ((ticks * 1000) / CLK_TCK / ms) * 100;
+}
+
+/** Waits (up to 3 min) until nothing else on the machine takes more than 15 % of a core. */
+async function quiet(mine: number[]): Promise<number> {
+  let pct = 0;
+  for (let i = 0; i < 90; i++) {
+    const a = procs();
+    await sleep(2000);
+    pct = othersPct(a, procs(), mine, 2000);
+    if (pct < 15) return pct;
+    if (i === 0) console.error(`other processes take ${pct.toFixed(0)} % of a core: waiting for them`);
+  }
+  return pct;
+}
+
+async function measure(scr: Screen, proxy: DisplayProxy, client: Client, mine: number[]): Promise<Sample> {
   const t0 = now();
   const before = procs();
   await sleep(WINDOW_S * 1000);
@@ -288,7 +317,10 @@ async function measure(scr: Screen, proxy: DisplayProxy, client: Client): Promis
     l.pssMb += mb;
     split.set(label(pid), l);
   }
-  const xvfbMs = (((after.get(scr.xvfb.pid!)?.ticks ?? 0) - (before.get(scr.xvfb.pid!)?.ticks ?? 0)) * 1000) / CLK_TCK;
+  const delta = (pid: number) => (((after.get(pid)?.ticks ?? 0) - (before.get(pid)?.ticks ?? 0)) * 1000) / CLK_TCK;
+  const xvfbMs = delta(scr.xvfb.pid!);
+  const qemuPct = (delta(mine[0]) / (t1 - t0)) * 100;
+  const others = othersPct(before, after, [...mine, ...client.roots()], t1 - t0);
   const ups = updates(scr.changes, t0, t1);
   // each visible update timed from the oldest draw not yet shown
   const draws = proxy.draws.filter((t) => t >= t0 - 1000 && t < t1);
@@ -302,11 +334,14 @@ async function measure(scr: Screen, proxy: DisplayProxy, client: Client): Promis
     }
   }
   const serverUps = updates(proxy.draws, t0, t1).length / secs;
+  const hist = new Map<number, number>();
+  for (const m of proxy.types) if (m.t >= t0 && m.t < t1) hist.set(m.type, (hist.get(m.type) ?? 0) + 1);
+  const types = [...hist].sort((a, b) => a[0] - b[0]).map(([k, v]) => `${k}×${v}`).join(' ');
   const n = Math.max(ups.length, 1);
   for (const v of split.values()) v.cpuMs /= n;
   return {
     ups: ups.length / secs, serverUps, latMed: median(lat), latP95: pct(lat, 0.95), cpuPerUp: cpuMs / n,
-    cpuPct: (cpuMs / (secs * 1000)) * 100, xvfbPerUp: xvfbMs / n, pssMb: pss, split,
+    cpuPct: (cpuMs / (secs * 1000)) * 100, xvfbPerUp: xvfbMs / n, pssMb: pss, split, latMax: Math.max(...lat), types, qemuPct, othersPct: others,
   };
 }
 
@@ -328,6 +363,9 @@ try {
     for (let ci = 0; ci < names.length; ci++) {
       const name = names[ci], scr = screens[ci];
       await vm.command('tick');
+      // QEMU, the screens' Xvfb and probe, this process: the rest should be idle
+      const mine = [vm.pid, process.pid, ...screens.flatMap((x) => [x.xvfb.pid!, x.probe.pid!])];
+      await quiet(mine);
       const proxy = new DisplayProxy(vm.spicePort);
       await proxy.listen();
       const client = name === 'ours' ? await startOurs(scr, proxy.port, tmp) : await startRemoteViewer(scr, proxy.port);
@@ -344,11 +382,15 @@ try {
             await vm.command(`anim ${ANIM_MS}`);
             await sleep(3000);  // the server's stream detection and the client settle
           }
-          const s = await measure(scr, proxy, client);
+          const s = await measure(scr, proxy, client, mine);
+          if (process.env.SHOTS) {
+            fs.mkdirSync(process.env.SHOTS, { recursive: true });
+            execFileSync('import', ['-display', scr.display, '-window', 'root', path.join(process.env.SHOTS, `${name}-${w}-${run + 1}.png`)]);
+          }
           const key = `${name}/${w}`;
           results.set(key, [...(results.get(key) ?? []), s]);
-          console.error(`run ${run + 1} ${key}: ${s.ups.toFixed(1)} updates/s (server ${s.serverUps.toFixed(1)}/s), latency ${s.latMed.toFixed(1)} ms, ` +
-            `${s.cpuPerUp.toFixed(1)} ms CPU/update, ${s.pssMb.toFixed(0)} MiB PSS`);
+          console.error(`run ${run + 1} ${key}: ${s.ups.toFixed(1)} updates/s (server ${s.serverUps.toFixed(1)}/s), latency ${s.latMed.toFixed(1)} ms ` +
+            `(max ${s.latMax.toFixed(0)}), ${s.cpuPerUp.toFixed(1)} ms CPU/update, ${s.pssMb.toFixed(0)} MiB PSS; display messages (type×n) ${s.types}; QEMU ${s.qemuPct.toFixed(0)} %, others ${s.othersPct.toFixed(0)} % of a core`);
         }
       } finally {
         await vm.command('tick');
@@ -373,6 +415,8 @@ try {
       ['CPU client tree (% of one core)', (s) => s.cpuPct, 1],
       ['Xvfb CPU per visible update (ms, not in the tree)', (s) => s.xvfbPerUp, 2],
       ['memory PSS, client tree (MiB)', (s) => s.pssMb, 0],
+      ['QEMU CPU (% of one core; guest + spice-server)', (s) => s.qemuPct, 0],
+      ['everything else on the machine (% of one core)', (s) => s.othersPct, 0],
     ];
     console.log('| metric | remote-viewer | ours | ratio (ours ÷ remote-viewer) |');
     console.log('| --- | ---: | ---: | ---: |');
