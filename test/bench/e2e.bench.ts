@@ -322,14 +322,15 @@ async function measure(scr: Screen, proxy: DisplayProxy, client: Client, mine: n
   const qemuPct = (delta(mine[0]) / (t1 - t0)) * 100;
   const others = othersPct(before, after, [...mine, ...client.roots()], t1 - t0);
   const ups = updates(scr.changes, t0, t1);
-  // each visible update timed from the oldest draw not yet shown
+  // each visible update timed from the oldest draw not yet shown; the matching
+  // starts a second early so that a draw shown just before the window is not
+  // taken for one the window's first update shows
   const draws = proxy.draws.filter((t) => t >= t0 - 1000 && t < t1);
   const lat: number[] = [];
   let k = 0;
-  while (k < draws.length && draws[k] < (ups[0] ?? t0) - 1000) k++;
-  for (const u of ups) {
+  for (const u of updates(scr.changes, t0 - 1000, t1)) {
     if (k < draws.length && draws[k] < u) {
-      if (draws[k] >= t0 - 200) lat.push(u - draws[k]);
+      if (u >= t0) lat.push(u - draws[k]);
       while (k < draws.length && draws[k] < u) k++;
     }
   }
@@ -382,7 +383,13 @@ try {
             await vm.command(`anim ${ANIM_MS}`);
             await sleep(3000);  // the server's stream detection and the client settle
           }
-          const s = await measure(scr, proxy, client, mine);
+          // a window in which something else on the machine woke up is measured again (twice at most)
+          let s = await measure(scr, proxy, client, mine);
+          for (let again = 0; again < 2 && s.othersPct > 15; again++) {
+            console.error(`run ${run + 1} ${name}/${w}: other processes took ${s.othersPct.toFixed(0)} % of a core: measuring again`);
+            await quiet(mine);
+            s = await measure(scr, proxy, client, mine);
+          }
           if (process.env.SHOTS) {
             fs.mkdirSync(process.env.SHOTS, { recursive: true });
             execFileSync('import', ['-display', scr.display, '-window', 'root', path.join(process.env.SHOTS, `${name}-${w}-${run + 1}.png`)]);
