@@ -7,7 +7,12 @@
 //  - light: the guest's ticker (text console, one line redrawn every 100 ms);
 //  - heavy: the guest's `anim 16`: full-screen patterns 1,2,3,… to /dev/fb0 with
 //    16 ms between them; the qxl fbdev flushes at its own pace (deferred I/O), so
-//    the server sends what the TCG guest manages, not 60 fps.
+//    the server sends what the TCG guest manages (here ~60 groups of DRAW_COPY a
+//    second, no video stream; the log line shows the message types).
+// Both windows show the top 1024x~750 of the guest (remote-viewer's header bar,
+// our toolbar): the X server only sees what is drawn on screen. Before each
+// client the rest of the machine must be idle, and a window in which something
+// else took over 15 % of a core is measured again.
 // Figures per client (medians over the runs):
 //  - visible updates/s: screen changes seen by an X DAMAGE probe on the Xvfb
 //    root (test/bench/xdamage-probe.c, built here with the host gcc), events
