@@ -18,8 +18,8 @@
 //    root (test/bench/xdamage-probe.c, built here with the host gcc), events
 //    closer than COALESCE_MS taken as one update (one paint = a few events);
 //  - render latency: the proxy parses the display channel and stamps each draw
-//    message (DRAW_*, STREAM_DATA*) as it passes; each visible update is timed
-//    from the oldest draw not yet shown — server's bytes on the wire → pixels in
+//    message (DRAW_*, STREAM_DATA*) as it passes; each screen change (DAMAGE
+//    event) is timed from the oldest draw not yet shown — server's bytes → pixels in
 //    the X server. Both clocks are CLOCK_MONOTONIC (probe: clock_gettime;
 //    here: process.hrtime). The proxy's own hop is in it, the same for both;
 //    with a slow client the screen change may show older data, so under load
@@ -327,13 +327,15 @@ async function measure(scr: Screen, proxy: DisplayProxy, client: Client, mine: n
   const qemuPct = (delta(mine[0]) / (t1 - t0)) * 100;
   const others = othersPct(before, after, [...mine, ...client.roots()], t1 - t0);
   const ups = updates(scr.changes, t0, t1);
-  // each visible update timed from the oldest draw not yet shown; the matching
-  // starts a second early so that a draw shown just before the window is not
-  // taken for one the window's first update shows
+  // each screen change timed from the oldest draw not yet shown, on the raw
+  // DAMAGE events (a coalesced update can hold the paint of a draw that came
+  // after its first event: that draw would wait for the next tick); the
+  // matching starts a second early so that a draw shown just before the window
+  // is not taken for one the window's first change shows
   const draws = proxy.draws.filter((t) => t >= t0 - 1000 && t < t1);
   const lat: number[] = [];
   let k = 0;
-  for (const u of updates(scr.changes, t0 - 1000, t1)) {
+  for (const u of scr.changes.filter((t) => t >= t0 - 1000 && t < t1)) {
     if (k < draws.length && draws[k] < u) {
       if (u >= t0) lat.push(u - draws[k]);
       while (k < draws.length && draws[k] < u) k++;
