@@ -160,9 +160,11 @@ export type DisplayCommand =
   /**
    * The display now talks to a server that does not share our caches (semi-seamless
    * migration, switch-host, reconnect): drop image/palette caches, the GLZ window and
-   * surfaces; keep painting the last picture until the new server draws.
+   * surfaces; keep painting the last picture until the new server draws. From a display
+   * channel (its own reset): that display only. `all` (the controller, a new session): every
+   * display; the first keeps its picture, the others go until the new server shows them.
    */
-  | { t: 'serverChanged' };
+  | { t: 'serverChanged'; all?: boolean };
 
 // ---------------------------------------------------------------- cursor
 export interface CursorShape {

@@ -80,6 +80,19 @@ export function hotkeysForPage(b: HotkeyBindings): NonNullable<AppState['hotkeys
 }
 
 /** The app state every session of a configuration starts with. */
+/** The directions both policies allow. */
+export function narrowest(a: ClipboardPolicy, b: ClipboardPolicy): ClipboardPolicy {
+  const ways = (p: ClipboardPolicy) => ({ toGuest: p === 'both' || p === 'to-guest', toClient: p === 'both' || p === 'to-client' });
+  const x = ways(a);
+  const y = ways(b);
+  const toGuest = x.toGuest && y.toGuest;
+  const toClient = x.toClient && y.toClient;
+  return toGuest && toClient ? 'both' : toGuest ? 'to-guest' : toClient ? 'to-client' : 'off';
+}
+
+/** A dropped file's block the page has not sent within this long ends its transfer. */
+export const XFER_READ_TIMEOUT_MS = 60_000;
+
 /** What Help → About lists the client as speaking (one line per area). */
 export const ABOUT_FEATURES = [
   'Channels: main, display (several), inputs, cursor, playback, record, usbredir, smartcard, port',
@@ -310,7 +323,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     scheduler.cancel();
     const old = session;
     session = null;
-    old?.disconnect();
+    if (old) endSession(old);
     current = cfg;
     sessionConnected = false;
     startedByUser = userInitiated;
@@ -327,7 +340,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
         if (gen !== generation) return;
         // a new server knows nothing of what the renderer cached from the old one
         if (displayed) {
-          display.push({ t: 'serverChanged' });
+          display.push({ t: 'serverChanged', all: true });
           displayShown = 0;
           schedule();
         }
@@ -395,6 +408,15 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       });
   }
 
+  /**
+   * Closes a session and ends its agent state: Session.disconnect() leaves the agent
+   * 'ready' (only a new server resets it), and a file transfer waiting on it would never end.
+   */
+  function endSession(s: Session): void {
+    s.disconnect();
+    s.main.agent.reset();
+  }
+
   /** Shares the host clipboard through this session's agent (its AgentChannel outlives seamless switches). */
   function attachClipboard(s: Session): void {
     const sync = new ClipboardSync(s.main.agent, hostClipboard, {
@@ -438,6 +460,8 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   function onSessionStatus(s: Session, raw: SessionStatus, endpoint: Endpoint, gen: number): void {
     // a unix socket's Endpoint has a placeholder host:port: show the socket path instead
     const st = endpoint.unixPath ? { ...raw, message: raw.message.split(`${endpoint.host}:${endpoint.port}`).join(endpoint.unixPath) } : raw;
+    // a session that ended takes its agent with it: transfers fail in words, the clipboard stops
+    if (st.state === 'disconnected') s.main.agent.reset();
     if (st.state === 'disconnected' && managers.length) {
       // the session released its devices: the panel empties
       managers = [];
@@ -585,7 +609,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     disconnect() {
       userStopped = true;
       scheduler.cancel();
-      session?.disconnect();
+      if (session) endSession(session);
       if (app.reconnect) {
         const { reconnect: _r, ...rest } = app;
         setApp(rest);
@@ -595,7 +619,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       userStopped = true;
       generation++;
       scheduler.cancel();
-      session?.disconnect();
+      if (session) endSession(session);
     },
     input(events: InputEvent[]) {
       for (const ev of events) session?.input(ev);
@@ -626,8 +650,13 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     },
     fileXferStart(id: number, name: string, size: number) {
       const done = (ok: boolean, code?: string, error?: string) => emit('fileXfer', { t: 'done', id, ok, ...(code ? { code } : {}), ...(error ? { error } : {}) }, display.batch);
-      if (!session || pageXfers.has(id)) {
-        done(false, 'AGENT_GONE', session ? `a transfer with id ${id} is already running` : 'not connected');
+      if (pageXfers.has(id)) {
+        // another page's transfer has this id: answering would end that one on its page
+        log.warn(`file transfer ${id}: that id is already running; ignored`);
+        return;
+      }
+      if (!session) {
+        done(false, 'CLOSED', 'not connected');
         return;
       }
       const reads = new Map<number, { ok: (b: Uint8Array) => void; fail: (e: Error) => void }>();
@@ -635,9 +664,17 @@ export function createSessionController(opts: ControllerOptions): SessionControl
         name,
         size,
         // the page holds the file: ask it for this block, resolved by fileXferData
+        // a page that went away never answers: the transfer fails instead of waiting forever
         read: (offset, max) =>
           new Promise<Uint8Array>((ok, fail) => {
-            reads.set(offset, { ok, fail });
+            const timer = setTimeout(() => {
+              reads.delete(offset);
+              fail(new Error('the page stopped sending the file'));
+            }, XFER_READ_TIMEOUT_MS);
+            reads.set(offset, {
+              ok: (b) => (clearTimeout(timer), ok(b)),
+              fail: (e) => (clearTimeout(timer), fail(e)),
+            });
             emit('fileXfer', { t: 'read', id, offset, max }, display.batch);
           }),
         onProgress: (p) => emit('fileXfer', { t: 'progress', id, sent: p.sent, size: p.size, percent: p.percent }, display.batch),
@@ -667,9 +704,11 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       sendGuestSize();
     },
     setClipboardPolicy(policy: ClipboardPolicy) {
-      clipboardPolicy = policy;
-      clipboard?.setPolicy(policy);
-      opts.onClipboardPolicy?.(policy);
+      // --clipboard on the command line is a ceiling the page cannot widen (an admin's policy), nor is it saved over
+      const ceiling = current?.ui.clipboard ?? launch?.ui.clipboard;
+      clipboardPolicy = ceiling ? narrowest(policy, ceiling) : policy;
+      clipboard?.setPolicy(clipboardPolicy);
+      if (!ceiling) opts.onClipboardPolicy?.(clipboardPolicy);
       setApp({ ...app, ...clipboardState() });
     },
     recordData(pcm: Uint8Array) {

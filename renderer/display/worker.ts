@@ -114,6 +114,7 @@ export class DisplayPipeline {
     let error: string | null = null;
     // the display the stream is on continues from the last batch without a marker
     const touched = new Set<number>([0, this.current]);
+    const gone = new Set<number>();
     for (const cmd of commands) {
       try {
         if (cmd.t === 'selectDisplay') {
@@ -121,9 +122,15 @@ export class DisplayPipeline {
           touched.add(cmd.id);
           continue;
         }
-        if (cmd.t === 'serverChanged') {
-          // every display talks to the new server; the stream starts again at display 0
-          for (const o of this.outputs.values()) o.state.apply(cmd);
+        if (cmd.t === 'serverChanged' && cmd.all) {
+          // a new session: display 0 keeps its picture until redrawn, the others go (the new VM may
+          // have fewer displays: another VM's screen must not stay up); the stream starts at display 0
+          this.outputs.get(0)?.state.apply(cmd);
+          for (const id of [...this.outputs.keys()]) {
+            if (id === 0) continue;
+            this.outputs.delete(id);
+            gone.add(id);
+          }
           this.current = 0;
           continue;
         }
@@ -139,8 +146,9 @@ export class DisplayPipeline {
     const transfer: ArrayBuffer[] = [];
     const primary = this.output(0).frame(transfer);
     const more: (DisplayFrame & { display: number })[] = [];
+    for (const id of gone) if (!this.outputs.has(id)) more.push({ display: id, width: 0, height: 0, rects: [] });
     for (const id of touched) {
-      if (id === 0) continue;
+      if (id === 0 || (gone.has(id) && !this.outputs.has(id))) continue;
       const f = this.output(id).frame(transfer);
       if (f.rects.length || f.width === 0) more.push({ display: id, ...f });
     }

@@ -35,6 +35,8 @@ export class PageClipboard {
   private last: Items = [];
   private timer: ReturnType<typeof setInterval> | null = null;
   private reading = false;
+  /** A write of the guest's copy is under way: a look now would see it half done (a re-encoded image) as new. */
+  private writing = false;
   /** The browser refused: stop asking until the window gets focus again. */
   private refused = false;
   /** Last indicator text (tests). */
@@ -85,6 +87,7 @@ export class PageClipboard {
 
   /** The guest copied: the browser's clipboard gets it (and we remember it, so it does not go back). */
   private async write(kind: ClipKind, data: Uint8Array): Promise<void> {
+    this.writing = true;
     try {
       const copy = new Uint8Array(data);
       if (kind === 'text') await navigator.clipboard.writeText(new TextDecoder().decode(copy));
@@ -93,6 +96,8 @@ export class PageClipboard {
       this.last = (await this.read()) ?? [{ kind, data: copy }];
     } catch (e) {
       this.show(`Clipboard: the browser did not let this page write the clipboard (${(e as Error).name}); allow clipboard access for this site`);
+    } finally {
+      this.writing = false;
     }
   }
 
@@ -108,7 +113,7 @@ export class PageClipboard {
 
   /** One look at the browser's clipboard: a change goes to main, which offers it to the guest. */
   private async look(): Promise<void> {
-    if (!this.timer || this.reading || this.refused || !document.hasFocus()) return;
+    if (!this.timer || this.reading || this.writing || this.refused || !document.hasFocus()) return;
     this.reading = true;
     try {
       const now = await this.read();

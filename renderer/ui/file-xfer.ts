@@ -27,7 +27,6 @@ interface RowElements {
 
 export class FileXferPanel {
   private enabled = false;
-  private nextId = 1;
   private readonly files = new Map<number, File>();
   readonly rows = new Map<number, XferRow>();
   private readonly els = new Map<number, RowElements>();
@@ -63,7 +62,9 @@ export class FileXferPanel {
   }
 
   send(file: File): number {
-    const id = this.nextId++;
+    // random ids: several pages may share one engine (web host), and a reloaded page starts afresh
+    let id = 0;
+    while (id === 0 || this.rows.has(id)) id = crypto.getRandomValues(new Uint32Array(1))[0]! & 0x7fffffff;
     this.files.set(id, file);
     this.rows.set(id, { id, name: file.name, size: file.size, sent: 0, percent: 0, state: 'sending', history: [] });
     this.api.fileXferStart(id, file.name, file.size);

@@ -65,10 +65,19 @@ test('pipeline: two display channels keep apart (each its own surface 0); the st
   if (second.reply.type !== 'frame') return assert.fail('no frame');
   assert.deepEqual(second.reply.rects, [], 'nothing on display 0');
   assert.deepEqual(second.reply.more?.map((f) => [f.display, f.rects.map((r) => [r.x, r.y, r.w, r.h])]), [[1, [[1, 0, 1, 1]]]]);
-  // serverChanged: the stream starts again at display 0
+  // a display channel's own reset (semi-seamless): that display only, the stream stays on it
   const third = p.run(3, [{ t: 'serverChanged' }, fill(0, 0, 1, 1, 0x000000ff)]);
   if (third.reply.type !== 'frame') return assert.fail('no frame');
-  assert.deepEqual(third.reply.rects.map((r) => [r.x, r.y, r.w, r.h]), [[0, 0, 1, 1]]);
+  assert.deepEqual(third.reply.rects, [], 'display 0 untouched');
+  assert.deepEqual(third.reply.more?.map((f) => [f.display, f.rects.length]), [[1, 1]]);
+  // a new session (all): the stream starts again at display 0, the other displays go (width 0)
+  const fourth = p.run(4, [{ t: 'serverChanged', all: true }, fill(0, 0, 1, 1, 0x000000ff)]);
+  if (fourth.reply.type !== 'frame') return assert.fail('no frame');
+  assert.deepEqual(fourth.reply.rects.map((r) => [r.x, r.y, r.w, r.h]), [[0, 0, 1, 1]]);
+  assert.deepEqual(fourth.reply.more, [{ display: 1, width: 0, height: 0, rects: [] }]);
+  const fifth = p.run(5, [fill(0, 0, 1, 1, 0x00ffffff)]);
+  if (fifth.reply.type !== 'frame') return assert.fail('no frame');
+  assert.equal(fifth.reply.more, undefined, 'display 1 gone until its channel speaks again');
 });
 
 test('pipeline: no primary → a 0x0 frame; bad commands do not stop the batch', () => {

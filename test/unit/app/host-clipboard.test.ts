@@ -95,3 +95,12 @@ test('--spice-disable-effects as DISPLAY_CONFIG flags (wallpaper 1, font-smooth 
   assert.equal(displayConfigFlags(['all']), 7);
   assert.equal(displayConfigFlags(['font-smooth', 'all']), 7);
 });
+
+test('a --clipboard policy is a ceiling: the page toggle only narrows it (narrowest of both)', async () => {
+  const { narrowest } = await import('../../../main/app/session-controller');
+  assert.equal(narrowest('both', 'to-guest'), 'to-guest');
+  assert.equal(narrowest('both', 'off'), 'off');
+  assert.equal(narrowest('to-client', 'to-guest'), 'off');
+  assert.equal(narrowest('to-client', 'both'), 'to-client');
+  assert.equal(narrowest('off', 'both'), 'off');
+});
