@@ -29,7 +29,8 @@ function spawnWeb(args: string[]): Promise<WebChild> {
   const proc = spawn(process.execPath, [WEB, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) => proc.once('exit', (code, signal) => ok({ code, signal })));
+  // 'close', not 'exit': only then has the last of its stderr been read
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) => proc.once('close', (code, signal) => ok({ code, signal })));
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
   return new Promise((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`web host printed no URL: ${out}${err}`)), 20_000);
