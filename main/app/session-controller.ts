@@ -323,7 +323,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     scheduler.cancel();
     const old = session;
     session = null;
-    if (old) endSession(old);
+    old?.disconnect();
     current = cfg;
     sessionConnected = false;
     startedByUser = userInitiated;
@@ -408,15 +408,6 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       });
   }
 
-  /**
-   * Closes a session and ends its agent state: Session.disconnect() leaves the agent
-   * 'ready' (only a new server resets it), and a file transfer waiting on it would never end.
-   */
-  function endSession(s: Session): void {
-    s.disconnect();
-    s.main.agent.reset();
-  }
-
   /** Shares the host clipboard through this session's agent (its AgentChannel outlives seamless switches). */
   function attachClipboard(s: Session): void {
     const sync = new ClipboardSync(s.main.agent, hostClipboard, {
@@ -460,8 +451,6 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   function onSessionStatus(s: Session, raw: SessionStatus, endpoint: Endpoint, gen: number): void {
     // a unix socket's Endpoint has a placeholder host:port: show the socket path instead
     const st = endpoint.unixPath ? { ...raw, message: raw.message.split(`${endpoint.host}:${endpoint.port}`).join(endpoint.unixPath) } : raw;
-    // a session that ended takes its agent with it: transfers fail in words, the clipboard stops
-    if (st.state === 'disconnected') s.main.agent.reset();
     if (st.state === 'disconnected' && managers.length) {
       // the session released its devices: the panel empties
       managers = [];
@@ -609,7 +598,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     disconnect() {
       userStopped = true;
       scheduler.cancel();
-      if (session) endSession(session);
+      session?.disconnect();
       if (app.reconnect) {
         const { reconnect: _r, ...rest } = app;
         setApp(rest);
@@ -619,7 +608,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       userStopped = true;
       generation++;
       scheduler.cancel();
-      if (session) endSession(session);
+      session?.disconnect();
     },
     input(events: InputEvent[]) {
       for (const ev of events) session?.input(ev);

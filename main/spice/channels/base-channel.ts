@@ -563,6 +563,9 @@ export abstract class Channel {
   /** What a channel forgets when its server changes without seamless state transfer. */
   protected resetForNewServer(): void {}
 
+  /** What a channel lets go of when it ends for good (failure or close). */
+  protected onEnded(): void {}
+
   /** The single failure path. */
   fail(err: SpiceError): void {
     if (this.migrateDataTimer) clearTimeout(this.migrateDataTimer);
@@ -582,6 +585,7 @@ export abstract class Channel {
       c.onClose = null;
       c.abort(err);
     }
+    this.onEnded();
     const cb = this.onFailure;
     this.onFailure = null;
     cb?.(err);
@@ -597,5 +601,6 @@ export abstract class Channel {
     // how long a socket that has heard nothing yet is kept (see Connection.close)
     this.connection?.close(WORKER_CHANNELS.has(this.type) ? WORKER_CHANNEL_LINGER_MS : 0);
     this.connection = null;
+    this.onEnded();
   }
 }

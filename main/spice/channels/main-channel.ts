@@ -118,6 +118,12 @@ export class MainChannel extends Channel {
     this.agent.reset();
   }
 
+  protected override onEnded(): void {
+    // the session is over: its agent with it (a file transfer fails in words instead of waiting)
+    this.agentConnected = false;
+    this.agent.reset();
+  }
+
   private setAgent(connected: boolean): void {
     const was = this.agentConnected;
     this.agentConnected = connected;

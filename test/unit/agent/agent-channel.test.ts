@@ -247,3 +247,26 @@ test('send(…, sent): runs once the message\'s last chunk has left the queue, n
   assert.deepEqual(done, ['big'], 'the queue went with the agent');
   assert.equal(agent.queuedBytes, 0);
 });
+
+test('main channel: a session that ends (close or failure) takes its agent with it — a file transfer in flight fails with AGENT_GONE', async () => {
+  for (const end of ['close', 'fail'] as const) {
+    const { t, conn } = await linkFake(1);
+    const ch = new MainChannel(quietLogger, {
+      onInit() {}, onChannelsList() {}, onMouseMode() {}, onName() {}, onUuid() {}, onAgent() {},
+      onMigrateBegin() {}, onMigrateCancel() {}, onMigrateEnd() {}, onSwitchHost() {}, onMultiMediaTime() {},
+    });
+    ch.preferClientMouse = false;
+    ch.attach(conn);
+    t.deliver(miniMsg(103, fromHex('01000000' + '01000000' + '01000000' + '01000000' + '01000000' + '0a000000' + '00000000' + '00000000')));
+    await tick();
+    t.deliver(miniMsg(109, agentMsg(AgentMsg.ANNOUNCE_CAPABILITIES, fromHex('00000000' + 'e78d0300'))));
+    await tick();
+    assert.equal(ch.agent.state, 'ready');
+    const xfer = ch.files.start({ name: 'a.bin', size: 10, read: async () => new Uint8Array(10) });
+    if (end === 'close') ch.close();
+    else ch.fail(new SpiceError('CLOSED', 'main: connection closed'));
+    const r = await xfer.result;
+    assert.equal(ch.agent.state, 'absent', end);
+    assert.deepEqual([r.ok, r.ok ? '' : r.error.code], [false, 'AGENT_GONE'], end);
+  }
+});
