@@ -35,6 +35,8 @@ export const MAX_XFER_NAME = 1024;
 export const MIN_GUEST_WIDTH = 320;
 export const MIN_GUEST_HEIGHT = 200;
 export const MAX_GUEST_SIZE = 16384;
+/** Display channels a page may name (spice-gtk's MAX_DISPLAY). */
+export const MAX_GUEST_DISPLAYS = 16;
 /** Largest .vv file the page may hand to main (the key-file parser's own limit). */
 export const MAX_VV_FILE = 1 << 20;
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -148,8 +150,12 @@ export const VIEWER_REQUESTS = {
   setClipboardPolicy: (a: readonly unknown[]): [policy: 'both' | 'to-guest' | 'to-client' | 'off'] => [
     (CLIPBOARD_POLICY_NAMES as readonly unknown[]).includes(a[0]) ? (a[0] as (typeof CLIPBOARD_POLICY_NAMES)[number]) : bad('setClipboardPolicy: expected both, to-guest, to-client or off'),
   ],
-  /** The window's display area in device pixels: the guest's resolution follows it (MONITORS_CONFIG through the agent). */
-  resizeGuest: (a: readonly unknown[]): [width: number, height: number] => [int(a[0], MIN_GUEST_WIDTH, MAX_GUEST_SIZE, 'resizeGuest.width'), int(a[1], MIN_GUEST_HEIGHT, MAX_GUEST_SIZE, 'resizeGuest.height')],
+  /** A window's display area in device pixels, for the display it shows: the guest's resolution follows it (MONITORS_CONFIG through the agent). */
+  resizeGuest: (a: readonly unknown[]): [width: number, height: number, display: number] => [
+    int(a[0], MIN_GUEST_WIDTH, MAX_GUEST_SIZE, 'resizeGuest.width'),
+    int(a[1], MIN_GUEST_HEIGHT, MAX_GUEST_SIZE, 'resizeGuest.height'),
+    int(a[2], 0, MAX_GUEST_DISPLAYS - 1, 'resizeGuest.display'),
+  ],
   /** A file dropped on the display: the page's id for it, its name and size; main asks for its bytes ('fileXfer' 'read'). */
   fileXferStart: (a: readonly unknown[]): [id: number, name: string, size: number] => [
     int(a[0], 1, I32, 'fileXferStart.id'),

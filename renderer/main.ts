@@ -18,6 +18,7 @@ import { WindowUi } from './ui/window-ui';
 import { AudioPlayer } from './audio/player';
 import { MuteToggle } from './ui/mute-toggle';
 import { MicCapture } from './audio/mic';
+import { DisplayWindows } from './ui/display-windows';
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -55,8 +56,8 @@ function start(): void {
       canvas.width = 0;
       canvas.height = 0;
       canvas.setAttribute('aria-label', `Guest screen ${id + 1}`);
-      const after = [...extras.values()].filter((e) => Number(e.canvas.dataset.display) < id).pop()?.canvas ?? screen;
-      after.after(canvas);
+      canvas.tabIndex = 0; // typing goes to the guest from any display (and from its own window)
+      placeExtra(id, canvas);
       d = { canvas, painter: new Painter(canvas) };
       extras.set(id, d);
       // client mouse mode: positions on this display; buttons as on the first (server mode moves relative, on the first)
@@ -72,9 +73,42 @@ function start(): void {
       });
       canvas.addEventListener('mouseup', (e) => mouseMode === 'client' && send(pointer.button(e.button, false)));
       canvas.addEventListener('contextmenu', (e) => e.preventDefault());
+      canvas.addEventListener('keydown', onKeyDown);
+      canvas.addEventListener('keyup', onKeyUp);
+      canvas.addEventListener('blur', () => {
+        send(keyboard.releaseAll());
+        onKeyboardBlur();
+      });
     }
     return d;
   };
+  /** A further display's canvas in the page: after the canvases of lower ids. */
+  const placeExtra = (id: number, canvas: HTMLCanvasElement): void => {
+    const after = [...extras.entries()].filter(([i, e]) => i < id && e.canvas.ownerDocument === document).pop()?.[1].canvas ?? screen;
+    after.after(canvas);
+  };
+  const windowResizes = new Map<number, GuestResize>();
+  // Electron: one window per further display (remote-viewer's); the web host with ?windows=1
+  const displayWindows =
+    bridge.kind === 'electron' || new URLSearchParams(location.search).get('windows') === '1'
+      ? new DisplayWindows({
+          open: (name, w, h) => window.open('', name, `popup,width=${w},height=${h}`),
+          home: (id, canvas) => placeExtra(id, canvas),
+          title: (id) => `${document.title} - display ${id + 1}`,
+          styleHref: new URL('style.css', location.href).href,
+          // each display's window asks the guest for its own size (one monitor per window)
+          placed: (id, win) => {
+            const r = new GuestResize(api, win.document.body, () => ZOOM_NORMAL, id);
+            windowResizes.set(id, r);
+            r.update(status.current);
+          },
+          closed: (id) => {
+            windowResizes.get(id)?.dispose();
+            windowResizes.delete(id);
+          },
+        })
+      : null;
+  window.addEventListener('pagehide', () => displayWindows?.closeAll());
   const cursor = new GuestCursor(screen, overlay);
   const keyboard = new KeyboardTracker();
   const pointer = new PointerTracker();
@@ -113,6 +147,7 @@ function start(): void {
         const d = extraDisplay(f.display);
         if (d.painter.paint(f)) applyZoom();
         d.canvas.hidden = f.width === 0;
+        if (!kiosk) displayWindows?.update(f.display, d.canvas, f.width, f.height);
       }
       painted = reply.batch;
     } else {
@@ -158,6 +193,7 @@ function start(): void {
     status.set(s);
     windowUi.update(s);
     guestResize.update(s);
+    for (const r of windowResizes.values()) r.update(s);
     if (s.app?.kiosk && !kiosk) {
       kiosk = true;
       document.body.dataset.kiosk = '1';
@@ -313,7 +349,7 @@ function start(): void {
 
   // ------------------------------------------------------------ keyboard
   let locksSent = false;
-  screen.addEventListener('keydown', (e) => {
+  function onKeyDown(e: KeyboardEvent): void {
     e.preventDefault();
     e.stopPropagation();
     if (!locksSent) {
@@ -325,18 +361,21 @@ function start(): void {
     const v = hotkeys.keyDown(e);
     if (v.send) send(keyboard.keyDown(e.code));
     if (v.action) runHotkey(v.action);
-  });
-  screen.addEventListener('keyup', (e) => {
+  }
+  function onKeyUp(e: KeyboardEvent): void {
     e.preventDefault();
     e.stopPropagation();
     const v = hotkeys.keyUp(e);
     if (v.send) send(keyboard.keyUp(e.code));
     if (v.action) runHotkey(v.action); // the release sequence fires on release
-  });
-  screen.addEventListener('blur', () => {
+  }
+  function onKeyboardBlur(): void {
     locksSent = false;
     hotkeys.reset();
-  });
+  }
+  screen.addEventListener('keydown', onKeyDown);
+  screen.addEventListener('keyup', onKeyUp);
+  screen.addEventListener('blur', onKeyboardBlur);
 
   // ------------------------------------------------------------ pointer
   const geometry = (): ViewGeometry => {
@@ -375,6 +414,7 @@ function start(): void {
   if (new URLSearchParams(location.search).get('test') === '1') {
     (window as unknown as { __spiceTest: unknown }).__spiceTest = {
       primaryPixels: () => painter.readPixels(),
+      displayWindow: (id: number) => !!displayWindows?.windowOf(id),
       displayPixels: (id: number) => (id === 0 ? painter.readPixels() : (extras.get(id)?.painter.readPixels() ?? null)),
       status: () => status.current,
       paintedBatch: () => painted,
@@ -392,6 +432,7 @@ function start(): void {
       audioOutput: () => audioOut,
       clipboard: () => ({ sent: windowUi.clipboard.sent, text: windowUi.clipboard.text }),
       guestResize: () => guestResize.last,
+      windowResize: (id: number) => windowResizes.get(id)?.last ?? null,
       fileXfer: () => [...windowUi.files.rows.values()],
     };
   }

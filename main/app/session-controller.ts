@@ -32,6 +32,7 @@ import { isPanelSource } from '../devices/panel';
 import { ClipboardSync } from '../spice/agent/clipboard';
 import type { FileTransfer } from '../spice/agent/file-xfer';
 import { AgentCap, DisplayConfigFlag } from '../spice/agent/protocol';
+import { monitorsLayout } from './guest-monitors';
 import type { DisplayEffect } from '../config/vv';
 import { PageClipboard, type HostClipboardSource } from './host-clipboard';
 
@@ -215,18 +216,18 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   /** Files the page is sending (its id → the transfer and the reads waiting for its bytes). */
   const pageXfers = new Map<number, { xfer: FileTransfer; reads: Map<number, { ok: (b: Uint8Array) => void; fail: (e: Error) => void }> }>();
   /** The size the page last asked the guest to take (sent again when an agent comes). */
-  let guestSize: { width: number; height: number } | null = null;
+  /** The size each display's window asks for (display channel id → size). */
+  const guestSizes = new Map<number, { width: number; height: number }>();
   let sentSize = '';
   const sendGuestSize = (): void => {
     const agent = session?.main.agent;
-    if (!guestSize || !agent || agent.state !== 'ready' || !agent.has(AgentCap.MONITORS_CONFIG)) return;
-    // one monitor in the config turns the others off in the guest: with several displays the window
-    // (which shows them side by side) does not speak for each, so their sizes are left alone
-    if ((session?.displays.size ?? 0) > 1) return;
-    const key = `${guestSize.width}x${guestSize.height}`;
+    if (!agent || agent.state !== 'ready' || !agent.has(AgentCap.MONITORS_CONFIG)) return;
+    const monitors = monitorsLayout(guestSizes, session?.displays.size ?? 1);
+    if (!monitors) return;
+    const key = monitors.map((m) => `${m.width}x${m.height}+${m.x}`).join(',');
     if (key === sentSize) return;
     sentSize = key;
-    agent.monitorsConfig([{ width: guestSize.width, height: guestSize.height, depth: 32, x: 0, y: 0 }]);
+    agent.monitorsConfig(monitors);
   };
   hostClipboard.onChange((selection, kinds: ClipKind[]) => clipboard?.hostChanged(selection, kinds));
   const mapDestination = migrationMapper(opts.env?.SPICE_MIG_HOST);
@@ -687,9 +688,9 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     fileXferCancel(id: number) {
       pageXfers.get(id)?.xfer.cancel();
     },
-    resizeGuest(width: number, height: number) {
+    resizeGuest(width: number, height: number, display: number) {
       if (current?.ui.autoResize === false) return;
-      guestSize = { width, height };
+      guestSizes.set(display, { width, height });
       sendGuestSize();
     },
     setClipboardPolicy(policy: ClipboardPolicy) {

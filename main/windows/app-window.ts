@@ -29,6 +29,20 @@ export interface WindowUi {
   fullscreen?: boolean;
 }
 
+const WEB_PREFERENCES = {
+  sandbox: true,
+  contextIsolation: true,
+  nodeIntegration: false,
+  nodeIntegrationInWorker: false,
+  nodeIntegrationInSubFrames: false,
+  webviewTag: false,
+  webSecurity: true,
+  allowRunningInsecureContent: false,
+  experimentalFeatures: false,
+  navigateOnDragDrop: false,
+  spellcheck: false,
+} as const;
+
 export function appWindowOptions(preloadPath: string, ui: WindowUi = {}): BrowserWindowConstructorOptions {
   if (!/^(\/|[A-Za-z]:[\\/])/.test(preloadPath)) throw new Error(`preload path must be absolute: ${preloadPath}`);
   const kiosk = !!ui.kiosk;
@@ -40,21 +54,23 @@ export function appWindowOptions(preloadPath: string, ui: WindowUi = {}): Browse
     backgroundColor: '#202124',
     show: false,
     autoHideMenuBar: true,
-    webPreferences: {
-      preload: preloadPath,
-      sandbox: true,
-      contextIsolation: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webviewTag: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      experimentalFeatures: false,
-      navigateOnDragDrop: false,
-      spellcheck: false,
-      devTools: !kiosk,
-    },
+    webPreferences: { preload: preloadPath, ...WEB_PREFERENCES, devTools: !kiosk },
+  };
+}
+
+export type WindowOpenAnswer = { action: 'deny' } | { action: 'allow'; overrideBrowserWindowOptions: BrowserWindowConstructorOptions };
+
+/**
+ * window.open from the viewer page: only a display's own window
+ * (renderer/ui/display-windows.ts: an empty same-origin document named
+ * spice-display-N that the page fills with that display's canvas), never in
+ * kiosk mode; size from the page's features, our hardened preferences.
+ */
+export function windowOpenAnswer(details: { url: string; frameName: string }, kiosk: boolean): WindowOpenAnswer {
+  if (kiosk || details.url !== 'about:blank' || !/^spice-display-\d{1,2}$/.test(details.frameName)) return { action: 'deny' };
+  return {
+    action: 'allow',
+    overrideBrowserWindowOptions: { backgroundColor: '#000000', autoHideMenuBar: true, webPreferences: { ...WEB_PREFERENCES, devTools: false } },
   };
 }
 
@@ -90,15 +106,25 @@ export interface WindowDeps {
 
 export function createAppWindow(deps: WindowDeps, preloadPath: string, ui: WindowUi = {}): BrowserWindowT {
   const win = new deps.BrowserWindow(appWindowOptions(preloadPath, ui));
-  hardenContents(win.webContents);
+  hardenContents(win.webContents, !!ui.kiosk);
+  // a display's window: as locked down as ours, and gone with ours
+  const displays = new Set<BrowserWindowT>();
+  win.webContents.on('did-create-window', (child) => {
+    hardenContents(child.webContents, true);
+    displays.add(child);
+    child.once('closed', () => displays.delete(child));
+  });
+  win.once('closed', () => {
+    for (const d of displays) if (!d.isDestroyed()) d.destroy();
+  });
   if (ui.kiosk) lockKiosk(win);
   win.once('ready-to-show', () => win.show());
   void win.loadURL(APP_URL);
   return win;
 }
 
-function hardenContents(wc: WebContents): void {
-  wc.setWindowOpenHandler(() => ({ action: 'deny' }));
+function hardenContents(wc: WebContents, kiosk: boolean): void {
+  wc.setWindowOpenHandler((details) => windowOpenAnswer(details, kiosk));
   wc.on('will-navigate', (e, url) => {
     if (!isAppUrl(url)) e.preventDefault();
   });

@@ -19,15 +19,29 @@ export function guestSizeFor(cssW: number, cssH: number, dpr: number, zoom: numb
 export class GuestResize {
   private on = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly observer: ResizeObserver;
   /** The last size asked for (tests). */
   last: { width: number; height: number } | null = null;
 
+  /** `area` shows display `display`; it may live in another window (a display's own). */
   constructor(
     private readonly api: ViewerApi,
     private readonly area: HTMLElement,
     private readonly zoom: () => number,
+    private readonly display = 0,
   ) {
-    new ResizeObserver(() => this.schedule()).observe(area);
+    // an element of another window is observed by that window's ResizeObserver
+    const Observer = (area.ownerDocument.defaultView as (Window & typeof globalThis) | null)?.ResizeObserver ?? ResizeObserver;
+    this.observer = new Observer(() => this.schedule());
+    this.observer.observe(area);
+  }
+
+  /** The area is gone (its window closed). */
+  dispose(): void {
+    this.on = false;
+    this.observer.disconnect();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   update(s: SessionStatus): void {
@@ -47,9 +61,10 @@ export class GuestResize {
   private send(): void {
     this.timer = null;
     if (!this.on || !this.area.clientWidth || !this.area.clientHeight) return;
-    const size = guestSizeFor(this.area.clientWidth, this.area.clientHeight, window.devicePixelRatio || 1, this.zoom());
+    const dpr = this.area.ownerDocument.defaultView?.devicePixelRatio || 1;
+    const size = guestSizeFor(this.area.clientWidth, this.area.clientHeight, dpr, this.zoom());
     if (this.last && this.last.width === size.width && this.last.height === size.height) return;
     this.last = size;
-    this.api.resizeGuest(size.width, size.height);
+    this.api.resizeGuest(size.width, size.height, this.display);
   }
 }

@@ -9,11 +9,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { QemuVm } from '../harness/qemu';
-import { canvasPixels, chromiumForTests, openWebSession, waitCanvasEqualsScreendump, type WebSession } from '../helpers/web-page';
+import { canvasPixels, chromiumForTests, openWebSession, screenDiff, waitCanvasEqualsScreendump, type WebSession } from '../helpers/web-page';
 
 const browser = chromiumForTests();
 let vm: QemuVm;
-let web: WebSession;
+let web: WebSession | undefined;
 let page: Page;
 
 before(async () => {
@@ -41,5 +41,57 @@ test('the second display changes alone: display 0 keeps its picture', async () =
   assert.match(await vm.command('pattern 3 fb1'), /OK pattern 3 fb1/);
   await waitCanvasEqualsScreendump(page, () => vm.screendump('qxl1'), 'display 1 after pattern 3', 60_000, 1);
   await waitCanvasEqualsScreendump(page, () => vm.screendump(), 'display 0 unchanged', 30_000, 0);
-  assert.deepEqual(web.errors, []);
+  assert.deepEqual(web?.errors, []);
+});
+
+// One window per further display (the Electron app's way, remote-viewer's too; the web host with
+// ?windows=1): display 1's canvas moves into a window of its own, painted there by the same page.
+test('?windows=1: display 1 in its own window, equal to its screendump there; typing there reaches the guest; closing it brings the canvas back', async () => {
+  // one client at a time: the page of the tests above leaves first
+  await web?.close();
+  web = undefined;
+  const win = await openWebSession(browser(), vm.spicePort, { viewport: { width: 1200, height: 900 }, query: 'windows=1' });
+  try {
+    // the window may open before the session is reported connected
+    const opened = win.ctx.waitForEvent('page', { timeout: 60_000 });
+    opened.catch(() => {});
+    const popup = win.ctx.pages().find((p) => p !== win.page) ?? (await opened);
+    await popup.waitForFunction(() => document.body?.classList.contains('display-window'), undefined, { timeout: 30_000 });
+    assert.match(await popup.title(), /display 2$/);
+    assert.equal(await win.page.locator('canvas.screen-extra').count(), 0, 'the canvas left the page');
+    assert.match(await vm.command('pattern 2 fb1'), /OK pattern 2 fb1/);
+    // what the window shows, read from the window's own document
+    type Px = { width: number; height: number; rgba: number[] };
+    const shown = (): Promise<Px> =>
+      popup.evaluate(() => {
+        const c = document.querySelector('canvas.screen-extra') as HTMLCanvasElement;
+        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
+        return { width: c.width, height: c.height, rgba: Array.from(d.data) };
+      });
+    const deadline = Date.now() + 60_000;
+    for (let last = 'none'; ; ) {
+      const px = await shown();
+      last = screenDiff({ width: px.width, height: px.height, rgba: Uint8Array.from(px.rgba) }, await vm.screendump('qxl1'));
+      if (!last) break;
+      if (Date.now() > deadline) assert.fail(`display 1 in its window: ${last}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await waitCanvasEqualsScreendump(win.page, () => vm.screendump(), 'display 0 in the page', 30_000, 0);
+
+    const from = vm.serialLines().length;
+    await popup.click('canvas.screen-extra');
+    await popup.keyboard.press('KeyB');
+    await vm.waitForSerial(/GUEST KEY 48 1\b/, 10_000, from); // KEY_B
+    await vm.waitForSerial(/GUEST KEY 48 0\b/, 10_000, from);
+
+    await popup.close({ runBeforeUnload: true });
+    await win.page.waitForFunction(() => document.querySelector('canvas.screen-extra[data-display="1"]') !== null, undefined, { timeout: 10_000 });
+    assert.equal(await win.page.evaluate(() => (window as unknown as { __spiceTest: { displayWindow(id: number): boolean } }).__spiceTest.displayWindow(1)), false);
+    assert.match(await vm.command('pattern 1 fb1'), /OK pattern 1 fb1/);
+    await waitCanvasEqualsScreendump(win.page, () => vm.screendump('qxl1'), 'display 1 back in the page', 60_000, 1);
+    assert.equal(win.ctx.pages().length, 1, 'no window reopened after the user closed it');
+    assert.deepEqual(win.errors, []);
+  } finally {
+    await win.close();
+  }
 });

@@ -162,7 +162,7 @@ export interface WebSession {
 export async function openWebSession(
   browser: Browser,
   spicePort: number,
-  o: { viewport?: { width: number; height: number }; permissions?: string[]; args?: string[] } = {},
+  o: { viewport?: { width: number; height: number }; permissions?: string[]; args?: string[]; query?: string } = {},
 ): Promise<WebSession> {
   const cli = new WebCli([...(o.args ?? []), `spice://127.0.0.1:${spicePort}`]);
   const url = (await cli.waitFor(/SPICE viewer: open (http\S+)/, 30_000, 'out'))[1];
@@ -173,7 +173,7 @@ export async function openWebSession(
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
   });
-  await page.goto(`${url}&test=1`);
+  await page.goto(`${url}&test=1${o.query ? `&${o.query}` : ''}`);
   await page.waitForFunction(() => (window as unknown as { __spiceTest?: { status(): { state: string } } }).__spiceTest?.status().state === 'connected', undefined, { timeout: 30_000 });
   return {
     cli,

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { APP_CSP, APP_URL, appWindowOptions, isAppUrl, isTrustedSender } from '../../main/windows/app-window';
+import { APP_CSP, APP_URL, appWindowOptions, isAppUrl, isTrustedSender, windowOpenAnswer } from '../../main/windows/app-window';
+import { displayWindowName } from '../../renderer/ui/display-windows';
 
 test('webPreferences lock the renderer down', () => {
   const o = appWindowOptions('/opt/viewer/dist/preload/index.cjs');
@@ -57,4 +58,25 @@ test('IPC is accepted only from our window main frame', () => {
   const navigatedAway = { url: 'https://example.com/' };
   const w2 = { webContents: { mainFrame: navigatedAway } };
   assert.equal(isTrustedSender({ sender: w2.webContents, senderFrame: navigatedAway }, w2, w2.webContents), false, 'foreign page');
+});
+
+test('window.open: only a display\'s own empty window, locked down like ours, never in kiosk mode', () => {
+  const ok = windowOpenAnswer({ url: 'about:blank', frameName: displayWindowName(1) }, false);
+  assert.equal(ok.action, 'allow');
+  const wp = ok.action === 'allow' ? (ok.overrideBrowserWindowOptions.webPreferences ?? {}) : {};
+  assert.equal(wp.sandbox, true);
+  assert.equal(wp.contextIsolation, true);
+  assert.equal(wp.nodeIntegration, false);
+  assert.equal(wp.devTools, false);
+  assert.equal(wp.preload, undefined);
+  for (const d of [
+    { url: 'https://example.com/', frameName: displayWindowName(1) },
+    { url: APP_URL, frameName: displayWindowName(1) },
+    { url: 'about:blank', frameName: '' },
+    { url: 'about:blank', frameName: 'spice-display-1x' },
+    { url: 'about:blank', frameName: 'spice-display-123' },
+  ]) {
+    assert.equal(windowOpenAnswer(d, false).action, 'deny', JSON.stringify(d));
+  }
+  assert.equal(windowOpenAnswer({ url: 'about:blank', frameName: displayWindowName(1) }, true).action, 'deny');
 });
