@@ -6,6 +6,7 @@
 // indicator. Browsers refuse clipboard access without permission or focus:
 // the indicator then says so in words, instead of a paste that silently fails.
 import type { ClipboardEvent, ClipKind, SessionStatus, ViewerApi } from '../../preload/contract';
+import { formatBytes } from '../../preload/bytes';
 
 /** How often the page looks at the browser's clipboard while it has focus. */
 export const CLIPBOARD_POLL_MS = 1000;
@@ -15,17 +16,11 @@ type Items = { kind: ClipKind; data: Uint8Array }[];
 const sameItems = (a: Items, b: Items) =>
   a.length === b.length && a.every((x, i) => x.kind === b[i]!.kind && x.data.length === b[i]!.data.length && x.data.every((v, k) => v === b[i]!.data[k]));
 
-export function sizeText(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-}
-
 /** The indicator's words for one transfer. */
 export function transferText(ev: Extract<ClipboardEvent, { t: 'transfer' }>): string {
   const what = ev.kind === 'png' ? 'image' : 'text';
   const way = ev.direction === 'to-guest' ? 'to the guest' : 'from the guest';
-  return ev.blocked ? `Clipboard: ${what} ${way} not shared: ${ev.blocked}` : `Clipboard: ${sizeText(ev.bytes)} of ${what} ${way}`;
+  return ev.blocked ? `Clipboard: ${what} ${way} not shared: ${ev.blocked}` : `Clipboard: ${formatBytes(ev.bytes)} of ${what} ${way}`;
 }
 
 export class PageClipboard {

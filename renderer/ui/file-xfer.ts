@@ -4,7 +4,7 @@
 // panel shows a bar per file and overall, a cancel button each, and the
 // agent's errors in words (disk full, disabled, no agent).
 import type { FileXferEvent, SessionStatus, ViewerApi } from '../../preload/contract';
-import { sizeText } from './clipboard';
+import { formatBytes } from '../../preload/bytes';
 
 export interface XferRow {
   id: number;
@@ -149,7 +149,7 @@ export class FileXferPanel {
     li.dataset.id = String(r.id);
     const name = document.createElement('span');
     name.className = 'xfer-name';
-    name.textContent = `${r.name} (${sizeText(r.size)})`;
+    name.textContent = `${r.name} (${formatBytes(r.size)})`;
     const bar = document.createElement('progress');
     bar.max = Math.max(1, r.size);
     const text = document.createElement('span');

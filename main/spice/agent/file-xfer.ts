@@ -28,6 +28,7 @@ import type { AgentChannel } from './agent-channel';
 import type { AgentMessage } from './agent-stream';
 import * as p from './protocol';
 import { AgentCap, AgentMsg, FileXferStatus } from './protocol';
+import { formatBytes } from '../../../preload/bytes';
 
 /** Bytes per FILE_XFER_DATA (spice-gtk: VD_AGENT_MAX_DATA_SIZE * 32). */
 export const FILE_XFER_BLOCK = 64 * 1024;
@@ -357,15 +358,4 @@ function agentFailure(x: Xfer, s: p.FileXferStatusMsg): Failure {
     default:
       return { ...base, code: 'AGENT_ERROR', message: `the guest agent ended the transfer of ${x.name} with status ${s.result}` };
   }
-}
-
-export function formatBytes(n: bigint): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = Number(n);
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} bytes` : `${v.toFixed(1)} ${units[u]}`;
 }

@@ -3,6 +3,7 @@
 // FILE_XFER_STATUS answers are fed back as AGENT_DATA bytes, as spice-vdagentd
 // writes them. Server tokens are given by hand to model a slow guest.
 import { test } from 'node:test';
+import { formatBytes } from '../../../preload/bytes';
 import assert from 'node:assert/strict';
 import { AgentChannel } from '../../../main/spice/agent/agent-channel';
 import { AgentReassembler, chunkAgentMessage, type AgentMessage } from '../../../main/spice/agent/agent-stream';
@@ -358,4 +359,14 @@ test('a malformed FILE_XFER_STATUS is reported (onError) and ends nothing; other
   await settle();
   assert.deepEqual(errors.map((e) => e.code), ['SHORT_READ']);
   assert.equal(t.state, 'starting');
+});
+
+test('formatBytes: one spelling for the engine and the page', () => {
+  assert.equal(formatBytes(0), '0 bytes');
+  assert.equal(formatBytes(1023), '1023 bytes');
+  assert.equal(formatBytes(1024), '1.0 KiB');
+  assert.equal(formatBytes(100_000), '97.7 KiB');
+  assert.equal(formatBytes(64n << 20n), '64.0 MiB');
+  assert.equal(formatBytes(3n << 40n), '3.0 TiB');
+  assert.equal(formatBytes(5 * 2 ** 50), '5120.0 TiB');
 });
