@@ -409,12 +409,13 @@ export interface AppState {
   zoom?: number;
   /** Recent connection URIs, newest first, never with a password. */
   recent?: string[];
+  /** The guest agent is there: clipboard, file transfer and resolution following the window need it. */
+  agent?: boolean;
   /**
-   * Clipboard sharing: the policy, whether the guest agent is there (without it nothing is
-   * shared), and whether the page is the host clipboard (web host: it reads and writes the
-   * browser's clipboard; Electron's main process uses the system clipboard itself).
+   * Clipboard sharing: the policy, and whether the page is the host clipboard (web host: it reads
+   * and writes the browser's clipboard; Electron's main process uses the system clipboard itself).
    */
-  clipboard?: { policy: ClipboardPolicy; agent: boolean; page: boolean };
+  clipboard?: { policy: ClipboardPolicy; page: boolean };
   /** Help → About: the viewer's version, what it runs on and what it speaks. */
   about?: { version: string; runtime: string; protocol: string; features: string[] };
   /** --auto-resize (default always): the guest's resolution follows the window (needs the agent). */

@@ -212,7 +212,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   let clipboardPolicy: ClipboardPolicy = opts.config?.ui.clipboard ?? (opts.shareClipboard === false ? 'off' : 'both');
   let clipboard: ClipboardSync | null = null;
   let agentReady = false;
-  const clipboardState = (): Pick<AppState, 'clipboard'> => ({ clipboard: { policy: clipboardPolicy, agent: agentReady, page: pageClipboard !== null } });
+  const agentState = (): Pick<AppState, 'agent' | 'clipboard'> => ({ agent: agentReady, clipboard: { policy: clipboardPolicy, page: pageClipboard !== null } });
   /** Files the page is sending (its id → the transfer and the reads waiting for its bytes). */
   const pageXfers = new Map<number, { xfer: FileTransfer; reads: Map<number, { ok: (b: Uint8Array) => void; fail: (e: Error) => void }> }>();
   /** The size the page last asked the guest to take (sent again when an agent comes). */
@@ -271,7 +271,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     protocol: 'SPICE 2.2 (spice-protocol 0.14)',
     features: ABOUT_FEATURES,
   };
-  let app: AppState = { ...baseApp(kiosk, launchLabel, launch, extra(launch)), ...clipboardState(), about };
+  let app: AppState = { ...baseApp(kiosk, launchLabel, launch, extra(launch)), ...agentState(), about };
   let lastStatus: SessionStatus = { state: 'idle', message: 'not connected', app };
 
   const emit = <K extends keyof ViewerEvents>(name: K, payload: ViewerEvents[K], n: number): void => {
@@ -335,7 +335,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     if (cfg.ui.clipboard) clipboardPolicy = cfg.ui.clipboard;
     agentReady = false;
     sentSize = '';
-    app = { ...baseApp(kiosk, label, cfg, extra(launch ?? cfg)), ...clipboardState(), about, ...keep };
+    app = { ...baseApp(kiosk, label, cfg, extra(launch ?? cfg)), ...agentState(), about, ...keep };
     endpointFromConfig(withCreds(cfg), { readFile: readCaFile })
       .then(({ endpoint, password, disabledChannels }) => {
         if (gen !== generation) return;
@@ -432,7 +432,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
         }
         if (agentReady === (st === 'ready')) return;
         agentReady = st === 'ready';
-        setApp({ ...app, ...clipboardState() });
+        setApp({ ...app, ...agentState() });
       },
       onMessage: (m) => {
         // a malformed clipboard message from the agent: reported, the session and the agent live
@@ -699,7 +699,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       clipboardPolicy = ceiling ? narrowest(policy, ceiling) : policy;
       clipboard?.setPolicy(clipboardPolicy);
       if (!ceiling) opts.onClipboardPolicy?.(clipboardPolicy);
-      setApp({ ...app, ...clipboardState() });
+      setApp({ ...app, ...agentState() });
     },
     recordData(pcm: Uint8Array) {
       const rec = session?.channels().find((c): c is RecordChannel => c instanceof RecordChannel);

@@ -53,7 +53,8 @@ export class PageClipboard {
   update(s: SessionStatus): void {
     this.state = s.app?.clipboard;
     this.connected = s.state === 'connected';
-    const poll = this.connected && !!this.state?.page && !!this.state.agent && (this.state.policy === 'both' || this.state.policy === 'to-guest');
+    const agent = !!s.app?.agent;
+    const poll = this.connected && agent && !!this.state?.page && (this.state.policy === 'both' || this.state.policy === 'to-guest');
     if (poll && !this.timer) {
       this.timer = setInterval(() => void this.look(), CLIPBOARD_POLL_MS);
       void this.look();
@@ -61,7 +62,7 @@ export class PageClipboard {
       clearInterval(this.timer);
       this.timer = null;
     }
-    if (!this.connected || !this.state?.agent) this.show('');
+    if (!this.connected || !agent || !this.state) this.show('');
     else if (this.state.policy === 'off') this.show('Clipboard: not shared');
     else if (!this.text) this.show(this.state.policy === 'both' ? 'Clipboard: shared' : `Clipboard: shared ${this.state.policy === 'to-guest' ? 'to the guest only' : 'from the guest only'}`);
   }

@@ -58,7 +58,7 @@ export class FileXferPanel {
 
   /** Dropping works while connected with an agent in the guest. */
   update(s: SessionStatus): void {
-    this.enabled = s.state === 'connected' && !!s.app?.clipboard?.agent;
+    this.enabled = s.state === 'connected' && !!s.app?.agent;
   }
 
   send(file: File): number {

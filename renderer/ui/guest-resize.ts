@@ -45,7 +45,7 @@ export class GuestResize {
   }
 
   update(s: SessionStatus): void {
-    const on = s.state === 'connected' && s.app?.autoResize !== false && !!s.app?.clipboard?.agent;
+    const on = s.state === 'connected' && s.app?.autoResize !== false && !!s.app?.agent;
     if (on && !this.on) this.last = null; // a new agent: ask again
     this.on = on;
     if (on) this.schedule();

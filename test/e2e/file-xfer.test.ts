@@ -68,7 +68,7 @@ before(async () => {
   await vm.waitForSerial(/agent started/, 90_000);
   web = await openWebSession(browser(), vm.spicePort);
   page = web.page;
-  await page.waitForFunction(() => (window as any).__spiceTest.status().app?.clipboard?.agent === true, undefined, { timeout: 90_000 });
+  await page.waitForFunction(() => (window as any).__spiceTest.status().app?.agent === true, undefined, { timeout: 90_000 });
 });
 
 after(async () => {
