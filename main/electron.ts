@@ -8,6 +8,7 @@
 import { app, BrowserWindow, clipboard, dialog, Menu, MessageChannelMain, nativeImage, net, protocol } from 'electron';
 import { ElectronClipboard } from './windows/electron-clipboard';
 import { writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { attachViewerIpc } from './ipc/electron-ipc';
@@ -107,8 +108,13 @@ async function main(): Promise<void> {
     writeText: (text, t) => clipboard.writeText(text, t),
     readPng: (t) => clipboard.readImage(t).toPNG(),
     writePng: (png, t) => clipboard.writeImage(nativeImage.createFromBuffer(Buffer.from(png)), t),
+    imageKey: (t) => {
+      const img = clipboard.readImage(t);
+      if (img.isEmpty()) return '';
+      const { width, height } = img.getSize();
+      return `${width}x${height}:${createHash('sha1').update(img.toBitmap()).digest('hex')}`;
+    },
   });
-  systemClipboard.start();
   const engine: SessionController = createSessionController({
     ...hostControllerOptions({ config, log, appVersion: version, env, settings }),
     hostClipboard: systemClipboard,

@@ -10,8 +10,8 @@ import { Selection } from '../spice/agent/protocol';
 /** A host clipboard that also says when it changed (not by our own write) and what it holds. */
 export interface HostClipboardSource extends HostClipboard {
   onChange(cb: (selection: number, kinds: ClipKind[]) => void): () => void;
-  /** Kinds the selection holds now ([]: empty or unknown). */
-  kinds(selection: number): ClipKind[];
+  /** A guest agent is there (true) or gone: a polled clipboard polls only while one is. */
+  watch?(on: boolean): void;
 }
 
 type Items = { kind: ClipKind; data: Uint8Array }[];

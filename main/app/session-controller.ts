@@ -229,7 +229,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     sentSize = key;
     agent.monitorsConfig(monitors);
   };
-  hostClipboard.onChange((selection, kinds: ClipKind[]) => clipboard?.hostChanged(selection, kinds));
+  hostClipboard.onChange((selection) => clipboard?.hostChanged(selection));
   const mapDestination = migrationMapper(opts.env?.SPICE_MIG_HOST);
   const launch = opts.config;
   const kiosk = launch?.ui.kiosk ?? false;
@@ -421,6 +421,8 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     clipboard = sync;
     s.main.agent.listen({
       onState: (st) => {
+        // the host clipboard is watched while this session's agent is there (not after it ended)
+        if (session === s || session === null) hostClipboard.watch?.(st === 'ready' && session === s);
         sync.agentState(st);
         if (session !== s) return;
         if (st !== 'ready') sentSize = '';
@@ -443,10 +445,6 @@ export function createSessionController(opts: ControllerOptions): SessionControl
         }
       },
     });
-    for (const sel of hostClipboard.selections) {
-      const kinds = hostClipboard.kinds(sel);
-      if (kinds.length) sync.hostChanged(sel, kinds);
-    }
   }
 
   function onSessionStatus(s: Session, raw: SessionStatus, endpoint: Endpoint, gen: number): void {

@@ -1,9 +1,11 @@
 // The system clipboard in the Electron app, for ClipboardSync: Electron's
 // clipboard module in main (the issue's rule: the page never touches it).
-// Electron has no change event, so the clipboard is polled (text and the
-// offered formats each time; an image is read only when the formats say one is
-// there). Our own writes are remembered so they do not come back as a change.
-// PRIMARY exists on Linux only ('selection').
+// Electron has no change event, so the clipboard is polled, and only while a
+// guest agent is there to share it with (watch). A poll reads the text and the
+// offered formats; an image is compared by a digest of its raw pixels (no PNG
+// encode per poll; PNG only when the guest pastes). Our own writes are
+// remembered so they do not come back as a change. PRIMARY exists on Linux
+// only ('selection').
 import type { ClipKind } from '../../preload/contract';
 import type { HostClipboardSource } from '../app/host-clipboard';
 import { Selection } from '../spice/agent/protocol';
@@ -15,6 +17,8 @@ export interface ElectronClipboardApi {
   writeText(text: string, type?: 'clipboard' | 'selection'): void;
   /** PNG bytes of the clipboard image, empty when there is none (clipboard.readImage().toPNG()). */
   readPng(type?: 'clipboard' | 'selection'): Uint8Array;
+  /** A digest of the clipboard image ('' when there is none): size + hash of readImage().toBitmap(). */
+  imageKey(type?: 'clipboard' | 'selection'): string;
   /** clipboard.writeImage(nativeImage.createFromBuffer(png)). */
   writePng(png: Uint8Array, type?: 'clipboard' | 'selection'): void;
 }
@@ -35,19 +39,26 @@ export class ElectronClipboard implements HostClipboardSource {
   constructor(
     private readonly api: ElectronClipboardApi,
     platform: string = process.platform,
+    private readonly pollMs = CLIPBOARD_POLL_MS,
   ) {
     this.selections = platform === 'linux' ? [Selection.CLIPBOARD, Selection.PRIMARY] : [Selection.CLIPBOARD];
-    for (const s of this.selections) this.seen.set(s, this.look(s));
   }
 
-  /** Starts polling (the app calls it once; close() stops). */
-  start(pollMs = CLIPBOARD_POLL_MS): void {
-    this.timer ??= setInterval(() => this.poll(), pollMs);
+  /** Polls while an agent is there (the session controller says when); what is there now is known at once. */
+  watch(on: boolean): void {
+    if (!on) return this.close();
+    if (this.timer) return;
+    for (const s of this.selections) this.seen.set(s, this.look(s));
+    this.timer = setInterval(() => this.poll(), this.pollMs);
   }
 
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+  }
+
+  get watching(): boolean {
+    return this.timer !== null;
   }
 
   onChange(cb: (selection: number, kinds: ClipKind[]) => void): () => void {
@@ -56,6 +67,8 @@ export class ElectronClipboard implements HostClipboardSource {
   }
 
   kinds(selection: number): ClipKind[] {
+    // not polled: look now (a new agent is offered what is there)
+    if (!this.timer) this.seen.set(selection, this.look(selection));
     return this.seen.get(selection)?.kinds ?? [];
   }
 
@@ -87,11 +100,8 @@ export class ElectronClipboard implements HostClipboardSource {
   private look(selection: number): { key: string; kinds: ClipKind[] } {
     const formats = this.api.availableFormats(TYPE(selection));
     const text = this.api.readText(TYPE(selection));
-    const hasImage = formats.some((f) => f.startsWith('image/'));
-    const png = hasImage ? this.api.readPng(TYPE(selection)) : new Uint8Array(0);
-    const kinds: ClipKind[] = [...(text ? (['text'] as const) : []), ...(png.length ? (['png'] as const) : [])];
-    // an image is compared by its length and a sample of its bytes: cheap, and a new copy almost always differs
-    const sample = png.length ? Buffer.from(png.subarray(Math.max(0, png.length - 64))).toString('hex') : '';
-    return { key: `${text.length}:${text}\u0000${png.length}:${sample}`, kinds };
+    const image = formats.some((f) => f.startsWith('image/')) ? this.api.imageKey(TYPE(selection)) : '';
+    const kinds: ClipKind[] = [...(text ? (['text'] as const) : []), ...(image ? (['png'] as const) : [])];
+    return { key: `${text.length}:${text}\u0000${image}`, kinds };
   }
 }

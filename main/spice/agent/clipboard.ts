@@ -29,6 +29,8 @@ export interface HostClipboard {
   write(selection: number, kind: ClipKind, data: Uint8Array): Promise<void>;
   /** The host's current content of that kind (null: none). */
   read(selection: number, kind: ClipKind): Promise<Uint8Array | null>;
+  /** Kinds the selection holds now ([]: empty or unknown). */
+  kinds(selection: number): ClipKind[];
 }
 
 /** One clipboard transfer (or a blocked one), for the window's indicator. */
@@ -63,8 +65,6 @@ export interface ClipboardSyncOptions {
 export class ClipboardSync {
   private policy: ClipboardPolicy;
   private readonly maxBytes: number;
-  /** What the host holds per selection, as last reported (grabbed again once the agent is ready). */
-  private readonly hostKinds = new Map<number, ClipKind[]>();
   /** The type we requested per selection after a guest grab (its answer goes to the host). */
   private readonly requested = new Map<number, number>();
 
@@ -84,16 +84,14 @@ export class ClipboardSync {
   setPolicy(p: ClipboardPolicy): void {
     const grabNow = !allows(this.policy, 'to-guest') && allows(p, 'to-guest');
     this.policy = p;
-    if (grabNow) for (const s of this.hostKinds.keys()) this.grab(s);
+    if (grabNow) for (const s of this.host.selections) this.grab(s);
   }
 
   // ---- from the host adapter
 
-  /** The host clipboard changed (not by our own write): it now offers these kinds. */
-  hostChanged(selection: number, kinds: ClipKind[]): void {
+  /** The host clipboard changed (not by our own write): the guest is offered what it holds now. */
+  hostChanged(selection: number): void {
     if (!this.host.selections.includes(selection)) return;
-    if (kinds.length) this.hostKinds.set(selection, kinds);
-    else this.hostKinds.delete(selection);
     this.grab(selection);
   }
 
@@ -106,7 +104,8 @@ export class ClipboardSync {
     }
     // an agent that takes a limit gets ours: it does not send what we would refuse
     if (hasCap(this.agent.agentCaps, AgentCap.MAX_CLIPBOARD)) this.agent.maxClipboard(this.maxBytes);
-    for (const s of this.hostKinds.keys()) this.grab(s);
+    // what the host holds already is offered to the new agent
+    for (const s of this.host.selections) this.grab(s);
   }
 
   agentMessage(msg: AgentMessage): void {
@@ -159,8 +158,8 @@ export class ClipboardSync {
   // ---- internals
 
   private grab(selection: number): void {
-    const kinds = this.hostKinds.get(selection);
-    if (!kinds || this.agent.state !== 'ready' || !allows(this.policy, 'to-guest')) return;
+    const kinds = this.host.kinds(selection);
+    if (!kinds.length || this.agent.state !== 'ready' || !allows(this.policy, 'to-guest')) return;
     if (selection !== Selection.CLIPBOARD && !this.agent.clipboardLayout.selection) return;
     this.agent.clipboardGrab(
       selection,

@@ -36,6 +36,9 @@ class MapClipboard implements HostClipboard {
     if (this.failRead) throw this.failRead;
     return this.items.get(`${selection}/${kind}`) ?? null;
   }
+  kinds(selection: number): ClipKind[] {
+    return (['text', 'png'] as const).filter((k) => this.items.has(`${selection}/${k}`));
+  }
 }
 
 function rig(opts: ConstructorParameters<typeof ClipboardSync>[2] = {}) {
@@ -74,9 +77,11 @@ const PNG = fromHex('89504e470d0a1a0a0000000d49484452');
 test('ready: our limit goes to an agent that takes one (MAX_CLIPBOARD), and a host clipboard that was there is grabbed', () => {
   const sent: Uint8Array[] = [];
   const agent = new AgentChannel({ start() {}, token() {}, data: (c) => sent.push(c.slice()) });
-  const sync = new ClipboardSync(agent, new MapClipboard(), { maxBytes: 1 << 20 });
+  const host = new MapClipboard();
+  host.items.set('0/text', text('there before the agent'));
+  const sync = new ClipboardSync(agent, host, { maxBytes: 1 << 20 });
   agent.listen({ onState: (s) => sync.agentState(s), onMessage: (m) => sync.agentMessage(m) });
-  sync.hostChanged(Selection.CLIPBOARD, ['text']);
+  sync.hostChanged(Selection.CLIPBOARD);
   agent.setServerTokens(100);
   agent.connected();
   agent.receive(DAEMON_CAPS);
@@ -110,7 +115,7 @@ test('guest → client: a PNG-only grab (an image copied in the guest) is reques
 test('client → guest: a host change is grabbed with its kinds; the paste request gets the host data', async () => {
   const { host, sync, out, fromAgent, transfers, settle } = rig();
   host.items.set('0/png', PNG);
-  sync.hostChanged(Selection.CLIPBOARD, ['png']);
+  sync.hostChanged(Selection.CLIPBOARD);
   const [grab] = out();
   assert.equal(grab.type, AgentMsg.CLIPBOARD_GRAB);
   assert.deepEqual(decodeClipboardGrab(L, grab.body), { selection: 0, serial: 0, types: [ClipboardType.IMAGE_PNG] });
@@ -128,7 +133,7 @@ test('policy to-guest blocks guest → client: no request, the block is reported
   assert.deepEqual(out(), [], 'nothing requested');
   assert.equal(transfers[0]?.blocked, 'clipboard sharing from the guest is off');
   host.items.set('0/text', text('to the guest'));
-  sync.hostChanged(0, ['text']);
+  sync.hostChanged(0);
   assert.equal(out()[0].type, AgentMsg.CLIPBOARD_GRAB);
   fromAgent(AgentMsg.CLIPBOARD_REQUEST, encodeClipboardRequest(L, { selection: 0, type: ClipboardType.UTF8_TEXT }));
   await settle();
@@ -138,7 +143,7 @@ test('policy to-guest blocks guest → client: no request, the block is reported
 test('policy to-client blocks client → guest: no grab; a paste request anyway gets NONE at once, never silence', async () => {
   const { host, sync, out, fromAgent, transfers, settle } = rig({ policy: 'to-client' });
   host.items.set('0/text', text('secret'));
-  sync.hostChanged(0, ['text']);
+  sync.hostChanged(0);
   assert.deepEqual(out(), [], 'no grab');
   fromAgent(AgentMsg.CLIPBOARD_REQUEST, encodeClipboardRequest(L, { selection: 0, type: ClipboardType.UTF8_TEXT }));
   await settle();
@@ -154,7 +159,7 @@ test('off blocks both ways', async () => {
   const { host, sync, out, fromAgent, settle } = rig({ policy: 'off' });
   fromAgent(AgentMsg.CLIPBOARD_GRAB, encodeClipboardGrab(L, { selection: 0, serial: 0, types: [ClipboardType.UTF8_TEXT] }));
   host.items.set('0/text', text('x'));
-  sync.hostChanged(0, ['text']);
+  sync.hostChanged(0);
   fromAgent(AgentMsg.CLIPBOARD, concat(encodeClipboardPrefix(L, 0, ClipboardType.UTF8_TEXT), text('from guest')));
   await settle();
   assert.deepEqual(out(), []);
@@ -164,7 +169,7 @@ test('off blocks both ways', async () => {
 test('size limit: a bigger host item is answered NONE, a bigger guest item is not written; both reported', async () => {
   const { host, sync, out, fromAgent, transfers, settle } = rig({ maxBytes: 8 });
   host.items.set('0/text', text('123456789'));
-  sync.hostChanged(0, ['text']);
+  sync.hostChanged(0);
   out();
   fromAgent(AgentMsg.CLIPBOARD_REQUEST, encodeClipboardRequest(L, { selection: 0, type: ClipboardType.UTF8_TEXT }));
   await settle();
@@ -185,8 +190,10 @@ test('size limit: a bigger host item is answered NONE, a bigger guest item is no
 
 test('a host clipboard that refuses (no permission) answers NONE and reports why; an unrequested CLIPBOARD is ignored', async () => {
   const { host, sync, out, fromAgent, transfers, settle } = rig();
-  sync.hostChanged(0, ['text']);
+  host.items.set('0/text', text('x'));
+  sync.hostChanged(0);
   out();
+  host.items.clear();
   host.failRead = new Error('the browser does not allow reading the clipboard');
   fromAgent(AgentMsg.CLIPBOARD_REQUEST, encodeClipboardRequest(L, { selection: 0, type: ClipboardType.UTF8_TEXT }));
   await settle();

@@ -45,7 +45,12 @@ class MemoryElectronClipboard implements ElectronClipboardApi {
     this.png[t] = new Uint8Array(0);
   }
   readPng(t: 'clipboard' | 'selection' = 'clipboard') {
+    this.pngReads++;
     return this.png[t];
+  }
+  pngReads = 0;
+  imageKey(t: 'clipboard' | 'selection' = 'clipboard') {
+    return this.png[t].length ? `${this.png[t].length}:${Buffer.from(this.png[t]).toString('hex')}` : '';
   }
   writePng(p: Uint8Array, t: 'clipboard' | 'selection' = 'clipboard') {
     this.png[t] = p;
@@ -56,10 +61,13 @@ class MemoryElectronClipboard implements ElectronClipboardApi {
 test('ElectronClipboard: polling reports another program\'s copy (CLIPBOARD and PRIMARY on Linux), never our own write', async () => {
   const sys = new MemoryElectronClipboard();
   sys.text.clipboard = 'there before';
-  const ec = new ElectronClipboard(sys, 'linux');
+  const ec = new ElectronClipboard(sys, 'linux', 3_600_000);
   const changes: [number, ClipKind[]][] = [];
   ec.onChange((s, k) => changes.push([s, k]));
-  assert.deepEqual(ec.kinds(0), ['text'], 'what was there at start is known (offered when the agent comes)');
+  assert.equal(ec.watching, false, 'no agent yet: not polled');
+  assert.deepEqual(ec.kinds(0), ['text'], 'what is there is known when asked (offered when the agent comes)');
+  ec.watch(true);
+  assert.equal(ec.watching, true);
   ec.poll();
   assert.deepEqual(changes, []);
   sys.text.selection = 'selected';
@@ -76,6 +84,9 @@ test('ElectronClipboard: polling reports another program\'s copy (CLIPBOARD and 
   assert.equal(sys.text.clipboard, 'from the guest');
   assert.deepEqual(await ec.read(0, 'text'), text('from the guest'));
   assert.deepEqual(await ec.read(1, 'png'), null);
+  assert.equal(sys.pngReads, 1, 'a PNG is encoded only when read, never to look for changes');
+  ec.watch(false);
+  assert.equal(ec.watching, false, 'the agent went: polling stops');
   assert.deepEqual(new ElectronClipboard(sys, 'win32').selections, [0], 'no PRIMARY outside Linux');
 });
 
