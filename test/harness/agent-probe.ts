@@ -3,6 +3,8 @@
 import type { AgentChannel, AgentState } from '../../main/spice/agent/agent-channel';
 import type { AgentMessage } from '../../main/spice/agent/agent-stream';
 import type { SpiceError } from '../../main/spice/wire/errors';
+import { QemuVm, type QemuOptions } from './qemu';
+import { createClient, type TestClient } from '../helpers/client';
 
 export class AgentProbe {
   readonly states: AgentState[] = [];
@@ -42,5 +44,22 @@ export class AgentProbe {
   /** The next message of `type` after index `from` (messages.length at the call by default). */
   next(type: number, from = this.messages.length, timeoutMs = 60000): Promise<AgentMessage> {
     return this.until(`agent message ${type}`, () => this.messages.slice(from).find((m) => m.type === type), timeoutMs);
+  }
+}
+
+/** An agent guest (Debian's spice-vdagent under Xvfb), our client connected, its agent ready. */
+export async function startAgentClient(opts: QemuOptions): Promise<{ vm: QemuVm; client: TestClient; probe: AgentProbe }> {
+  const vm = await QemuVm.start({ ...opts, agent: true });
+  const client = createClient({ host: '127.0.0.1', port: vm.spicePort });
+  try {
+    await vm.waitForSerial(/agent started/, 60000);
+    const probe = new AgentProbe(client.session.main.agent);
+    await client.session.connect();
+    await probe.until('agent ready', () => client.session.main.agent.state === 'ready', 90000);
+    return { vm, client, probe };
+  } catch (e) {
+    client.session.disconnect();
+    await vm.stop();
+    throw e;
   }
 }

@@ -9,8 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { QemuVm } from '../harness/qemu';
-import { AgentProbe } from '../harness/agent-probe';
-import { createClient, type TestClient } from '../helpers/client';
+import { AgentProbe, startAgentClient } from '../harness/agent-probe';
+import type { TestClient } from '../helpers/client';
 import { fileSource, type RecordingSource } from '../helpers/file-source';
 import { DEFAULT_XFER_WINDOW, FILE_XFER_BLOCK, type FileSource, type TransferResult } from '../../main/spice/agent/file-xfer';
 import { FileXferStatus } from '../../main/spice/agent/protocol';
@@ -58,12 +58,7 @@ function assertProgress(src: RecordingSource, r: TransferResult): void {
 
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xfer-'));
-  vm = await QemuVm.start({ name: 'agent-xfer', agent: true });
-  await vm.waitForSerial(/agent started/, 60000);
-  client = createClient({ host: '127.0.0.1', port: vm.spicePort });
-  probe = new AgentProbe(client.session.main.agent);
-  await client.session.connect();
-  await probe.until('agent ready', () => client.session.main.agent.state === 'ready', 90000);
+  ({ vm, client, probe } = await startAgentClient({ name: 'agent-xfer' }));
 });
 
 after(async () => {
@@ -170,13 +165,8 @@ test('too big for the guest disk: NO_SPACE with the free space the agent reports
 });
 
 test('QEMU with disable-agent-file-xfer=on: spice-server marks the agent FILE_XFER_DISABLED and the transfer fails with DISABLED before START', async () => {
-  const off = await QemuVm.start({ name: 'agent-xfer-off', agent: true, spiceExtra: 'disable-agent-file-xfer=on' });
-  const c = createClient({ host: '127.0.0.1', port: off.spicePort });
+  const { vm: off, client: c } = await startAgentClient({ name: 'agent-xfer-off', spiceExtra: 'disable-agent-file-xfer=on' });
   try {
-    await off.waitForSerial(/agent started/, 60000);
-    const p = new AgentProbe(c.session.main.agent);
-    await c.session.connect();
-    await p.until('agent ready', () => c.session.main.agent.state === 'ready', 90000);
     let reads = 0;
     const r = await c.session.main.files.start({ name: 'no.txt', size: 10, read: async () => { reads++; return new Uint8Array(10); } }).result;
     assert.equal(!r.ok && r.error.code, 'DISABLED');

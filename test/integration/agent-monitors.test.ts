@@ -8,8 +8,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { QemuVm } from '../harness/qemu';
-import { AgentProbe } from '../harness/agent-probe';
-import { createClient, type TestClient } from '../helpers/client';
+import { AgentProbe, startAgentClient } from '../harness/agent-probe';
+import type { TestClient } from '../helpers/client';
 import { AgentMsg, AgentReplyResult, decodeReply } from '../../main/spice/agent/protocol';
 
 let vm: QemuVm;
@@ -17,12 +17,7 @@ let client: TestClient;
 let probe: AgentProbe;
 
 before(async () => {
-  vm = await QemuVm.start({ name: 'agent-monitors', agent: true, extraArgs: ['-vga', 'std'] });
-  await vm.waitForSerial(/agent started/, 60000);
-  client = createClient({ host: '127.0.0.1', port: vm.spicePort });
-  probe = new AgentProbe(client.session.main.agent);
-  await client.session.connect();
-  await probe.until('agent ready', () => client.session.main.agent.state === 'ready', 90000);
+  ({ vm, client, probe } = await startAgentClient({ name: 'agent-monitors', extraArgs: ['-vga', 'std'] }));
 });
 
 after(async () => {
