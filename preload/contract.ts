@@ -411,6 +411,8 @@ export interface AppState {
   recent?: string[];
   /** The guest agent is there: clipboard, file transfer and resolution following the window need it. */
   agent?: boolean;
+  /** Connection quality: the round trip of input to the server and back, ms (median of the last MOTION_ACKs). */
+  latencyMs?: number;
   /**
    * Clipboard sharing: the policy, and whether the page is the host clipboard (web host: it reads
    * and writes the browser's clipboard; Electron's main process uses the system clipboard itself).

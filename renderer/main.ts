@@ -19,6 +19,7 @@ import { AudioPlayer } from './audio/player';
 import { MuteToggle } from './ui/mute-toggle';
 import { MicCapture } from './audio/mic';
 import { DisplayWindows } from './ui/display-windows';
+import { QualityIndicator } from './ui/quality';
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -33,6 +34,7 @@ function start(): void {
   const banner = new MigrationBanner(byId('migration-banner'));
   const kioskOverlay = new KioskOverlay(byId('kiosk-overlay'));
   const doctor = new DoctorPanel(byId('doctor'));
+  const quality = new QualityIndicator(byId('quality-indicator'));
   const grabHint = byId('grab-hint');
   const form = byId<HTMLFormElement>('connect-form');
   const uriInput = byId<HTMLInputElement>('uri');
@@ -191,6 +193,7 @@ function start(): void {
   api.on('cursor', (cmds) => cursor.apply(cmds));
   const onStatus = (s: SessionStatus): void => {
     status.set(s);
+    quality.update(s);
     windowUi.update(s);
     guestResize.update(s);
     for (const r of windowResizes.values()) r.update(s);

@@ -105,6 +105,9 @@ export const ABOUT_FEATURES = [
 ];
 
 /** --spice-disable-effects / disable-effects= as DISPLAY_CONFIG flags (0: nothing to send). */
+/** The connection's round trip goes to the page at most this often. */
+export const LATENCY_EVERY_MS = 1000;
+
 export function displayConfigFlags(effects: readonly DisplayEffect[]): number {
   const all = DisplayConfigFlag.DISABLE_WALLPAPER | DisplayConfigFlag.DISABLE_FONT_SMOOTH | DisplayConfigFlag.DISABLE_ANIMATION;
   const bit: Record<DisplayEffect, number> = { wallpaper: DisplayConfigFlag.DISABLE_WALLPAPER, 'font-smooth': DisplayConfigFlag.DISABLE_FONT_SMOOTH, animation: DisplayConfigFlag.DISABLE_ANIMATION, all };
@@ -447,6 +450,22 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     });
   }
 
+  /** Connection quality from the inputs channel's round trips: the status carries it, at most once a second. */
+  let latencyAt = -Infinity;
+  function watchLatency(s: Session): void {
+    const inputs = s.inputs;
+    if (!inputs || inputs.onRoundTrip) return;
+    inputs.onRoundTrip = () => {
+      const raw = inputs.roundTripMs;
+      if (session !== s || raw === undefined) return;
+      // tenths below 10 ms (loopback answers in 0.2 ms)
+      const ms = raw < 10 ? Math.round(raw * 10) / 10 : Math.round(raw);
+      if (ms === app.latencyMs || clock.now() - latencyAt < LATENCY_EVERY_MS) return;
+      latencyAt = clock.now();
+      setApp({ ...app, latencyMs: ms });
+    };
+  }
+
   function onSessionStatus(s: Session, raw: SessionStatus, endpoint: Endpoint, gen: number): void {
     // a unix socket's Endpoint has a placeholder host:port: show the socket path instead
     const st = endpoint.unixPath ? { ...raw, message: raw.message.split(`${endpoint.host}:${endpoint.port}`).join(endpoint.unixPath) } : raw;
@@ -456,6 +475,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       devicesChanged();
     }
     if (st.state === 'connected') {
+      watchLatency(s);
       const first = !sessionConnected;
       sessionConnected = true;
       everConnected = true;

@@ -11,6 +11,7 @@ export function guestDetailRows(s: SessionStatus): [string, string][] {
     ['Name', s.name ?? '—'],
     ['UUID', s.uuid ?? '—'],
     ['Mouse mode', s.mouseMode ?? '—'],
+    ['Round trip', s.app?.latencyMs !== undefined ? `${s.app.latencyMs} ms (input to the server and back)` : '— (measured while the pointer moves)'],
     ['Channels', s.channels?.length ? s.channels.join(', ') : '—'],
   ];
 }

@@ -270,6 +270,11 @@ test('web command + QEMU: dials at start (before any page), the page takes the s
     await page.mouse.up();
     await vm.waitForSerial(/GUEST BTN 272 1\b/, 10_000, from); // BTN_LEFT
     await vm.waitForSerial(/GUEST BTN 272 0\b/, 10_000, from);
+    // the pointer moved: the status line shows the connection's round trip (input → server → ack)
+    await page.mouse.move(box.x + 200, box.y + 150, { steps: 12 });
+    await page.waitForFunction(() => !document.getElementById('quality-indicator')!.hidden, undefined, { timeout: 10_000 });
+    assert.match((await page.textContent('#quality-indicator')) ?? '', /^\d+(\.\d)? ms$/);
+    assert.match(await page.getAttribute('#quality-indicator', 'data-quality') ?? '', /^(good|fair|poor)$/);
 
     // Ctrl+Alt releases the grab.
     await page.keyboard.down('ControlLeft');

@@ -145,3 +145,37 @@ test('a pause during the replay stops it; resuming continues where it stopped; f
   assert.deepEqual(errs, ['CLOSED']);
   assert.equal(ch.migration.droppedBytes, 4, 'the one unsent key (4 bytes) is reported dropped');
 });
+
+test('MOTION_ACK times the round trip: each 4th motion message sent → its ACK; median of the last ones; held messages are not timed', async () => {
+  const { t, ch } = await linkedInputs();
+  let now = 1000;
+  ch.now = () => now;
+  const seen: number[] = [];
+  ch.onRoundTrip = (ms) => seen.push(ms);
+  assert.equal(ch.roundTripMs, undefined);
+  for (let i = 0; i < 4; i++) ch.mouseMotion(1, 0, 0); // bunch 1 complete at t=1000
+  now = 1030;
+  for (let i = 0; i < 4; i++) ch.mousePosition(i, i, 0, 0); // bunch 2 complete at t=1030
+  now = 1042;
+  t.deliver(miniMsg(111));
+  await tick();
+  now = 1100;
+  t.deliver(miniMsg(111));
+  await tick();
+  assert.deepEqual(seen, [42, 70]);
+  assert.equal(ch.roundTripMs, 70, 'median of [42, 70]');
+  // output held (a migration switch): the bunch waits in the queue and is not timed
+  ch.pauseOutput();
+  for (let i = 0; i < 4; i++) ch.mouseMotion(1, 0, 0);
+  now = 5000;
+  ch.resumeOutput();
+  now = 5010;
+  t.deliver(miniMsg(111));
+  await tick();
+  assert.deepEqual(seen, [42, 70], 'the held bunch has no sample');
+  for (let i = 0; i < 4; i++) ch.mouseMotion(1, 0, 0);
+  now = 5013;
+  t.deliver(miniMsg(111));
+  await tick();
+  assert.deepEqual(seen, [42, 70, 3], 'the next bunch is timed against its own ACK');
+});

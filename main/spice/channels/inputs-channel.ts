@@ -3,12 +3,17 @@
 // = 4 messages each) of motion/position may be unacknowledged; beyond that,
 // motion is coalesced (deltas summed, the latest position kept) and sent when
 // an ACK frees room, so no movement is lost and nothing piles up.
+// The same ACKs time the connection: spice-server answers every 4th motion
+// message at once, so send → ACK is the round trip the user's input sees (its
+// PINGs cannot: it sends them in pairs and keeps the answer to itself).
 import * as m from '../messages/inputs';
 import { Channel, type Logger } from './base-channel';
 import { Channel as ChannelType, MsgcInputs, MsgInputs } from '../protocol/enums';
 
 export const MOTION_ACK_BUNCH = 4;
 export const MAX_UNACKED_MOTION = 2 * MOTION_ACK_BUNCH;
+/** Round trips kept for the median. */
+const RTT_SAMPLES = 8;
 
 export class InputsChannel extends Channel {
   /** QEMU drops input while a VM is stopped: held across a seamless switch. */
@@ -20,6 +25,14 @@ export class InputsChannel extends Channel {
   unackedMotion = 0;
   private pendingMotion: { dx: number; dy: number; buttons: number } | null = null;
   private pendingPosition: { x: number; y: number; buttons: number; displayId: number } | null = null;
+  /** Motion/position messages sent and MOTION_ACKs received since link (the server counts the same). */
+  private motionSent = 0;
+  private motionAcks = 0;
+  /** now() at which the message completing a bunch went out (by its count); none when it waited in a queue. */
+  private readonly bunchSentAt = new Map<number, number>();
+  private readonly rtts: number[] = [];
+  /** A new round trip was measured (ms). */
+  onRoundTrip: ((ms: number) => void) | null = null;
 
   constructor(id: number, log: Logger) {
     super(ChannelType.INPUTS, id, log);
@@ -27,6 +40,7 @@ export class InputsChannel extends Channel {
     this.on(MsgInputs.KEY_MODIFIERS, (_r, msg) => this.setModifiers(m.decodeKeyModifiers(msg.body)));
     this.on(MsgInputs.MOUSE_MOTION_ACK, () => {
       this.unackedMotion = Math.max(0, this.unackedMotion - MOTION_ACK_BUNCH);
+      this.timeAck();
       this.flushMotion();
     });
   }
@@ -38,8 +52,38 @@ export class InputsChannel extends Channel {
   protected onLinked(): void {}
 
   protected override resetForNewServer(): void {
-    // a new server (not a seamless target) owes us no MOTION_ACKs
+    // a new server (not a seamless target) owes us no MOTION_ACKs, and counts from 0
     this.unackedMotion = 0;
+    this.motionSent = 0;
+    this.motionAcks = 0;
+    this.bunchSentAt.clear();
+  }
+
+  /** Median of the last round trips (ms), undefined before the first. */
+  get roundTripMs(): number | undefined {
+    if (!this.rtts.length) return undefined;
+    const s = [...this.rtts].sort((a, b) => a - b);
+    return s[Math.floor(s.length / 2)];
+  }
+
+  private sendMotion(type: number, body: Uint8Array): void {
+    this.unackedMotion++;
+    this.motionSent++;
+    this.send(type, body);
+    // timed only when it left at once: a held or queued message would time the hold
+    if (this.motionSent % MOTION_ACK_BUNCH === 0 && this.queueStats.messages === 0) this.bunchSentAt.set(this.motionSent, this.now());
+  }
+
+  private timeAck(): void {
+    this.motionAcks++;
+    const n = this.motionAcks * MOTION_ACK_BUNCH;
+    const at = this.bunchSentAt.get(n);
+    for (const k of this.bunchSentAt.keys()) if (k <= n) this.bunchSentAt.delete(k);
+    if (at === undefined) return;
+    const ms = this.now() - at;
+    this.rtts.push(ms);
+    if (this.rtts.length > RTT_SAMPLES) this.rtts.shift();
+    this.onRoundTrip?.(ms);
   }
 
   private setModifiers(m: number): void {
@@ -82,14 +126,12 @@ export class InputsChannel extends Channel {
     if (this.pendingMotion && room()) {
       const motion = this.pendingMotion;
       this.pendingMotion = null;
-      this.unackedMotion++;
-      this.send(MsgcInputs.MOUSE_MOTION, m.encodeMouseMotion(motion));
+      this.sendMotion(MsgcInputs.MOUSE_MOTION, m.encodeMouseMotion(motion));
     }
     if (this.pendingPosition && room()) {
       const p = this.pendingPosition;
       this.pendingPosition = null;
-      this.unackedMotion++;
-      this.send(MsgcInputs.MOUSE_POSITION, m.encodeMousePosition(p));
+      this.sendMotion(MsgcInputs.MOUSE_POSITION, m.encodeMousePosition(p));
     }
   }
 
