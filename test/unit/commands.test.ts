@@ -120,7 +120,9 @@ test('screenshot file names and the guest details rows', () => {
   assert.equal(screenshotName(undefined, t), 'guest-20260102-030405.png');
   assert.equal(screenshotName('../../etc', t), 'etc-20260102-030405.png');
   const rows = Object.fromEntries(guestDetailRows({ state: 'connected', message: '', name: 'vm1', uuid: 'u-1', channels: ['main', 'display'], app: { target: 'spice://h:1' } }));
-  assert.deepEqual(rows, { State: 'connected', Address: 'spice://h:1', Name: 'vm1', UUID: 'u-1', 'Mouse mode': '—', Channels: 'main, display' });
+  assert.deepEqual(rows, { State: 'connected', Address: 'spice://h:1', Name: 'vm1', UUID: 'u-1', 'Mouse mode': '—', 'Round trip': '— (measured while the pointer moves)', Channels: 'main, display' });
+  const measured = Object.fromEntries(guestDetailRows({ state: 'connected', message: '', app: { latencyMs: 0.2 } }));
+  assert.equal(measured['Round trip'], '0.2 ms (input to the server and back)');
 });
 
 test('Help → About rows: version, runtime, protocol, then one row per area the client speaks', () => {
