@@ -20,6 +20,7 @@ import { MuteToggle } from './ui/mute-toggle';
 import { MicCapture } from './audio/mic';
 import { DisplayWindows } from './ui/display-windows';
 import { QualityIndicator } from './ui/quality';
+import { KeyboardLock } from './input/keyboard-lock';
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -278,11 +279,16 @@ function start(): void {
   byId('disconnect').addEventListener('click', () => api.disconnect());
 
   // ------------------------------------------------------------ grab
+  // full screen + grabbed: the guest gets the keys the OS would take (Alt+Tab, Super)
+  const keyLock = new KeyboardLock((navigator as Navigator & { keyboard?: ConstructorParameters<typeof KeyboardLock>[0] }).keyboard);
+  const syncKeyLock = (): void => keyLock.set(grabbed && document.fullscreenElement !== null);
+  document.addEventListener('fullscreenchange', syncKeyLock);
   function grab(): void {
     if (grabbed) return;
     grabbed = true;
     grabHint.textContent = 'Press Ctrl+Alt to release';
     screen.focus();
+    syncKeyLock();
     if (mouseMode === 'server' && document.pointerLockElement !== screen) {
       // Pointer Lock may be refused (no user gesture, headless): input still works.
       Promise.resolve(screen.requestPointerLock()).catch(() => {});
@@ -292,6 +298,7 @@ function start(): void {
     if (!grabbed) return;
     grabbed = false;
     grabHint.textContent = '';
+    syncKeyLock();
     send([...keyboard.releaseAll(), ...pointer.releaseAll()]);
     if (document.pointerLockElement === screen) document.exitPointerLock();
     if (document.activeElement === screen) screen.blur();
@@ -301,6 +308,7 @@ function start(): void {
   screen.addEventListener('focus', () => {
     grabbed = true;
     grabHint.textContent = 'Press Ctrl+Alt to release';
+    syncKeyLock();
   });
   screen.addEventListener('blur', ungrab);
   window.addEventListener('blur', ungrab);
@@ -435,6 +443,7 @@ function start(): void {
       audioOutput: () => audioOut,
       clipboard: () => ({ sent: windowUi.clipboard.sent, text: windowUi.clipboard.text }),
       guestResize: () => guestResize.last,
+      keyboardLock: () => ({ locked: keyLock.locked, error: keyLock.error }),
       windowResize: (id: number) => windowResizes.get(id)?.last ?? null,
       fileXfer: () => [...windowUi.files.rows.values()],
     };

@@ -95,9 +95,10 @@ export function isTrustedSender(
   return !!frame && frame === win.webContents.mainFrame && isAppUrl(frame.url);
 }
 
-/** The permissions the viewer page may have: pointer lock (server mouse mode) and fullscreen, for the app origin only. */
+/** The permissions the viewer page may have, for the app origin only: pointer lock (server mouse mode), full screen, keyboard lock (the grab in full screen). */
+const PAGE_PERMISSIONS = new Set(['pointerLock', 'fullscreen', 'keyboardLock']);
 export function permissionAllowed(permission: string, origin: string | undefined): boolean {
-  return (permission === 'pointerLock' || permission === 'fullscreen') && origin !== undefined && isAppUrl(origin);
+  return PAGE_PERMISSIONS.has(permission) && origin !== undefined && isAppUrl(origin);
 }
 
 export interface WindowDeps {

@@ -198,7 +198,14 @@ test('window commands against QEMU: connect dialog and recent list, every send k
     assert.ok(full.vw * full.vh > fit.vw * fit.vh, `full screen has more room (${fit.vw}x${fit.vh} → ${full.vw}x${full.vh})`);
     // in full screen the toolbar is a strip at the top edge that slides in on keyboard focus (or hover)
     assert.equal(await page.evaluate(() => getComputedStyle(document.getElementById('status')!).display), 'none');
+    // grabbed in full screen: the Keyboard Lock API holds the keys the OS would take (Alt+Tab, Super, Esc)
+    type Lock = { locked: boolean; error: string };
+    const keyLock = () => page.evaluate(() => (window as unknown as { __spiceTest: { keyboardLock(): Lock } }).__spiceTest.keyboardLock());
+    await page.focus('#screen');
+    await page.waitForFunction(() => { const l = (window as any).__spiceTest.keyboardLock(); return l.locked || l.error; }, undefined, { timeout: 10_000 });
+    assert.deepEqual(await keyLock(), { locked: true, error: '' });
     await page.focus('#commands .menu[data-group="View"] .menu-button');
+    assert.deepEqual(await keyLock(), { locked: false, error: '' }, 'released with the grab');
     await view('fullscreen', (b) => (b.full ? [-1, -1] : fitted(b)));
     await view('scale-to-window', (b) => [b.sw, b.sh]);
 

@@ -172,9 +172,11 @@ test('Electron: every request goes preload → ipcMain.handle → engine; bad on
   assert.equal(handlers.size, 0);
 });
 
-test('Electron permissions: pointer lock and fullscreen for the app origin only (request and check handlers)', () => {
+test('Electron permissions: pointer lock, full screen and keyboard lock for the app origin only (request and check handlers)', () => {
   assert.equal(permissionAllowed('pointerLock', 'app://viewer'), true);
   assert.equal(permissionAllowed('fullscreen', APP_URL), true);
+  assert.equal(permissionAllowed('keyboardLock', APP_URL), true);
+  assert.equal(permissionAllowed('keyboardLock', 'https://example.com'), false);
   for (const p of ['media', 'geolocation', 'notifications', 'clipboard-read', 'hid', 'usb', 'serial']) assert.equal(permissionAllowed(p, 'app://viewer'), false, p);
   assert.equal(permissionAllowed('pointerLock', 'https://example.invalid'), false);
   assert.equal(permissionAllowed('pointerLock', undefined), false);
