@@ -150,6 +150,8 @@ export const VIEWER_REQUESTS = {
   setClipboardPolicy: (a: readonly unknown[]): [policy: 'both' | 'to-guest' | 'to-client' | 'off'] => [
     (CLIPBOARD_POLICY_NAMES as readonly unknown[]).includes(a[0]) ? (a[0] as (typeof CLIPBOARD_POLICY_NAMES)[number]) : bad('setClipboardPolicy: expected both, to-guest, to-client or off'),
   ],
+  /** File → Insert / Remove smartcard (remote-viewer's smartcard-insert / -remove): the shared readers' cards, for the guest. */
+  setSmartcardInserted: (a: readonly unknown[]): [inserted: boolean] => [bool(a[0], 'setSmartcardInserted.inserted')],
   /** A window's display area in device pixels, for the display it shows: the guest's resolution follows it (MONITORS_CONFIG through the agent). */
   resizeGuest: (a: readonly unknown[]): [width: number, height: number, display: number] => [
     int(a[0], MIN_GUEST_WIDTH, MAX_GUEST_SIZE, 'resizeGuest.width'),

@@ -353,6 +353,10 @@ function start(): void {
       case 'secure-attention':
         windowUi.run('send-ctrl-alt-del');
         break;
+      case 'smartcard-insert':
+      case 'smartcard-remove':
+        windowUi.run(action);
+        break;
       default:
         console.debug(`hotkey ${action}: not supported here`);
     }

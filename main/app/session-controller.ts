@@ -652,6 +652,10 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       // a refusal (no free channel, a busy device) is on the device's line; say it here too
       m.setShared(id, shared).catch((e: unknown) => log.warn(`${kind} ${id}: ${(e as Error).message}`)).finally(devicesChanged);
     },
+    setSmartcardInserted(inserted: boolean) {
+      for (const m of managers.filter(isPanelSource)) m.setCardsPresented?.(inserted);
+      devicesChanged();
+    },
     clipboardContent(selection: number, items: { kind: ClipKind; data: Uint8Array }[]) {
       if (pageClipboard) pageClipboard.setContent(selection, items);
       else log.warn('clipboard: this host uses the system clipboard, not the page\'s');

@@ -10,6 +10,8 @@ export interface DevicePanelSource {
   entries(): DeviceEntry[];
   /** Redirect / offer (true) or give back / stop offering (false); rejects with a coded error. */
   setShared(id: string, shared: boolean): Promise<void>;
+  /** Smartcards: File → Insert / Remove smartcard presents or takes away the shared readers' cards. */
+  setCardsPresented?(presented: boolean): void;
 }
 
 export function isPanelSource(m: DeviceManager): m is DeviceManager & DevicePanelSource {

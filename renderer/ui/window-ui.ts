@@ -145,6 +145,10 @@ export class WindowUi {
         // remote-viewer's toggle: off, or both ways (a one-way --clipboard counts as on)
         this.deps.api.setClipboardPolicy(this.status.app?.clipboard?.policy === 'off' ? 'both' : 'off');
         break;
+      case 'smartcard-insert':
+      case 'smartcard-remove':
+        this.deps.api.setSmartcardInserted(id === 'smartcard-insert');
+        break;
       case 'doctor':
         this.deps.showDoctor();
         break;

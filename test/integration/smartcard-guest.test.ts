@@ -144,6 +144,18 @@ test('a card removed and put back on the client is seen by the guest', async (t)
   await apdusAnswered();
 });
 
+test('File → Remove smartcard: the guest sees no card while it stays in the client reader; Insert smartcard: the guest has it again and its APDUs work', async () => {
+  devices.setCardsPresented(false);
+  await clientShares(() => stateOf(first)?.ejected === true && stateOf(first)?.guestAtr === null, 'the card taken away in the viewer');
+  await pollGuest('the card gone', guestReaders, (l) => l.length === 1 && !l[0].card);
+  assert.ok(backend.readers().find((r) => r.name === first)?.card, 'still in the client reader (pcscd shows it)');
+  devices.setCardsPresented(true);
+  await clientShares(() => stateOf(first)?.ejected === false && !!stateOf(first)?.guestAtr, 'the card presented again');
+  await pollGuest('the card back', guestReaders, (l) => l.length === 1 && l[0].card);
+  assert.equal(await guestAtrRead(), colon(GUEST_ATR[first]));
+  await apdusAnswered();
+});
+
 test('stop sharing the reader: the waiting one is offered and the guest reader gets the other card (T=1 bridged and T=0 both used)', async () => {
   const second = first === R0 ? R1 : R0;
   devices.setShared(first, false);

@@ -29,6 +29,7 @@ const SAMPLES: { [K in RequestName]: RequestArgs<K> } = {
   clipboardContent: [0, [{ kind: 'text', data: new TextEncoder().encode('copied') }, { kind: 'png', data: Uint8Array.from([0x89, 0x50]) }]],
   setClipboardPolicy: ['to-guest'],
   resizeGuest: [1280, 800, 1],
+  setSmartcardInserted: [false],
   fileXferStart: [1, 'report.pdf', 20 << 20],
   fileXferData: [1, 65536, new Uint8Array(65536)],
   fileXferCancel: [1],
@@ -102,6 +103,7 @@ test('validators: typed arguments back, BadRequestError for anything else', () =
     ['resizeGuest', [1280.5, 800, 0]],
     ['resizeGuest', [1280, 800]],
     ['resizeGuest', [1280, 800, 16]],
+    ['setSmartcardInserted', ['yes']],
     ['fileXferStart', [0, 'a', 1]],
     ['fileXferStart', [1, 'a'.repeat(2000), 1]],
     ['fileXferStart', [1, 'a', -1]],
@@ -125,7 +127,7 @@ test('validators: typed arguments back, BadRequestError for anything else', () =
 
 test('the Electron preload, the web bridge and the table expose the same requests', () => {
   const table = [...REQUEST_NAMES].sort();
-  assert.deepEqual(table, ['clipboardContent', 'connect', 'disconnect', 'fileXferCancel', 'fileXferData', 'fileXferStart', 'input', 'openVv', 'recordData', 'resizeGuest', 'saveScreenshot', 'sendScancodes', 'setClipboardPolicy', 'setDeviceShared', 'setProxyCredentials']);
+  assert.deepEqual(table, ['clipboardContent', 'connect', 'disconnect', 'fileXferCancel', 'fileXferData', 'fileXferStart', 'input', 'openVv', 'recordData', 'resizeGuest', 'saveScreenshot', 'sendScancodes', 'setClipboardPolicy', 'setDeviceShared', 'setProxyCredentials', 'setSmartcardInserted']);
   const fakeIpc = { invoke: async () => undefined, on: () => {}, removeListener: () => {} };
   assert.deepEqual(Object.keys(createPreloadApi(fakeIpc)).sort(), [...table, 'on'].sort(), 'preload');
   assert.deepEqual(Object.keys(requestClient(() => {})).sort(), table, 'requestClient');

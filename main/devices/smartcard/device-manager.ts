@@ -81,7 +81,14 @@ export class SmartcardDevices implements DeviceManager, DevicePanelSource {
       kind: 'smartcard',
       id: r.name,
       label: r.name,
-      detail: r.state === 'shared' ? (r.guestAtr ? `card ${r.inUse ? 'in use by the guest' : 'inserted'}${r.bridged ? ' (T=1 card bridged to T=0)' : ''}` : 'no card') : READER_STATE_TEXT[r.state] ?? r.state,
+      detail:
+        r.state === 'shared'
+          ? r.ejected
+            ? 'card removed in the viewer (File → Insert smartcard puts it back)'
+            : r.guestAtr
+              ? `card ${r.inUse ? 'in use by the guest' : 'inserted'}${r.bridged ? ' (T=1 card bridged to T=0)' : ''}`
+              : 'no card'
+          : READER_STATE_TEXT[r.state] ?? r.state,
       state: r.state,
       shared: r.state === 'shared' || r.state === 'adding',
       ...(r.inUse ? { inUse: true } : {}),
@@ -91,6 +98,13 @@ export class SmartcardDevices implements DeviceManager, DevicePanelSource {
   /** Stops (or resumes) offering a reader to the guest. */
   async setShared(name: string, shared: boolean): Promise<void> {
     this.mgr?.setShared(name, shared);
+  }
+
+  /** File → Insert / Remove smartcard: the cards of the shared readers, for the guest (they stay in the readers). */
+  setCardsPresented(presented: boolean): void {
+    const mgr = this.mgr;
+    if (!mgr) return;
+    for (const r of mgr.readers()) if (r.state === 'shared') mgr.setCardPresented(r.name, presented);
   }
 
   channelUp(ch: SpicevmcChannel): void {

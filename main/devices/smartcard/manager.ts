@@ -38,6 +38,8 @@ export interface SharedReader {
   bridged: boolean;
   /** A card connection is open (the guest has used the card). */
   inUse: boolean;
+  /** The user took the card out in the viewer (File → Remove smartcard); it is still in the reader. */
+  ejected: boolean;
 }
 
 interface Reader {
@@ -49,6 +51,8 @@ interface Reader {
   guestAtr: Uint8Array | null;
   /** the guest was told about the card (ATR sent, no CardRemove since) */
   cardAnnounced: boolean;
+  /** removed in the viewer, not from the reader: the guest sees no card until put back */
+  ejected: boolean;
   conn: CardConnection | null;
   bridge: T0Bridge | null;
   gone: boolean;
@@ -118,7 +122,27 @@ export class SmartcardManager {
       guestAtr: r.guestAtr && r.cardAnnounced ? hexOf(r.guestAtr) : null,
       bridged: !!r.guestAtr && !!r.cardAtr && hexOf(r.guestAtr) !== hexOf(r.cardAtr),
       inUse: !!r.conn?.open,
+      ejected: r.ejected,
     }));
+  }
+
+  /**
+   * remote-viewer's Insert / Remove smartcard for a card that stays in the
+   * reader: removed, the guest gets CardRemove and no APDU reaches the card;
+   * put back, the guest gets its ATR again. Taking it out of the reader ends it.
+   */
+  setCardPresented(name: string, presented: boolean): void {
+    const r = this.find(name);
+    if (!r) throw new SmartcardError('UNKNOWN_READER', `no reader named ${name}`);
+    if (presented === !r.ejected) return;
+    r.ejected = !presented;
+    if (presented) this.announceCard(r);
+    else if (r.cardAnnounced) {
+      this.dropConnection(r);
+      r.cardAnnounced = false;
+      if (r.state === 'shared') this.queueControl(r, { type: T.CardRemove, readerId: r.vscId! });
+    }
+    this.changed();
   }
 
   /** Number of guest APDUs received and not yet answered (in flight + queued). */
@@ -177,7 +201,7 @@ export class SmartcardManager {
       case 'reader-added': {
         let r = this.find(e.reader);
         if (!r) {
-          r = { name: e.reader, state: 'adding', vscId: null, cardAtr: null, guestAtr: null, cardAnnounced: false, conn: null, bridge: null, gone: false };
+          r = { name: e.reader, state: 'adding', vscId: null, cardAtr: null, guestAtr: null, cardAnnounced: false, ejected: false, conn: null, bridge: null, gone: false };
           this.list.push(r);
         }
         r.gone = false;
@@ -260,7 +284,7 @@ export class SmartcardManager {
   }
 
   private announceCard(r: Reader): void {
-    if (r.state !== 'shared' || !r.guestAtr || r.cardAnnounced) return;
+    if (r.state !== 'shared' || !r.guestAtr || r.cardAnnounced || r.ejected) return;
     r.cardAnnounced = true;
     this.queueControl(r, { type: T.ATR, readerId: r.vscId!, atr: r.guestAtr });
   }
@@ -268,6 +292,7 @@ export class SmartcardManager {
   private cardGone(r: Reader): void {
     r.cardAtr = null;
     r.guestAtr = null;
+    r.ejected = false; // out of the reader: the next card is presented as it comes
     this.dropConnection(r);
     if (r.cardAnnounced && r.state === 'shared') this.queueControl(r, { type: T.CardRemove, readerId: r.vscId! });
     r.cardAnnounced = false;

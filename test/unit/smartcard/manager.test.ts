@@ -62,7 +62,7 @@ test('a reader is added (one control message in flight), its id comes from the a
   // the ATR waits for the answer; spice-server answers Error SUCCESS with the reader id it assigned
   m.handleBytes(ack(0));
   assert.deepEqual(hexOut().slice(1), ['05000000' + '00000000' + '07000000' + '3b058073ff0100']); // T=1-only card: bridged ATR
-  assert.deepEqual(m.readers(), [{ name: R0, state: 'shared', vscId: 0, guestAtr: '3b058073ff0100', bridged: true, inUse: false }]);
+  assert.deepEqual(m.readers(), [{ name: R0, state: 'shared', vscId: 0, guestAtr: '3b058073ff0100', bridged: true, inUse: false, ejected: false }]);
   m.handleBytes(ack(0)); // ATR acknowledged
   assert.equal(out.length, 2);
 });
@@ -234,4 +234,29 @@ test('malformed or unexpected server messages are coded errors and change nothin
   await ticks(() => backend.transmits.length === 1, 'still works');
   backend.transmits[0].answer('9000');
   await ticks(() => msgs().length === 1, 'answer');
+});
+
+test('Remove smartcard (in the viewer): CardRemove, APDUs refused, the card stays in the reader; Insert: its ATR again; out of the reader ends it', async () => {
+  const { m, backend, msgs } = shared([[R0, T0_ATR, 'T0']]);
+  m.setCardPresented(R0, false);
+  assert.deepEqual(msgs(), [{ type: 6, readerId: 0 }], 'CardRemove');
+  m.handleBytes(ack(0));
+  assert.deepEqual(m.readers()[0], { name: R0, state: 'shared', vscId: 0, guestAtr: null, bridged: false, inUse: false, ejected: true });
+  m.handleBytes(apduMsg(0, '00a4000c023f00'));
+  await ticks(() => msgs().length === 2, 'answer while removed');
+  assert.deepEqual(msgs()[1], { type: 2, readerId: 0, code: 1 }, 'no card for the guest: GENERAL_ERROR');
+  assert.equal(backend.transmits.length, 0, 'nothing reached the card');
+  m.setCardPresented(R0, false);
+  assert.equal(msgs().length, 2, 'removing twice sends nothing');
+  m.setCardPresented(R0, true);
+  assert.deepEqual(msgs()[2], { type: 5, readerId: 0, atr: Uint8Array.from(Buffer.from(T0_ATR, 'hex')) }, 'ATR again');
+  m.handleBytes(ack(0));
+  assert.equal(m.readers()[0].ejected, false);
+  // removed in the viewer, then taken out of the reader and put back: presented as it comes
+  m.setCardPresented(R0, false);
+  m.handleBytes(ack(0));
+  backend.removeCard(R0);
+  backend.insertCard(R0, T0_ATR, 'T0');
+  assert.deepEqual(msgs().at(-1), { type: 5, readerId: 0, atr: Uint8Array.from(Buffer.from(T0_ATR, 'hex')) });
+  assert.throws(() => m.setCardPresented('nope', true), (e: unknown) => e instanceof SmartcardError && e.code === 'UNKNOWN_READER');
 });
