@@ -51,6 +51,7 @@ export const COMMANDS: readonly Command[] = [
   { id: 'screenshot', label: 'Screenshot…', group: 'File', enabled: connected },
   { id: 'devices', label: 'USB devices and smartcards…', group: 'File' },
   { id: 'share-clipboard', label: 'Share clipboard', group: 'File', checked: (s) => s.clipboard !== false },
+  { id: 'preferences', label: 'Preferences…', group: 'File' },
   { id: 'smartcard-insert', label: 'Insert smartcard', group: 'File', hotkey: 'smartcard-insert', enabled: connected },
   { id: 'smartcard-remove', label: 'Remove smartcard', group: 'File', hotkey: 'smartcard-remove', enabled: connected },
   { id: 'disconnect', label: 'Disconnect', group: 'File', enabled: connected },

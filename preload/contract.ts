@@ -420,8 +420,13 @@ export interface AppState {
   clipboard?: { policy: ClipboardPolicy; page: boolean };
   /** Help → About: the viewer's version, what it runs on and what it speaks. */
   about?: { version: string; runtime: string; protocol: string; features: string[] };
-  /** --auto-resize (default always): the guest's resolution follows the window (needs the agent). */
+  /** --auto-resize (default always) and the preference: the guest's resolution follows the window (needs the agent). */
   autoResize?: boolean;
+  /**
+   * File → Preferences as saved: resize the guest with the window, each further display in its own
+   * window (unset: the host's default). `fixed` names those the command line decided (shown, not changeable).
+   */
+  preferences?: { autoResize: boolean; displayWindows?: boolean; fixed: ('autoResize' | 'clipboard')[] };
   /** The HTTP proxy asked for credentials (407): the page offers a user/password form. */
   proxyAuth?: { proxy: string; rejected: boolean };
 }

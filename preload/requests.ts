@@ -122,6 +122,19 @@ function clipItems(v: unknown): { kind: 'text' | 'png'; data: Uint8Array }[] {
 }
 
 /** name → validator of the argument list (returns the typed arguments or throws BadRequestError). */
+function preferences(v: unknown): { autoResize?: boolean; displayWindows?: boolean; zoom?: number } {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) bad('setPreferences: expected an object');
+  const o = v as Record<string, unknown>;
+  const known = ['autoResize', 'displayWindows', 'zoom'];
+  const extra = Object.keys(o).find((k) => !known.includes(k));
+  if (extra) bad(`setPreferences: unknown preference ${extra}`);
+  return {
+    ...(o.autoResize !== undefined ? { autoResize: bool(o.autoResize, 'setPreferences.autoResize') } : {}),
+    ...(o.displayWindows !== undefined ? { displayWindows: bool(o.displayWindows, 'setPreferences.displayWindows') } : {}),
+    ...(o.zoom !== undefined ? { zoom: int(o.zoom, 10, 400, 'setPreferences.zoom') } : {}),
+  };
+}
+
 export const VIEWER_REQUESTS = {
   connect: (a: readonly unknown[]): [uri: string, password?: string] => {
     const uri = str(a[0], MAX_URI, 'connect.uri');
@@ -150,6 +163,8 @@ export const VIEWER_REQUESTS = {
   setClipboardPolicy: (a: readonly unknown[]): [policy: 'both' | 'to-guest' | 'to-client' | 'off'] => [
     (CLIPBOARD_POLICY_NAMES as readonly unknown[]).includes(a[0]) ? (a[0] as (typeof CLIPBOARD_POLICY_NAMES)[number]) : bad('setClipboardPolicy: expected both, to-guest, to-client or off'),
   ],
+  /** File → Preferences (and the zoom the View menu sets): saved; only the keys given change. */
+  setPreferences: (a: readonly unknown[]): [p: { autoResize?: boolean; displayWindows?: boolean; zoom?: number }] => [preferences(a[0])],
   /** File → Insert / Remove smartcard (remote-viewer's smartcard-insert / -remove): the shared readers' cards, for the guest. */
   setSmartcardInserted: (a: readonly unknown[]): [inserted: boolean] => [bool(a[0], 'setSmartcardInserted.inserted')],
   /** A window's display area in device pixels, for the display it shows: the guest's resolution follows it (MONITORS_CONFIG through the agent). */

@@ -92,9 +92,8 @@ function start(): void {
   };
   const windowResizes = new Map<number, GuestResize>();
   // Electron: one window per further display (remote-viewer's); the web host with ?windows=1
-  const displayWindows =
-    bridge.kind === 'electron' || new URLSearchParams(location.search).get('windows') === '1'
-      ? new DisplayWindows({
+  const displayWindowsDefault = bridge.kind === 'electron' || new URLSearchParams(location.search).get('windows') === '1';
+  const displayWindows = new DisplayWindows({
           open: (name, w, h) => window.open('', name, `popup,width=${w},height=${h}`),
           home: (id, canvas) => placeExtra(id, canvas),
           title: (id) => `${document.title} - display ${id + 1}`,
@@ -109,9 +108,9 @@ function start(): void {
             windowResizes.get(id)?.dispose();
             windowResizes.delete(id);
           },
-        })
-      : null;
-  window.addEventListener('pagehide', () => displayWindows?.closeAll());
+        });
+  displayWindows.enabled = displayWindowsDefault;
+  window.addEventListener('pagehide', () => displayWindows.closeAll());
   const cursor = new GuestCursor(screen, overlay);
   const keyboard = new KeyboardTracker();
   const pointer = new PointerTracker();
@@ -131,7 +130,14 @@ function start(): void {
   // commands (toolbar / Electron menu / hotkeys), connect dialog, send keys, screenshot: ui/window-ui.ts
   const doctorEl = byId('doctor');
   const guestResize = new GuestResize(api, viewport, () => zoom);
-  const windowUi = new WindowUi({ host: bridge.kind, api, pixels: () => painter.readPixels(), runHotkey: (a) => runHotkey(a), showDoctor: () => (doctorEl.hidden = !doctor.last) });
+  const windowUi = new WindowUi({
+    host: bridge.kind,
+    api,
+    pixels: () => painter.readPixels(),
+    runHotkey: (a) => runHotkey(a),
+    showDoctor: () => (doctorEl.hidden = !doctor.last),
+    displayWindowsDefault,
+  });
 
   const send = (events: InputEvent[]): void => {
     if (events.length && status.current.state === 'connected') api.input(events);
@@ -150,7 +156,7 @@ function start(): void {
         const d = extraDisplay(f.display);
         if (d.painter.paint(f)) applyZoom();
         d.canvas.hidden = f.width === 0;
-        if (!kiosk) displayWindows?.update(f.display, d.canvas, f.width, f.height);
+        if (!kiosk) displayWindows.update(f.display, d.canvas, f.width, f.height);
       }
       painted = reply.batch;
     } else {
@@ -195,6 +201,7 @@ function start(): void {
   const onStatus = (s: SessionStatus): void => {
     status.set(s);
     quality.update(s);
+    displayWindows.enabled = s.app?.preferences?.displayWindows ?? displayWindowsDefault;
     windowUi.update(s);
     guestResize.update(s);
     for (const r of windowResizes.values()) r.update(s);
@@ -345,6 +352,7 @@ function start(): void {
         fit = false;
         applyZoom();
         guestResize.schedule();
+        api.setPreferences({ zoom }); // saved: the next start opens at this zoom
         break;
       case 'scale-to-window':
         fit = !fit;
@@ -429,7 +437,7 @@ function start(): void {
   if (new URLSearchParams(location.search).get('test') === '1') {
     (window as unknown as { __spiceTest: unknown }).__spiceTest = {
       primaryPixels: () => painter.readPixels(),
-      displayWindow: (id: number) => !!displayWindows?.windowOf(id),
+      displayWindow: (id: number) => !!displayWindows.windowOf(id),
       displayPixels: (id: number) => (id === 0 ? painter.readPixels() : (extras.get(id)?.painter.readPixels() ?? null)),
       status: () => status.current,
       paintedBatch: () => painted,

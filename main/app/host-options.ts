@@ -28,5 +28,7 @@ export function hostControllerOptions(o: {
     shareClipboard: o.settings.current.shareClipboard,
     // the saved toggle is remote-viewer's on/off; a one-way policy counts as on
     onClipboardPolicy: (p) => o.settings.setShareClipboard(p !== 'off'),
+    preferences: { autoResize: o.settings.current.autoResize, ...(o.settings.current.displayWindows !== undefined ? { displayWindows: o.settings.current.displayWindows } : {}) },
+    onPreferences: (p) => o.settings.setPreferences(p),
   };
 }

@@ -118,7 +118,7 @@ function baseApp(kiosk: boolean, label: string, cfg: EffectiveConfig | undefined
   return {
     ...(kiosk ? { kiosk } : {}),
     ...(label ? { target: label } : {}),
-    ...(cfg ? { hotkeys: hotkeysForPage(cfg.ui.hotkeys), autoResize: cfg.ui.autoResize } : {}),
+    ...(cfg ? { hotkeys: hotkeysForPage(cfg.ui.hotkeys) } : {}),
     ...extra,
   };
 }
@@ -155,6 +155,10 @@ export interface ControllerOptions {
   probeTimeoutMs?: number;
   /** Saved zoom % (settings), used when -z/--zoom leaves the default. */
   savedZoom?: number;
+  /** Saved preferences (File → Preferences). */
+  preferences?: { autoResize: boolean; displayWindows?: boolean };
+  /** The page changed preferences or the zoom: the host saves them. */
+  onPreferences?: (p: { autoResize?: boolean; displayWindows?: boolean; zoom?: number }) => void;
   /** Recent connections for the page's URI field (settings; no passwords). */
   recent?: () => string[];
   /** Device managers (main/devices) for each new session; default none. `changed`: their panel entries changed. */
@@ -212,6 +216,14 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   // the clipboard: the system's (Electron) or the page's (web host), shared through each session's agent
   const pageClipboard = opts.hostClipboard ? null : new PageClipboard((ev) => emit('clipboard', ev, display.batch));
   const hostClipboard: HostClipboardSource = opts.hostClipboard ?? pageClipboard!;
+  let prefs = { autoResize: opts.preferences?.autoResize ?? true, ...(opts.preferences?.displayWindows !== undefined ? { displayWindows: opts.preferences.displayWindows } : {}) };
+  /** --auto-resize=never is a ceiling the preference cannot lift. */
+  const autoResizeOn = (): boolean => (current ?? launch)?.ui.autoResize !== false && prefs.autoResize;
+  const prefsState = (): Pick<AppState, 'autoResize' | 'preferences'> => {
+    const cfg = current ?? launch;
+    const fixed: ('autoResize' | 'clipboard')[] = [...(cfg?.ui.autoResize === false ? (['autoResize'] as const) : []), ...(cfg?.ui.clipboard ? (['clipboard'] as const) : [])];
+    return { autoResize: autoResizeOn(), preferences: { ...prefs, fixed } };
+  };
   let clipboardPolicy: ClipboardPolicy = opts.config?.ui.clipboard ?? (opts.shareClipboard === false ? 'off' : 'both');
   let clipboard: ClipboardSync | null = null;
   let agentReady = false;
@@ -274,7 +286,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     protocol: 'SPICE 2.2 (spice-protocol 0.14)',
     features: ABOUT_FEATURES,
   };
-  let app: AppState = { ...baseApp(kiosk, launchLabel, launch, extra(launch)), ...agentState(), about };
+  let app: AppState = { ...baseApp(kiosk, launchLabel, launch, extra(launch)), ...agentState(), ...prefsState(), about };
   let lastStatus: SessionStatus = { state: 'idle', message: 'not connected', app };
 
   const emit = <K extends keyof ViewerEvents>(name: K, payload: ViewerEvents[K], n: number): void => {
@@ -338,7 +350,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     if (cfg.ui.clipboard) clipboardPolicy = cfg.ui.clipboard;
     agentReady = false;
     sentSize = '';
-    app = { ...baseApp(kiosk, label, cfg, extra(launch ?? cfg)), ...agentState(), about, ...keep };
+    app = { ...baseApp(kiosk, label, cfg, extra(launch ?? cfg)), ...agentState(), ...prefsState(), about, ...keep };
     endpointFromConfig(withCreds(cfg), { readFile: readCaFile })
       .then(({ endpoint, password, disabledChannels }) => {
         if (gen !== generation) return;
@@ -430,7 +442,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
         if (session !== s) return;
         if (st !== 'ready') sentSize = '';
         else {
-          if (current?.ui.autoResize !== false) sendGuestSize();
+          if (autoResizeOn()) sendGuestSize();
           // the effects the configuration turns off, as spice-gtk sends them when the agent comes (Windows agents act on it)
           const flags = displayConfigFlags(current?.disableEffects ?? []);
           if (flags && s.main.agent.has(AgentCap.DISPLAY_CONFIG)) s.main.agent.displayConfig(flags);
@@ -652,6 +664,21 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       // a refusal (no free channel, a busy device) is on the device's line; say it here too
       m.setShared(id, shared).catch((e: unknown) => log.warn(`${kind} ${id}: ${(e as Error).message}`)).finally(devicesChanged);
     },
+    setPreferences(p: { autoResize?: boolean; displayWindows?: boolean; zoom?: number }) {
+      const { zoom, ...rest } = p;
+      opts.onPreferences?.(p);
+      // the zoom is the page's own already: saved, no status for it
+      if (zoom !== undefined) app = { ...app, zoom };
+      if (!Object.keys(rest).length) return;
+      prefs = { ...prefs, ...rest };
+      const was = app.autoResize;
+      setApp({ ...app, ...prefsState() });
+      // turned on: ask for the windows' sizes again
+      if (!was && app.autoResize) {
+        sentSize = '';
+        sendGuestSize();
+      }
+    },
     setSmartcardInserted(inserted: boolean) {
       for (const m of managers.filter(isPanelSource)) m.setCardsPresented?.(inserted);
       devicesChanged();
@@ -711,7 +738,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       pageXfers.get(id)?.xfer.cancel();
     },
     resizeGuest(width: number, height: number, display: number) {
-      if (current?.ui.autoResize === false) return;
+      if (!autoResizeOn()) return;
       guestSizes.set(display, { width, height });
       sendGuestSize();
     },

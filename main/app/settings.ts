@@ -1,5 +1,5 @@
 // Installed-app settings in <userData>/settings.json: recent connections,
-// zoom, clipboard sharing. Never a password: URIs are stripped of it before
+// zoom, clipboard sharing, the preferences (File → Preferences). Never a password: URIs are stripped of it before
 // they are stored, and a file edited by hand is sanitised on load.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -24,10 +24,17 @@ export interface Settings {
   /** Zoom %, 10..400. */
   zoom: number;
   shareClipboard: boolean;
+  /** The guest's resolution follows the window (remote-viewer's auto-resize). */
+  autoResize: boolean;
+  /** Each further display in a window of its own; unset: the host's default (the app: yes, the web host: no). */
+  displayWindows?: boolean;
 }
 
+/** What File → Preferences changes (besides Share clipboard), and the zoom the View menu sets. */
+export type Preferences = Pick<Settings, 'zoom' | 'autoResize' | 'displayWindows'>;
+
 export function defaultSettings(): Settings {
-  return { version: 1, recent: [], zoom: 100, shareClipboard: true };
+  return { version: 1, recent: [], zoom: 100, shareClipboard: true, autoResize: true };
 }
 
 /** Removes credentials from a connection URI: password= query items and user:password@. */
@@ -45,6 +52,8 @@ export function sanitizeSettings(raw: unknown): Settings {
   const o = raw as Record<string, unknown>;
   if (typeof o.zoom === 'number' && Number.isFinite(o.zoom) && o.zoom >= 10 && o.zoom <= 400) s.zoom = Math.round(o.zoom);
   if (typeof o.shareClipboard === 'boolean') s.shareClipboard = o.shareClipboard;
+  if (typeof o.autoResize === 'boolean') s.autoResize = o.autoResize;
+  if (typeof o.displayWindows === 'boolean') s.displayWindows = o.displayWindows;
   if (Array.isArray(o.recent)) {
     for (const r of o.recent) {
       if (typeof r !== 'object' || r === null) continue;
@@ -106,6 +115,8 @@ export interface SettingsStore {
   addRecent(uri: string, title?: string): void;
   /** The "Share clipboard" toggle (remote-viewer's share-clipboard), saved. */
   setShareClipboard(share: boolean): void;
+  /** Preferences and the zoom, saved (checked values only: see sanitizeSettings). */
+  setPreferences(p: Partial<Preferences>): void;
 }
 
 export async function openSettingsStore(dir: string, onError: (e: Error) => void, now: () => number = Date.now): Promise<SettingsStore> {
@@ -128,6 +139,19 @@ export async function openSettingsStore(dir: string, onError: (e: Error) => void
     setShareClipboard(share) {
       if (settings.shareClipboard === share) return;
       settings = { ...settings, shareClipboard: share };
+      save();
+    },
+    setPreferences(p) {
+      // each value checked as a file's would be; a bad one keeps what was there
+      const checked = sanitizeSettings(p);
+      const next: Settings = {
+        ...settings,
+        ...(checked.zoom === p.zoom ? { zoom: checked.zoom } : {}),
+        ...(checked.autoResize === p.autoResize ? { autoResize: checked.autoResize } : {}),
+        ...(checked.displayWindows !== undefined ? { displayWindows: checked.displayWindows } : {}),
+      };
+      if (next.zoom === settings.zoom && next.autoResize === settings.autoResize && next.displayWindows === settings.displayWindows) return;
+      settings = next;
       save();
     },
   };

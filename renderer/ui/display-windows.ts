@@ -37,7 +37,20 @@ export class DisplayWindows {
   /** Displays a window could not be opened for (refused): not asked again. */
   private readonly refused = new Set<number>();
 
+  private on = false;
+
   constructor(private readonly deps: DisplayWindowsDeps) {}
+
+  /** Windows are used (Preferences); turned off, every display comes back into the page. */
+  get enabled(): boolean {
+    return this.on;
+  }
+  set enabled(on: boolean) {
+    if (on === this.on) return;
+    this.on = on;
+    if (!on) this.closeAll();
+    this.dismissed.clear();
+  }
 
   /** The display's window, if it has one (tests, focus). */
   windowOf(id: number): Window | undefined {
@@ -55,7 +68,7 @@ export class DisplayWindows {
       if (p) this.close(id, false);
       return;
     }
-    if (p || this.dismissed.has(id) || this.refused.has(id)) return;
+    if (p || !this.on || this.dismissed.has(id) || this.refused.has(id)) return;
     const win = this.deps.open(displayWindowName(id), width, height);
     if (!win) {
       this.refused.add(id);

@@ -13,6 +13,7 @@ import { GuestDetails, aboutRows } from './guest-details';
 import { DevicesPanel } from './devices-panel';
 import { PageClipboard } from './clipboard';
 import { FileXferPanel } from './file-xfer';
+import { PreferencesDialog } from './preferences';
 
 export interface WindowUiDeps {
   host: 'electron' | 'web';
@@ -23,6 +24,8 @@ export interface WindowUiDeps {
   runHotkey: (action: string) => void;
   /** Shows the connection doctor again (Help → Connection doctor). */
   showDoctor: () => void;
+  /** Further displays get windows of their own unless the user chose otherwise (Preferences). */
+  displayWindowsDefault: boolean;
 }
 
 function byId<T extends HTMLElement>(id: string): T {
@@ -61,6 +64,7 @@ export class WindowUi {
   readonly connect: ConnectDialog;
   readonly details: GuestDetails;
   readonly about: GuestDetails;
+  readonly preferences: PreferencesDialog;
   readonly devices: DevicesPanel;
   readonly clipboard: PageClipboard;
   readonly files: FileXferPanel;
@@ -83,6 +87,7 @@ export class WindowUi {
     this.connect = new ConnectDialog(deps.api);
     this.details = new GuestDetails(byId<HTMLDialogElement>('guest-details'));
     this.about = new GuestDetails(byId<HTMLDialogElement>('about-dialog'), aboutRows);
+    this.preferences = new PreferencesDialog(byId<HTMLDialogElement>('preferences-dialog'), deps.api, deps.displayWindowsDefault);
     this.devices = new DevicesPanel(byId<HTMLDialogElement>('devices-dialog'), byId('device-indicator'), deps.api);
     this.clipboard = new PageClipboard(deps.api, byId('clipboard-indicator'));
     this.files = new FileXferPanel(deps.api, byId('viewport'), byId('xfer-panel'));
@@ -100,6 +105,7 @@ export class WindowUi {
     this.connect.update(s);
     this.details.update(s);
     this.about.update(s);
+    this.preferences.update(s);
     this.clipboard.update(s);
     this.files.update(s);
   }
@@ -154,6 +160,9 @@ export class WindowUi {
         break;
       case 'about':
         this.about.open();
+        break;
+      case 'preferences':
+        this.preferences.open();
         break;
       default:
         if (cmd.hotkey) this.deps.runHotkey(cmd.hotkey);

@@ -209,6 +209,44 @@ test('window commands against QEMU: connect dialog and recent list, every send k
     await view('fullscreen', (b) => (b.full ? [-1, -1] : fitted(b)));
     await view('scale-to-window', (b) => [b.sw, b.sh]);
 
+    // ---- File → Preferences: each choice applies at once and lands in settings.json, as does the zoom
+    const saved = async (pred: (o: Record<string, unknown>) => boolean, what: string): Promise<void> => {
+      const end = Date.now() + 10_000;
+      for (;;) {
+        let o: Record<string, unknown> = {};
+        try {
+          o = JSON.parse(readFileSync(join(cli.configDir, 'settings.json'), 'utf8'));
+        } catch {}
+        if (pred(o)) return;
+        if (Date.now() > end) assert.fail(`settings.json never had ${what}: ${JSON.stringify(o)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const appState = () => page.evaluate(() => (window as any).__spiceTest.status().app as { autoResize?: boolean; clipboard?: { policy: string }; preferences?: { displayWindows?: boolean } });
+    await runCommand(page, 'View', 'zoom-in');
+    await saved((o) => o.zoom === 110, 'zoom 110');
+    await runCommand(page, 'View', 'zoom-reset');
+    await saved((o) => o.zoom === 100, 'zoom 100');
+    await runCommand(page, 'File', 'preferences');
+    await page.waitForFunction(() => (document.getElementById('preferences-dialog') as HTMLDialogElement).open, undefined, { timeout: 5_000 });
+    assert.deepEqual(await page.$$eval('#preferences-dialog input[data-pref]', (l) => (l as HTMLInputElement[]).map((b) => [b.dataset.pref, b.checked, b.disabled])), [
+      ['shareClipboard', true, false],
+      ['autoResize', true, false],
+      ['displayWindows', false, false],
+    ]);
+    await page.click('#preferences-dialog input[data-pref="autoResize"]');
+    await saved((o) => o.autoResize === false, 'autoResize false');
+    await page.waitForFunction(() => (window as any).__spiceTest.status().app?.autoResize === false, undefined, { timeout: 5_000 });
+    await page.click('#preferences-dialog input[data-pref="shareClipboard"]');
+    await saved((o) => o.shareClipboard === false, 'shareClipboard false');
+    assert.equal((await appState()).clipboard?.policy, 'off');
+    await page.click('#preferences-dialog input[data-pref="displayWindows"]');
+    await saved((o) => o.displayWindows === true, 'displayWindows true');
+    assert.equal((await appState()).preferences?.displayWindows, true);
+    for (const pref of ['autoResize', 'shareClipboard', 'displayWindows']) await page.click(`#preferences-dialog input[data-pref="${pref}"]`);
+    await saved((o) => o.autoResize === true && o.shareClipboard === true && o.displayWindows === false, 'all back');
+    await page.click('#preferences-dialog .details-close');
+
     // ---- Ctrl+Alt+Del last. With ctrl-alt-del=0 the guest kernel's keyboard answers the combination (and
     // only it) by sending SIGINT to init, and the test guest's init (a shell) dies of it: the kernel's
     // "Attempted to kill init" is the guest's own word that Ctrl+Alt+Del arrived. The evdev echo races that

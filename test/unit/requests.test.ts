@@ -30,6 +30,7 @@ const SAMPLES: { [K in RequestName]: RequestArgs<K> } = {
   setClipboardPolicy: ['to-guest'],
   resizeGuest: [1280, 800, 1],
   setSmartcardInserted: [false],
+  setPreferences: [{ autoResize: false, displayWindows: true, zoom: 125 }],
   fileXferStart: [1, 'report.pdf', 20 << 20],
   fileXferData: [1, 65536, new Uint8Array(65536)],
   fileXferCancel: [1],
@@ -104,6 +105,10 @@ test('validators: typed arguments back, BadRequestError for anything else', () =
     ['resizeGuest', [1280, 800]],
     ['resizeGuest', [1280, 800, 16]],
     ['setSmartcardInserted', ['yes']],
+    ['setPreferences', [{ zoom: 1000 }]],
+    ['setPreferences', [{ autoResize: 'no' }]],
+    ['setPreferences', [{ password: 'x' }]],
+    ['setPreferences', [null]],
     ['fileXferStart', [0, 'a', 1]],
     ['fileXferStart', [1, 'a'.repeat(2000), 1]],
     ['fileXferStart', [1, 'a', -1]],
@@ -127,7 +132,7 @@ test('validators: typed arguments back, BadRequestError for anything else', () =
 
 test('the Electron preload, the web bridge and the table expose the same requests', () => {
   const table = [...REQUEST_NAMES].sort();
-  assert.deepEqual(table, ['clipboardContent', 'connect', 'disconnect', 'fileXferCancel', 'fileXferData', 'fileXferStart', 'input', 'openVv', 'recordData', 'resizeGuest', 'saveScreenshot', 'sendScancodes', 'setClipboardPolicy', 'setDeviceShared', 'setProxyCredentials', 'setSmartcardInserted']);
+  assert.deepEqual(table, ['clipboardContent', 'connect', 'disconnect', 'fileXferCancel', 'fileXferData', 'fileXferStart', 'input', 'openVv', 'recordData', 'resizeGuest', 'saveScreenshot', 'sendScancodes', 'setClipboardPolicy', 'setDeviceShared', 'setPreferences', 'setProxyCredentials', 'setSmartcardInserted']);
   const fakeIpc = { invoke: async () => undefined, on: () => {}, removeListener: () => {} };
   assert.deepEqual(Object.keys(createPreloadApi(fakeIpc)).sort(), [...table, 'on'].sort(), 'preload');
   assert.deepEqual(Object.keys(requestClient(() => {})).sort(), table, 'requestClient');

@@ -42,6 +42,7 @@ test('settings: missing file → defaults; save/load round trip; no password on 
       version: 1,
       zoom: 150,
       shareClipboard: false,
+      autoResize: true,
       recent: [
         { uri: 'spice://a:5900', lastUsed: 3000 },
         { uri: 'spice://b:5901', lastUsed: 2000 },
@@ -99,4 +100,37 @@ test("the web host finds the app's settings directory; the store saves each rece
     while (!errors.length && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
     assert.match(errors[0]?.message ?? '', /ENOTDIR|EEXIST/);
   });
+});
+
+test('preferences and the zoom are saved; values out of range or of the wrong type are not', async () => {
+  await withDir(async (dir) => {
+    const errors: Error[] = [];
+    const store = await openSettingsStore(dir, (e) => errors.push(e));
+    assert.equal(store.current.autoResize, true);
+    assert.equal(store.current.displayWindows, undefined, 'unset: the host decides');
+    store.setPreferences({ zoom: 125, autoResize: false, displayWindows: false });
+    store.setPreferences({ zoom: 9999 } as never);
+    store.setPreferences({ autoResize: 'no' } as never);
+    assert.deepEqual([store.current.zoom, store.current.autoResize, store.current.displayWindows], [125, false, false]);
+    const deadline = Date.now() + 5000;
+    let back = await loadSettings(dir);
+    while (back.zoom !== 125 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+      back = await loadSettings(dir);
+    }
+    assert.deepEqual([back.zoom, back.autoResize, back.displayWindows], [125, false, false]);
+    assert.deepEqual(errors, []);
+  });
+});
+
+test('Preferences dialog view: the saved choices, the host default for display windows, what the command line fixed', async () => {
+  const { preferenceView } = await import('../../../renderer/ui/preferences');
+  const v = preferenceView({ state: 'connected', message: '', app: { autoResize: false, clipboard: { policy: 'to-guest', page: true }, preferences: { autoResize: true, fixed: ['autoResize'] } } }, true);
+  assert.deepEqual(v, {
+    shareClipboard: { checked: true, fixed: false },
+    autoResize: { checked: false, fixed: true },
+    displayWindows: { checked: true, fixed: false },
+  });
+  const w = preferenceView({ state: 'idle', message: '', app: { clipboard: { policy: 'off', page: false }, preferences: { autoResize: true, displayWindows: false, fixed: ['clipboard'] } } }, true);
+  assert.deepEqual([w.shareClipboard, w.displayWindows.checked], [{ checked: false, fixed: true }, false]);
 });
