@@ -236,6 +236,8 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   const readCaFile = opts.readCaFile ?? ((p: string) => readFile(p, 'utf8'));
 
   let current: EffectiveConfig | undefined;
+  /** Video codecs the page's display worker decodes besides MJPEG (its videoCodecs request); read when a display channel links. */
+  let pageVideoCodecs: number[] = [];
   let session: Session | null = null;
   let sessionConnected = false;
   /** The current session is the user's connect, not a kiosk retry (onConnected fires once per connect). */
@@ -356,6 +358,8 @@ export function createSessionController(opts: ControllerOptions): SessionControl
           log,
           disabledChannels,
           ...(cfg.preferredCompression !== undefined ? { preferredCompression: cfg.preferredCompression } : {}),
+          videoCodecs: () => pageVideoCodecs,
+          ...(cfg.preferredVideoCodecs !== undefined ? { preferredVideoCodecs: cfg.preferredVideoCodecs } : {}),
           mapMigrationDestination: mapDestination,
           devices: managers,
           ...(opts.playbackOpus !== undefined ? { playbackOpus: opts.playbackOpus } : {}),
@@ -576,6 +580,9 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       }
       if (password !== undefined && cfg.target) cfg = { ...cfg, target: { ...cfg.target, password } };
       start(cfg, true);
+    },
+    videoCodecs(codecs: number[]) {
+      pageVideoCodecs = [...codecs];
     },
     openVv(bytes: Uint8Array) {
       if (kiosk) return; // a kiosk shows its one VM
