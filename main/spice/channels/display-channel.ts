@@ -2,6 +2,7 @@
 // DisplayCommands for the renderer (which decodes and paints). Keeps no pixels:
 // caches and the GLZ window live where images are decoded.
 import { Channel, type Logger } from './base-channel';
+import { hasCap } from '../link';
 import { Channel as ChannelType, DisplayCap, MsgcDisplay, MsgDisplay, VideoCodecType } from '../protocol/enums';
 import {
   decodeDisplayMessage,
@@ -26,6 +27,14 @@ const CODEC_CAP: ReadonlyMap<number, number> = new Map([
   [VideoCodecType.VP8, DisplayCap.CODEC_VP8],
   [VideoCodecType.H264, DisplayCap.CODEC_H264],
   [VideoCodecType.VP9, DisplayCap.CODEC_VP9],
+]);
+
+const CODEC_NAMES: ReadonlyMap<number, string> = new Map([
+  [VideoCodecType.MJPEG, 'mjpeg'],
+  [VideoCodecType.VP8, 'vp8'],
+  [VideoCodecType.H264, 'h264'],
+  [VideoCodecType.VP9, 'vp9'],
+  [VideoCodecType.H265, 'h265'],
 ]);
 
 /** After this many late frames in a row a report goes out before its window is full (spice-gtk's STREAM_REPORT_DROP_SEQ_LEN_LIMIT). */
@@ -158,10 +167,15 @@ export class DisplayChannel extends Channel {
   /** Stream bookkeeping the engine owns: the reports spice-server asks for (spice-gtk display_update_stream_report). */
   private observeStream(cmd: DisplayCommand): void {
     switch (cmd.t) {
-      case 'streamCreate':
+      case 'streamCreate': {
+        const c = cmd.stream;
+        const d = c.dest;
+        // which codec the server picked (the --spice-debug trace; e2e tests read it)
+        this.log.protocol?.(`${this.name}: stream ${c.id} ${CODEC_NAMES.get(c.codec) ?? `codec ${c.codec}`} ${c.srcWidth}x${c.srcHeight} at ${d.left},${d.top} to ${d.right},${d.bottom}`);
         if (this.reports.size >= MAX_REPORT_STREAMS && !this.reports.has(cmd.stream.id)) return;
         this.reports.set(cmd.stream.id, { active: false, uniqueId: 0, maxWindow: 0, timeoutMs: 0, startTime: 0, startFrameTime: 0, frames: 0, drops: 0, dropSeq: 0 });
         return;
+      }
       case 'streamDestroy':
         this.reports.delete(cmd.id);
         return;
@@ -240,7 +254,6 @@ export class DisplayChannel extends Channel {
   }
 
   private serverHasCap(cap: number): boolean {
-    const caps = this.connection?.serverChannelCaps ?? [];
-    return ((caps[cap >> 5] ?? 0) >>> (cap & 31)) & 1 ? true : false;
+    return hasCap(this.connection?.serverChannelCaps ?? [], cap);
   }
 }
