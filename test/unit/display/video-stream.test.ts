@@ -10,7 +10,8 @@ import { Ropd, StreamFlags, VideoCodecType } from '../../../main/spice/protocol/
 import type { DisplayCommand } from '../../../preload/contract';
 import { SpiceError } from '../../../preload/spice-errors';
 import type { StreamVideo, StreamVideoFactory } from '../../../renderer/display/display-state';
-import { StreamVideoDecoder, isKeyFrame, probeVideoCodecs } from '../../../renderer/display/video';
+import { MjpegImageDecoder, StreamVideoDecoder, isKeyFrame, jpegSize, probeVideoCodecs } from '../../../renderer/display/video';
+import { execFileSync } from 'node:child_process';
 import { DisplayPipeline } from '../../../renderer/display/worker';
 import type { DecodedImage } from '../../../renderer/display/types';
 import { NO_MASK, base, makeState, px, rect } from './helpers';
@@ -181,4 +182,23 @@ test('key frames: VP8 frame tag, VP9 uncompressed header (profiles 0 and 3), H.2
   assert.equal(isKeyFrame(VideoCodecType.H264, Uint8Array.of(0, 0, 0, 1, 0x09, 0xf0, 0, 0, 1, 0x67, 0x64)), true, 'AUD then SPS');
   assert.equal(isKeyFrame(VideoCodecType.H264, Uint8Array.of(0, 0, 1, 0x65)), true, 'IDR');
   assert.equal(isKeyFrame(VideoCodecType.H264, Uint8Array.of(0, 0, 1, 0x41, 0, 0, 1)), false, 'non-IDR slice');
+});
+
+test('jpegSize: the SOF size of a real JPEG; garbage and a JPEG without SOF give null; MJPEG via ImageDecoder refuses a huge header before decoding', async () => {
+  const jpg = new Uint8Array(execFileSync('convert', ['-size', '37x11', 'xc:#336699', '-quality', '80', 'jpg:-']));
+  assert.deepEqual(jpegSize(jpg), { width: 37, height: 11 });
+  assert.equal(jpegSize(Uint8Array.of(1, 2, 3, 4, 5)), null);
+  assert.equal(jpegSize(Uint8Array.of(0xff, 0xd8, 0xff, 0xda, 0, 2)), null);
+  assert.equal(jpegSize(jpg.subarray(0, 30)), null, 'cut before the SOF');
+  // a header claiming 60000x60000: the platform decoder is never made
+  const huge = Uint8Array.of(0xff, 0xd8, 0xff, 0xc0, 0, 11, 8, 0xea, 0x60, 0xea, 0x60, 3, 0, 0, 0);
+  let made = 0;
+  const ctor = class {
+    constructor() {
+      made++;
+    }
+  } as unknown as typeof ImageDecoder;
+  await assert.rejects(new MjpegImageDecoder(ctor).decode(huge, 16, 16, 1 << 20), (e: unknown) => e instanceof SpiceError && e.code === 'LIMIT');
+  await assert.rejects(new MjpegImageDecoder(ctor).decode(Uint8Array.of(9, 9, 9, 9), 16, 16, 1 << 20), (e: unknown) => e instanceof SpiceError && e.code === 'DECODE');
+  assert.equal(made, 0);
 });
