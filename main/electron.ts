@@ -109,7 +109,15 @@ async function main(): Promise<void> {
     writePng: (png, t) => clipboard.writeImage(nativeImage.createFromBuffer(Buffer.from(png)), t),
   });
   systemClipboard.start();
+  // the page's display worker says which video codecs it decodes before the first connect:
+  // display channels announce them when they link (2 s at most: then MJPEG only)
+  let codecsSeen: () => void = () => {};
+  const codecsKnown = new Promise<void>((ok) => {
+    codecsSeen = ok;
+    setTimeout(ok, 2000);
+  });
   const engine: SessionController = createSessionController({
+    onVideoCodecs: () => codecsSeen(),
     ...hostControllerOptions({ config, log, appVersion: version, env, settings }),
     hostClipboard: systemClipboard,
     onEnded: (info) => {
@@ -164,10 +172,12 @@ async function main(): Promise<void> {
   app.on('second-instance', (_e, argv, cwd) => void openTarget(absolutise(appArgs(argv, !!process.defaultApp), cwd)));
 
   win.webContents.once('did-finish-load', () => {
-    if (config.target) engine.connectConfig(config);
-    else engine.runCommand('connect'); // no target: the connect dialog, as remote-viewer
-    loaded = true;
-    for (const t of early.splice(0)) void openTarget([t]);
+    void codecsKnown.then(() => {
+      if (config.target) engine.connectConfig(config);
+      else engine.runCommand('connect'); // no target: the connect dialog, as remote-viewer
+      loaded = true;
+      for (const t of early.splice(0)) void openTarget([t]);
+    });
   });
   win.on('closed', () => {
     detach();

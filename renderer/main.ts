@@ -198,11 +198,13 @@ function start(): void {
     if (m.phase === 'done' && m.uri) uriInput.value = m.uri;
   });
   bridge.onClose((reason) => onStatus({ state: 'disconnected', message: reason }));
+  // told once, in both hosts; a connect of the hello waits for it (requests keep their order to the engine)
+  const codecsTold = videoCodecs.then((codecs) => {
+    api.videoCodecs(codecs);
+    shownCodecs = codecs;
+  });
   bridge.onHello((hello) => {
-    void videoCodecs.then((codecs) => {
-      // before any connect of this page: requests keep their order on the way to the engine
-      api.videoCodecs(codecs);
-      shownCodecs = codecs;
+    void codecsTold.then(() => {
       if (hello.uri && hello.autoConnect !== false) api.connect(hello.uri);
     });
     if (hello.uri) {

@@ -159,6 +159,8 @@ export interface ControllerOptions {
   saveScreenshot?: (png: Uint8Array) => void;
   /** Announce Opus on the playback channel (default true; false: the server sends raw PCM). */
   playbackOpus?: boolean;
+  /** The page said which video codecs it decodes (its videoCodecs request): Electron connects after it. */
+  onVideoCodecs?: (codecs: number[]) => void;
   /** Electron: the system clipboard; absent in the web host, where the page is the clipboard. */
   hostClipboard?: HostClipboardSource;
   /** The saved "Share clipboard" (settings) when --clipboard is not given; default true. */
@@ -583,6 +585,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     },
     videoCodecs(codecs: number[]) {
       pageVideoCodecs = [...codecs];
+      opts.onVideoCodecs?.(pageVideoCodecs);
     },
     openVv(bytes: Uint8Array) {
       if (kiosk) return; // a kiosk shows its one VM
