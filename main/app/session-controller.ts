@@ -238,8 +238,12 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   const readCaFile = opts.readCaFile ?? ((p: string) => readFile(p, 'utf8'));
 
   let current: EffectiveConfig | undefined;
-  /** Video codecs the page's display worker decodes besides MJPEG (its videoCodecs request); read when a display channel links. */
-  let pageVideoCodecs: number[] = [];
+  /**
+   * Video codecs the page's display worker decodes besides MJPEG (its videoCodecs request); read
+   * when a display channel links. Null until a page said: a session dialled before (the web host's
+   * at start) announces only what --spice-preferred-video-codec asked for, the user's choice.
+   */
+  let pageVideoCodecs: number[] | null = null;
   let session: Session | null = null;
   let sessionConnected = false;
   /** The current session is the user's connect, not a kiosk retry (onConnected fires once per connect). */
@@ -360,7 +364,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
           log,
           disabledChannels,
           ...(cfg.preferredCompression !== undefined ? { preferredCompression: cfg.preferredCompression } : {}),
-          videoCodecs: () => pageVideoCodecs,
+          videoCodecs: () => pageVideoCodecs ?? cfg.preferredVideoCodecs ?? [],
           ...(cfg.preferredVideoCodecs !== undefined ? { preferredVideoCodecs: cfg.preferredVideoCodecs } : {}),
           mapMigrationDestination: mapDestination,
           devices: managers,
