@@ -30,7 +30,12 @@
 //    CPU (painting what the client sends) apart;
 //  - memory: PSS (/proc/<pid>/smaps_rollup) summed over the tree at the end.
 // Figures only, no assertions on time. Only 127.0.0.1. Env: RUNS (3),
-// WINDOW_S (10), WARM_S (4), ANIM_MS (16), CLIENTS (remote-viewer,ours),
+// WINDOW_S (10), WARM_S (4), ANIM_MS (16), CLIENTS (remote-viewer,ours; also
+// ours:<codec>: ours with --spice-preferred-video-codec=<codec>), WORKLOADS
+// (light,heavy), STREAMING (QEMU's streaming-video, default off; npm run
+// bench:av sets all: spice-server then streams strips of the heavy workload,
+// and each client's CPU per stream frame is the tree's CPU over the STREAM_DATA
+// the proxy saw; the codec each client got is read from STREAM_CREATE),
 // SHOTS=<dir>: a PNG of each client's screen per run and workload (ImageMagick
 // import), to see that both show the guest.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -49,6 +54,8 @@ const WINDOW_S = Number(process.env.WINDOW_S ?? 10);
 const WARM_S = Number(process.env.WARM_S ?? 4);
 const ANIM_MS = Number(process.env.ANIM_MS ?? 16);
 const COALESCE_MS = 4;
+const STREAMING = process.env.STREAMING ?? '';
+const CODEC_NAMES: Record<number, string> = { 1: 'mjpeg', 2: 'vp8', 3: 'h264', 4: 'vp9', 5: 'h265' };
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => Number(process.hrtime.bigint()) / 1e6;
@@ -69,6 +76,8 @@ class DisplayProxy {
   readonly draws: number[] = [];
   /** display messages by type, with the time each came */
   readonly types: { t: number; type: number }[] = [];
+  /** SpiceVideoCodecType of each STREAM_CREATE */
+  readonly codecs = new Set<number>();
   port = 0;
   private readonly server: net.Server;
   private readonly socks = new Set<net.Socket>();
@@ -142,6 +151,8 @@ class DisplayProxy {
           const type = buf.readUInt16LE(mini ? 0 : 8), size = buf.readUInt32LE(mini ? 2 : 10);
           if (DRAWS.has(type)) this.draws.push(t);
           this.types.push({ t, type });
+          // STREAM_CREATE: surface_id u32, id u32, flags u8, codec_type u8
+          if (type === MsgDisplay.STREAM_CREATE && buf.length >= hl + 10) this.codecs.add(buf[hl + 9]);
           const n = Math.min(hl + size, buf.length);
           skip = hl + size - n;
           buf = buf.subarray(n);
@@ -240,9 +251,9 @@ async function startRemoteViewer(scr: Screen, port: number): Promise<Client> {
   return { name: 'remote-viewer', roots: () => [rv.pid!], stop: () => killTree(rv) };
 }
 
-async function startOurs(scr: Screen, port: number, tmp: string): Promise<Client> {
+async function startOurs(scr: Screen, port: number, tmp: string, codec?: string): Promise<Client> {
   const cfg = fs.mkdtempSync(path.join(tmp, 'cfg-'));
-  const web = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/web.ts'), `spice://127.0.0.1:${port}`],
+  const web = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/web.ts'), ...(codec ? [`--spice-preferred-video-codec=${codec}`] : []), `spice://127.0.0.1:${port}`],
     { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPICE_VIEWER_CONFIG_DIR: cfg } });
   let out = '';
   web.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -258,7 +269,7 @@ async function startOurs(scr: Screen, port: number, tmp: string): Promise<Client
     `--user-data-dir=${fs.mkdtempSync(path.join(tmp, 'chromium-'))}`, '--no-sandbox', '--window-position=0,0', '--window-size=1280,800',
     '--disable-background-networking', '--disable-component-update', '--disable-sync', '--password-store=basic', '--no-default-browser-check'],
   { detached: true, stdio: 'ignore', env: { ...process.env, ...CLIENT_ENV, DISPLAY: scr.display } });
-  return { name: 'ours', roots: () => [web.pid!, chrome.pid!], stop: async () => { await killTree(chrome); await killTree(web); } };
+  return { name: codec ? `ours:${codec}` : 'ours', roots: () => [web.pid!, chrome.pid!], stop: async () => { await killTree(chrome); await killTree(web); } };
 }
 
 // ---- one measured window ----
@@ -266,6 +277,8 @@ interface Sample {
   ups: number; serverUps: number; latMed: number; latP95: number; cpuPerUp: number; cpuPct: number;
   xvfbPerUp: number; pssMb: number; split: Map<string, { cpuMs: number; pssMb: number }>;
   latMax: number; qemuPct: number; othersPct: number;
+  /** STREAM_DATA(_SIZED) per second in the window, and the client tree's CPU per one */
+  streamFps: number; cpuPerFrame: number;
   /** display message types in the window and how many, e.g. "123×212 304×3" */
   types: string;
 }
@@ -347,7 +360,9 @@ async function measure(scr: Screen, proxy: DisplayProxy, client: Client, mine: n
   const types = [...hist].sort((a, b) => a[0] - b[0]).map(([k, v]) => `${k}×${v}`).join(' ');
   const n = Math.max(ups.length, 1);
   for (const v of split.values()) v.cpuMs /= n;
+  const frames = proxy.types.filter((m) => m.t >= t0 && m.t < t1 && (m.type === MsgDisplay.STREAM_DATA || m.type === MsgDisplay.STREAM_DATA_SIZED)).length;
   return {
+    streamFps: frames / secs, cpuPerFrame: frames ? cpuMs / frames : NaN,
     ups: ups.length / secs, serverUps, latMed: median(lat), latP95: pct(lat, 0.95), cpuPerUp: cpuMs / n,
     cpuPct: (cpuMs / (secs * 1000)) * 100, xvfbPerUp: xvfbMs / n, pssMb: pss, split, latMax: Math.max(...lat), types, qemuPct, othersPct: others,
   };
@@ -358,15 +373,17 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-e2e-'));
 const haveRv = (() => { try { execFileSync('which', ['remote-viewer'], { stdio: 'ignore' }); return true; } catch { return false; } })();
 const names = (process.env.CLIENTS ?? 'remote-viewer,ours').split(',').filter((c) => c !== 'remote-viewer' || haveRv);
 if (!haveRv) console.log('remote-viewer is not installed (apt-get install virt-viewer): ours only');
-const WORKLOADS = ['light', 'heavy'] as const;
-type Workload = typeof WORKLOADS[number];
+type Workload = 'light' | 'heavy';
+const WORKLOADS = (process.env.WORKLOADS ?? 'light,heavy').split(',').filter((w): w is Workload => w === 'light' || w === 'heavy');
+/** the codec(s) each client's streams used */
+const gotCodecs = new Map<string, Set<number>>();
 const results = new Map<string, Sample[]>();  // `${client}/${workload}`
 const screens: Screen[] = [];
 let vm: QemuVm | undefined;
 try {
   const probeBin = buildProbe(tmp);
   for (let i = 0; i < names.length; i++) screens.push(await startScreen(91 + i, probeBin));
-  vm = await QemuVm.start({ name: 'bench-e2e' });
+  vm = await QemuVm.start({ name: 'bench-e2e', ...(STREAMING ? { spiceExtra: `streaming-video=${STREAMING}` } : {}) });
   for (let run = 0; run < RUNS; run++) {
     for (let ci = 0; ci < names.length; ci++) {
       const name = names[ci], scr = screens[ci];
@@ -376,7 +393,7 @@ try {
       await quiet(mine);
       const proxy = new DisplayProxy(vm.spicePort);
       await proxy.listen();
-      const client = name === 'ours' ? await startOurs(scr, proxy.port, tmp) : await startRemoteViewer(scr, proxy.port);
+      const client = name.startsWith('ours') ? await startOurs(scr, proxy.port, tmp, name.split(':')[1]) : await startRemoteViewer(scr, proxy.port);
       try {
         // connected and drawing: a draw went through and the screen changed after it
         const deadline = now() + 60_000;
@@ -404,9 +421,10 @@ try {
           const key = `${name}/${w}`;
           results.set(key, [...(results.get(key) ?? []), s]);
           console.error(`run ${run + 1} ${key}: ${s.ups.toFixed(1)} updates/s (server ${s.serverUps.toFixed(1)}/s), latency ${s.latMed.toFixed(1)} ms ` +
-            `(max ${s.latMax.toFixed(0)}), ${s.cpuPerUp.toFixed(1)} ms CPU/update, ${s.pssMb.toFixed(0)} MiB PSS; display messages (type×n) ${s.types}; QEMU ${s.qemuPct.toFixed(0)} %, others ${s.othersPct.toFixed(0)} % of a core`);
+            `(max ${s.latMax.toFixed(0)}), ${s.cpuPerUp.toFixed(1)} ms CPU/update, ${s.streamFps.toFixed(1)} stream frames/s (${s.cpuPerFrame.toFixed(2)} ms CPU each; codecs ${[...proxy.codecs].map((c) => CODEC_NAMES[c] ?? c).join(',') || 'none'}), ${s.pssMb.toFixed(0)} MiB PSS; display messages (type×n) ${s.types}; QEMU ${s.qemuPct.toFixed(0)} %, others ${s.othersPct.toFixed(0)} % of a core`);
         }
       } finally {
+        for (const c of proxy.codecs) gotCodecs.set(name, (gotCodecs.get(name) ?? new Set()).add(c));
         await vm.command('tick');
         await client.stop();
         proxy.close();
@@ -431,12 +449,19 @@ try {
       ['memory PSS, client tree (MiB)', (s) => s.pssMb, 0],
       ['QEMU CPU (% of one core; guest + spice-server)', (s) => s.qemuPct, 0],
       ['everything else on the machine (% of one core)', (s) => s.othersPct, 0],
+      ...(STREAMING ? [
+        ['stream frames/s from server (proxy)', (s: Sample) => s.streamFps, 1],
+        ['CPU per stream frame, client tree (ms)', (s: Sample) => s.cpuPerFrame, 2],
+      ] as [string, (s: Sample) => number, number][] : []),
     ];
-    console.log('| metric | remote-viewer | ours | ratio (ours ÷ remote-viewer) |');
-    console.log('| --- | ---: | ---: | ---: |');
+    const ratio = names.includes('remote-viewer') && names.includes('ours');
+    console.log(`| metric | ${names.join(' | ')} |${ratio ? ' ratio (ours ÷ remote-viewer) |' : ''}`);
+    console.log(`| --- |${names.map(() => ' ---: |').join('')}${ratio ? ' ---: |' : ''}`);
+    if (STREAMING) console.log(`| stream codec (STREAM_CREATE) | ${names.map((n) => [...(gotCodecs.get(n) ?? [])].map((c) => CODEC_NAMES[c] ?? c).join(', ') || 'none').join(' | ')} |${ratio ? ' |' : ''}`);
     for (const [m, f, d] of rows) {
-      const a = med('remote-viewer', w, f), b = med('ours', w, f);
-      console.log(`| ${m} | ${cell(a, d)} | ${cell(b, d)} | ${cell(b / a, 2)} |`);
+      const v = names.map((n) => med(n, w, f));
+      const r = ratio ? ` ${cell(med('ours', w, f) / med('remote-viewer', w, f), 2)} |` : '';
+      console.log(`| ${m} | ${v.map((x) => cell(x, d)).join(' | ')} |${r}`);
     }
     for (const name of names) {
       const runs = results.get(`${name}/${w}`) ?? [];
