@@ -36,7 +36,7 @@
 // bench:av sets all: spice-server then streams strips of the heavy workload,
 // and each client's CPU per stream frame is the tree's CPU over the STREAM_DATA
 // the proxy saw; the codec each client got is read from STREAM_CREATE),
-// SHOTS=<dir>: a PNG of each client's screen per run and workload (ImageMagick
+// MAX_OTHERS_PCT (15), SHOTS=<dir>: a PNG of each client's screen per run and workload (ImageMagick
 // import), to see that both show the guest.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -54,6 +54,8 @@ const WINDOW_S = Number(process.env.WINDOW_S ?? 10);
 const WARM_S = Number(process.env.WARM_S ?? 4);
 const ANIM_MS = Number(process.env.ANIM_MS ?? 16);
 const COALESCE_MS = 4;
+/** Before and during a window, everything else may take at most this much of a core (MAX_OTHERS_PCT; raise it on a shared machine and say so). */
+const MAX_OTHERS = Number(process.env.MAX_OTHERS_PCT ?? 15);
 const STREAMING = process.env.STREAMING ?? '';
 const CODEC_NAMES: Record<number, string> = { 1: 'mjpeg', 2: 'vp8', 3: 'h264', 4: 'vp9', 5: 'h265' };
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -213,7 +215,7 @@ async function quiet(mine: number[]): Promise<number> {
     const a = procs();
     await sleep(2000);
     pct = othersPct(a, procs(), mine, 2000);
-    if (pct < 15) return pct;
+    if (pct < MAX_OTHERS) return pct;
     if (i === 0) console.error(`other processes take ${pct.toFixed(0)} % of a core: waiting for them`);
   }
   return pct;
@@ -313,7 +315,7 @@ try {
           }
           // a window in which something else on the machine woke up is measured again (twice at most)
           let s = await measure(scr, proxy, client, mine);
-          for (let again = 0; again < 2 && s.othersPct > 15; again++) {
+          for (let again = 0; again < 2 && s.othersPct > MAX_OTHERS; again++) {
             console.error(`run ${run + 1} ${name}/${w}: other processes took ${s.othersPct.toFixed(0)} % of a core: measuring again`);
             await quiet(mine);
             s = await measure(scr, proxy, client, mine);
