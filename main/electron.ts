@@ -115,7 +115,15 @@ async function main(): Promise<void> {
       return `${width}x${height}:${createHash('sha1').update(img.toBitmap()).digest('hex')}`;
     },
   });
+  // the page's display worker says which video codecs it decodes before the first connect:
+  // display channels announce them when they link (2 s at most: then MJPEG only)
+  let codecsSeen: () => void = () => {};
+  const codecsKnown = new Promise<void>((ok) => {
+    codecsSeen = ok;
+    setTimeout(ok, 2000);
+  });
   const engine: SessionController = createSessionController({
+    onVideoCodecs: () => codecsSeen(),
     ...hostControllerOptions({ config, log, appVersion: version, env, settings }),
     hostClipboard: systemClipboard,
     onEnded: (info) => {
@@ -170,10 +178,12 @@ async function main(): Promise<void> {
   app.on('second-instance', (_e, argv, cwd) => void openTarget(absolutise(appArgs(argv, !!process.defaultApp), cwd)));
 
   win.webContents.once('did-finish-load', () => {
-    if (config.target) engine.connectConfig(config);
-    else engine.runCommand('connect'); // no target: the connect dialog, as remote-viewer
-    loaded = true;
-    for (const t of early.splice(0)) void openTarget([t]);
+    void codecsKnown.then(() => {
+      if (config.target) engine.connectConfig(config);
+      else engine.runCommand('connect'); // no target: the connect dialog, as remote-viewer
+      loaded = true;
+      for (const t of early.splice(0)) void openTarget([t]);
+    });
   });
   win.on('closed', () => {
     detach();

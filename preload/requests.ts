@@ -37,6 +37,10 @@ export const MIN_GUEST_HEIGHT = 200;
 export const MAX_GUEST_SIZE = 16384;
 /** Display channels a page may name (spice-gtk's MAX_DISPLAY). */
 export const MAX_GUEST_DISPLAYS = 16;
+/** Most video codecs a page may list (SpiceVideoCodecType has five). */
+export const MAX_VIDEO_CODECS = 8;
+/** Largest SpiceVideoCodecType value (H265). */
+const MAX_VIDEO_CODEC_TYPE = 5;
 /** Largest .vv file the page may hand to main (the key-file parser's own limit). */
 export const MAX_VV_FILE = 1 << 20;
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -187,6 +191,15 @@ export const VIEWER_REQUESTS = {
   ],
   /** The user cancelled a transfer (the guest deletes the partial file). */
   fileXferCancel: (a: readonly unknown[]): [id: number] => [int(a[0], 1, I32, 'fileXferCancel.id')],
+  /**
+   * SpiceVideoCodecTypes the page's display worker decodes (WebCodecs said so), preferred first;
+   * display channels that link from now on announce them (MJPEG is always announced).
+   */
+  videoCodecs: (a: readonly unknown[]): [codecs: number[]] => {
+    const v = a[0];
+    if (!Array.isArray(v) || v.length > MAX_VIDEO_CODECS) return bad(`videoCodecs: expected at most ${MAX_VIDEO_CODECS} codec types`);
+    return [v.map((c) => int(c, 1, MAX_VIDEO_CODEC_TYPE, 'videoCodecs.codec'))];
+  },
   /** A .vv file the user opened in the page (connect dialog): its bytes, parsed in main like a command-line .vv. */
   openVv: (a: readonly unknown[]): [bytes: Uint8Array] => [a[0] instanceof Uint8Array && a[0].length <= MAX_VV_FILE ? a[0] : bad(`openVv: expected at most ${MAX_VV_FILE} bytes`)],
 } as const;

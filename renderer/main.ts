@@ -122,6 +122,8 @@ function start(): void {
   let mouseMode: MouseMode = 'client';
   let grabbed = false;
   let painted = 0;
+  /** The video codecs told to the engine (test hook). */
+  let shownCodecs: number[] | null = null;
   // Kiosk comes from main with the first status; until then nothing may escape either.
   let kiosk = false;
   let zoomFromMain = false;
@@ -148,8 +150,19 @@ function start(): void {
   // thread only paints the worker's frames and tells it what is on the canvas.
   const worker = new Worker('worker.js');
   const toWorker = (msg: PageToWorker, transfer: Transferable[] = []): void => worker.postMessage(msg, transfer);
+  // what the worker decodes with WebCodecs: told to the engine before the page's first connect
+  // (display channels announce these codecs when they link); none if the worker stays silent
+  let codecsKnown: (codecs: number[]) => void = () => {};
+  const videoCodecs = new Promise<number[]>((resolve) => {
+    codecsKnown = resolve;
+    setTimeout(() => resolve([]), 3000);
+  });
   worker.onmessage = (ev: MessageEvent<WorkerReply>) => {
     const reply = ev.data;
+    if (reply.type === 'videoCodecs') {
+      codecsKnown(reply.codecs);
+      return;
+    }
     if (reply.type === 'frame') {
       if (painter.paint(reply)) applyZoom(); // the surface was resized
       for (const f of reply.more ?? []) {
@@ -232,11 +245,18 @@ function start(): void {
     if (m.phase === 'done' && m.uri) uriInput.value = m.uri;
   });
   bridge.onClose((reason) => onStatus({ state: 'disconnected', message: reason }));
+  // told once, in both hosts; a connect of the hello waits for it (requests keep their order to the engine)
+  const codecsTold = videoCodecs.then((codecs) => {
+    api.videoCodecs(codecs);
+    shownCodecs = codecs;
+  });
   bridge.onHello((hello) => {
+    void codecsTold.then(() => {
+      if (hello.uri && hello.autoConnect !== false) api.connect(hello.uri);
+    });
     if (hello.uri) {
       uriInput.value = hello.uri;
-      // the host may already have dialled it for this page (it connects at start)
-      if (hello.autoConnect !== false) api.connect(hello.uri);
+      // the host may already have dialled it for this page (it connects at start): then only later links see the codecs
     } else windowUi.connect.open(false); // started without a target: ask for one (remote-viewer's connect dialog)
   });
 
@@ -458,6 +478,8 @@ function start(): void {
       keyboardLock: () => ({ locked: keyLock.locked, error: keyLock.error }),
       windowResize: (id: number) => windowResizes.get(id)?.last ?? null,
       fileXfer: () => [...windowUi.files.rows.values()],
+      videoCodecs: () => shownCodecs,
+      connect: (uri: string) => api.connect(uri),
     };
   }
 }

@@ -16,6 +16,7 @@ PKGS=(
   websockify               # WebSocket proxy (path token) in front of QEMU for the ws/wss tests
   genisoimage              # ISO images for the shared-CD (usbredir) tests
   pcscd vsmartcard-vpcd vsmartcard-vpicc python3-virtualsmartcard python3-pycryptodome   # smartcard rig (virtual reader + cards)
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly   # spice-server's stream encoders: videoconvert + appsrc/appsink, vp8enc/vp9enc, x264enc (video e2e test)
   xvfb virt-viewer libx11-dev libxdamage-dev   # bench:e2e: a headful X per client, remote-viewer to compare with, the X DAMAGE probe
 )
 

@@ -167,6 +167,8 @@ export interface ControllerOptions {
   saveScreenshot?: (png: Uint8Array) => void;
   /** Announce Opus on the playback channel (default true; false: the server sends raw PCM). */
   playbackOpus?: boolean;
+  /** The page said which video codecs it decodes (its videoCodecs request): Electron connects after it. */
+  onVideoCodecs?: (codecs: number[]) => void;
   /** Electron: the system clipboard; absent in the web host, where the page is the clipboard. */
   hostClipboard?: HostClipboardSource;
   /** The saved "Share clipboard" (settings) when --clipboard is not given; default true. */
@@ -252,6 +254,12 @@ export function createSessionController(opts: ControllerOptions): SessionControl
   const readCaFile = opts.readCaFile ?? ((p: string) => readFile(p, 'utf8'));
 
   let current: EffectiveConfig | undefined;
+  /**
+   * Video codecs the page's display worker decodes besides MJPEG (its videoCodecs request); read
+   * when a display channel links. Null until a page said: a session dialled before (the web host's
+   * at start) announces only what --spice-preferred-video-codec asked for, the user's choice.
+   */
+  let pageVideoCodecs: number[] | null = null;
   let session: Session | null = null;
   let sessionConnected = false;
   /** The current session is the user's connect, not a kiosk retry (onConnected fires once per connect). */
@@ -372,6 +380,8 @@ export function createSessionController(opts: ControllerOptions): SessionControl
           log,
           disabledChannels,
           ...(cfg.preferredCompression !== undefined ? { preferredCompression: cfg.preferredCompression } : {}),
+          videoCodecs: () => pageVideoCodecs ?? cfg.preferredVideoCodecs ?? [],
+          ...(cfg.preferredVideoCodecs !== undefined ? { preferredVideoCodecs: cfg.preferredVideoCodecs } : {}),
           mapMigrationDestination: mapDestination,
           devices: managers,
           ...(opts.playbackOpus !== undefined ? { playbackOpus: opts.playbackOpus } : {}),
@@ -607,6 +617,10 @@ export function createSessionController(opts: ControllerOptions): SessionControl
       }
       if (password !== undefined && cfg.target) cfg = { ...cfg, target: { ...cfg.target, password } };
       start(cfg, true);
+    },
+    videoCodecs(codecs: number[]) {
+      pageVideoCodecs = [...codecs];
+      opts.onVideoCodecs?.(pageVideoCodecs);
     },
     openVv(bytes: Uint8Array) {
       if (kiosk) return; // a kiosk shows its one VM

@@ -8,7 +8,7 @@
 import { ConfigError } from './errors';
 import { parseHotkeysOption, parseKeymapOption, type HotkeyOverride, type KeymapEntry } from './hotkeys';
 import { CHANNEL_NAMES, DISPLAY_EFFECTS, type DisplayEffect } from './vv';
-import { ImageCompression } from '../spice/protocol/enums';
+import { ImageCompression, VideoCodecType } from '../spice/protocol/enums';
 
 export const MIN_ZOOM = 10;
 export const MAX_ZOOM = 400;
@@ -28,6 +28,15 @@ export const COMPRESSION_VALUES: Readonly<Record<CompressionName, number>> = {
   off: ImageCompression.OFF,
 };
 
+export type VideoCodecName = 'mjpeg' | 'vp8' | 'vp9' | 'h264';
+/** SpiceVideoCodecType by the names spice-server's video-codecs option uses. */
+export const VIDEO_CODEC_VALUES: Readonly<Record<VideoCodecName, number>> = {
+  mjpeg: VideoCodecType.MJPEG,
+  vp8: VideoCodecType.VP8,
+  vp9: VideoCodecType.VP9,
+  h264: VideoCodecType.H264,
+};
+
 export interface SpiceCliOptions {
   secureChannels?: string[];
   disableEffects?: DisplayEffect[];
@@ -45,6 +54,8 @@ export interface SpiceCliOptions {
   glzWindowSize?: number;
   sharedDir?: string;
   preferredCompression?: CompressionName;
+  /** Video codecs to ask the server for, preferred first. */
+  preferredVideoCodecs?: VideoCodecName[];
   debug: boolean;
 }
 
@@ -178,6 +189,15 @@ const OPTIONS: OptSpec[] = [
     apply: (o, v) => {
       if (!((v as string) in COMPRESSION_VALUES)) throw new ConfigError(`Image compression algorithm ${v} not supported`);
       o.spice.preferredCompression = v as CompressionName;
+    },
+  },
+  {
+    // not remote-viewer's: lets a user (and the tests) pick the stream codec the server uses
+    long: 'spice-preferred-video-codec', arg: 'string', group: 'spice', hidden: true, help: 'Preferred video codecs, first preferred', argDesc: '<mjpeg,vp8,vp9,h264>',
+    apply: (o, v) => {
+      const names = (v as string).split(',').map((n) => n.trim().toLowerCase());
+      for (const n of names) if (!(n in VIDEO_CODEC_VALUES)) throw new ConfigError(`Video codec ${n} not supported`);
+      o.spice.preferredVideoCodecs = names as VideoCodecName[];
     },
   },
   { long: 'spice-debug', arg: 'none', group: 'spice', help: 'Enable Spice-GTK debugging', apply: (o) => (o.spice.debug = true) },

@@ -4,7 +4,7 @@
 // over them (ca also clears --spice-ca-file); title, fullscreen and hotkeys
 // from a .vv replace -t, -f and -H; SPICE_PROXY is the fallback proxy.
 import { Channel } from '../spice/protocol/enums';
-import { COMPRESSION_VALUES, type CliOptions } from './cli';
+import { COMPRESSION_VALUES, VIDEO_CODEC_VALUES, type CliOptions } from './cli';
 import { ConfigError } from './errors';
 import { mergeHotkeys, type HotkeyBindings, type KeymapEntry } from './hotkeys';
 import { parseConnectUri, type ConnectTarget } from './uri';
@@ -48,6 +48,8 @@ export interface EffectiveConfig {
   sharedDir?: string;
   /** ImageCompression value to request. */
   preferredCompression?: number;
+  /** SpiceVideoCodecTypes to ask for, preferred first (--spice-preferred-video-codec). */
+  preferredVideoCodecs?: number[];
   disableEffects: DisplayEffect[];
   ui: {
     title?: string;
@@ -205,6 +207,7 @@ export function resolveConfig(cli: CliOptions, input: ResolveInput = {}): Effect
   if (proxy) out.proxy = proxy;
   if (cli.spice.sharedDir !== undefined) out.sharedDir = cli.spice.sharedDir;
   if (cli.spice.preferredCompression !== undefined) out.preferredCompression = COMPRESSION_VALUES[cli.spice.preferredCompression];
+  if (cli.spice.preferredVideoCodecs !== undefined) out.preferredVideoCodecs = cli.spice.preferredVideoCodecs.map((n) => VIDEO_CODEC_VALUES[n]);
   return out;
 }
 

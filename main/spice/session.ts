@@ -42,6 +42,10 @@ export interface SessionOptions {
   /** Channel types not to link (disable-channels). */
   disabledChannels?: number[];
   preferredCompression?: number;
+  /** SpiceVideoCodecTypes the renderer decodes besides MJPEG, read when a display channel links. */
+  videoCodecs?: () => readonly number[];
+  /** Video codecs to ask the server for, preferred first (--spice-preferred-video-codec). */
+  preferredVideoCodecs?: readonly number[];
   linkTimeoutMs?: number;
   onMigration?: (s: MigrationStatus) => void;
   /**
@@ -367,6 +371,11 @@ export class Session implements MigrationHost {
       onRecord: this.opts.onRecord,
       ...(this.opts.playbackOpus !== undefined ? { playbackOpus: this.opts.playbackOpus } : {}),
       ...(this.opts.preferredCompression !== undefined ? { preferredCompression: this.opts.preferredCompression } : {}),
+      video: {
+        ...(this.opts.videoCodecs ? { videoCodecs: this.opts.videoCodecs } : {}),
+        ...(this.opts.preferredVideoCodecs ? { preferredVideoCodecs: this.opts.preferredVideoCodecs } : {}),
+        mmTime: () => this.main.mmTimeNow(),
+      },
     };
     const ch = kind.create(ref.type, ref.id, ctx);
     this.byKey.set(`${ref.type}:${ref.id}`, ch);

@@ -43,6 +43,18 @@ export interface StreamFrame {
   data: Uint8Array;
 }
 
+/** One stream's platform video decoder (renderer/display/video.ts StreamVideoDecoder). */
+export interface StreamVideo {
+  /** The frame's pixels (0xAARRGGBB, top-down), null when it cannot be shown (no key frame yet, too late). */
+  decode(data: Uint8Array, width: number, height: number, maxPixels: number): Promise<DecodedImage | null>;
+  close(): void;
+}
+
+/** Makes a decoder for a stream's codec, null when the platform has none for it. */
+export interface StreamVideoFactory {
+  forStream(codec: number): StreamVideo | null;
+}
+
 export interface DisplayStateOptions {
   decoders?: Map<number, ImageDecoder>;
   /** Pixmap cache bound in bytes (default: spice-gtk's 80 MiB). */
@@ -54,6 +66,12 @@ export interface DisplayStateOptions {
    * (e.g. a hardware video decoder) and the built-in path skips it.
    */
   onStreamFrame?: (frame: StreamFrame) => boolean | void;
+  /**
+   * Platform video decoders for streams that are not MJPEG: with one, apply()
+   * returns a promise for such a frame, and the caller must wait for it before
+   * applying the next command (a later draw must not be painted under it).
+   */
+  video?: StreamVideoFactory;
 }
 
 export interface DisplayStats {
@@ -71,7 +89,7 @@ export interface DisplayStats {
   streamFramesDrawn: number;
   /** Frames of codecs without a built-in decoder (and not taken by onStreamFrame). */
   streamFramesSkipped: number;
-  /** MJPEG frames that failed to decode. */
+  /** Frames that failed to decode (MJPEG, or refused by the platform's video decoder). */
   streamFramesBroken: number;
 }
 
@@ -79,6 +97,7 @@ interface StreamState {
   info: StreamCreate;
   clip: Clip;
   mjpeg: MjpegFrameDecoder | null;
+  video: StreamVideo | null;
 }
 
 /**
@@ -119,6 +138,7 @@ export class DisplayState {
   private readonly streams = new Map<number, StreamState>();
   private readonly damage = new Map<number, Box[]>();
   private readonly onStreamFrame?: (frame: StreamFrame) => boolean | void;
+  private readonly video?: StreamVideoFactory;
   private primaryId: number | undefined;
   private readonly pixelBudget: number;
   private readonly counters = {
@@ -139,6 +159,7 @@ export class DisplayState {
     this.cache = new ImageCache(opts.maxCacheBytes);
     this.decodeCtx = { palettes: this.palettes };
     this.onStreamFrame = opts.onStreamFrame;
+    if (opts.video) this.video = opts.video;
     this.ctx = {
       surface: (id) => this.surface(id),
       image: (img) => this.image(img),
@@ -174,7 +195,8 @@ export class DisplayState {
     return out;
   }
 
-  apply(cmd: DisplayCommand): void {
+  /** Applies one command; a promise only for a stream frame a platform video decoder takes (see DisplayStateOptions.video). */
+  apply(cmd: DisplayCommand): void | Promise<void> {
     switch (cmd.t) {
       case 'draw': {
         const region = drawOp(this.ctx, cmd.cmd);
@@ -223,21 +245,23 @@ export class DisplayState {
       case 'streamCreate': {
         const s = cmd.stream;
         this.surface(s.surfaceId);
-        this.streams.set(s.id, { info: s, clip: s.clip, mjpeg: s.codec === VideoCodecType.MJPEG ? new MjpegFrameDecoder() : null });
+        this.closeStream(s.id);
+        // the platform's decoder when it has one (MJPEG included: faster on big frames), else the built-in MJPEG decoder
+        const video = this.video?.forStream(s.codec) ?? null;
+        this.streams.set(s.id, { info: s, clip: s.clip, mjpeg: !video && s.codec === VideoCodecType.MJPEG ? new MjpegFrameDecoder() : null, video });
         return;
       }
       case 'streamData':
-        this.streamData(cmd);
-        return;
+        return this.streamData(cmd);
       case 'streamClip':
         this.stream(cmd.id).clip = cmd.clip;
         return;
       case 'streamDestroy':
         this.stream(cmd.id);
-        this.streams.delete(cmd.id);
+        this.closeStream(cmd.id);
         return;
       case 'streamDestroyAll':
-        this.streams.clear();
+        for (const id of [...this.streams.keys()]) this.closeStream(id);
         return;
       case 'monitorsConfig':
         this.heads = cmd.heads.map((h) => ({ ...h }));
@@ -250,7 +274,7 @@ export class DisplayState {
         this.cache.clear();
         this.palettes.clear();
         for (const d of new Set(this.decoders.values())) d.reset?.();
-        this.streams.clear();
+        for (const id of [...this.streams.keys()]) this.closeStream(id);
         for (const id of [...this.surfaces.keys()]) {
           if (id !== this.primaryId) {
             this.surfaces.delete(id);
@@ -452,7 +476,12 @@ export class DisplayState {
     return st;
   }
 
-  private streamData(cmd: Extract<DisplayCommand, { t: 'streamData' }>): void {
+  private closeStream(id: number): void {
+    this.streams.get(id)?.video?.close();
+    this.streams.delete(id);
+  }
+
+  private streamData(cmd: Extract<DisplayCommand, { t: 'streamData' }>): void | Promise<void> {
     const st = this.stream(cmd.id);
     const info = st.info;
     const dest = cmd.dest ?? info.dest;
@@ -469,6 +498,7 @@ export class DisplayState {
       data: cmd.data,
     };
     if (this.onStreamFrame?.(frame) === true) return;
+    if (st.video) return this.videoFrame(st, frame);
     if (!st.mjpeg) {
       this.counters.streamFramesSkipped++;
       return;
@@ -484,6 +514,25 @@ export class DisplayState {
       throw e;
     }
     this.putStreamImage(info.surfaceId, dest, st.clip, img, (info.flags & StreamFlags.TOP_DOWN) !== 0);
+    this.counters.streamFramesDrawn++;
+  }
+
+  private async videoFrame(st: StreamState, frame: StreamFrame): Promise<void> {
+    let img: DecodedImage | null;
+    try {
+      img = await st.video!.decode(frame.data, frame.width, frame.height, this.objectPixelLimit());
+    } catch (e) {
+      if (e instanceof SpiceError) this.counters.streamFramesBroken++;
+      throw e;
+    }
+    if (!img) {
+      this.counters.streamFramesSkipped++;
+      return;
+    }
+    // the stream may have gone while the frame decoded only if the caller did not wait: it must
+    if (this.streams.get(frame.streamId) !== st) return;
+    // as spice-gtk (stream_display_frame): the encoder took the rows in memory order, TOP_DOWN says which that is
+    this.putStreamImage(frame.surfaceId, frame.dest, st.clip, img, (frame.flags & StreamFlags.TOP_DOWN) !== 0);
     this.counters.streamFramesDrawn++;
   }
 

@@ -28,7 +28,9 @@ export interface DisplayFrame {
 /** worker → page: what a batch changed on display 0's primary surface, and on the other displays (`more`). */
 export type WorkerReply =
   | ({ type: 'frame'; batch: number; more?: (DisplayFrame & { display: number })[] } & DisplayFrame)
-  | { type: 'error'; batch: number; message: string };
+  | { type: 'error'; batch: number; message: string }
+  /** Once, at start: the SpiceVideoCodecTypes the worker decodes with the platform (WebCodecs). */
+  | { type: 'videoCodecs'; codecs: number[] };
 
 export interface PaintTarget {
   width: number;

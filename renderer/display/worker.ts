@@ -8,7 +8,9 @@
 import type { DisplayCommand } from '../../preload/contract';
 import { decodeFrame, encodeFrame } from '../../preload/codec';
 import { isDisplayLinkBatch, type DisplayLinkBatch, type DisplayLinkPainted } from '../../preload/display-link';
-import { DisplayState } from './display-state';
+import { DisplayState, type StreamVideoFactory } from './display-state';
+import { VideoDecoders } from './video';
+import { SpiceError } from '../../preload/spice-errors';
 import type { DisplayFrame, PageToWorker, PaintRect, WorkerReply } from './painter';
 
 interface Rect {
@@ -46,7 +48,10 @@ function clampRect(r: Rect, width: number, height: number): Rect | null {
 
 /** One display's state and what its canvas shows. */
 class DisplayOutput {
-  readonly state = new DisplayState();
+  readonly state: DisplayState;
+  constructor(video?: StreamVideoFactory) {
+    this.state = new DisplayState(video ? { video } : {});
+  }
   private shown: { id: number; width: number; height: number; pixels: Uint32Array } | null = null;
 
   /** The damaged rects of the primary surface as RGBA (everything when it is new or resized). */
@@ -100,46 +105,88 @@ class DisplayOutput {
  * its own surfaces, caches and GLZ window): display 0 in the reply's own
  * fields, the others in `more`.
  */
+interface BatchRun {
+  touched: Set<number>;
+  gone: Set<number>;
+  error: string | null;
+}
+
 export class DisplayPipeline {
-  private readonly outputs = new Map<number, DisplayOutput>([[0, new DisplayOutput()]]);
+  private readonly outputs: Map<number, DisplayOutput>;
   private current = 0;
+
+  /** video: platform decoders for VP8/VP9/H.264 streams (then batches go through runAsync). */
+  constructor(private readonly video?: StreamVideoFactory) {
+    this.outputs = new Map([[0, new DisplayOutput(video)]]);
+  }
 
   private output(id: number): DisplayOutput {
     let o = this.outputs.get(id);
-    if (!o) this.outputs.set(id, (o = new DisplayOutput()));
+    if (!o) this.outputs.set(id, (o = new DisplayOutput(this.video)));
     return o;
   }
 
-  run(batch: number, commands: DisplayCommand[]): { reply: WorkerReply; transfer: ArrayBuffer[] } {
-    let error: string | null = null;
+  private begin(): BatchRun {
     // the display the stream is on continues from the last batch without a marker
-    const touched = new Set<number>([0, this.current]);
-    const gone = new Set<number>();
+    return { touched: new Set<number>([0, this.current]), gone: new Set<number>(), error: null };
+  }
+
+  private step(b: BatchRun, cmd: DisplayCommand): void | Promise<void> {
+    if (cmd.t === 'selectDisplay') {
+      this.current = cmd.id;
+      b.touched.add(cmd.id);
+      return;
+    }
+    if (cmd.t === 'serverChanged' && cmd.all) {
+      // a new session: display 0 keeps its picture until redrawn, the others go (the new VM may
+      // have fewer displays: another VM's screen must not stay up); the stream starts at display 0
+      void this.outputs.get(0)?.state.apply(cmd);
+      for (const id of [...this.outputs.keys()]) {
+        if (id === 0) continue;
+        this.outputs.delete(id);
+        b.gone.add(id);
+      }
+      this.current = 0;
+      return;
+    }
+    return this.output(this.current).state.apply(cmd);
+  }
+
+  private failed(b: BatchRun, cmd: DisplayCommand, e: unknown): void {
+    // One bad command must not stall the queue; report the first (with its code).
+    b.error ??= `${cmd.t}: ${e instanceof SpiceError ? `${e.code}: ` : ''}${e instanceof Error ? e.message : String(e)}`;
+  }
+
+  /** A batch without platform video decoders: every command applies synchronously. */
+  run(batch: number, commands: DisplayCommand[]): { reply: WorkerReply; transfer: ArrayBuffer[] } {
+    const b = this.begin();
     for (const cmd of commands) {
       try {
-        if (cmd.t === 'selectDisplay') {
-          this.current = cmd.id;
-          touched.add(cmd.id);
-          continue;
-        }
-        if (cmd.t === 'serverChanged' && cmd.all) {
-          // a new session: display 0 keeps its picture until redrawn, the others go (the new VM may
-          // have fewer displays: another VM's screen must not stay up); the stream starts at display 0
-          this.outputs.get(0)?.state.apply(cmd);
-          for (const id of [...this.outputs.keys()]) {
-            if (id === 0) continue;
-            this.outputs.delete(id);
-            gone.add(id);
-          }
-          this.current = 0;
-          continue;
-        }
-        this.output(this.current).state.apply(cmd);
+        const p = this.step(b, cmd);
+        if (p) throw new Error('a video frame needs runAsync');
       } catch (e) {
-        // One bad command must not stall the queue; report the first.
-        error ??= `${cmd.t}: ${e instanceof Error ? e.message : String(e)}`;
+        this.failed(b, cmd, e);
       }
     }
+    return this.finish(batch, b);
+  }
+
+  /** A batch in order, each video frame decoded and drawn before the next command of the batch applies. */
+  async runAsync(batch: number, commands: DisplayCommand[]): Promise<{ reply: WorkerReply; transfer: ArrayBuffer[] }> {
+    const b = this.begin();
+    for (const cmd of commands) {
+      try {
+        const p = this.step(b, cmd);
+        if (p) await p;
+      } catch (e) {
+        this.failed(b, cmd, e);
+      }
+    }
+    return this.finish(batch, b);
+  }
+
+  private finish(batch: number, b: BatchRun): { reply: WorkerReply; transfer: ArrayBuffer[] } {
+    const { touched, gone, error } = b;
     if (error !== null) {
       console.error(`display batch ${batch}: ${error}`);
     }
@@ -208,16 +255,26 @@ function isWorkerScope(g: unknown): boolean {
 // Attach only inside a dedicated worker, so Node tests can import the module.
 if (isWorkerScope(globalThis)) {
   const page = globalThis as unknown as WorkerPort;
-  const pipeline = new DisplayPipeline();
+  // the platform's video decoders, probed once; the page tells the engine which (videoCodecs request)
+  const ready = VideoDecoders.create().catch(() => null);
+  const pipeline = ready.then((v) => {
+    const reply: WorkerReply = { type: 'videoCodecs', codecs: v ? [...v.supported.keys()] : [] };
+    page.postMessage(reply, []);
+    return new DisplayPipeline(v ?? undefined);
+  });
   let link: LinkEnd | null = null;
+  // batches one after another: a batch waiting for a video frame holds the ones behind it
+  let queue: Promise<unknown> = Promise.resolve();
   const onBatch = (b: DisplayLinkBatch): void => {
-    try {
-      const { reply, transfer } = pipeline.run(b.batch, b.commands);
-      page.postMessage(reply, transfer);
-    } catch (e) {
-      const reply: WorkerReply = { type: 'error', batch: b.batch, message: e instanceof Error ? e.message : String(e) };
-      page.postMessage(reply, []);
-    }
+    queue = queue.then(async () => {
+      try {
+        const { reply, transfer } = await (await pipeline).runAsync(b.batch, b.commands);
+        page.postMessage(reply, transfer);
+      } catch (e) {
+        const reply: WorkerReply = { type: 'error', batch: b.batch, message: e instanceof Error ? e.message : String(e) };
+        page.postMessage(reply, []);
+      }
+    });
   };
   page.onmessage = (ev: MessageEvent) => {
     const msg = ev.data as PageToWorker;

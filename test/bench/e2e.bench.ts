@@ -30,18 +30,23 @@
 //    CPU (painting what the client sends) apart;
 //  - memory: PSS (/proc/<pid>/smaps_rollup) summed over the tree at the end.
 // Figures only, no assertions on time. Only 127.0.0.1. Env: RUNS (3),
-// WINDOW_S (10), WARM_S (4), ANIM_MS (16), CLIENTS (remote-viewer,ours),
-// SHOTS=<dir>: a PNG of each client's screen per run and workload (ImageMagick
+// WINDOW_S (10), WARM_S (4), ANIM_MS (16), CLIENTS (remote-viewer,ours; also
+// ours:<codec>: ours with --spice-preferred-video-codec=<codec>), WORKLOADS
+// (light,heavy), STREAMING (QEMU's streaming-video, default off; npm run
+// bench:av sets all: spice-server then streams strips of the heavy workload,
+// and each client's CPU per stream frame is the tree's CPU over the STREAM_DATA
+// the proxy saw; the codec each client got is read from STREAM_CREATE),
+// MAX_OTHERS_PCT (15), SHOTS=<dir>: a PNG of each client's screen per run and workload (ImageMagick
 // import), to see that both show the guest.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { QemuVm } from '../harness/qemu';
 import { MsgDisplay } from '../../preload/spice-enums';
+import { DisplayProxy } from '../helpers/display-proxy';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -49,6 +54,10 @@ const WINDOW_S = Number(process.env.WINDOW_S ?? 10);
 const WARM_S = Number(process.env.WARM_S ?? 4);
 const ANIM_MS = Number(process.env.ANIM_MS ?? 16);
 const COALESCE_MS = 4;
+/** Before and during a window, everything else may take at most this much of a core (MAX_OTHERS_PCT; raise it on a shared machine and say so). */
+const MAX_OTHERS = Number(process.env.MAX_OTHERS_PCT ?? 15);
+const STREAMING = process.env.STREAMING ?? '';
+const CODEC_NAMES: Record<number, string> = { 1: 'mjpeg', 2: 'vp8', 3: 'h264', 4: 'vp9', 5: 'h265' };
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => Number(process.hrtime.bigint()) / 1e6;
@@ -60,98 +69,6 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] : NaN;
 };
-
-const DRAWS: Set<number> = new Set([MsgDisplay.STREAM_DATA, MsgDisplay.STREAM_DATA_SIZED, MsgDisplay.DRAW_COMPOSITE,
-  ...Object.entries(MsgDisplay).filter(([k]) => k.startsWith('DRAW_')).map(([, v]) => v)]);
-
-// ---- the proxy: forwards every channel, stamps the display channel's draws ----
-class DisplayProxy {
-  readonly draws: number[] = [];
-  /** display messages by type, with the time each came */
-  readonly types: { t: number; type: number }[] = [];
-  port = 0;
-  private readonly server: net.Server;
-  private readonly socks = new Set<net.Socket>();
-  constructor(target: number) {
-    this.server = net.createServer((c) => {
-      const s = net.connect(target, '127.0.0.1');
-      this.socks.add(c).add(s);
-      c.pipe(s);
-      s.pipe(c);
-      const drop = () => { c.destroy(); s.destroy(); this.socks.delete(c); this.socks.delete(s); };
-      c.on('error', drop).on('close', drop);
-      s.on('error', drop).on('close', drop);
-      this.watch(c, s);
-    });
-  }
-  async listen(): Promise<void> {
-    await new Promise<void>((ok) => this.server.listen(0, '127.0.0.1', ok));
-    this.port = (this.server.address() as net.AddressInfo).port;
-  }
-  close(): void {
-    for (const s of this.socks) s.destroy();
-    this.server.close();
-  }
-  // Link: the client's SpiceLinkHeader (16 bytes) + SpiceLinkMess (channel type
-  // at 20, caps count/offset at 22..34); the server's header + SpiceLinkReply
-  // (caps count/offset at 166..178), then a 4-byte result, then messages with
-  // the mini header (type u16, size u32) when both sides have MINI_HEADER, else
-  // the full one (serial u64, type u16, size u32, sub_list u32).
-  private watch(c: net.Socket, s: net.Socket): void {
-    let up = Buffer.alloc(0);
-    let clientCaps = -1;  // set once the client's link message is whole and names the display channel
-    const onUp = (d: Buffer) => {
-      up = Buffer.concat([up, d]);
-      if (up.length < 16 || up.length < 16 + up.readUInt32LE(12)) return;
-      c.off('data', onUp);
-      if (up[20] !== 2) return;
-      const nCommon = up.readUInt32LE(22), off = up.readUInt32LE(30);
-      clientCaps = nCommon ? up.readUInt32LE(16 + off) : 0;
-    };
-    c.on('data', onUp);
-    let down = Buffer.alloc(0);
-    let phase: 'reply' | 'result' | 'msgs' = 'reply';
-    let mini = false;
-    let skip = 0;
-    s.on('data', (d: Buffer) => {
-      const t = now();
-      if (clientCaps < 0) return;  // the server answers only a whole link message: not the display channel
-      let buf: Buffer = down.length ? Buffer.concat([down, d]) : d;
-      if (skip) {
-        const n = Math.min(skip, buf.length);
-        skip -= n;
-        buf = buf.subarray(n);
-      }
-      for (;;) {
-        if (phase === 'reply') {
-          if (buf.length < 16 || buf.length < 16 + buf.readUInt32LE(12)) break;
-          const size = buf.readUInt32LE(12);
-          const body = buf.subarray(16, 16 + size);
-          const nCommon = body.readUInt32LE(166), off = body.readUInt32LE(174);
-          const serverCaps = nCommon ? body.readUInt32LE(off) : 0;
-          mini = ((serverCaps & Math.max(clientCaps, 0)) & (1 << 3)) !== 0;
-          buf = buf.subarray(16 + size);
-          phase = 'result';
-        } else if (phase === 'result') {
-          if (buf.length < 4) break;
-          buf = buf.subarray(4);
-          phase = 'msgs';
-        } else {
-          const hl = mini ? 6 : 18;
-          if (buf.length < hl) break;
-          const type = buf.readUInt16LE(mini ? 0 : 8), size = buf.readUInt32LE(mini ? 2 : 10);
-          if (DRAWS.has(type)) this.draws.push(t);
-          this.types.push({ t, type });
-          const n = Math.min(hl + size, buf.length);
-          skip = hl + size - n;
-          buf = buf.subarray(n);
-          if (skip) break;
-        }
-      }
-      down = Buffer.from(buf);
-    });
-  }
-}
 
 // ---- the X DAMAGE probe ----
 function buildProbe(dir: string): string {
@@ -240,9 +157,9 @@ async function startRemoteViewer(scr: Screen, port: number): Promise<Client> {
   return { name: 'remote-viewer', roots: () => [rv.pid!], stop: () => killTree(rv) };
 }
 
-async function startOurs(scr: Screen, port: number, tmp: string): Promise<Client> {
+async function startOurs(scr: Screen, port: number, tmp: string, codec?: string): Promise<Client> {
   const cfg = fs.mkdtempSync(path.join(tmp, 'cfg-'));
-  const web = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/web.ts'), `spice://127.0.0.1:${port}`],
+  const web = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/web.ts'), ...(codec ? [`--spice-preferred-video-codec=${codec}`] : []), `spice://127.0.0.1:${port}`],
     { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPICE_VIEWER_CONFIG_DIR: cfg } });
   let out = '';
   web.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -258,7 +175,7 @@ async function startOurs(scr: Screen, port: number, tmp: string): Promise<Client
     `--user-data-dir=${fs.mkdtempSync(path.join(tmp, 'chromium-'))}`, '--no-sandbox', '--window-position=0,0', '--window-size=1280,800',
     '--disable-background-networking', '--disable-component-update', '--disable-sync', '--password-store=basic', '--no-default-browser-check'],
   { detached: true, stdio: 'ignore', env: { ...process.env, ...CLIENT_ENV, DISPLAY: scr.display } });
-  return { name: 'ours', roots: () => [web.pid!, chrome.pid!], stop: async () => { await killTree(chrome); await killTree(web); } };
+  return { name: codec ? `ours:${codec}` : 'ours', roots: () => [web.pid!, chrome.pid!], stop: async () => { await killTree(chrome); await killTree(web); } };
 }
 
 // ---- one measured window ----
@@ -266,6 +183,8 @@ interface Sample {
   ups: number; serverUps: number; latMed: number; latP95: number; cpuPerUp: number; cpuPct: number;
   xvfbPerUp: number; pssMb: number; split: Map<string, { cpuMs: number; pssMb: number }>;
   latMax: number; qemuPct: number; othersPct: number;
+  /** STREAM_DATA(_SIZED) per second in the window, and the client tree's CPU per one */
+  streamFps: number; cpuPerFrame: number;
   /** display message types in the window and how many, e.g. "123×212 304×3" */
   types: string;
 }
@@ -296,7 +215,7 @@ async function quiet(mine: number[]): Promise<number> {
     const a = procs();
     await sleep(2000);
     pct = othersPct(a, procs(), mine, 2000);
-    if (pct < 15) return pct;
+    if (pct < MAX_OTHERS) return pct;
     if (i === 0) console.error(`other processes take ${pct.toFixed(0)} % of a core: waiting for them`);
   }
   return pct;
@@ -347,7 +266,9 @@ async function measure(scr: Screen, proxy: DisplayProxy, client: Client, mine: n
   const types = [...hist].sort((a, b) => a[0] - b[0]).map(([k, v]) => `${k}×${v}`).join(' ');
   const n = Math.max(ups.length, 1);
   for (const v of split.values()) v.cpuMs /= n;
+  const frames = proxy.types.filter((m) => m.t >= t0 && m.t < t1 && (m.type === MsgDisplay.STREAM_DATA || m.type === MsgDisplay.STREAM_DATA_SIZED)).length;
   return {
+    streamFps: frames / secs, cpuPerFrame: frames ? cpuMs / frames : NaN,
     ups: ups.length / secs, serverUps, latMed: median(lat), latP95: pct(lat, 0.95), cpuPerUp: cpuMs / n,
     cpuPct: (cpuMs / (secs * 1000)) * 100, xvfbPerUp: xvfbMs / n, pssMb: pss, split, latMax: Math.max(...lat), types, qemuPct, othersPct: others,
   };
@@ -358,15 +279,17 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-e2e-'));
 const haveRv = (() => { try { execFileSync('which', ['remote-viewer'], { stdio: 'ignore' }); return true; } catch { return false; } })();
 const names = (process.env.CLIENTS ?? 'remote-viewer,ours').split(',').filter((c) => c !== 'remote-viewer' || haveRv);
 if (!haveRv) console.log('remote-viewer is not installed (apt-get install virt-viewer): ours only');
-const WORKLOADS = ['light', 'heavy'] as const;
-type Workload = typeof WORKLOADS[number];
+type Workload = 'light' | 'heavy';
+const WORKLOADS = (process.env.WORKLOADS ?? 'light,heavy').split(',').filter((w): w is Workload => w === 'light' || w === 'heavy');
+/** the codec(s) each client's streams used */
+const gotCodecs = new Map<string, Set<number>>();
 const results = new Map<string, Sample[]>();  // `${client}/${workload}`
 const screens: Screen[] = [];
 let vm: QemuVm | undefined;
 try {
   const probeBin = buildProbe(tmp);
   for (let i = 0; i < names.length; i++) screens.push(await startScreen(91 + i, probeBin));
-  vm = await QemuVm.start({ name: 'bench-e2e' });
+  vm = await QemuVm.start({ name: 'bench-e2e', ...(STREAMING ? { spiceExtra: `streaming-video=${STREAMING}` } : {}) });
   for (let run = 0; run < RUNS; run++) {
     for (let ci = 0; ci < names.length; ci++) {
       const name = names[ci], scr = screens[ci];
@@ -376,7 +299,7 @@ try {
       await quiet(mine);
       const proxy = new DisplayProxy(vm.spicePort);
       await proxy.listen();
-      const client = name === 'ours' ? await startOurs(scr, proxy.port, tmp) : await startRemoteViewer(scr, proxy.port);
+      const client = name.startsWith('ours') ? await startOurs(scr, proxy.port, tmp, name.split(':')[1]) : await startRemoteViewer(scr, proxy.port);
       try {
         // connected and drawing: a draw went through and the screen changed after it
         const deadline = now() + 60_000;
@@ -392,7 +315,7 @@ try {
           }
           // a window in which something else on the machine woke up is measured again (twice at most)
           let s = await measure(scr, proxy, client, mine);
-          for (let again = 0; again < 2 && s.othersPct > 15; again++) {
+          for (let again = 0; again < 2 && s.othersPct > MAX_OTHERS; again++) {
             console.error(`run ${run + 1} ${name}/${w}: other processes took ${s.othersPct.toFixed(0)} % of a core: measuring again`);
             await quiet(mine);
             s = await measure(scr, proxy, client, mine);
@@ -404,9 +327,10 @@ try {
           const key = `${name}/${w}`;
           results.set(key, [...(results.get(key) ?? []), s]);
           console.error(`run ${run + 1} ${key}: ${s.ups.toFixed(1)} updates/s (server ${s.serverUps.toFixed(1)}/s), latency ${s.latMed.toFixed(1)} ms ` +
-            `(max ${s.latMax.toFixed(0)}), ${s.cpuPerUp.toFixed(1)} ms CPU/update, ${s.pssMb.toFixed(0)} MiB PSS; display messages (type×n) ${s.types}; QEMU ${s.qemuPct.toFixed(0)} %, others ${s.othersPct.toFixed(0)} % of a core`);
+            `(max ${s.latMax.toFixed(0)}), ${s.cpuPerUp.toFixed(1)} ms CPU/update, ${s.streamFps.toFixed(1)} stream frames/s (${s.cpuPerFrame.toFixed(2)} ms CPU each; codecs ${[...proxy.codecs].map((c) => CODEC_NAMES[c] ?? c).join(',') || 'none'}), ${s.pssMb.toFixed(0)} MiB PSS; display messages (type×n) ${s.types}; QEMU ${s.qemuPct.toFixed(0)} %, others ${s.othersPct.toFixed(0)} % of a core`);
         }
       } finally {
+        for (const c of proxy.codecs) gotCodecs.set(name, (gotCodecs.get(name) ?? new Set()).add(c));
         await vm.command('tick');
         await client.stop();
         proxy.close();
@@ -431,12 +355,19 @@ try {
       ['memory PSS, client tree (MiB)', (s) => s.pssMb, 0],
       ['QEMU CPU (% of one core; guest + spice-server)', (s) => s.qemuPct, 0],
       ['everything else on the machine (% of one core)', (s) => s.othersPct, 0],
+      ...(STREAMING ? [
+        ['stream frames/s from server (proxy)', (s: Sample) => s.streamFps, 1],
+        ['CPU per stream frame, client tree (ms)', (s: Sample) => s.cpuPerFrame, 2],
+      ] as [string, (s: Sample) => number, number][] : []),
     ];
-    console.log('| metric | remote-viewer | ours | ratio (ours ÷ remote-viewer) |');
-    console.log('| --- | ---: | ---: | ---: |');
+    const ratio = names.includes('remote-viewer') && names.includes('ours');
+    console.log(`| metric | ${names.join(' | ')} |${ratio ? ' ratio (ours ÷ remote-viewer) |' : ''}`);
+    console.log(`| --- |${names.map(() => ' ---: |').join('')}${ratio ? ' ---: |' : ''}`);
+    if (STREAMING) console.log(`| stream codec (STREAM_CREATE) | ${names.map((n) => [...(gotCodecs.get(n) ?? [])].map((c) => CODEC_NAMES[c] ?? c).join(', ') || 'none').join(' | ')} |${ratio ? ' |' : ''}`);
     for (const [m, f, d] of rows) {
-      const a = med('remote-viewer', w, f), b = med('ours', w, f);
-      console.log(`| ${m} | ${cell(a, d)} | ${cell(b, d)} | ${cell(b / a, 2)} |`);
+      const v = names.map((n) => med(n, w, f));
+      const r = ratio ? ` ${cell(med('ours', w, f) / med('remote-viewer', w, f), 2)} |` : '';
+      console.log(`| ${m} | ${v.map((x) => cell(x, d)).join(' | ')} |${r}`);
     }
     for (const name of names) {
       const runs = results.get(`${name}/${w}`) ?? [];

@@ -34,6 +34,7 @@ const SAMPLES: { [K in RequestName]: RequestArgs<K> } = {
   fileXferStart: [1, 'report.pdf', 20 << 20],
   fileXferData: [1, 65536, new Uint8Array(65536)],
   fileXferCancel: [1],
+  videoCodecs: [[2, 4, 3]],
 };
 
 type Call = [string, unknown[]];
@@ -132,7 +133,7 @@ test('validators: typed arguments back, BadRequestError for anything else', () =
 
 test('the Electron preload, the web bridge and the table expose the same requests', () => {
   const table = [...REQUEST_NAMES].sort();
-  assert.deepEqual(table, ['clipboardContent', 'connect', 'disconnect', 'fileXferCancel', 'fileXferData', 'fileXferStart', 'input', 'openVv', 'recordData', 'resizeGuest', 'saveScreenshot', 'sendScancodes', 'setClipboardPolicy', 'setDeviceShared', 'setPreferences', 'setProxyCredentials', 'setSmartcardInserted']);
+  assert.deepEqual(table, ['clipboardContent', 'connect', 'disconnect', 'fileXferCancel', 'fileXferData', 'fileXferStart', 'input', 'openVv', 'recordData', 'resizeGuest', 'saveScreenshot', 'sendScancodes', 'setClipboardPolicy', 'setDeviceShared', 'setPreferences', 'setProxyCredentials', 'setSmartcardInserted', 'videoCodecs']);
   const fakeIpc = { invoke: async () => undefined, on: () => {}, removeListener: () => {} };
   assert.deepEqual(Object.keys(createPreloadApi(fakeIpc)).sort(), [...table, 'on'].sort(), 'preload');
   assert.deepEqual(Object.keys(requestClient(() => {})).sort(), table, 'requestClient');

@@ -2,7 +2,7 @@
 // creates every channel the server lists through this table; a new channel
 // kind (a device channel, say) is one entry here and its own file.
 import type { Channel, Logger } from './base-channel';
-import { DisplayChannel } from './display-channel';
+import { DisplayChannel, type DisplayVideoOptions } from './display-channel';
 import { CursorChannel } from './cursor-channel';
 import { InputsChannel } from './inputs-channel';
 import { GenericChannel } from './generic-channel';
@@ -25,6 +25,8 @@ export interface ChannelContext {
   onRecord?: (channelId: number, ev: RecordEvent) => void;
   /** Announce Opus on the playback channel (default true). */
   playbackOpus?: boolean;
+  /** Video stream codecs, preference and clocks for display channels. */
+  video?: DisplayVideoOptions;
 }
 
 export interface ChannelKind {
@@ -49,6 +51,7 @@ export const CHANNEL_TABLE: ChannelTable = new Map<number, ChannelKind>([
       create: (_type, id, ctx) => {
         const ch = new DisplayChannel(id, ctx.log, (cmd) => ctx.onDisplay?.(id, cmd));
         if (ctx.preferredCompression !== undefined) ch.preferredCompression = ctx.preferredCompression;
+        if (ctx.video) ch.video = ctx.video;
         const received = ctx.onDisplayReceived;
         if (received) ch.ackDeferred = () => received(ch);
         return ch;

@@ -35,6 +35,8 @@ export class MainChannel extends Channel {
   /** Client → guest file transfers over the agent; lives with `agent`, so a seamless switch keeps them. */
   readonly files: FileTransfers;
   multiMediaTime = 0;
+  /** Date.now() when multiMediaTime was set (null: never): the clock runs on from there (spice-gtk's session mm-time). */
+  multiMediaTimeAt: number | null = null;
   name_: string | null = null;
   uuid: string | null = null;
   /** When true, we ask for client mouse mode whenever the server supports it. */
@@ -58,6 +60,7 @@ export class MainChannel extends Channel {
       this.init = init;
       this.agent.setServerTokens(init.agentTokens);
       this.multiMediaTime = init.multiMediaTime;
+      this.multiMediaTimeAt = Date.now();
       this.setAgent(init.agentConnected);
       this.setMouseMode(init.supportedMouseModes, init.currentMouseMode);
       if (this.attachOnInit) this.send(MsgcMain.ATTACH_CHANNELS);
@@ -70,6 +73,7 @@ export class MainChannel extends Channel {
     });
     this.on(MsgMain.MULTI_MEDIA_TIME, (_r, msg) => {
       this.multiMediaTime = m.decodeMainU32(msg.body, 'time');
+      this.multiMediaTimeAt = Date.now();
       this.events.onMultiMediaTime();
     });
     this.on(MsgMain.AGENT_CONNECTED, () => this.setAgent(true));
@@ -122,6 +126,11 @@ export class MainChannel extends Channel {
     // the session is over: its agent with it (a file transfer fails in words instead of waiting)
     this.agentConnected = false;
     this.agent.reset();
+  }
+
+  /** The server's multimedia clock now (ms, wraps at 2^32), null before it was told. */
+  mmTimeNow(): number | null {
+    return this.multiMediaTimeAt === null ? null : (this.multiMediaTime + (Date.now() - this.multiMediaTimeAt)) >>> 0;
   }
 
   private setAgent(connected: boolean): void {

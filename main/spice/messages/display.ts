@@ -409,3 +409,51 @@ export function encodeDisplayInit(m: DisplayInit): Uint8Array {
 export function encodePreferredCompression(mode: number): Uint8Array {
   return new ByteWriter(1).u8(mode).finish();
 }
+
+/** STREAM_ACTIVATE_REPORT: the server asks for STREAM_REPORTs on a stream (spice.proto). */
+export interface StreamActivateReport {
+  streamId: number;
+  uniqueId: number;
+  maxWindowSize: number;
+  timeoutMs: number;
+}
+
+export function decodeStreamActivateReport(body: Uint8Array): StreamActivateReport {
+  const r = new ByteReader(body);
+  return { streamId: r.u32('stream_id'), uniqueId: r.u32('unique_id'), maxWindowSize: r.u32('max_window_size'), timeoutMs: r.u32('timeout_ms') };
+}
+
+/** SPICE_MSGC_DISPLAY_STREAM_REPORT (spice.proto msgc display stream_report). */
+export interface StreamReport {
+  streamId: number;
+  uniqueId: number;
+  startFrameMmTime: number;
+  endFrameMmTime: number;
+  numFrames: number;
+  numDrops: number;
+  /** Frame mm_time minus the client's mm_time when it arrived (negative: late). */
+  lastFrameDelay: number;
+  /** Playback latency in ms, 0xffffffff when no audio plays. */
+  audioDelay: number;
+}
+
+export function encodeStreamReport(m: StreamReport): Uint8Array {
+  return new ByteWriter(32)
+    .u32(m.streamId)
+    .u32(m.uniqueId)
+    .u32(m.startFrameMmTime >>> 0)
+    .u32(m.endFrameMmTime >>> 0)
+    .u32(m.numFrames)
+    .u32(m.numDrops)
+    .i32(m.lastFrameDelay | 0)
+    .u32(m.audioDelay >>> 0)
+    .finish();
+}
+
+/** SPICE_MSGC_DISPLAY_PREFERRED_VIDEO_CODEC_TYPE: num_of_codecs (u8) then one u8 SpiceVideoCodecType each, preferred first. */
+export function encodePreferredVideoCodecType(codecs: readonly number[]): Uint8Array {
+  if (codecs.length === 0 || codecs.length > 0xff) throw new SpiceError('BAD_MESSAGE', `preferred video codecs: ${codecs.length} codecs`);
+  const w = new ByteWriter(1 + codecs.length).u8(codecs.length);
+  for (const c of codecs) w.u8(c);
+  return w.finish();
+}

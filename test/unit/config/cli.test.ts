@@ -65,6 +65,7 @@ const table: [string[], string, unknown][] = [
   [['--spice-glz-window-size=-1'], 'spice.glzWindowSize', -1],
   [['--spice-shared-dir=/home/u/share'], 'spice.sharedDir', '/home/u/share'],
   [['--spice-preferred-compression=lz4'], 'spice.preferredCompression', 'lz4'],
+  [['--spice-preferred-video-codec=VP8,h264'], 'spice.preferredVideoCodecs', ['vp8', 'h264']],
   [['--spice-debug'], 'spice.debug', true],
   [['--spice-color-depth=16'], 'warnings', ["--spice-color-depth is deprecated. Use guest's display settings instead"]],
   [['-fkv'], 'kiosk', true],
@@ -122,6 +123,7 @@ const errors: [string[], string][] = [
   [['--cursor=bad'], "unknown value 'bad' for --cursor"],
   [['a', 'b'], "Error: can't handle multiple URIs"],
   [['--spice-preferred-compression=xyz'], 'Image compression algorithm xyz not supported'],
+  [['--spice-preferred-video-codec=vp8,h265'], 'Video codec h265 not supported'],
   [['--spice-secure-channels=foo'], 'invalid channel name (foo), valid names: all, main, display, inputs, cursor, playback, record, smartcard, usbredir, webdav'],
   [['--spice-disable-effects=foo'], "invalid effect name (foo), must be 'wallpaper', 'font-smooth', 'animation' or 'all'"],
 ];

@@ -135,7 +135,7 @@ test('ImageCache: byte bound with least-recently-used eviction, replace, lossy f
 
 test('damage: overlapping/touching rects merge, disjoint ones stay, takeDamage clears', () => {
   const st = makeState(32, 32);
-  const fill = (r: ReturnType<typeof rect>): void => st.apply({ t: 'draw', cmd: { op: 'fill', base: base(r), brush: { type: 'solid', color: 1 }, ropd: Ropd.OP_PUT, mask: NO_MASK } });
+  const fill = (r: ReturnType<typeof rect>): void => void st.apply({ t: 'draw', cmd: { op: 'fill', base: base(r), brush: { type: 'solid', color: 1 }, ropd: Ropd.OP_PUT, mask: NO_MASK } });
   fill(rect(0, 0, 4, 4));
   fill(rect(2, 2, 6, 6)); // overlaps the first
   fill(rect(6, 0, 8, 2)); // touches the merged box's right edge
@@ -205,7 +205,7 @@ test('MJPEG stream: frames decoded, flipped unless TOP_DOWN, NEAREST-scaled into
   const st = makeState(16, 8, SurfaceFmt._32_xRGB, [], { onStreamFrame: (f) => void frames.push(f.streamId) });
   paint(st, () => BG);
   const create = (id: number, flags: number, codec: number, clip: ReturnType<typeof rect>[] | null = null): void =>
-    st.apply({ t: 'streamCreate', stream: { surfaceId: 0, id, flags, codec, streamWidth: w, streamHeight: h, srcWidth: w, srcHeight: h, dest: rect(0, 0, 4, 2), clip } });
+    void st.apply({ t: 'streamCreate', stream: { surfaceId: 0, id, flags, codec, streamWidth: w, streamHeight: h, srcWidth: w, srcHeight: h, dest: rect(0, 0, 4, 2), clip } });
   create(1, StreamFlags.TOP_DOWN, VideoCodecType.MJPEG);
   st.apply({ t: 'streamData', id: 1, mmTime: 0, data: jpg });
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) assert.equal(px(st, x, y) & 0xffffff, ref(x, y), `top-down (${x},${y})`);
