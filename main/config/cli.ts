@@ -175,7 +175,8 @@ const OPTIONS: OptSpec[] = [
   { long: 'spice-cache-size', arg: 'int', group: 'spice', help: 'Image cache size (deprecated)', argDesc: '<bytes>', apply: (o, v) => (o.spice.cacheSize = v as number) },
   { long: 'spice-glz-window-size', arg: 'int', group: 'spice', help: 'Glz compression history size (deprecated)', argDesc: '<bytes>', apply: (o, v) => (o.spice.glzWindowSize = v as number) },
   { long: 'spice-shared-dir', arg: 'string', group: 'spice', help: 'Shared directory', argDesc: '<dir>', apply: (o, v) => (o.spice.sharedDir = v as string) },
-  { long: 'spice-shared-dir-ro', arg: 'none', group: 'spice', help: 'Share the directory read-only', apply: (o) => (o.spice.sharedDirReadOnly = true) },
+  // ours (spice-gtk's share-dir-ro property); hidden so --help stays remote-viewer's
+  { long: 'spice-shared-dir-ro', arg: 'none', group: 'spice', hidden: true, help: 'Share the directory read-only', apply: (o) => (o.spice.sharedDirReadOnly = true) },
   {
     long: 'spice-preferred-compression', arg: 'string', group: 'spice', help: 'Preferred image compression algorithm', argDesc: '<auto-glz,auto-lz,quic,glz,lz,lz4,off>',
     apply: (o, v) => {

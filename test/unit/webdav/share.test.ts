@@ -293,3 +293,36 @@ test('flow control: with the channel held, a large GET stops at the high-water m
     t.done();
   }
 });
+
+test('configuration: --spice-shared-dir gives one share (read-only with --spice-shared-dir-ro); none without it or with webdav disabled', async () => {
+  const { parseCommandLine } = await import('../../../main/config/cli');
+  const { resolveConfig } = await import('../../../main/config/effective');
+  const { parseVvFile } = await import('../../../main/config/vv');
+  const { webdavSharesFor } = await import('../../../main/devices/webdav/manager');
+  const f = makeFolders();
+  const cfg = (args: string[], vv?: string) => {
+    const r = parseCommandLine(args);
+    assert.ok(!('help' in r) && !('version' in r));
+    return resolveConfig(r, vv ? { vv: parseVvFile(vv) } : {});
+  };
+  try {
+    const ro = webdavSharesFor(cfg([`--spice-shared-dir=${f.dir}`, '--spice-shared-dir-ro', 'spice://h:1']));
+    assert.equal(ro.length, 1);
+    assert.ok(await ro[0].whenReady());
+    assert.deepEqual(ro[0].entries().map((e) => [e.kind, e.label, e.state, e.detail.split(' · ')[0]]), [['folder', fs.realpathSync(f.dir), 'waiting', 'read-only']]);
+    ro[0].close();
+    const rw = webdavSharesFor(cfg([`--spice-shared-dir=${f.dir}`, 'spice://h:1']));
+    assert.equal(rw[0].entries()[0].detail.split(' · ')[0], 'read-write');
+    rw[0].close();
+    assert.deepEqual(webdavSharesFor(cfg(['spice://h:1'])), []);
+    // a .vv's disable-channels=webdav
+    assert.equal(webdavSharesFor(cfg([`--spice-shared-dir=${f.dir}`, 'x.vv'], '[virt-viewer]\ntype=spice\nhost=h\nport=1\ndisable-channels=webdav\n')).length, 0);
+    // a folder that is not there: a CONFIG error on the panel line, no server
+    const gone = webdavSharesFor(cfg([`--spice-shared-dir=${f.dir}/nope`, 'spice://h:1']))[0];
+    assert.equal(await gone.whenReady(), false);
+    assert.match(gone.entries()[0].error ?? '', /^CONFIG: shared folder/);
+    gone.close();
+  } finally {
+    f.cleanup();
+  }
+});
