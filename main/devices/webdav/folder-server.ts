@@ -27,16 +27,18 @@ export interface FolderServerOptions {
   onRefused?: (r: { method: string; url: string; status: number; why: string }) => void;
 }
 
-/** Segments of a request path or Destination URL, each decoded once; null when not acceptable. */
+/**
+ * Segments of a request path or Destination URL as sent (not normalised: the
+ * library sees the raw path), each decoded once; null when not acceptable.
+ */
 export function safeSegments(url: string): string[] | null {
-  let pathname: string;
-  try {
-    pathname = new URL(url, 'http://share').pathname;
-  } catch {
-    return null;
-  }
+  let p = url;
+  const origin = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(p);
+  if (origin) p = p.slice(origin[0].length) || '/';
+  if (!p.startsWith('/')) return null;
+  p = p.replace(/[?#][\s\S]*$/, '');
   const out: string[] = [];
-  for (const raw of pathname.split('/')) {
+  for (const raw of p.split('/')) {
     if (!raw) continue;
     let s: string;
     try {

@@ -219,7 +219,7 @@ test('paths never leave the folder: .., encoded dots and slashes, symlinks, MOVE
   try {
     let id = 1n;
     for (const p of ['/../outside/secret.txt', '/%2e%2e/outside/secret.txt', '/sub/..%2F..%2Foutside%2Fsecret.txt', '/..%5Coutside%5Csecret.txt',
-      '/link/secret.txt', '/slink.txt', '/sub/%2e%2e/%2e%2e/outside/secret.txt', '/%00']) {
+      '/link/secret.txt', '/slink.txt', '/sub/%2e%2e/%2e%2e/outside/secret.txt', '/%00', '/%252e%252e/outside/secret.txt', '/sub/%252e%252e%252f%252e%252e%252foutside%252fsecret.txt']) {
       const r = await t.guest.call(id++, get(p));
       assert.ok(r.status === 403 || r.status === 404 || r.status === 400, `${p}: ${r.status}`);
       assert.ok(!r.body.toString().includes('secret'), p);
@@ -324,5 +324,16 @@ test('configuration: --spice-shared-dir gives one share (read-only with --spice-
     gone.close();
   } finally {
     f.cleanup();
+  }
+});
+
+test('safeSegments: the raw path (not URL-normalised) decoded once; dot segments, slashes, backslashes, NUL and bad escapes refused', async () => {
+  const { safeSegments } = await import('../../../main/devices/webdav/folder-server');
+  assert.deepEqual(safeSegments('/'), []);
+  assert.deepEqual(safeSegments('/a%20b/c.txt?x=1#f'), ['a b', 'c.txt']);
+  assert.deepEqual(safeSegments('http://localhost:9843/d/e'), ['d', 'e']);
+  assert.deepEqual(safeSegments('/%252e%252e/x'), ['%2e%2e', 'x'], 'decoded once: a name, not a dot segment');
+  for (const bad of ['/../x', '/a/../../x', '/./x', '/%2e%2e/x', '/%2E./x', '/a%2Fb', '/a%5Cb', '/a%00b', '/%zz', 'x', '*', 'http://h/a/../../b']) {
+    assert.equal(safeSegments(bad), null, bad);
   }
 });
