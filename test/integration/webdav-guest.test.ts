@@ -3,6 +3,7 @@
 // flavour, GUEST_WEBDAV=1), our Session with the WebdavShare manager serving a
 // real folder. The guest's "dav" command makes plain HTTP requests to
 // spice-webdavd's port 9843: it lists the folder, reads a 1.5 MiB file (md5),
+// cannot leave the folder (a symlink, raw and encoded ..),
 // is refused every write while the share is read-only, and after reconnecting
 // read-write writes a file whose md5 on this machine is the one it sent.
 import { test, before, after } from 'node:test';
@@ -54,6 +55,10 @@ before(async () => {
   fs.writeFileSync(path.join(dir, 'big.bin'), big);
   fs.mkdirSync(path.join(dir, 'sub'));
   fs.writeFileSync(path.join(dir, 'sub', 'notes.txt'), 'shared through SPICE webdav\n');
+  // a folder beside the share with a symlink to it inside: never reachable from the guest
+  fs.mkdirSync(`${dir}-outside`);
+  fs.writeFileSync(`${dir}-outside/secret.txt`, 'not shared\n');
+  fs.symlinkSync(`${dir}-outside`, path.join(dir, 'link'));
   vm = await QemuVm.start({ name: 'webdav-guest', webdav: true });
   await connect(true);
   await vm.command('dav start', /^GUEST OK dav started/, 60000);
@@ -63,10 +68,10 @@ after(async () => {
   s?.disconnect();
   share?.close();
   await vm?.stop();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  if (dir) for (const d of [dir, `${dir}-outside`]) fs.rmSync(d, { recursive: true, force: true });
 });
 
-test('read-only share: the guest lists the folder through spice-webdavd and reads a 1.5 MiB file with the right md5', async () => {
+test('read-only share: the guest lists the folder through spice-webdavd, reads a 1.5 MiB file with the right md5, cannot leave the folder', async () => {
   const ls = await dav('ls /');
   assert.equal(ls.words[1], '207', ls.words.join(' '));
   const names = ls.lines.map((h) => new URL(h, 'http://x').pathname).sort();
@@ -75,7 +80,12 @@ test('read-only share: the guest lists the folder through spice-webdavd and read
   assert.deepEqual(sub.lines.map((h) => new URL(h, 'http://x').pathname).sort(), ['/sub/', '/sub/notes.txt']);
   const got = await dav('md5 /big.bin');
   assert.deepEqual(got.words.slice(1), ['200', String(BIG), bigMd5]);
-  assert.ok(share!.stats.clientsSeen >= 3, `${share!.stats.clientsSeen} guest connections`);
+  // out of the folder: through the symlink (not listed above), .. raw and encoded
+  for (const p of ['/link/secret.txt', '/../' + path.basename(dir) + '-outside/secret.txt', '/sub/%2e%2e/%2e%2e/' + path.basename(dir) + '-outside/secret.txt']) {
+    const r = await dav(`md5 ${p}`);
+    assert.equal(r.words[1], '403', `${p}: ${r.words.join(' ')}`);
+  }
+  assert.ok(share!.stats.clientsSeen >= 6, `${share!.stats.clientsSeen} guest connections`);
   assert.deepEqual(errors, []);
 });
 
@@ -86,7 +96,7 @@ test('read-only share: PUT, DELETE, MKCOL, MOVE, COPY are refused (403) and noth
     const r = await dav(`req ${m}`);
     assert.equal(r.words[1], '403', `${m}: ${r.words.join(' ')}`);
   }
-  assert.deepEqual(fs.readdirSync(dir).sort(), ['big.bin', 'sub']);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['big.bin', 'link', 'sub']);
   assert.equal(crypto.createHash('md5').update(fs.readFileSync(path.join(dir, 'big.bin'))).digest('hex'), bigMd5);
 });
 
