@@ -5,7 +5,8 @@
 // spice-webdavd's port 9843: it lists the folder, reads a 1.5 MiB file (md5),
 // cannot leave the folder (a symlink, raw and encoded ..),
 // is refused every write while the share is read-only, and after reconnecting
-// read-write writes a file whose md5 on this machine is the one it sent.
+// read-write writes a file whose md5 on this machine is the one it sent; a
+// frame no spice-webdavd writes, slipped into the real stream, costs the channel alone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -20,6 +21,9 @@ import { SpiceError } from '../../main/spice/wire/errors';
 import { Channel as ChannelType } from '../../main/spice/protocol/enums';
 import type { SpicevmcChannel } from '../../main/spice/channels/spicevmc-channel';
 import { until } from '../helpers/fake-spice-server';
+import { injectingTransport } from '../helpers/inject-transport';
+import { Bytes, miniMsg } from '../helpers/spice-bytes';
+import { MsgSpicevmc } from '../../main/spice/protocol/enums';
 
 let vm: QemuVm;
 let s: Session | null = null;
@@ -28,12 +32,13 @@ let dir: string;
 let bigMd5: string;
 const errors: SpiceError[] = [];
 const BIG = 1536 * 1024;
+const tap = injectingTransport(defaultTransportFactory);
 
 async function connect(readOnly: boolean): Promise<void> {
   s?.disconnect();
   share?.close();
   share = new WebdavShare({ dir, readOnly, onError: (e) => errors.push(e) });
-  s = new Session({ endpoint: { host: '127.0.0.1', port: vm.spicePort }, transport: defaultTransportFactory, devices: [share] });
+  s = new Session({ endpoint: { host: '127.0.0.1', port: vm.spicePort }, transport: tap.factory, devices: [share] });
   await s.connect();
   const mine = share;
   await until(() => mine.entries()[0].state === 'shared', 'the webdav channel bound to the share', 30000);
@@ -120,4 +125,17 @@ test('read-write share (after reconnecting): the guest writes a 1.2 MB file and 
   const back = await dav('md5 /new.bin');
   assert.deepEqual(back.words.slice(1), ['200', '1200000', sent]);
   assert.equal(s!.state, 'connected');
+});
+
+test('a frame no spice-webdavd writes (client id outside a C int), slipped into the real channel stream: BAD_MESSAGE, the webdav channel alone is lost, the session lives', async () => {
+  const link = tap.links.filter((l) => l.type === ChannelType.WEBDAV).at(-1)!;
+  const before = errors.length;
+  link.inject(miniMsg(MsgSpicevmc.DATA, new Bytes().u64(1n << 40n).u16(3).raw([1, 2, 3]).build()));
+  await until(() => errors.slice(before).some((e) => e.code === 'BAD_MESSAGE'), 'BAD_MESSAGE from the manager', 20000);
+  await until(() => share!.entries()[0].state === 'waiting', 'the share without its channel', 20000);
+  assert.match(share!.entries()[0].error ?? '', /^BAD_MESSAGE: .*webdav: client id 1099511627776 is no spice-webdavd id/);
+  assert.equal(s!.state, 'connected');
+  // the rest of the session still answers: the guest's console is reached through QEMU, the display channel is up
+  assert.ok(s!.displays.size >= 1);
+  await vm.command('ping', /^GUEST OK ping/, 20000);
 });
