@@ -273,12 +273,12 @@ export type InputEvent =
  * or on its way there.
  */
 export interface DeviceEntry {
-  kind: 'usb' | 'smartcard';
+  kind: 'usb' | 'smartcard' | 'folder';
   id: string;
   label: string;
   /** usb: VID:PID (and "CD image"); smartcard: the card's state. */
   detail: string;
-  /** usb: free | connecting | redirected | error; smartcard: adding | shared | rejected | waiting | stopped. */
+  /** usb: free | connecting | redirected | error; smartcard: adding | shared | rejected | waiting | stopped; folder: shared | waiting | stopped. */
   state: string;
   shared: boolean;
   /** Smartcard: the guest has used the card (a card connection is open). */

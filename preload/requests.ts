@@ -156,8 +156,8 @@ export const VIEWER_REQUESTS = {
   /** Electron: the guest screen as PNG, saved where the user picks in a save dialog (the web page downloads it itself). */
   saveScreenshot: (a: readonly unknown[]): [png: Uint8Array] => [png(a[0])],
   /** Devices panel toggle: redirect / give back a USB device or CD image, offer / stop offering a smartcard reader. */
-  setDeviceShared: (a: readonly unknown[]): [kind: 'usb' | 'smartcard', id: string, shared: boolean] => [
-    a[0] === 'usb' || a[0] === 'smartcard' ? a[0] : bad('setDeviceShared.kind: expected "usb" or "smartcard"'),
+  setDeviceShared: (a: readonly unknown[]): [kind: 'usb' | 'smartcard' | 'folder', id: string, shared: boolean] => [
+    a[0] === 'usb' || a[0] === 'smartcard' || a[0] === 'folder' ? a[0] : bad('setDeviceShared.kind: expected "usb", "smartcard" or "folder"'),
     str(a[1], MAX_DEVICE_ID, 'setDeviceShared.id'),
     bool(a[2], 'setDeviceShared.shared'),
   ],

@@ -40,6 +40,9 @@
 #                 built into $GUEST_CACHE/<key>-sound so the default build is untouched
 #   GUEST_SMARTCARD=1  smartcard flavour (its own cache key): pcscd + libccid + opensc-tool
 #                 with their libraries, and the guest command "sc" (scripts/guest/sc)
+#   GUEST_WEBDAV=1  shared-folder flavour (its own cache key): Debian's spice-webdavd with its
+#                 libraries, an LD_PRELOAD shim that stubs its mDNS announcement
+#                 (scripts/guest/noavahi.c), and the guest command "dav" (scripts/guest/dav)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -58,10 +61,12 @@ die() { log "ERROR: $*"; exit 1; }
 AGENT=${GUEST_AGENT:-0}
 SOUND=${GUEST_SOUND:-0}
 SMARTCARD=${GUEST_SMARTCARD:-0}
+WEBDAV=${GUEST_WEBDAV:-0}
 FLAVOUR=base
 [ "$AGENT" = 1 ] && FLAVOUR=agent
 [ "$SOUND" = 1 ] && { [ "$FLAVOUR" = base ] || die "GUEST_$FLAVOUR and GUEST_SOUND: one flavour at a time"; FLAVOUR=sound; }
 [ "$SMARTCARD" = 1 ] && { [ "$FLAVOUR" = base ] || die "GUEST_$FLAVOUR and GUEST_SMARTCARD: one flavour at a time"; FLAVOUR=smartcard; }
+[ "$WEBDAV" = 1 ] && { [ "$FLAVOUR" = base ] || die "GUEST_$FLAVOUR and GUEST_WEBDAV: one flavour at a time"; FLAVOUR=webdav; }
 
 # Modules wanted in the guest (dependencies are resolved from each module's
 # .modinfo "depends=" field, so no depmod is needed). i8042 and atkbd are
@@ -286,6 +291,52 @@ if [ "$SMARTCARD" = 1 ]; then
   log "smartcard flavour: pcscd, libccid, opensc-tool + ${#SC_DONE[@]} files"
 fi
 # ---- end smartcard flavour ---------------------------------------------------
+
+# ---- webdav flavour (optional, GUEST_WEBDAV=1) -------------------------------
+# spice-webdavd (the guest end of the shared folder) with every library its
+# NEEDED entries name, resolved in the unpacked packages, plus libgcc_s.so.1
+# (glibc dlopens it, no NEEDED names it). It announces its port through
+# avahi and exits without an avahi-daemon: noavahi.so (LD_PRELOAD) stubs that.
+if [ "$WEBDAV" = 1 ]; then
+  WD_PKGS="spice-webdavd libavahi-gobject0 libavahi-client3 libavahi-common3 libavahi-glib1 libdbus-1-3
+    libsystemd0 libglib2.0-0 libc6 libgcc-s1 zlib1g libffi8 libpcre2-8-0 libmount1 libselinux1 libblkid1
+    libcap2 libgcrypt20 libgpg-error0 liblz4-1 liblzma5 libzstd1"
+  WDX="$WORK/x/webdav"
+  mkdir -p "$WDX"
+  (
+    cd "$CACHE/debs"
+    missing=
+    for p in $WD_PKGS; do ls "${p}"_*.deb >/dev/null 2>&1 || missing="$missing $p"; done
+    [ -z "$missing" ] || apt-get -q -o APT::Sandbox::User=root download $missing >&2
+  )
+  for p in $WD_PKGS; do dpkg -x "$(ls "$CACHE/debs/${p}"_*.deb | sort -V | tail -1)" "$WDX"; done
+  declare -A WD_DONE
+  wd_copy() { # path relative to WDX: copy it (symlinks followed) and what it needs
+    local rel=$1 n d found
+    [ -n "${WD_DONE[$rel]:-}" ] && return 0
+    WD_DONE[$rel]=1
+    mkdir -p "$R/$(dirname "$rel")"
+    cp -L "$WDX/$rel" "$R/$rel"
+    for n in $(readelf -d "$WDX/$rel" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+      found=
+      for d in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu; do
+        if [ -e "$WDX/$d/$n" ]; then found=$d/$n; break; fi
+      done
+      [ -n "$found" ] || die "webdav guest: $rel needs $n, which no package in WD_PKGS has"
+      wd_copy "$found"
+    done
+  }
+  for f in usr/sbin/spice-webdavd lib/x86_64-linux-gnu/libgcc_s.so.1 lib/x86_64-linux-gnu/ld-linux-x86-64.so.2; do
+    wd_copy "$f"
+  done
+  mkdir -p "$R/lib64" "$R/usr/lib" "$R/usr/sbin" "$R/etc/guest-cmd"
+  ln -sf /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$R/lib64/ld-linux-x86-64.so.2"
+  ln -sf /usr/sbin/spice-webdavd "$R/sbin/spice-webdavd"
+  gcc -shared -fPIC -O2 -Wall -Wextra -o "$R/usr/lib/noavahi.so" "$HERE/guest/noavahi.c"
+  install -m 755 "$HERE/guest/dav" "$R/etc/guest-cmd/dav"
+  log "webdav flavour: spice-webdavd + ${#WD_DONE[@]} files"
+fi
+# ---- end webdav flavour ------------------------------------------------------
 
 # ---- 5. pack (reproducible: sorted names, fixed mtimes, uid/gid 0) ---------
 find "$R" -exec touch -h -d "@$EPOCH" {} +

@@ -4,6 +4,7 @@
 import { defaultTransportFactory } from '../transport/index';
 import { smartcardDevicesFor } from '../devices/smartcard/device-manager';
 import { usbDevicesFor } from '../devices/usb/session-devices';
+import { webdavSharesFor } from '../devices/webdav/manager';
 import type { EffectiveConfig } from '../config/effective';
 import type { Logger } from '../spice/channels/base-channel';
 import type { ControllerOptions } from './session-controller';
@@ -22,7 +23,10 @@ export function hostControllerOptions(o: {
     log: o.log,
     appVersion: o.appVersion,
     env: o.env,
-    devices: (cfg, changed) => [...usbDevicesFor(cfg, { log: o.log, onChange: changed }), ...smartcardDevicesFor(cfg, { log: o.log, onChange: changed })],
+    devices: (cfg, changed) => [
+      ...usbDevicesFor(cfg, { log: o.log, onChange: changed }), ...smartcardDevicesFor(cfg, { log: o.log, onChange: changed }),
+      ...webdavSharesFor(cfg, { log: o.log, onChange: changed }),
+    ],
     savedZoom: o.settings.current.zoom,
     recent: o.settings.recent,
     shareClipboard: o.settings.current.shareClipboard,

@@ -53,6 +53,8 @@ export interface SpiceCliOptions {
   cacheSize?: number;
   glzWindowSize?: number;
   sharedDir?: string;
+  /** Ours (spice-gtk's session property share-dir-ro; remote-viewer has no option for it). */
+  sharedDirReadOnly: boolean;
   preferredCompression?: CompressionName;
   /** Video codecs to ask the server for, preferred first. */
   preferredVideoCodecs?: VideoCodecName[];
@@ -184,6 +186,8 @@ const OPTIONS: OptSpec[] = [
   { long: 'spice-cache-size', arg: 'int', group: 'spice', help: 'Image cache size (deprecated)', argDesc: '<bytes>', apply: (o, v) => (o.spice.cacheSize = v as number) },
   { long: 'spice-glz-window-size', arg: 'int', group: 'spice', help: 'Glz compression history size (deprecated)', argDesc: '<bytes>', apply: (o, v) => (o.spice.glzWindowSize = v as number) },
   { long: 'spice-shared-dir', arg: 'string', group: 'spice', help: 'Shared directory', argDesc: '<dir>', apply: (o, v) => (o.spice.sharedDir = v as string) },
+  // ours (spice-gtk's share-dir-ro property); hidden so --help stays remote-viewer's
+  { long: 'spice-shared-dir-ro', arg: 'none', group: 'spice', hidden: true, help: 'Share the directory read-only', apply: (o) => (o.spice.sharedDirReadOnly = true) },
   {
     long: 'spice-preferred-compression', arg: 'string', group: 'spice', help: 'Preferred image compression algorithm', argDesc: '<auto-glz,auto-lz,quic,glz,lz,lz4,off>',
     apply: (o, v) => {
@@ -286,7 +290,7 @@ function newOptions(): CliState {
     verbose: false,
     debug: false,
     shared: false,
-    spice: { disableAudio: false, smartcard: false, disableUsbredir: false, shareCd: [], debug: false },
+    spice: { disableAudio: false, smartcard: false, disableUsbredir: false, shareCd: [], sharedDirReadOnly: false, debug: false },
     ignored: [],
     warnings: [],
   };

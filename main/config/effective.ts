@@ -46,6 +46,8 @@ export interface EffectiveConfig {
   };
   smartcard: { certificates?: string[]; db?: string };
   sharedDir?: string;
+  /** --spice-shared-dir-ro: the guest may read the shared folder, never write it. */
+  sharedDirReadOnly: boolean;
   /** ImageCompression value to request. */
   preferredCompression?: number;
   /** SpiceVideoCodecTypes to ask for, preferred first (--spice-preferred-video-codec). */
@@ -182,6 +184,7 @@ export function resolveConfig(cli: CliOptions, input: ResolveInput = {}): Effect
     channels: { audio, smartcard, usbredir, disabledTypes: [...disabled].sort((a, b) => a - b) },
     usb,
     smartcard: sc,
+    sharedDirReadOnly: cli.spice.sharedDirReadOnly,
     disableEffects: vv?.disableEffects ?? cli.spice.disableEffects ?? [],
     ui: {
       fullscreen,

@@ -105,6 +105,16 @@ export class Connection {
     while (this.handler && this.inbox.length && this.state === 'data') this.handler(this.inbox.shift()!);
   }
 
+  /** Bytes the transport holds that the OS has not taken (0 when it cannot tell). */
+  get unsentBytes(): number {
+    return this.transport.unsentBytes?.() ?? 0;
+  }
+
+  /** Called once the transport has handed all its bytes to the OS; one listener. */
+  set onDrain(fn: (() => void) | null) {
+    this.transport.onDrain = fn;
+  }
+
   get isOpen(): boolean {
     return this.state === 'data';
   }

@@ -157,8 +157,11 @@ export class Session implements MigrationHost {
   get cursors(): Map<number, CursorChannel> {
     return this.ofClass(CursorChannel);
   }
+  /** Port channels (the webdav channel is a PortChannel too, not listed here). */
   get ports(): Map<number, PortChannel> {
-    return this.ofClass(PortChannel);
+    const out = this.ofClass(PortChannel);
+    for (const [id, p] of out) if (p.type !== ChannelType.PORT) out.delete(id);
+    return out;
   }
   get inputs(): InputsChannel | null {
     return this.ofClass(InputsChannel).values().next().value ?? null;

@@ -9,6 +9,10 @@ export interface Transport {
   onClose: ((err?: Error) => void) | null;
   /** Human description ("tcp 127.0.0.1:5900") for logs and errors. */
   readonly description: string;
+  /** Bytes written that the OS has not taken yet (a peer that stops reading makes them grow); absent: unknown. */
+  unsentBytes?(): number;
+  /** Called when those bytes are all taken (net's 'drain'). */
+  onDrain?: (() => void) | null;
 }
 
 export interface TlsOptions {

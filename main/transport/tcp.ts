@@ -29,14 +29,17 @@ export function socketTransport(sock: net.Socket, description: string): Transpor
       if (fn && !closed) sock.resume();
     },
     onClose: null,
+    onDrain: null,
     write(bytes) {
       if (!closed) sock.write(bytes);
     },
+    unsentBytes: () => sock.writableLength,
     close() {
       if (!closed) sock.destroy();
     },
   };
   sock.pause();
+  sock.on('drain', () => t.onDrain?.());
   sock.on('data', (d: Buffer) => {
     if (handler) handler(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
     else {

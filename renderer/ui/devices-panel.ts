@@ -1,7 +1,8 @@
 // File → USB devices and smartcards: the Devices panel. One line per USB
-// device of the client machine or shared CD image, and per smartcard reader,
-// with a checkbox that redirects / gives back (USB) or offers / stops offering
-// (a reader) — main owns the devices; this only shows their state and asks.
+// device of the client machine or shared CD image, per smartcard reader and for
+// the shared folder (its path, read-only or not), with a checkbox that
+// redirects / gives back (USB) or offers / stops offering (a reader, the
+// folder) — main owns the devices; this only shows their state and asks.
 // The status line's device indicator says at a glance what the guest has.
 import type { DeviceEntry, ViewerApi } from '../../preload/contract';
 
@@ -12,6 +13,8 @@ export function deviceIndicator(entries: readonly DeviceEntry[]): string {
   const parts: string[] = [];
   if (usb) parts.push(`USB ${usb}`);
   if (cards.length) parts.push(`smartcard${cards.some((c) => c.inUse) ? ' in use' : ' shared'}`);
+  const folder = entries.find((e) => e.kind === 'folder' && e.state === 'shared');
+  if (folder) parts.push(`folder${folder.detail.startsWith('read-only') ? ' (read-only)' : ''}`);
   return parts.join(' · ');
 }
 
@@ -41,7 +44,7 @@ export class DevicesPanel {
   }
 
   private render(): void {
-    for (const kind of ['usb', 'smartcard'] as const) {
+    for (const kind of ['usb', 'smartcard', 'folder'] as const) {
       const ul = this.dialog.querySelector<HTMLElement>(`ul[data-kind='${kind}']`);
       if (!ul) continue;
       const mine = this.entries.filter((e) => e.kind === kind);

@@ -17,6 +17,12 @@
  *                                    "<hz> <rms> <mean hz>" of the left channel after the first
  *                                    200 ms: hz from the median period between interpolated rising
  *                                    zero crossings, mean hz from their count over the whole span.
+ *   guest-helper http <method> <path> <outfile> [infile]   one HTTP/1.1 request to spice-webdavd's
+ *                                    port 127.0.0.1:9843 (webdav flavour): infile as the body,
+ *                                    the response body to outfile (Content-Length or chunked: the
+ *                                    connection is not closed by the far side); prints
+ *                                    "<status> <body bytes>", exits 1 on a transport error.
+ *   guest-helper gen <bytes> <seed> <outfile>   deterministic bytes (xorshift) for a PUT.
  *
  * Built on the host with `gcc -static -Os` by scripts/build-guest.sh.
  */
@@ -36,6 +42,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -503,9 +512,139 @@ static int freq(void)
     return 0;
 }
 
+/* ---- http: one request to spice-webdavd ------------------------------------ */
+static int http_fd = -1;
+static char http_buf[65536];
+static size_t http_len, http_pos;
+
+static int http_fill(void)
+{
+    if (http_pos < http_len) return 1;
+    ssize_t n = read(http_fd, http_buf, sizeof http_buf);
+    if (n <= 0) return 0;
+    http_len = (size_t)n;
+    http_pos = 0;
+    return 1;
+}
+
+/* one line without CR LF into line (truncated to sz-1); 0 at EOF */
+static int http_line(char *line, size_t sz)
+{
+    size_t k = 0;
+    for (;;) {
+        if (!http_fill()) return 0;
+        char c = http_buf[http_pos++];
+        if (c == '\n') break;
+        if (c != '\r' && k + 1 < sz) line[k++] = c;
+    }
+    line[k] = 0;
+    return 1;
+}
+
+/* copies n body bytes to out; 0 when the stream ended first */
+static int http_copy(int out, uint64_t n, uint64_t *total)
+{
+    while (n) {
+        if (!http_fill()) return 0;
+        size_t k = http_len - http_pos;
+        if (k > n) k = (size_t)n;
+        if (write(out, http_buf + http_pos, k) != (ssize_t)k) return 0;
+        http_pos += k;
+        n -= k;
+        *total += k;
+    }
+    return 1;
+}
+
+static int http(const char *method, const char *path, const char *outfile, const char *infile)
+{
+    alarm(120);
+    int in = -1;
+    off_t inlen = 0;
+    if (infile) {
+        in = open(infile, O_RDONLY);
+        if (in < 0) { perror(infile); return 1; }
+        inlen = lseek(in, 0, SEEK_END);
+        lseek(in, 0, SEEK_SET);
+    }
+    http_fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(9843) };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (http_fd < 0 || connect(http_fd, (struct sockaddr *)&a, sizeof a) < 0) { perror("connect"); return 1; }
+    char req[1024];
+    int n = snprintf(req, sizeof req,
+                     "%s %s HTTP/1.1\r\nHost: localhost:9843\r\nConnection: close\r\n%s%s"
+                     "Content-Length: %lld\r\n\r\n",
+                     method, path, strcmp(method, "PROPFIND") == 0 ? "Depth: 1\r\n" : "",
+                     strcmp(method, "MOVE") == 0 || strcmp(method, "COPY") == 0 ? "Destination: /moved\r\n" : "",
+                     (long long)inlen);
+    if (write(http_fd, req, n) != n) { perror("write"); return 1; }
+    if (in >= 0) {
+        char b[65536];
+        ssize_t k;
+        while ((k = read(in, b, sizeof b)) > 0)
+            if (write(http_fd, b, k) != k) { perror("write body"); return 1; }
+        close(in);
+    }
+    char line[4096];
+    int status = 0;
+    if (!http_line(line, sizeof line) || sscanf(line, "HTTP/1.%*d %d", &status) != 1) {
+        fprintf(stderr, "bad status line\n");
+        return 1;
+    }
+    long long clen = -1;
+    int chunked = 0;
+    for (;;) {
+        if (!http_line(line, sizeof line)) { fprintf(stderr, "headers cut\n"); return 1; }
+        if (!line[0]) break;
+        if (strncasecmp(line, "content-length:", 15) == 0) clen = atoll(line + 15);
+        if (strncasecmp(line, "transfer-encoding:", 18) == 0 && strstr(line, "chunked")) chunked = 1;
+    }
+    int out = open(outfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (out < 0) { perror(outfile); return 1; }
+    uint64_t total = 0;
+    int ok = 1;
+    if (strcmp(method, "HEAD") == 0 || status == 204 || status == 304 || (status >= 100 && status < 200)) {
+        /* no body */
+    } else if (chunked) {
+        for (;;) {
+            if (!http_line(line, sizeof line)) { ok = 0; break; }
+            unsigned long long sz = strtoull(line, NULL, 16);
+            if (!sz) { http_line(line, sizeof line); break; }
+            if (!http_copy(out, sz, &total) || !http_line(line, sizeof line)) { ok = 0; break; }
+        }
+    } else if (clen >= 0) {
+        ok = http_copy(out, (uint64_t)clen, &total);
+    } else {
+        while (http_fill()) { if (!http_copy(out, http_len - http_pos, &total)) break; }
+    }
+    close(out);
+    close(http_fd);
+    if (!ok) { fprintf(stderr, "body cut after %llu bytes\n", (unsigned long long)total); return 1; }
+    printf("%d %llu\n", status, (unsigned long long)total);
+    return 0;
+}
+
+static int gen(long long bytes, unsigned seed, const char *outfile)
+{
+    int out = open(outfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (out < 0) { perror(outfile); return 1; }
+    uint32_t x = seed ? seed : 1;
+    unsigned char b[65536];
+    while (bytes > 0) {
+        size_t k = bytes < (long long)sizeof b ? (size_t)bytes : sizeof b;
+        for (size_t i = 0; i < k; i++) { x ^= x << 13; x ^= x >> 17; x ^= x << 5; b[i] = (unsigned char)x; }
+        if (write(out, b, k) != (ssize_t)k) { perror("write"); return 1; }
+        bytes -= (long long)k;
+    }
+    return close(out) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "eject") == 0) return eject(argv[2]);
+    if ((argc == 5 || argc == 6) && strcmp(argv[1], "http") == 0) return http(argv[2], argv[3], argv[4], argc == 6 ? argv[5] : NULL);
+    if (argc == 5 && strcmp(argv[1], "gen") == 0) return gen(atoll(argv[2]), (unsigned)atol(argv[3]), argv[4]);
     if (argc == 4 && strcmp(argv[1], "tone") == 0) return tone(atof(argv[2]), atol(argv[3]));
     if (argc == 2 && strcmp(argv[1], "freq") == 0) return freq();
     if (argc >= 2 && strcmp(argv[1], "evecho") == 0) return evecho(argc > 2 ? argv[2] : NULL);

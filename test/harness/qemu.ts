@@ -59,10 +59,19 @@ export interface QemuOptions {
    * chardev (as virt-manager sets them up): the client gets that many usbredir channels.
    */
   usbRedirChannels?: number;
+  /**
+   * The webdav flavour of the guest (GUEST_WEBDAV=1: spice-webdavd, the "dav"
+   * command) and its virtio-serial port org.spice-space.webdav.0 on a spiceport
+   * chardev, which spice-server serves as the webdav channel.
+   */
+  webdav?: boolean;
 }
 
 /** QEMU's SPICE audio backend on an HDA duplex codec (the guest's snd-hda-intel card 0). */
 export const SOUND_ARGS = ['-audiodev', 'spice,id=snd0', '-device', 'intel-hda', '-device', 'hda-duplex,audiodev=snd0'];
+
+/** spice-server serves a spiceport of this name as the webdav channel (spice-webdavd opens the virtserialport). */
+export const WEBDAV_PORT_NAME = 'org.spice-space.webdav.0';
 
 /** Name of the guest's test port (virtserialport and spiceport name). */
 export const TEST_PORT_NAME = 'org.spice.test.0';
@@ -76,8 +85,8 @@ export const READY_RE = /^GUEST\[[\d.]+\] ready\b/;
 const STDERR_CAP = 32 * 1024 * 1024;
 
 /** Builds the guest into .cache/guest/<hash> unless that build exists already. */
-export async function ensureGuest(flavour: { agent?: boolean; sound?: boolean } = {}): Promise<GuestImage> {
-  const env = { ...process.env, GUEST_AGENT: flavour.agent ? '1' : '0', GUEST_SOUND: flavour.sound ? '1' : '0' };
+export async function ensureGuest(flavour: { agent?: boolean; sound?: boolean; webdav?: boolean } = {}): Promise<GuestImage> {
+  const env = { ...process.env, GUEST_AGENT: flavour.agent ? '1' : '0', GUEST_SOUND: flavour.sound ? '1' : '0', GUEST_WEBDAV: flavour.webdav ? '1' : '0' };
   const out = await new Promise<string>((resolve, reject) => {
     execFile('bash', [path.join(REPO, 'scripts/build-guest.sh')], { maxBuffer: 16 * 1024 * 1024, env },
       (err, stdout, stderr) => {
@@ -209,7 +218,7 @@ export class QemuVm {
 
   /** Starts QEMU on a free SPICE port and waits for QMP and (unless incoming) the guest's ready line. */
   static async start(opts: QemuOptions = {}): Promise<QemuVm> {
-    const guest = await ensureGuest({ agent: opts.agent, sound: opts.sound ?? false });
+    const guest = await ensureGuest({ agent: opts.agent, sound: opts.sound ?? false, webdav: opts.webdav ?? false });
     let lastErr: Error | null = null;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
@@ -256,6 +265,9 @@ export class QemuVm {
     }
     if (opts.agent) {
       args.push('-chardev', 'spicevmc,id=vdagent,name=vdagent', '-device', 'virtserialport,chardev=vdagent,name=com.redhat.spice.0');
+    }
+    if (opts.webdav) {
+      args.push('-chardev', `spiceport,id=webdav,name=${WEBDAV_PORT_NAME}`, '-device', `virtserialport,chardev=webdav,name=${WEBDAV_PORT_NAME}`);
     }
     if (opts.usbRedirChannels) {
       args.push('-device', 'qemu-xhci,id=xhci,p2=8,p3=8');

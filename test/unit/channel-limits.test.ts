@@ -219,3 +219,35 @@ test('many tiny writes pause the producer by message count, long before the mess
   assert.ok(ch.queueStats.messages < ch.queueLimits.maxMessages);
   assert.equal(errs.length, 0);
 });
+
+test('a socket the server stops reading pauses the producer: write() false at highWaterBytes unsent, onResume on drain; a new connection releases it', async () => {
+  const ch = new SpicevmcDeviceChannel(ChannelType.WEBDAV, 0, quietLogger);
+  const { t, conn } = await linked(ChannelType.WEBDAV);
+  // the OS takes nothing: every byte written stays unsent until the test drains it
+  let unsent = 0;
+  const tt = t as typeof t & { unsentBytes(): number; onDrain: (() => void) | null };
+  const write = t.write.bind(t);
+  t.write = (b) => { unsent += b.length; write(b); };
+  tt.unsentBytes = () => unsent;
+  tt.onDrain = null;
+  ch.attach(conn);
+  const events: string[] = [];
+  ch.onPause = () => events.push('pause');
+  ch.onResume = () => events.push('resume');
+  let n = 0;
+  while (n < 1000 && ch.write(new Uint8Array(SPICEVMC_MAX_CHUNK))) n++;
+  assert.equal(n + 1, Math.ceil(ch.highWaterBytes / (SPICEVMC_MAX_CHUNK + 6)), 'paused once the unsent bytes reach the mark');
+  assert.deepEqual(events, ['pause']);
+  assert.equal(ch.queueStats.bytes, 0, 'nothing queued in the channel: the bytes sit in the socket');
+  assert.equal(ch.canWrite, false);
+  unsent = 0;
+  tt.onDrain!();
+  assert.deepEqual(events, ['pause', 'resume']);
+  assert.equal(ch.canWrite, true);
+  // full again, then the channel gets another connection (a switch): the old socket no longer holds it
+  for (let i = 0; i < 1000 && ch.write(new Uint8Array(SPICEVMC_MAX_CHUNK)); i++);
+  assert.deepEqual(events, ['pause', 'resume', 'pause']);
+  const other = await linked(ChannelType.WEBDAV);
+  ch.attach(other.conn);
+  assert.deepEqual(events, ['pause', 'resume', 'pause', 'resume']);
+});

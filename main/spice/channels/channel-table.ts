@@ -72,7 +72,8 @@ export const CHANNEL_TABLE: ChannelTable = new Map<number, ChannelKind>([
   [ChannelType.PORT, { create: (_type, id, ctx) => new PortChannel(id, ctx.log), essential: false }],
   [ChannelType.USBREDIR, device],
   [ChannelType.SMARTCARD, device],
-  [ChannelType.WEBDAV, device],
+  // a port channel to spice-server (PORT_INIT names org.spice-space.webdav.0); its manager reads the data
+  [ChannelType.WEBDAV, { create: (_type, id, ctx) => new PortChannel(id, ctx.log, ChannelType.WEBDAV), essential: false }],
 ]);
 
 /** Channel types not in the table (tunnel, future ones) are linked and their messages counted. */

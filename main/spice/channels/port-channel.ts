@@ -15,8 +15,9 @@ export class PortChannel extends SpicevmcChannel {
   onInit: ((name: string, opened: boolean) => void) | null = null;
   onEvent: ((event: number) => void) | null = null;
 
-  constructor(id: number, log: Logger) {
-    super(ChannelType.PORT, id, log);
+  /** type: PORT, or WEBDAV (spice-server serves the webdav spiceport as a port channel: PORT_INIT, PORT_EVENT). */
+  constructor(id: number, log: Logger, type: number = ChannelType.PORT) {
+    super(type, id, log);
     this.on(MsgPort.INIT, (r) => {
       const size = r.u32('name_size');
       const off = r.u32('name pointer');

@@ -4,10 +4,14 @@
 // control towards the producer: while the queue holds highWaterBytes or more
 // (or highWaterMessages) the producer is told to stop reading its device
 // (onPause), and to go on (onResume) once it is down to the low marks. The
+// same while the socket holds highWaterBytes the OS has not taken: spice-server
+// stops reading a client's socket when a device has 128 messages queued, and
+// the channel queue alone would then never fill (messages go straight out). The
 // base channel's hard queue limit turns a producer that ignores this into a
 // coded LIMIT failure.
 import { Channel, type Logger } from './base-channel';
 import { MsgcSpicevmc, MsgSpicevmc } from '../protocol/enums';
+import type { Connection } from '../connection';
 
 /** spice-server splits device data in chunks of this size; we split writes the same way. */
 export const SPICEVMC_MAX_CHUNK = 64 * 1024;
@@ -42,6 +46,8 @@ export abstract class SpicevmcChannel extends Channel {
   onResume: (() => void) | null = null;
   private paused = false;
   private pauses = 0;
+  /** The connection whose socket was over highWaterBytes, until it drains. */
+  private socketFull: Connection | null = null;
 
   constructor(type: number, id: number, log: Logger) {
     super(type, id, log);
@@ -73,7 +79,28 @@ export abstract class SpicevmcChannel extends Channel {
       this.bytesOut += chunk.length;
       this.send(MsgcSpicevmc.DATA, chunk);
     }
+    this.checkSocket();
     return !this.paused;
+  }
+
+  private checkSocket(): void {
+    const c = this.connection;
+    if (!c || this.socketFull === c || c.unsentBytes < this.highWaterBytes) return;
+    this.socketFull = c;
+    c.onDrain = () => {
+      c.onDrain = null;
+      if (this.socketFull === c) this.socketFull = null;
+      this.queueChanged();
+    };
+    this.queueChanged();
+  }
+
+  /** After a link, a swap or a resume: a full socket of another connection no longer holds the producer. */
+  protected override drain(): void {
+    super.drain();
+    if (this.socketFull && this.socketFull !== this.connection) this.socketFull = null;
+    this.checkSocket();
+    this.queueChanged();
   }
 
   /** False while the producer should not write (the queue is above its high-water mark). */
@@ -87,12 +114,14 @@ export abstract class SpicevmcChannel extends Channel {
 
   protected override queueChanged(): void {
     const { bytes, messages } = this.queueStats;
-    if (!this.paused && (bytes >= this.highWaterBytes || messages >= this.highWaterMessages)) {
+    if (this.socketFull && this.socketFull !== this.connection) this.socketFull = null;
+    const full = this.socketFull !== null;
+    if (!this.paused && (full || bytes >= this.highWaterBytes || messages >= this.highWaterMessages)) {
       this.paused = true;
       this.pauses++;
-      this.log.debug(`${this.name}: ${bytes} bytes held; producer paused`);
+      this.log.debug(`${this.name}: ${full ? 'socket full' : `${bytes} bytes held`}; producer paused`);
       this.onPause?.();
-    } else if (this.paused && bytes <= this.lowWaterBytes && messages <= this.lowWaterMessages) {
+    } else if (this.paused && !full && bytes <= this.lowWaterBytes && messages <= this.lowWaterMessages) {
       this.paused = false;
       this.log.debug(`${this.name}: ${bytes} bytes held; producer resumed`);
       this.onResume?.();

@@ -14,7 +14,7 @@ const SERVER: Record<number, Table[]> = {
   [E.Channel.SMARTCARD]: [E.MsgSpicevmc],
   [E.Channel.USBREDIR]: [E.MsgSpicevmc],
   [E.Channel.PORT]: [E.MsgSpicevmc, E.MsgPort],
-  [E.Channel.WEBDAV]: [E.MsgSpicevmc],
+  [E.Channel.WEBDAV]: [E.MsgSpicevmc, E.MsgPort],
 };
 
 const CLIENT: Record<number, Table[]> = {
@@ -25,7 +25,7 @@ const CLIENT: Record<number, Table[]> = {
   [E.Channel.SMARTCARD]: [E.MsgcSpicevmc],
   [E.Channel.USBREDIR]: [E.MsgcSpicevmc],
   [E.Channel.PORT]: [E.MsgcSpicevmc, E.MsgcPortEvent],
-  [E.Channel.WEBDAV]: [E.MsgcSpicevmc],
+  [E.Channel.WEBDAV]: [E.MsgcSpicevmc, E.MsgcPortEvent],
 };
 
 const invert = (tables: Table[]): Map<number, string> => {

@@ -64,6 +64,7 @@ const table: [string[], string, unknown][] = [
   [['--spice-cache-size=1024'], 'spice.cacheSize', 1024],
   [['--spice-glz-window-size=-1'], 'spice.glzWindowSize', -1],
   [['--spice-shared-dir=/home/u/share'], 'spice.sharedDir', '/home/u/share'],
+  [['--spice-shared-dir-ro'], 'spice.sharedDirReadOnly', true],
   [['--spice-preferred-compression=lz4'], 'spice.preferredCompression', 'lz4'],
   [['--spice-preferred-video-codec=VP8,h264'], 'spice.preferredVideoCodecs', ['vp8', 'h264']],
   [['--spice-debug'], 'spice.debug', true],
