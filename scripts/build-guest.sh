@@ -241,6 +241,27 @@ if [ "$SOUND" = 1 ]; then
   ln -s ../lib "$R/usr/lib"
 fi
 
+# deb_copy ROOT REL: copies ROOT/REL (symlinks followed) into the initramfs at REL,
+# and every library its NEEDED entries name, found under ROOT (packages unpacked
+# there). COPIED counts what was copied, per ROOT.
+declare -A COPIED
+deb_copy() {
+  local root=$1 rel=$2 n d found
+  [ -n "${COPIED[$root:$rel]:-}" ] && return 0
+  COPIED[$root:$rel]=1
+  mkdir -p "$R/$(dirname "$rel")"
+  cp -L "$root/$rel" "$R/$rel"
+  for n in $(readelf -d "$root/$rel" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+    found=
+    for d in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu; do
+      if [ -e "$root/$d/$n" ]; then found=$d/$n; break; fi
+    done
+    [ -n "$found" ] || die "guest: $rel needs $n, which none of the packages unpacked in $root has"
+    deb_copy "$root" "$found"
+  done
+}
+copied() { local k n=0; for k in "${!COPIED[@]}"; do [[ $k == "$1:"* ]] && n=$((n + 1)); done; echo $n; }
+
 # ---- smartcard flavour (optional, GUEST_SMARTCARD=1) -------------------------
 # The guest's own PC/SC stack for QEMU's usb-ccid reader: pcscd + libccid
 # (libusb over /dev/bus/usb, no udevd) and opensc-tool, from Debian packages.
@@ -261,34 +282,17 @@ if [ "$SMARTCARD" = 1 ]; then
     done
   )
   for p in $SC_PKGS; do dpkg -x "$(ls "$CACHE/debs/${p}"_*.deb | sort -V | tail -1)" "$SCX"; done
-  LIBDIRS="lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu"
-  declare -A SC_DONE
-  sc_copy() { # path relative to SCX: copy it (symlinks followed) and what it needs
-    local rel=$1 n d found
-    [ -n "${SC_DONE[$rel]:-}" ] && return 0
-    SC_DONE[$rel]=1
-    mkdir -p "$R/$(dirname "$rel")"
-    cp -L "$SCX/$rel" "$R/$rel"
-    for n in $(readelf -d "$SCX/$rel" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-      found=
-      for d in $LIBDIRS; do
-        if [ -e "$SCX/$d/$n" ]; then found=$d/$n; break; fi
-      done
-      [ -n "$found" ] || die "smartcard guest: $rel needs $n, which no package in SC_PKGS has"
-      sc_copy "$found"
-    done
-  }
   CCID=usr/lib/pcsc/drivers/ifd-ccid.bundle
   for f in usr/sbin/pcscd usr/bin/opensc-tool usr/lib/x86_64-linux-gnu/libpcsclite.so.1 \
            $CCID/Contents/Linux/libccid.so lib/x86_64-linux-gnu/libgcc_s.so.1 \
            lib/x86_64-linux-gnu/ld-linux-x86-64.so.2; do
-    sc_copy "$f"
+    deb_copy "$SCX" "$f"
   done
   cp "$SCX/$CCID/Contents/Info.plist" "$R/$CCID/Contents/Info.plist"
   mkdir -p "$R/lib64" "$R/run/pcscd" "$R/etc/guest-cmd"
   ln -sf /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$R/lib64/ld-linux-x86-64.so.2"
   install -m 755 "$HERE/guest/sc" "$R/etc/guest-cmd/sc"
-  log "smartcard flavour: pcscd, libccid, opensc-tool + ${#SC_DONE[@]} files"
+  log "smartcard flavour: pcscd, libccid, opensc-tool + $(copied "$SCX") files"
 fi
 # ---- end smartcard flavour ---------------------------------------------------
 
@@ -310,31 +314,15 @@ if [ "$WEBDAV" = 1 ]; then
     [ -z "$missing" ] || apt-get -q -o APT::Sandbox::User=root download $missing >&2
   )
   for p in $WD_PKGS; do dpkg -x "$(ls "$CACHE/debs/${p}"_*.deb | sort -V | tail -1)" "$WDX"; done
-  declare -A WD_DONE
-  wd_copy() { # path relative to WDX: copy it (symlinks followed) and what it needs
-    local rel=$1 n d found
-    [ -n "${WD_DONE[$rel]:-}" ] && return 0
-    WD_DONE[$rel]=1
-    mkdir -p "$R/$(dirname "$rel")"
-    cp -L "$WDX/$rel" "$R/$rel"
-    for n in $(readelf -d "$WDX/$rel" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-      found=
-      for d in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu; do
-        if [ -e "$WDX/$d/$n" ]; then found=$d/$n; break; fi
-      done
-      [ -n "$found" ] || die "webdav guest: $rel needs $n, which no package in WD_PKGS has"
-      wd_copy "$found"
-    done
-  }
   for f in usr/sbin/spice-webdavd lib/x86_64-linux-gnu/libgcc_s.so.1 lib/x86_64-linux-gnu/ld-linux-x86-64.so.2; do
-    wd_copy "$f"
+    deb_copy "$WDX" "$f"
   done
   mkdir -p "$R/lib64" "$R/usr/lib" "$R/usr/sbin" "$R/etc/guest-cmd"
   ln -sf /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$R/lib64/ld-linux-x86-64.so.2"
   ln -sf /usr/sbin/spice-webdavd "$R/sbin/spice-webdavd"
   gcc -shared -fPIC -O2 -Wall -Wextra -o "$R/usr/lib/noavahi.so" "$HERE/guest/noavahi.c"
   install -m 755 "$HERE/guest/dav" "$R/etc/guest-cmd/dav"
-  log "webdav flavour: spice-webdavd + ${#WD_DONE[@]} files"
+  log "webdav flavour: spice-webdavd + $(copied "$WDX") files"
 fi
 # ---- end webdav flavour ------------------------------------------------------
 
