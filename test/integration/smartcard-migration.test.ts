@@ -278,7 +278,9 @@ test(`APDU loop across >= ${MIN_MIGRATIONS} semi-seamless migrations: every APDU
 // 1 of 40 of these live moves, 1 of 3-4 on a busy machine (NULL dereferences, invalid opcode in
 // kmem_cache_free, general protection faults, right after the move: the corruption warmUp() describes). The 3 stalls inspected while chasing a CI run's
 // stall after live migration 5 (no APDU pending in the client, no serial kept) were such crashes,
-// which the post-move wait did not look for: it now fails on them by name.
+// which the post-move wait did not look for: it now fails on them by name. One more, with the guest
+// alive and pcscd waiting in IFDHTransmitToICC(), followed an answer released to the source by the
+// 5 s pre-switch limit 12 ms before the stop: smartcard answers now wait up to 60 s for the switch.
 const LIVE = Number(process.env.SC_LIVE_MIGRATIONS ?? 0);
 if (LIVE > 0) {
   test(`APDU loop across >= ${LIVE} live seamless migrations: no stall, every APDU answered once, correctly, in order`, { timeout: 300_000 + LIVE * 30_000 }, () =>
