@@ -42,6 +42,16 @@ export const DESTINATION_START_GRACE_MS = 250;
  */
 export const SWITCH_HOLD_MAX_MS = 5_000;
 /**
+ * The smartcard channel's pre-switch limit. QEMU 7.2's usb-ccid loses a card
+ * answer it has queued for the guest when the VM stops before the guest read
+ * it (the queue's count is not migrated): released to the source after
+ * SWITCH_HOLD_MAX_MS, an answer can land there just as the source stops for the
+ * switch (seen on a busy machine: released 12 ms before the source's MIGRATE, the
+ * guest's pcscd waited for it forever). Held, it only waits for the move; the
+ * guest's application sees a slow card, not a lost answer.
+ */
+export const SMARTCARD_SWITCH_HOLD_MAX_MS = 60_000;
+/**
  * Held input is replayed with the user's own timing, three times as fast, so
  * it catches up in half as long as it was held even while the user keeps
  * typing: a burst would overflow the guest's PS/2 queue (see
@@ -105,6 +115,7 @@ export class MigrationController {
   private held = new Set<Channel>();
   private startTimer: ReturnType<typeof setTimeout> | null = null;
   private holdTimer: ReturnType<typeof setTimeout> | null = null;
+  private smartcardHoldTimer: ReturnType<typeof setTimeout> | null = null;
   private graceTimer: ReturnType<typeof setTimeout> | null = null;
   /** The last input hold: how long input waited in all, and after the inputs channel's swap (ms). */
   lastInputHold: { why: HoldRelease; heldMs: number; afterSwapMs: number } | null = null;
@@ -312,8 +323,7 @@ export class MigrationController {
 
   /** Ends every hold timer; the held channels are then released or closed by the caller. */
   private endHold(): void {
-    if (this.holdTimer) clearTimeout(this.holdTimer);
-    this.holdTimer = null;
+    this.clearHoldTimers();
     this.disarmStartWatch();
   }
 
@@ -325,15 +335,29 @@ export class MigrationController {
       c.pauseOutput();
       this.held.add(c);
     }
-    this.holdTimer = setTimeout(() => {
-      this.holdTimer = null;
-      // still on the source after this long: stop delaying the user and the devices
+    // still on the source after this long: stop delaying the user and the devices (smartcards later)
+    const releaseToSource = (smartcard: boolean, afterMs: number) => {
       for (const c of [...this.held]) {
-        if (c.migration.swappedAt) continue;
-        this.host.log.warn(`migration: ${c.name} still on the source after ${SWITCH_HOLD_MAX_MS / 1000} s; releasing its held output to the source`);
+        if (c.migration.swappedAt || (c.type === ChannelType.SMARTCARD) !== smartcard) continue;
+        this.host.log.warn(`migration: ${c.name} still on the source after ${afterMs / 1000} s; releasing its held output to the source`);
         this.release(c, 'timeout');
       }
+    };
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = null;
+      releaseToSource(false, SWITCH_HOLD_MAX_MS);
     }, SWITCH_HOLD_MAX_MS);
+    this.smartcardHoldTimer = setTimeout(() => {
+      this.smartcardHoldTimer = null;
+      releaseToSource(true, SMARTCARD_SWITCH_HOLD_MAX_MS);
+    }, SMARTCARD_SWITCH_HOLD_MAX_MS);
+  }
+
+  private clearHoldTimers(): void {
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    if (this.smartcardHoldTimer) clearTimeout(this.smartcardHoldTimer);
+    this.smartcardHoldTimer = null;
   }
 
   private release(c: Channel, why: HoldRelease): void {
@@ -394,8 +418,7 @@ export class MigrationController {
 
   private finishIfAcross(): void {
     if (this.expected.size > 0 || this.state !== 'migrating') return;
-    if (this.holdTimer) clearTimeout(this.holdTimer); // everything is across: the pre-switch limit is moot
-    this.holdTimer = null;
+    this.clearHoldTimers(); // everything is across: the pre-switch limits are moot
     // every channel is across: close the source sockets (no DISCONNECTING is sent)
     for (const s of this.sources.splice(0)) {
       s.onMessage = null;

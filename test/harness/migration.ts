@@ -5,6 +5,8 @@
 // reaches the destination (its SPICE_INITIALIZED events) + a margin → migrate →
 // completed and destination running; the source is shut down only after
 // SPICE_MIGRATE_COMPLETED (spice-server sends the client its last messages until then).
+// With resumeAfterClient the destination runs only after that event (smartcards:
+// see MigrateOptions.resumeAfterClient).
 import { QemuVm, freePort, type QemuOptions } from './qemu';
 
 export { TEST_PORT_NAME } from './qemu';
@@ -56,6 +58,18 @@ export interface MigrateOptions {
    * guest reading a USB disk during a *live* migration: issue 10).
    */
   stopped?: boolean;
+  /**
+   * A live migration whose destination stays paused (QMP `stop` while it is
+   * inmigrate turns QEMU's autostart off) until the client has moved every
+   * channel (the source's SPICE_MIGRATE_COMPLETED), then `cont`. QEMU 7.2
+   * loses a VSCard message that ccid-card-passthru writes while the
+   * destination's spice-server still waits for the client's smartcard
+   * MIGRATE_DATA (it refuses device reads until then, the spicevmc chardev
+   * write returns 0 and passthru ignores the short write): a guest that starts
+   * a smartcard exchange in that window waits forever for its answer. With
+   * stopped, the destination is likewise continued only after the client moved.
+   */
+  resumeAfterClient?: boolean;
 }
 
 export interface MigrateResult {
@@ -254,13 +268,19 @@ export async function migrate(src: QemuVm, dst: QemuVm, opts: MigrateOptions = {
   dst.continueSerialFrom(src);
   const srcMark = src.qmp.events.length;
   src.migration.eventMark = srcMark;
+  // inmigrate: `stop` only turns autostart off, the destination stays paused after loading
+  if (opts.resumeAfterClient && !opts.stopped) await dst.qmp.execute('stop');
   const tMig = Date.now();
   if (opts.stopped) await src.qmp.execute('stop');
   await src.qmp.execute('migrate', { uri });
   await migrationCompleted(src, srcMark, timeoutMs);
   const completedAt = Date.now();
-  if (opts.stopped) {
-    // a stopped source leaves the destination paused (QEMU migrates the run state)
+  if (opts.resumeAfterClient) {
+    // spice-server emits it once its clients left the source (or after its own 10 s)
+    await src.qmp.waitEvents('SPICE_MIGRATE_COMPLETED', 1, timeoutMs, undefined, srcMark);
+  }
+  if (opts.stopped || opts.resumeAfterClient) {
+    // a stopped source (or a destination told to stop) leaves the destination paused
     await dst.qmp.waitEvents('MIGRATION', 1, timeoutMs, (ev) => ev.data?.status === 'completed', dstMark);
     await dst.qmp.execute('cont');
   }
@@ -317,7 +337,8 @@ export function serialAcross(vms: QemuVm[], fromIndex = 0): string[] {
   return out;
 }
 
-const CRASH_RE = /Kernel panic|BUG: |Oops: |general protection fault|stack-protector/;
+// an oops for a bad opcode prints "invalid opcode: 0000 [#1]" (a BUG_ON() hit, or code corrupted)
+const CRASH_RE = /Kernel panic|BUG: |kernel BUG at|Oops: |invalid opcode: |general protection fault|stack-protector/;
 
 /** The guest kernel's first panic/oops line in vm's serial log, or null (for clearer failures). */
 export function guestCrash(vm: QemuVm): string | null {

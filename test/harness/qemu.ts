@@ -3,7 +3,10 @@
 // guest serial port as the host<->guest command channel (protocol: scripts/guest/init).
 // Optionally a virtio-serial test port (org.spice.test.0) backed by a spiceport
 // or a unix socket. Every QEMU started here is killed when the test process exits.
-// Investigation knobs: GUEST_APPEND (extra kernel arguments), QEMU_CPU (-cpu).
+// Investigation knobs: GUEST_APPEND (extra kernel arguments), QEMU_CPU (-cpu),
+// QEMU_TRACE (-trace patterns, comma-separated, e.g. 'spice_vmc*,usb_xhci_xfer*': the events,
+// timestamped, go to qemu.log and QEMU's stdout, where device debug=N properties print, to
+// stdout.log in the VM's directory; KEEP_QEMU_DIR keeps it).
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -280,13 +283,19 @@ export class QemuVm {
     if (opts.incoming) args.push('-incoming', opts.incoming); else args.push('-S');
     if (opts.sound) args.push(...SOUND_ARGS);
     if (opts.extraArgs) args.push(...opts.extraArgs);
+    if (process.env.QEMU_TRACE) {
+      for (const pattern of process.env.QEMU_TRACE.split(',')) args.push('-trace', `enable=${pattern}`);
+      args.push('-D', path.join(dir, 'qemu.log'), '-msg', 'timestamp=on');
+    }
 
     const argv = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', QEMU, ...args] : [QEMU, ...args];
     fs.writeFileSync(path.join(dir, 'cmdline.txt'), argv.map((a) => (/[\s,'"]/.test(a) ? `'${a}'` : a)).join(' ') + '\n');
+    const stdoutFd = process.env.QEMU_TRACE ? fs.openSync(path.join(dir, 'stdout.log'), 'a') : null;
     const proc = spawn(argv[0], argv.slice(1), {
-      cwd: dir, stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: dir, stdio: ['ignore', stdoutFd ?? 'ignore', 'pipe'],
       env: { ...process.env, ...(opts.env ?? {}) },
     });
+    if (stdoutFd !== null) fs.closeSync(stdoutFd); // the child has its own copy
     if (proc.pid) LIVE.add(proc);
     let stderr = '';
     let exited: Error | null = null;

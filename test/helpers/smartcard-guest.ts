@@ -8,6 +8,9 @@ export function useSmartcardGuest(): void {
   process.env.GUEST_SMARTCARD = '1';
 }
 
+/** SC_CCID_DEBUG=N: QEMU's usb-ccid and ccid-card-passthru debug level (they print on QEMU's stdout: see QEMU_TRACE). */
+const CCID_DEBUG = process.env.SC_CCID_DEBUG ? `,debug=${Number(process.env.SC_CCID_DEBUG)}` : '';
+
 /**
  * A CCID reader on xHCI with a passthru card on the SPICE smartcard channel.
  * spice-server takes a single smartcard chardev (a second one asserts in
@@ -15,9 +18,9 @@ export function useSmartcardGuest(): void {
  */
 export const CCID_ARGS = [
   '-device', 'qemu-xhci,id=xhci',
-  '-device', 'usb-ccid,id=ccid0,bus=xhci.0',
+  '-device', `usb-ccid,id=ccid0,bus=xhci.0${CCID_DEBUG}`,
   '-chardev', 'spicevmc,name=smartcard,id=sc0',
-  '-device', 'ccid-card-passthru,chardev=sc0,bus=ccid0.0',
+  '-device', `ccid-card-passthru,chardev=sc0,bus=ccid0.0${CCID_DEBUG}`,
 ];
 
 /** opensc-tool prints ATRs as colon-separated hex. */

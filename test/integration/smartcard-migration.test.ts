@@ -11,6 +11,8 @@
 // client; QEMU migrated the reader's state).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 // the rig first: it sets PCSCLITE_CSOCK_NAME before libpcsclite is loaded
 import { PcscRig, VICC_T0_ATR, VICC_T1_ATR } from '../harness/pcsc';
 import { startMigratableVm, startDestination, migrate, finishSource, serialAcross, guestCrash } from '../harness/migration';
@@ -28,6 +30,8 @@ const BATCHES = Number(process.env.SC_BATCHES ?? 8);
 const REPS = 10; // x 3 APDUs per opensc-tool run
 const MIN_MIGRATIONS = Number(process.env.SC_MIGRATIONS ?? 2);
 const MAX_MIGRATIONS = 8;
+/** Live migrations: 'gated' (default) continues the destination once the client moved; 'autostart' as QEMU does by itself. */
+const LIVE_ORDER = process.env.SC_LIVE_ORDER === 'autostart' ? 'autostart' : 'gated';
 
 const vms: QemuVm[] = [];
 let rig: PcscRig | null = null;
@@ -42,6 +46,44 @@ after(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * SC_TRACE=<dir>: the client's smartcard/main protocol trace and migration timeline
+ * (Date.now() ms) in <dir>/client-<test>.log, for investigating a stall; with
+ * QEMU_TRACE and KEEP_QEMU_DIR (test/harness/qemu.ts) QEMU's side is kept too.
+ */
+function traceLog(name: string): { log: (line: string) => void; logger: { debug(m: string): void; info(m: string): void; warn(m: string): void; protocol(m: string): void } | undefined } {
+  const dir = process.env.SC_TRACE;
+  if (!dir) return { log: () => {}, logger: undefined };
+  fs.mkdirSync(dir, { recursive: true });
+  const fd = fs.openSync(path.join(dir, `client-${name}.log`), 'a');
+  const log = (line: string) => fs.writeSync(fd, `${Date.now()} ${line}\n`);
+  const keep = (m: string) => /^(smartcard|main)\b|migration/.test(m);
+  return {
+    log,
+    logger: {
+      debug: (m) => keep(m) && log(`D ${m}`),
+      info: (m) => log(`I ${m}`),
+      warn: (m) => log(`W ${m}`),
+      protocol: (m) => keep(m) && log(`P ${m}`),
+    },
+  };
+}
+
+/** With SC_TRACE: the guest's USB kernel messages and pcscd's log (its last 400 lines) into the trace. */
+async function traceStall(trace: ReturnType<typeof traceLog>, vm: QemuVm, what: string): Promise<void> {
+  if (!trace.logger) return;
+  trace.log(what);
+  const from = vm.serialLines().length;
+  await vm.command('dmesg usb|xhci|ccid|hub|hung', /^GUEST (OK|ERR) dmesg/, 30_000).catch((e: Error) => trace.log(`dmesg: ${e.message}`));
+  await vm.command('sc log', /^GUEST (OK|ERR) sc\b/, 240_000).catch((e: Error) => trace.log(`sc log: ${e.message}`));
+  const lines = vm.serialLines().slice(from);
+  for (const l of lines.filter((x) => x.startsWith('GUEST DMESG'))) trace.log(l);
+  for (const l of lines.filter((x) => x.startsWith('GUEST SC ')).slice(-400)) trace.log(l);
+}
+
+/** QMP event time in Date.now() ms. */
+const qmpMs = (ev: { timestamp?: { seconds: number; microseconds: number } }) => (ev.timestamp ? ev.timestamp.seconds * 1000 + Math.round(ev.timestamp.microseconds / 1000) : 0);
 
 /** One opensc-tool run's output: its Received lines must follow the 3-APDU pattern exactly. */
 function checkBatch(b: number, lines: string[]): void {
@@ -73,7 +115,7 @@ interface LoopOptions {
 }
 
 /** A loop that has shown no new batch for this long has stalled (a batch takes ~4.5 s idle, ~3x that on a busy machine). */
-const STALL_MS = 120_000;
+const STALL_MS = Number(process.env.SC_STALL_MS ?? 120_000);
 
 async function apduLoopAcross(mode: 'seamless' | 'semi-seamless', maxMigrations: number, o: LoopOptions = {}): Promise<void> {
   const batches = o.batches ?? BATCHES;
@@ -86,13 +128,16 @@ async function apduLoopAcross(mode: 'seamless' | 'semi-seamless', maxMigrations:
   const statuses: MigrationStatus[] = [];
   let apduPendingAtMigrate = 0;
   const errors: string[] = [];
+  const trace = traceLog(`${mode}${o.live ? '-live' : ''}`);
   const devices = new SmartcardDevices({ backend: new PcscBackend(), onError: (e, r) => errors.push(`${e.code} ${r ?? ''}: ${e.message}`) });
   session = new Session({
     endpoint: { host: '127.0.0.1', port: cur.spicePort },
     transport: defaultTransportFactory,
     devices: [devices],
+    ...(trace.logger ? { log: trace.logger } : {}),
     onMigration: (m) => {
       statuses.push(m);
+      trace.log(`MIGRATION ${m.phase} ${m.message} ${m.phase === 'done' ? JSON.stringify(m.channels.filter((c) => /smartcard|main/.test(c.name))) : ''}`);
       // figures only: an APDU the client holds (received, not yet answered) as the migration starts
       if (m.phase === 'migrating' && (devices.manager?.pendingApdus ?? 0) > 0) apduPendingAtMigrate++;
     },
@@ -132,7 +177,10 @@ async function apduLoopAcross(mode: 'seamless' | 'semi-seamless', maxMigrations:
     vms.push(dst);
     chain.push(dst);
     const before = statuses.filter((m) => m.phase === 'done' || m.phase === 'failed').length;
-    await migrate(cur, dst, { stopped: !o.live });
+    trace.log(`migrate ${migrations + 1} start (src qemu ${cur.pid} -> dst qemu ${dst.pid}, dir ${dst.dir})`);
+    await migrate(cur, dst, { stopped: !o.live, resumeAfterClient: o.live && LIVE_ORDER !== 'autostart' });
+    const resume = dst.qmp.events.find((ev) => ev.event === 'RESUME');
+    trace.log(`migrate ${migrations + 1}: dst RESUME at ${resume ? qmpMs(resume) : '?'}; src MIGRATION completed at ${qmpMs(cur.qmp.events.filter((ev) => ev.event === 'MIGRATION' && ev.data?.status === 'completed').pop() ?? {})}`);
     let outcome: MigrationStatus | undefined;
     const t1 = Date.now();
     while (!(outcome = statuses.filter((m) => m.phase === 'done' || m.phase === 'failed')[before])) {
@@ -154,7 +202,16 @@ async function apduLoopAcross(mode: 'seamless' | 'semi-seamless', maxMigrations:
       const n0 = loopLines().length;
       const t2 = Date.now();
       while (loopLines().length === n0 && !done()) {
-        if (Date.now() - t2 > STALL_MS) assert.fail(`APDU loop stalled after live migration ${migrations}: last lines ${loopLines().slice(-5).join(' | ')}; client: ${devices.manager?.pendingApdus ?? '-'} APDUs pending`);
+        // a guest kernel that oopsed right after the move looks like a stalled loop: say which it is
+        const crash = chain.map(guestCrash).find((c) => c !== null) ?? null;
+        assert.equal(crash, null, `guest kernel crashed by live migration ${migrations} or the one before (QEMU 7.2 TCG: see the note above the live test): ${crash}`);
+        if (Date.now() - t2 > STALL_MS) {
+          await traceStall(trace, cur, `STALL after live migration ${migrations}`);
+          assert.fail(
+            `APDU loop stalled after live migration ${migrations}: last lines ${loopLines().slice(-5).join(' | ')}; client: ${devices.manager?.pendingApdus ?? '-'} APDUs pending; ` +
+              `guest serial: ${serialAcross(chain, first).filter((l) => !l.startsWith('GUEST SCL ')).slice(-6).join(' | ') || 'nothing since the loop started'}`,
+          );
+        }
         await sleep(50);
       }
     }
@@ -212,10 +269,18 @@ test(`APDU loop across >= ${MIN_MIGRATIONS} semi-seamless migrations: every APDU
 // destination runs, so no answer sits in the source's usb-ccid at the stop. The loop runs until
 // the last migration is done (sc stop), each migration starting as soon as the previous one ended,
 // and for at least 7 batches (210 APDUs); after each move the guest answers something before the next.
-// In npm run test:soak only (SC_LIVE_MIGRATIONS=60): it passed 3 runs of 20 live migrations (630
-// APDUs each), then a fresh-clone CI run stalled after live migration 5 with no APDU pending in the
-// client (the guest's next opensc-tool never reached us); live TCG migrations with USB traffic are
-// what corrupts guests here (see the USB live soak), the cause of that stall is not found yet.
+// The destination is continued once the client has moved (migrate's resumeAfterClient): QEMU 7.2
+// loses a VSCard message ccid-card-passthru writes before the destination's spice-server has the
+// client's smartcard MIGRATE_DATA (spice-server refuses device reads until then; passthru ignores
+// the chardev's short write), and the guest then waits forever for that APDU's answer (proven with
+// the client's forwarding delayed 3 s; SC_LIVE_ORDER=autostart runs QEMU's own order).
+// In npm run test:soak only (SC_LIVE_MIGRATIONS=60): QEMU 7.2 TCG crashes the guest kernel in about
+// 1 of 40 of these live moves, 1 of 3-4 on a busy machine (NULL dereferences, invalid opcode in
+// kmem_cache_free, general protection faults, right after the move: the corruption warmUp() describes). The 3 stalls inspected while chasing a CI run's
+// stall after live migration 5 (no APDU pending in the client, no serial kept) were such crashes,
+// which the post-move wait did not look for: it now fails on them by name. One more, with the guest
+// alive and pcscd waiting in IFDHTransmitToICC(), followed an answer released to the source by the
+// 5 s pre-switch limit 12 ms before the stop: smartcard answers now wait up to 60 s for the switch.
 const LIVE = Number(process.env.SC_LIVE_MIGRATIONS ?? 0);
 if (LIVE > 0) {
   test(`APDU loop across >= ${LIVE} live seamless migrations: no stall, every APDU answered once, correctly, in order`, { timeout: 300_000 + LIVE * 30_000 }, () =>

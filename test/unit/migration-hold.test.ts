@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { MainChannel, type MainEvents } from '../../main/spice/channels/main-channel';
 import { InputsChannel } from '../../main/spice/channels/inputs-channel';
 import { PortChannel } from '../../main/spice/channels/port-channel';
+import { SpicevmcDeviceChannel } from '../../main/spice/channels/spicevmc-channel';
 import type { Channel } from '../../main/spice/channels/base-channel';
-import { DESTINATION_START_GRACE_MS, MigrationController, SWITCH_HOLD_MAX_MS } from '../../main/spice/migration';
+import { DESTINATION_START_GRACE_MS, MigrationController, SMARTCARD_SWITCH_HOLD_MAX_MS, SWITCH_HOLD_MAX_MS } from '../../main/spice/migration';
 import { quietLogger } from '../../main/spice/session';
 import { Channel as ChannelType, MainCap, Msg, MsgcInputs, MsgcMain, MsgcSpicevmc, MsgMain, MsgSpicevmc } from '../../main/spice/protocol/enums';
 import { FakeTransport } from '../helpers/fake-transport';
@@ -39,13 +40,14 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   }
 }
 
-/** A session of main + inputs + port on the source, mid seamless migration (CONNECTED_SEAMLESS sent). */
+/** A session of main + inputs + port + smartcard on the source, mid seamless migration (CONNECTED_SEAMLESS sent). */
 async function migrating() {
   let ctlRef: MigrationController | null = null;
   const main = new MainChannel(quietLogger, mainEvents(() => ctlRef!));
   const inputs = new InputsChannel(0, quietLogger);
   const port = new PortChannel(0, quietLogger);
-  const chans: Channel[] = [main, inputs, port];
+  const smartcard = new SpicevmcDeviceChannel(ChannelType.SMARTCARD, 0, quietLogger);
+  const chans: Channel[] = [main, inputs, port, smartcard];
   const src = new Map<Channel, FakeTransport>();
   const dst = new Map<Channel, FakeTransport>();
   for (const ch of chans) {
@@ -75,7 +77,7 @@ async function migrating() {
   const switchAll = () => {
     for (const ch of chans) src.get(ch)!.deliver(miniMsg(Msg.MIGRATE, new Bytes().u32(0).build()));
   };
-  return { main, inputs, port, src, dst, ctl, statuses, switchAll };
+  return { main, inputs, port, smartcard, src, dst, ctl, statuses, switchAll };
 }
 
 test('from CONNECTED_SEAMLESS, keys and port data wait; device data from the destination releases them there', async () => {
@@ -126,6 +128,32 @@ test('a migration still on the source after the pre-switch limit gives the held 
   assert.equal(m.ctl.lastInputHold?.why, 'timeout');
   assert.deepEqual(types(m.src.get(m.inputs)!), [MsgcInputs.KEY_DOWN]);
   assert.deepEqual(types(m.src.get(m.port)!), [MsgcSpicevmc.DATA]);
+});
+
+test('a smartcard answer is not given to a source that may be stopping: it waits for the switch (or a minute)', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const m = await migrating();
+  m.smartcard.write(new Uint8Array([7, 7]));
+  m.port.write(new Uint8Array([1]));
+  t.mock.timers.tick(SWITCH_HOLD_MAX_MS);
+  assert.deepEqual(types(m.src.get(m.port)!), [MsgcSpicevmc.DATA], 'other device data goes to the source after the pre-switch limit');
+  assert.deepEqual(types(m.src.get(m.smartcard)!), [], 'the card answer stays held: QEMU 7.2 loses one that lands in a stopping source');
+  m.switchAll();
+  assert.equal(m.statuses.at(-1)?.phase, 'done');
+  assert.deepEqual(types(m.dst.get(m.smartcard)!), [], 'swapped, the destination VM not running yet');
+  m.dst.get(m.port)!.deliver(miniMsg(MsgSpicevmc.DATA, new Uint8Array([9])));
+  assert.deepEqual(types(m.dst.get(m.smartcard)!), [MsgcSpicevmc.DATA], 'delivered to the destination once it runs');
+  assert.deepEqual(types(m.src.get(m.smartcard)!), [], 'never to the source');
+});
+
+test('a migration that stays on the source a minute gives the held card answer to the source too', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const m = await migrating();
+  m.smartcard.write(new Uint8Array([7, 7]));
+  t.mock.timers.tick(SMARTCARD_SWITCH_HOLD_MAX_MS - 1);
+  assert.deepEqual(types(m.src.get(m.smartcard)!), []);
+  t.mock.timers.tick(1);
+  assert.deepEqual(types(m.src.get(m.smartcard)!), [MsgcSpicevmc.DATA]);
 });
 
 test('MIGRATE_CANCEL gives the held output to the source, in order', async () => {
