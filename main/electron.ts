@@ -18,6 +18,7 @@ import { APP_CSP, APP_SCHEME, createAppWindow } from './windows/app-window';
 import { APP_NAME, planLaunch, targetLabel, type LaunchPlan } from './app/launch';
 import { createSessionController, hotkeysForPage, type SessionController } from './app/session-controller';
 import { menuTemplate } from './windows/menu';
+import { commandState } from '../preload/commands';
 import { openSettingsStore } from './app/settings';
 import { hostControllerOptions } from './app/host-options';
 import { announcePlan, endedText, printExitPlan, statusPrinter, surviveUnobservedRejections } from './app/terminal';
@@ -150,13 +151,12 @@ async function main(): Promise<void> {
   let menuShown = '';
   const runMenu = (id: string): void => (id === 'quit' ? app.quit() : engine.runCommand(id));
   engine.on('status', (s) => {
-    const connected = s.state === 'connected';
+    const state = commandState('electron', s);
     const bindings = s.app?.hotkeys ?? hotkeysForPage(config.ui.hotkeys);
-    const clipboardShared = s.app?.clipboard?.policy !== 'off';
-    const key = JSON.stringify([connected, bindings, clipboardShared]);
+    const key = JSON.stringify([state, bindings]);
     if (key === menuShown) return;
     menuShown = key;
-    Menu.setApplicationMenu(kiosk ? null : Menu.buildFromTemplate(menuTemplate({ host: 'electron', connected, kiosk, clipboard: clipboardShared }, bindings, runMenu)));
+    Menu.setApplicationMenu(kiosk ? null : Menu.buildFromTemplate(menuTemplate({ ...state, kiosk }, bindings, runMenu)));
   });
   const detach = attachViewerIpc(win, engine);
   // before the connect on did-finish-load below: the port is on its way when the first batch is

@@ -5,7 +5,7 @@
 // (main/windows/menu.ts) and the web host's toolbar (renderer/ui/toolbar.ts);
 // the page runs every command (renderer/main.ts), a menu click reaches it as
 // the 'command' event. Pure data + functions, no imports but types.
-import type { AppState } from './contract';
+import type { AppState, SessionStatus } from './contract';
 
 export type CommandGroup = 'File' | 'View' | 'Send key' | 'Help';
 export const COMMAND_GROUPS: readonly CommandGroup[] = ['File', 'View', 'Send key', 'Help'];
@@ -17,6 +17,22 @@ export interface CommandState {
   kiosk: boolean;
   /** The clipboard is shared (any direction): Share clipboard is ticked. */
   clipboard?: boolean;
+  /** Display channels the session has (View → Display N for each further one). */
+  displays?: number;
+  /** Further displays the user hid (View → Display N unticked). */
+  hiddenDisplays?: readonly number[];
+}
+
+/** What both faces show for a status (the Electron menu in main, the toolbar in the page). */
+export function commandState(host: CommandState['host'], s: SessionStatus): CommandState {
+  return {
+    host,
+    connected: s.state === 'connected',
+    kiosk: !!s.app?.kiosk,
+    clipboard: s.app?.clipboard?.policy !== 'off',
+    displays: Math.max(1, (s.channels ?? []).filter((c) => /^display \d+$/.test(c)).length),
+    hiddenDisplays: s.app?.hiddenDisplays ?? [],
+  };
 }
 
 export interface Command {
@@ -37,6 +53,17 @@ export interface Command {
 
 const connected = (s: CommandState): boolean => s.connected;
 const electronOnly = (s: CommandState): boolean => s.host === 'electron';
+
+/** View → Display 2…4: show or hide each further display (its canvas, or its window). */
+const displayToggles = [1, 2, 3].map(
+  (id): Command => ({
+    id: `display-${id}`,
+    label: `Display ${id + 1}`,
+    group: 'View',
+    visible: (s) => (s.displays ?? 1) > id,
+    checked: (s) => !s.hiddenDisplays?.includes(id),
+  }),
+);
 
 const ctrlAltF = Array.from({ length: 12 }, (_, i): Command => ({
   id: `send-ctrl-alt-f${i + 1}`,
@@ -61,6 +88,7 @@ export const COMMANDS: readonly Command[] = [
   { id: 'zoom-out', label: 'Zoom out', group: 'View', hotkey: 'zoom-out' },
   { id: 'zoom-reset', label: 'Normal size', group: 'View', hotkey: 'zoom-reset' },
   { id: 'scale-to-window', label: 'Scale to window', group: 'View' },
+  ...displayToggles,
   { id: 'send-ctrl-alt-del', label: 'Ctrl+Alt+Del', group: 'Send key', hotkey: 'secure-attention', keys: ['ControlLeft', 'AltLeft', 'Delete'], enabled: connected },
   { id: 'send-ctrl-alt-backspace', label: 'Ctrl+Alt+Backspace', group: 'Send key', keys: ['ControlLeft', 'AltLeft', 'Backspace'], enabled: connected },
   ...ctrlAltF,

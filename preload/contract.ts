@@ -411,6 +411,8 @@ export interface AppState {
   recent?: string[];
   /** The guest agent is there: clipboard, file transfer and resolution following the window need it. */
   agent?: boolean;
+  /** Further displays the user hid (View → Display N); not saved. */
+  hiddenDisplays?: number[];
   /** Connection quality: the round trip of input to the server and back, ms (median of the last MOTION_ACKs). */
   latencyMs?: number;
   /**

@@ -169,6 +169,8 @@ export const VIEWER_REQUESTS = {
   ],
   /** File → Preferences (and the zoom the View menu sets): saved; only the keys given change. */
   setPreferences: (a: readonly unknown[]): [p: { autoResize?: boolean; displayWindows?: boolean; zoom?: number }] => [preferences(a[0])],
+  /** View → Display N: show or hide a further display (its canvas or window); the guest keeps it. */
+  setDisplayShown: (a: readonly unknown[]): [display: number, shown: boolean] => [int(a[0], 1, MAX_GUEST_DISPLAYS - 1, 'setDisplayShown.display'), bool(a[1], 'setDisplayShown.shown')],
   /** File → Insert / Remove smartcard (remote-viewer's smartcard-insert / -remove): the shared readers' cards, for the guest. */
   setSmartcardInserted: (a: readonly unknown[]): [inserted: boolean] => [bool(a[0], 'setSmartcardInserted.inserted')],
   /** A window's display area in device pixels, for the display it shows: the guest's resolution follows it (MONITORS_CONFIG through the agent). */

@@ -111,6 +111,17 @@ function start(): void {
         });
   displayWindows.enabled = displayWindowsDefault;
   window.addEventListener('pagehide', () => displayWindows.closeAll());
+  /** The size each further display last had (0: it has no picture), and the ones the user hid (View → Display N). */
+  const extraSizes = new Map<number, { width: number; height: number }>();
+  let hiddenDisplays = new Set<number>();
+  const showExtra = (id: number): void => {
+    const d = extras.get(id);
+    const size = extraSizes.get(id);
+    if (!d || !size) return;
+    const shown = size.width > 0 && !hiddenDisplays.has(id);
+    d.canvas.hidden = !shown;
+    if (!kiosk) displayWindows.update(id, d.canvas, shown ? size.width : 0, size.height);
+  };
   const cursor = new GuestCursor(screen, overlay);
   const keyboard = new KeyboardTracker();
   const pointer = new PointerTracker();
@@ -168,8 +179,8 @@ function start(): void {
       for (const f of reply.more ?? []) {
         const d = extraDisplay(f.display);
         if (d.painter.paint(f)) applyZoom();
-        d.canvas.hidden = f.width === 0;
-        if (!kiosk) displayWindows.update(f.display, d.canvas, f.width, f.height);
+        extraSizes.set(f.display, { width: f.width, height: f.height });
+        showExtra(f.display);
       }
       painted = reply.batch;
     } else {
@@ -215,6 +226,11 @@ function start(): void {
     status.set(s);
     quality.update(s);
     displayWindows.enabled = s.app?.preferences?.displayWindows ?? displayWindowsDefault;
+    const hidden = new Set(s.app?.hiddenDisplays ?? []);
+    if ([...hidden].join() !== [...hiddenDisplays].join()) {
+      hiddenDisplays = hidden;
+      for (const id of extras.keys()) showExtra(id);
+    }
     windowUi.update(s);
     guestResize.update(s);
     for (const r of windowResizes.values()) r.update(s);

@@ -693,6 +693,13 @@ export function createSessionController(opts: ControllerOptions): SessionControl
         sendGuestSize();
       }
     },
+    setDisplayShown(display: number, shown: boolean) {
+      const hidden = new Set(app.hiddenDisplays ?? []);
+      if (shown) hidden.delete(display);
+      else hidden.add(display);
+      const { hiddenDisplays: _h, ...rest } = app;
+      setApp({ ...rest, ...(hidden.size ? { hiddenDisplays: [...hidden].sort((a, b) => a - b) } : {}) });
+    },
     setSmartcardInserted(inserted: boolean) {
       for (const m of managers.filter(isPanelSource)) m.setCardsPresented?.(inserted);
       devicesChanged();

@@ -5,7 +5,7 @@
 // it and keeps what it already owned (zoom, full screen, grab) behind
 // `runHotkey`.
 import type { SessionStatus, ViewerApi } from '../../preload/contract';
-import { findCommand, type CommandState } from '../../preload/commands';
+import { commandState, findCommand, type CommandState } from '../../preload/commands';
 import { Toolbar } from './toolbar';
 import { commandBytes, parseKeySequence, sequenceBytes } from './send-keys';
 import { ConnectDialog } from './connect-dialog';
@@ -96,7 +96,7 @@ export class WindowUi {
   }
 
   private state(): CommandState {
-    return { host: this.deps.host, connected: this.status.state === 'connected', kiosk: !!this.status.app?.kiosk, clipboard: this.status.app?.clipboard?.policy !== 'off' };
+    return commandState(this.deps.host, this.status);
   }
 
   update(s: SessionStatus): void {
@@ -151,6 +151,13 @@ export class WindowUi {
         // remote-viewer's toggle: off, or both ways (a one-way --clipboard counts as on)
         this.deps.api.setClipboardPolicy(this.status.app?.clipboard?.policy === 'off' ? 'both' : 'off');
         break;
+      case 'display-1':
+      case 'display-2':
+      case 'display-3': {
+        const n = Number(id.slice('display-'.length));
+        this.deps.api.setDisplayShown(n, !!this.status.app?.hiddenDisplays?.includes(n));
+        break;
+      }
       case 'smartcard-insert':
       case 'smartcard-remove':
         this.deps.api.setSmartcardInserted(id === 'smartcard-insert');

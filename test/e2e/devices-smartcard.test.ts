@@ -75,5 +75,18 @@ test('Devices panel, smartcards: indicator shared → in use, the shared and the
   const stopped = lines.find((l) => l.id === first.id)!;
   assert.deepEqual([stopped.state, stopped.checked, stopped.detail, stopped.error], ['stopped', false, 'not shared', '']);
   assert.equal(await pollUntil('the guest reads the other card', guestAtr, (a) => a === colonHex(GUEST_ATR[second.id]), 120_000, 500), colonHex(GUEST_ATR[second.id]));
+
+  // File → Remove smartcard: the guest loses the card, which stays in the reader; Insert puts it back
+  await page.click('#devices-dialog .devices-close');
+  await page.click('#commands .menu[data-group="File"] .menu-button');
+  await page.click('#commands [data-command="smartcard-remove"]');
+  await pollUntil('the guest sees no card', guestAtr, (a) => a === null, 120_000, 500);
+  await page.click('#commands .menu[data-group="File"] .menu-button');
+  await page.click('#commands [data-command="devices"]');
+  await page.waitForFunction((id) => document.querySelector(`#devices-dialog li[data-id='${id}'] .device-detail`)?.textContent?.startsWith('card removed in the viewer'), second.id, { timeout: 10_000 });
+  await page.click('#devices-dialog .devices-close');
+  await page.click('#commands .menu[data-group="File"] .menu-button');
+  await page.click('#commands [data-command="smartcard-insert"]');
+  assert.equal(await pollUntil('the guest reads the card again', guestAtr, (a) => a !== null, 120_000, 500), colonHex(GUEST_ATR[second.id]));
   assert.deepEqual(probe.errors, []);
 });

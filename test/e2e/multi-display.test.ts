@@ -44,6 +44,21 @@ test('the second display changes alone: display 0 keeps its picture', async () =
   assert.deepEqual(web?.errors, []);
 });
 
+test('View → Display 2 unticked hides the second display, ticked shows it again as it is', async () => {
+  const canvas1 = page.locator('canvas.screen-extra[data-display="1"]');
+  await page.click('#commands .menu[data-group="View"] .menu-button');
+  assert.equal(await page.getAttribute('#commands [data-command="display-1"]', 'aria-checked'), 'true');
+  await page.click('#commands [data-command="display-1"]');
+  await page.waitForFunction(() => (document.querySelector('canvas.screen-extra[data-display="1"]') as HTMLCanvasElement).hidden, undefined, { timeout: 10_000 });
+  assert.equal(await canvas1.isVisible(), false);
+  await page.click('#commands .menu[data-group="View"] .menu-button');
+  assert.equal(await page.getAttribute('#commands [data-command="display-1"]', 'aria-checked'), 'false');
+  await page.click('#commands [data-command="display-1"]');
+  await page.waitForFunction(() => !(document.querySelector('canvas.screen-extra[data-display="1"]') as HTMLCanvasElement).hidden, undefined, { timeout: 10_000 });
+  await waitCanvasEqualsScreendump(page, () => vm.screendump('qxl1'), 'display 1 shown again', 30_000, 1);
+  assert.deepEqual(web?.errors, []);
+});
+
 // One window per further display (the Electron app's way, remote-viewer's too; the web host with
 // ?windows=1): display 1's canvas moves into a window of its own, painted there by the same page.
 test('?windows=1: display 1 in its own window, equal to its screendump there; typing there reaches the guest; closing it brings the canvas back', async () => {

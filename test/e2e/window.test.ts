@@ -222,7 +222,6 @@ test('window commands against QEMU: connect dialog and recent list, every send k
         await new Promise((r) => setTimeout(r, 100));
       }
     };
-    const appState = () => page.evaluate(() => (window as any).__spiceTest.status().app as { autoResize?: boolean; clipboard?: { policy: string }; preferences?: { displayWindows?: boolean } });
     await runCommand(page, 'View', 'zoom-in');
     await saved((o) => o.zoom === 110, 'zoom 110');
     await runCommand(page, 'View', 'zoom-reset');
@@ -239,10 +238,10 @@ test('window commands against QEMU: connect dialog and recent list, every send k
     await page.waitForFunction(() => (window as any).__spiceTest.status().app?.autoResize === false, undefined, { timeout: 5_000 });
     await page.click('#preferences-dialog input[data-pref="shareClipboard"]');
     await saved((o) => o.shareClipboard === false, 'shareClipboard false');
-    assert.equal((await appState()).clipboard?.policy, 'off');
+    await page.waitForFunction(() => (window as any).__spiceTest.status().app?.clipboard?.policy === 'off', undefined, { timeout: 5_000 });
     await page.click('#preferences-dialog input[data-pref="displayWindows"]');
     await saved((o) => o.displayWindows === true, 'displayWindows true');
-    assert.equal((await appState()).preferences?.displayWindows, true);
+    await page.waitForFunction(() => (window as any).__spiceTest.status().app?.preferences?.displayWindows === true, undefined, { timeout: 5_000 });
     for (const pref of ['autoResize', 'shareClipboard', 'displayWindows']) await page.click(`#preferences-dialog input[data-pref="${pref}"]`);
     await saved((o) => o.autoResize === true && o.shareClipboard === true && o.displayWindows === false, 'all back');
     await page.click('#preferences-dialog .details-close');

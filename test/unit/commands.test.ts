@@ -146,3 +146,16 @@ test("scale to window: the largest box of the guest's aspect inside the viewport
   assert.deepEqual(fittedSize(0, 0, 800, 600), { width: 0, height: 0 });
   assert.deepEqual(fittedSize(1024, 768, 0, 600), { width: 1024, height: 768 });
 });
+
+test('View → Display N: one toggle per further display channel, ticked unless hidden; both faces from one commandState', async () => {
+  const { commandState } = await import('../../preload/commands');
+  const st = commandState('web', { state: 'connected', message: '', channels: ['main', 'display 0', 'display 1', 'inputs'], app: { hiddenDisplays: [1] } });
+  assert.deepEqual([st.displays, st.hiddenDisplays], [2, [1]]);
+  const items = commandItems(st, undefined).filter((i) => i.id.startsWith('display-'));
+  assert.deepEqual(items.map((i) => [i.id, i.label, i.group, i.checked]), [['display-1', 'Display 2', 'View', false]]);
+  const one = commandItems(commandState('electron', { state: 'connected', message: '', channels: ['main', 'display 0'] }), undefined);
+  assert.equal(one.filter((i) => i.id.startsWith('display-')).length, 0, 'one display: no toggle');
+  const menu = menuTemplate({ ...commandState('electron', { state: 'connected', message: '', channels: ['display 0', 'display 1', 'display 2'] }) }, undefined, () => {});
+  const view = (menu.find((m) => m.label === '&View')?.submenu as { id?: string; checked?: boolean }[]).filter((i) => i.id?.startsWith('display-'));
+  assert.deepEqual(view.map((i) => [i.id, i.checked]), [['display-1', true], ['display-2', true]]);
+});

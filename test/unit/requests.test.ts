@@ -30,6 +30,7 @@ const SAMPLES: { [K in RequestName]: RequestArgs<K> } = {
   setClipboardPolicy: ['to-guest'],
   resizeGuest: [1280, 800, 1],
   setSmartcardInserted: [false],
+  setDisplayShown: [1, false],
   setPreferences: [{ autoResize: false, displayWindows: true, zoom: 125 }],
   fileXferStart: [1, 'report.pdf', 20 << 20],
   fileXferData: [1, 65536, new Uint8Array(65536)],
@@ -106,6 +107,8 @@ test('validators: typed arguments back, BadRequestError for anything else', () =
     ['resizeGuest', [1280, 800]],
     ['resizeGuest', [1280, 800, 16]],
     ['setSmartcardInserted', ['yes']],
+    ['setDisplayShown', [0, false]],
+    ['setDisplayShown', [16, true]],
     ['setPreferences', [{ zoom: 1000 }]],
     ['setPreferences', [{ autoResize: 'no' }]],
     ['setPreferences', [{ password: 'x' }]],
@@ -133,7 +136,7 @@ test('validators: typed arguments back, BadRequestError for anything else', () =
 
 test('the Electron preload, the web bridge and the table expose the same requests', () => {
   const table = [...REQUEST_NAMES].sort();
-  assert.deepEqual(table, ['clipboardContent', 'connect', 'disconnect', 'fileXferCancel', 'fileXferData', 'fileXferStart', 'input', 'openVv', 'recordData', 'resizeGuest', 'saveScreenshot', 'sendScancodes', 'setClipboardPolicy', 'setDeviceShared', 'setPreferences', 'setProxyCredentials', 'setSmartcardInserted', 'videoCodecs']);
+  assert.deepEqual(table, ['clipboardContent', 'connect', 'disconnect', 'fileXferCancel', 'fileXferData', 'fileXferStart', 'input', 'openVv', 'recordData', 'resizeGuest', 'saveScreenshot', 'sendScancodes', 'setClipboardPolicy', 'setDeviceShared', 'setDisplayShown', 'setPreferences', 'setProxyCredentials', 'setSmartcardInserted', 'videoCodecs']);
   const fakeIpc = { invoke: async () => undefined, on: () => {}, removeListener: () => {} };
   assert.deepEqual(Object.keys(createPreloadApi(fakeIpc)).sort(), [...table, 'on'].sort(), 'preload');
   assert.deepEqual(Object.keys(requestClient(() => {})).sort(), table, 'requestClient');
