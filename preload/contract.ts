@@ -201,6 +201,8 @@ export interface SessionStatus {
   uuid?: string;
   mouseMode?: 'server' | 'client';
   channels?: string[];
+  /** The channels encrypted to the server (TLS or wss://). */
+  secureChannels?: string[];
   /** Kiosk / reconnect / connection-doctor state (main/app/session-controller.ts). */
   app?: AppState;
 }
@@ -394,6 +396,8 @@ export interface AppState {
   kiosk?: boolean;
   /** The target as shown to users (no password). */
   target?: string;
+  /** --title / the .vv's title (the window title; %d: the display number). */
+  title?: string;
   reconnect?: ReconnectInfo;
   diagnosis?: Diagnosis;
   /**
@@ -413,6 +417,8 @@ export interface AppState {
   agent?: boolean;
   /** Further displays the user hid (View → Display N); not saved. */
   hiddenDisplays?: number[];
+  /** Codecs the server chose so far (Guest details): the last video stream's, the guest audio's. */
+  codecs?: { video?: string; audio?: string };
   /** Connection quality: the round trip of input to the server and back, ms (median of the last MOTION_ACKs). */
   latencyMs?: number;
   /**

@@ -21,6 +21,7 @@ import { MicCapture } from './audio/mic';
 import { DisplayWindows } from './ui/display-windows';
 import { QualityIndicator } from './ui/quality';
 import { KeyboardLock } from './input/keyboard-lock';
+import { windowTitle } from '../preload/title';
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -96,7 +97,7 @@ function start(): void {
   const displayWindows = new DisplayWindows({
           open: (name, w, h) => window.open('', name, `popup,width=${w},height=${h}`),
           home: (id, canvas) => placeExtra(id, canvas),
-          title: (id) => `${document.title} - display ${id + 1}`,
+          title: (id) => windowTitle(status.current, id),
           styleHref: new URL('style.css', location.href).href,
           // each display's window asks the guest for its own size (one monitor per window)
           placed: (id, win) => {
@@ -224,6 +225,7 @@ function start(): void {
   api.on('cursor', (cmds) => cursor.apply(cmds));
   const onStatus = (s: SessionStatus): void => {
     status.set(s);
+    showTitles();
     quality.update(s);
     displayWindows.enabled = s.app?.preferences?.displayWindows ?? displayWindowsDefault;
     const hidden = new Set(s.app?.hiddenDisplays ?? []);
@@ -321,6 +323,16 @@ function start(): void {
   });
   byId('disconnect').addEventListener('click', () => api.disconnect());
 
+  /** The window titles (remote-viewer's): the guest or --title, and how to release a grabbed pointer. */
+  function showTitles(): void {
+    const t = windowTitle(status.current, 0, grabbed ? 'Ctrl+Alt' : undefined);
+    if (document.title !== t) document.title = t;
+    for (const id of extras.keys()) {
+      const w = displayWindows.windowOf(id);
+      if (w) w.document.title = windowTitle(status.current, id);
+    }
+  }
+
   // ------------------------------------------------------------ grab
   // full screen + grabbed: the guest gets the keys the OS would take (Alt+Tab, Super)
   const keyLock = new KeyboardLock((navigator as Navigator & { keyboard?: ConstructorParameters<typeof KeyboardLock>[0] }).keyboard);
@@ -332,6 +344,7 @@ function start(): void {
     grabHint.textContent = 'Press Ctrl+Alt to release';
     screen.focus();
     syncKeyLock();
+    showTitles();
     if (mouseMode === 'server' && document.pointerLockElement !== screen) {
       // Pointer Lock may be refused (no user gesture, headless): input still works.
       Promise.resolve(screen.requestPointerLock()).catch(() => {});
@@ -342,6 +355,7 @@ function start(): void {
     grabbed = false;
     grabHint.textContent = '';
     syncKeyLock();
+    showTitles();
     send([...keyboard.releaseAll(), ...pointer.releaseAll()]);
     if (document.pointerLockElement === screen) document.exitPointerLock();
     if (document.activeElement === screen) screen.blur();
@@ -352,6 +366,7 @@ function start(): void {
     grabbed = true;
     grabHint.textContent = 'Press Ctrl+Alt to release';
     syncKeyLock();
+    showTitles();
   });
   screen.addEventListener('blur', ungrab);
   window.addEventListener('blur', ungrab);

@@ -35,6 +35,7 @@ import { AgentCap, DisplayConfigFlag } from '../spice/agent/protocol';
 import { monitorsLayout } from './guest-monitors';
 import type { DisplayEffect } from '../config/vv';
 import { PageClipboard, type HostClipboardSource } from './host-clipboard';
+import { VideoCodecType } from '../../preload/spice-enums';
 
 /**
  * A configuration for a URI typed into the page: the launch settings with
@@ -105,6 +106,15 @@ export const ABOUT_FEATURES = [
 ];
 
 /** --spice-disable-effects / disable-effects= as DISPLAY_CONFIG flags (0: nothing to send). */
+/** SpiceVideoCodecType names (Guest details). */
+const VIDEO_CODEC_NAMES: Readonly<Record<number, string>> = {
+  [VideoCodecType.MJPEG]: 'MJPEG',
+  [VideoCodecType.VP8]: 'VP8',
+  [VideoCodecType.H264]: 'H.264',
+  [VideoCodecType.VP9]: 'VP9',
+  [VideoCodecType.H265]: 'H.265',
+};
+
 /** The connection's round trip goes to the page at most this often. */
 export const LATENCY_EVERY_MS = 1000;
 
@@ -119,6 +129,7 @@ function baseApp(kiosk: boolean, label: string, cfg: EffectiveConfig | undefined
     ...(kiosk ? { kiosk } : {}),
     ...(label ? { target: label } : {}),
     ...(cfg ? { hotkeys: hotkeysForPage(cfg.ui.hotkeys) } : {}),
+    ...(cfg?.ui.title !== undefined ? { title: cfg.ui.title } : {}),
     ...extra,
   };
 }
@@ -393,6 +404,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
               displayShown = id;
             }
             display.push(cmd);
+            if (cmd.t === 'streamCreate') codecInUse('video', VIDEO_CODEC_NAMES[cmd.stream.codec] ?? `codec ${cmd.stream.codec}`);
             schedule();
           },
           // every display message is ACKed to the server only once its batch is painted
@@ -402,6 +414,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
             schedule();
           },
           onAudio: (_id, ev) => {
+            if (ev.t === 'start') codecInUse('audio', ev.mode === 'opus' ? 'Opus' : 'raw PCM');
             audio.push(ev);
             schedule();
           },
@@ -470,6 +483,12 @@ export function createSessionController(opts: ControllerOptions): SessionControl
         }
       },
     });
+  }
+
+  /** What the server chose (Guest details); a status only when it changes. */
+  function codecInUse(kind: 'video' | 'audio', name: string): void {
+    if (app.codecs?.[kind] === name) return;
+    setApp({ ...app, codecs: { ...app.codecs, [kind]: name } });
   }
 
   /** Connection quality from the inputs channel's round trips: the status carries it, at most once a second. */

@@ -214,12 +214,5 @@ export function resolveConfig(cli: CliOptions, input: ResolveInput = {}): Effect
   return out;
 }
 
-/**
- * Per-window title as remote-viewer builds it: the first `%d` in the title is
- * replaced by the 1-based display number, otherwise ` (N)` is appended.
- */
-export function windowSubtitle(title: string, displayIndex: number): string {
-  const n = String(displayIndex + 1);
-  const d = title.indexOf('%d');
-  return d >= 0 ? title.slice(0, d) + n + title.slice(d + 2) : `${title} (${n})`;
-}
+// the per-window title rule lives with the page's title (preload/title.ts)
+export { windowSubtitle } from '../../preload/title';

@@ -41,6 +41,8 @@ export class Connection {
   readonly transport: Transport;
   readonly name: string;
   miniHeader = false;
+  /** Encrypted to the server (TLS, or a wss:// WebSocket): Guest details says so per channel. */
+  secure = false;
   serverCommonCaps: number[] = [];
   serverChannelCaps: number[] = [];
   /** Received/sent message counts (the implicit serials of the mini header). */

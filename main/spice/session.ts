@@ -189,6 +189,7 @@ export class Session implements MigrationHost {
       uuid: this.uuid,
       mouseMode: mm === MouseMode.CLIENT ? 'client' : mm === MouseMode.SERVER ? 'server' : undefined,
       channels: this.channels().map((c) => c.name),
+      secureChannels: this.channels().filter((c) => c.connection?.secure).map((c) => c.name),
     });
   }
 
@@ -257,7 +258,7 @@ export class Session implements MigrationHost {
         transport.close();
         throw this.error ?? new SpiceError('CLOSED', 'session closed');
       }
-      return Connection.link(transport, {
+      const conn = await Connection.link(transport, {
         connectionId,
         channelType: ch.type,
         channelId: ch.id,
@@ -266,6 +267,8 @@ export class Session implements MigrationHost {
         name,
         timeoutMs: this.opts.linkTimeoutMs,
       });
+      conn.secure = !!dial.secure || dial.scheme === 'wss';
+      return conn;
     };
     try {
       return await attempt(false);

@@ -13,7 +13,20 @@ export function guestDetailRows(s: SessionStatus): [string, string][] {
     ['Mouse mode', s.mouseMode ?? '—'],
     ['Round trip', s.app?.latencyMs !== undefined ? `${s.app.latencyMs} ms (input to the server and back)` : '— (measured while the pointer moves)'],
     ['Channels', s.channels?.length ? s.channels.join(', ') : '—'],
+    ['Encryption', tlsText(s)],
+    ['Video codec', s.app?.codecs?.video ? `${s.app.codecs.video} (the last video stream)` : '— (no video stream yet)'],
+    ['Audio codec', s.app?.codecs?.audio ?? '— (no sound yet)'],
   ];
+}
+
+/** TLS per channel: all, none, or which (remote-viewer's secure-channels can encrypt some only). */
+function tlsText(s: SessionStatus): string {
+  const all = s.channels ?? [];
+  const sec = new Set(s.secureChannels ?? []);
+  if (!all.length) return '—';
+  if (all.every((c) => sec.has(c))) return 'TLS on every channel';
+  if (!all.some((c) => sec.has(c))) return 'none (plain TCP)';
+  return `TLS on ${all.filter((c) => sec.has(c)).join(', ')}; plain: ${all.filter((c) => !sec.has(c)).join(', ')}`;
 }
 
 /** Help → About's rows: the viewer's version, its runtime, the protocol and what it speaks. */
@@ -26,14 +39,11 @@ export function aboutRows(s: SessionStatus): [string, string][] {
   })];
 }
 
-/** A dialog that shows rows made from the latest status (Guest details, About), refreshed while open. */
-export class GuestDetails {
-  private last: SessionStatus = { state: 'idle', message: '' };
+/** A dialog that follows the latest status: rendered when opened and again while open. */
+export abstract class StatusDialog {
+  protected last: SessionStatus = { state: 'idle', message: '' };
 
-  constructor(
-    private readonly dialog: HTMLDialogElement,
-    private readonly rows: (s: SessionStatus) => [string, string][] = guestDetailRows,
-  ) {
+  constructor(protected readonly dialog: HTMLDialogElement) {
     dialog.querySelector('.details-close')?.addEventListener('click', () => dialog.close());
   }
 
@@ -45,10 +55,27 @@ export class GuestDetails {
   open(): void {
     this.render();
     if (!this.dialog.open) this.dialog.showModal();
-    this.dialog.querySelector<HTMLButtonElement>('.details-close')?.focus();
+    this.focusTarget()?.focus();
   }
 
-  private render(): void {
+  protected abstract render(): void;
+
+  /** What has the focus when the dialog opens (its Close button by default). */
+  protected focusTarget(): HTMLElement | null {
+    return this.dialog.querySelector<HTMLButtonElement>('.details-close');
+  }
+}
+
+/** A dialog that shows rows made from the latest status (Guest details, About), refreshed while open. */
+export class GuestDetails extends StatusDialog {
+  constructor(
+    dialog: HTMLDialogElement,
+    private readonly rows: (s: SessionStatus) => [string, string][] = guestDetailRows,
+  ) {
+    super(dialog);
+  }
+
+  protected render(): void {
     const dl = this.dialog.querySelector('dl');
     if (!dl) return;
     dl.replaceChildren(

@@ -3,6 +3,7 @@
 // clipboard is the same toggle as the File menu's; what the command line fixed
 // (--auto-resize=never, --clipboard) is shown and not changeable.
 import type { SessionStatus, ViewerApi } from '../../preload/contract';
+import { StatusDialog } from './guest-details';
 
 export type PrefName = 'shareClipboard' | 'autoResize' | 'displayWindows';
 
@@ -17,29 +18,20 @@ export function preferenceView(s: SessionStatus, displayWindowsDefault: boolean)
   };
 }
 
-export class PreferencesDialog {
-  private last: SessionStatus = { state: 'idle', message: '' };
-
+export class PreferencesDialog extends StatusDialog {
   constructor(
-    private readonly dialog: HTMLDialogElement,
+    dialog: HTMLDialogElement,
     private readonly api: ViewerApi,
     private readonly displayWindowsDefault: boolean,
   ) {
-    dialog.querySelector('.details-close')?.addEventListener('click', () => dialog.close());
+    super(dialog);
     for (const box of this.boxes()) {
       box.addEventListener('change', () => this.changed(box.dataset.pref as PrefName, box.checked));
     }
   }
 
-  update(s: SessionStatus): void {
-    this.last = s;
-    if (this.dialog.open) this.render();
-  }
-
-  open(): void {
-    this.render();
-    if (!this.dialog.open) this.dialog.showModal();
-    this.boxes().find((b) => !b.disabled)?.focus();
+  protected override focusTarget(): HTMLElement | null {
+    return this.boxes().find((b) => !b.disabled) ?? null;
   }
 
   private boxes(): HTMLInputElement[] {
@@ -51,7 +43,7 @@ export class PreferencesDialog {
     else this.api.setPreferences({ [name]: on });
   }
 
-  private render(): void {
+  protected render(): void {
     const view = preferenceView(this.last, this.displayWindowsDefault);
     const fixedNames: string[] = [];
     for (const box of this.boxes()) {

@@ -72,7 +72,7 @@ test('?windows=1: display 1 in its own window, equal to its screendump there; ty
     opened.catch(() => {});
     const popup = win.ctx.pages().find((p) => p !== win.page) ?? (await opened);
     await popup.waitForFunction(() => document.body?.classList.contains('display-window'), undefined, { timeout: 30_000 });
-    assert.match(await popup.title(), /display 2$/);
+    assert.match(await popup.title(), /^.+ \(2\) - SPICE viewer$/, 'remote-viewer\'s title for a further display');
     assert.equal(await win.page.locator('canvas.screen-extra').count(), 0, 'the canvas left the page');
     assert.match(await vm.command('pattern 2 fb1'), /OK pattern 2 fb1/);
     // what the window shows, read from the window's own document

@@ -112,6 +112,9 @@ for (const codec of CODECS) {
       }
       // on the wire: STREAM_CREATE of this codec only (the preference was followed)
       assert.deepEqual([...wire.codecs], [codec.type], `stream codecs on the wire: ${JSON.stringify([...wire.codecs])}`);
+      // Guest details names it
+      const shown = { 1: 'MJPEG', 2: 'VP8', 3: 'H.264', 4: 'VP9' }[codec.type];
+      await page.waitForFunction((n) => (window as any).__spiceTest.status().app?.codecs?.video === n, shown, { timeout: 10_000 });
 
       // while frames keep coming: a lossy picture of one of the patterns in the stream's rectangle
       let best = -Infinity;

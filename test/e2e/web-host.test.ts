@@ -248,8 +248,10 @@ test('web command + QEMU: dials at start (before any page), the page takes the s
       await waitCanvasEqualsScreendump(page, () => vm.screendump(), `pattern ${n}`);
     }
 
-    // Keyboard: click grabs the keyboard, typing reaches the guest's evdev.
+    // Keyboard: click grabs the keyboard, typing reaches the guest's evdev; the title says how to let go.
+    assert.doesNotMatch(await page.title(), /^\(Press/);
     await page.click('#screen');
+    assert.match(await page.title(), /^\(Press Ctrl\+Alt to release pointer\) .* - SPICE viewer$/);
     const from = 0;
     await page.keyboard.press('KeyA');
     await vm.waitForSerial(/GUEST KEY 30 1\b/, 10_000, from);
@@ -283,6 +285,7 @@ test('web command + QEMU: dials at start (before any page), the page takes the s
     await page.keyboard.up('ControlLeft');
     assert.equal(await page.evaluate(() => document.activeElement?.id ?? ''), '');
     assert.equal(await page.evaluate(() => document.pointerLockElement), null);
+    assert.doesNotMatch(await page.title(), /^\(Press/, 'released: the title says nothing about it');
     assert.deepEqual(probe.errors, []);
     await page.close();
   } finally {

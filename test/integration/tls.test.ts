@@ -90,6 +90,7 @@ test('TLS-only endpoint with inline CA and host-subject: every channel is linked
   const flags = await serverTls(vm, s);
   assert.equal(flags.size, 4);
   for (const [type, isTls] of flags) assert.equal(isTls, true, `channel type ${type} over TLS`);
+  assert.ok(s.channels().every((c) => c.connection?.secure), 'every channel recorded as encrypted');
   s.disconnect();
 });
 
@@ -107,6 +108,8 @@ test('secureChannels [MAIN, INPUTS]: exactly main and inputs over TLS, display a
   await s.connect();
   const flags = await serverTls(vm, s);
   assert.deepEqual(Object.fromEntries(flags), { [Channel.MAIN]: true, [Channel.INPUTS]: true, [Channel.DISPLAY]: false, [Channel.CURSOR]: false });
+  // what Guest details shows: our own record of it agrees with the server's
+  assert.deepEqual(s.channels().filter((c) => c.connection?.secure).map((c) => c.name).sort(), ['inputs 0', 'main']);
   s.disconnect();
 });
 
@@ -181,6 +184,8 @@ test('.vv file with inline CA (\\n escapes), host-subject, secure-channels → m
   await s.connect();
   const flags = await serverTls(vm, s);
   assert.deepEqual(Object.fromEntries(flags), { [Channel.MAIN]: true, [Channel.INPUTS]: true, [Channel.DISPLAY]: false, [Channel.CURSOR]: false });
+  // what Guest details shows: our own record of it agrees with the server's
+  assert.deepEqual(s.channels().filter((c) => c.connection?.secure).map((c) => c.name).sort(), ['inputs 0', 'main']);
   s.disconnect();
 });
 

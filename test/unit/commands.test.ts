@@ -120,7 +120,12 @@ test('screenshot file names and the guest details rows', () => {
   assert.equal(screenshotName(undefined, t), 'guest-20260102-030405.png');
   assert.equal(screenshotName('../../etc', t), 'etc-20260102-030405.png');
   const rows = Object.fromEntries(guestDetailRows({ state: 'connected', message: '', name: 'vm1', uuid: 'u-1', channels: ['main', 'display'], app: { target: 'spice://h:1' } }));
-  assert.deepEqual(rows, { State: 'connected', Address: 'spice://h:1', Name: 'vm1', UUID: 'u-1', 'Mouse mode': '—', 'Round trip': '— (measured while the pointer moves)', Channels: 'main, display' });
+  assert.deepEqual(rows, { State: 'connected', Address: 'spice://h:1', Name: 'vm1', UUID: 'u-1', 'Mouse mode': '—', 'Round trip': '— (measured while the pointer moves)', Channels: 'main, display', Encryption: 'none (plain TCP)', 'Video codec': '— (no video stream yet)', 'Audio codec': '— (no sound yet)' });
+  const codecs = Object.fromEntries(guestDetailRows({ state: 'connected', message: '', app: { codecs: { video: 'VP8', audio: 'Opus' } } }));
+  assert.deepEqual([codecs['Video codec'], codecs['Audio codec']], ['VP8 (the last video stream)', 'Opus']);
+  const tls = (secureChannels: string[]) => Object.fromEntries(guestDetailRows({ state: 'connected', message: '', channels: ['main', 'display 0'], secureChannels })).Encryption;
+  assert.equal(tls(['main', 'display 0']), 'TLS on every channel');
+  assert.equal(tls(['main']), 'TLS on main; plain: display 0');
   const measured = Object.fromEntries(guestDetailRows({ state: 'connected', message: '', app: { latencyMs: 0.2 } }));
   assert.equal(measured['Round trip'], '0.2 ms (input to the server and back)');
 });
@@ -158,4 +163,16 @@ test('View → Display N: one toggle per further display channel, ticked unless 
   const menu = menuTemplate({ ...commandState('electron', { state: 'connected', message: '', channels: ['display 0', 'display 1', 'display 2'] }) }, undefined, () => {});
   const view = (menu.find((m) => m.label === '&View')?.submenu as { id?: string; checked?: boolean }[]).filter((i) => i.id?.startsWith('display-'));
   assert.deepEqual(view.map((i) => [i.id, i.checked]), [['display-1', true], ['display-2', true]]);
+});
+
+test('window titles as remote-viewer builds them: --title with %d, the guest name, the grab hint', async () => {
+  const { windowTitle } = await import('../../preload/title');
+  const s = (app: Record<string, unknown>, name?: string) => ({ state: 'connected' as const, message: '', ...(name ? { name } : {}), app });
+  assert.equal(windowTitle(s({}), 0), 'SPICE viewer');
+  assert.equal(windowTitle(s({ target: 'h:5900' }), 0), 'h:5900 - SPICE viewer');
+  assert.equal(windowTitle(s({ target: 'h:5900' }, 'win10'), 1), 'win10 (2) - SPICE viewer');
+  assert.equal(windowTitle(s({ title: 'Payroll' }, 'win10'), 0), 'Payroll');
+  assert.equal(windowTitle(s({ title: 'Payroll' }), 1), 'Payroll (2)');
+  assert.equal(windowTitle(s({ title: 'Desk %d' }), 0), 'Desk 1');
+  assert.equal(windowTitle(s({}, 'win10'), 0, 'Ctrl+Alt'), '(Press Ctrl+Alt to release pointer) win10 - SPICE viewer');
 });
