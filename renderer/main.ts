@@ -22,6 +22,7 @@ import { DisplayWindows } from './ui/display-windows';
 import { QualityIndicator } from './ui/quality';
 import { KeyboardLock } from './input/keyboard-lock';
 import { windowTitle } from '../preload/title';
+import { commandForHotkey } from '../preload/commands';
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -50,8 +51,10 @@ function start(): void {
   const api = bridge.api;
   const painter = new Painter(screen);
   // a VM with several display devices: one more canvas per display channel, beside the first
-  const extras = new Map<number, { canvas: HTMLCanvasElement; painter: Painter }>();
-  const extraDisplay = (id: number): { canvas: HTMLCanvasElement; painter: Painter } => {
+  /** A further display: its canvas, painter, and the size of its last frame (0: no picture). */
+  type Extra = { canvas: HTMLCanvasElement; painter: Painter; width: number; height: number };
+  const extras = new Map<number, Extra>();
+  const extraDisplay = (id: number): Extra => {
     let d = extras.get(id);
     if (!d) {
       const canvas = document.createElement('canvas');
@@ -62,7 +65,7 @@ function start(): void {
       canvas.setAttribute('aria-label', `Guest screen ${id + 1}`);
       canvas.tabIndex = 0; // typing goes to the guest from any display (and from its own window)
       placeExtra(id, canvas);
-      d = { canvas, painter: new Painter(canvas) };
+      d = { canvas, painter: new Painter(canvas), width: 0, height: 0 };
       extras.set(id, d);
       // client mouse mode: positions on this display; buttons as on the first (server mode moves relative, on the first)
       const g = (): ViewGeometry => {
@@ -112,16 +115,14 @@ function start(): void {
         });
   displayWindows.enabled = displayWindowsDefault;
   window.addEventListener('pagehide', () => displayWindows.closeAll());
-  /** The size each further display last had (0: it has no picture), and the ones the user hid (View → Display N). */
-  const extraSizes = new Map<number, { width: number; height: number }>();
+  /** The further displays the user hid (View → Display N). */
   let hiddenDisplays = new Set<number>();
   const showExtra = (id: number): void => {
     const d = extras.get(id);
-    const size = extraSizes.get(id);
-    if (!d || !size) return;
-    const shown = size.width > 0 && !hiddenDisplays.has(id);
+    if (!d) return;
+    const shown = d.width > 0 && !hiddenDisplays.has(id);
     d.canvas.hidden = !shown;
-    if (!kiosk) displayWindows.update(id, d.canvas, shown ? size.width : 0, size.height);
+    if (!kiosk) displayWindows.update(id, d.canvas, shown ? d.width : 0, d.height);
   };
   const cursor = new GuestCursor(screen, overlay);
   const keyboard = new KeyboardTracker();
@@ -180,7 +181,7 @@ function start(): void {
       for (const f of reply.more ?? []) {
         const d = extraDisplay(f.display);
         if (d.painter.paint(f)) applyZoom();
-        extraSizes.set(f.display, { width: f.width, height: f.height });
+        [d.width, d.height] = [f.width, f.height];
         showExtra(f.display);
       }
       painted = reply.batch;
@@ -409,15 +410,12 @@ function start(): void {
         fit = !fit;
         applyZoom();
         break;
-      case 'secure-attention':
-        windowUi.run('send-ctrl-alt-del');
-        break;
-      case 'smartcard-insert':
-      case 'smartcard-remove':
-        windowUi.run(action);
-        break;
-      default:
-        console.debug(`hotkey ${action}: not supported here`);
+      default: {
+        // the rest are commands of the table (Ctrl+Alt+Del, smartcard insert/remove): run as the menu does
+        const cmd = commandForHotkey(action);
+        if (cmd) windowUi.run(cmd.id);
+        else console.debug(`hotkey ${action}: not supported here`);
+      }
     }
   }
 

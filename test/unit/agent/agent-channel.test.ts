@@ -165,7 +165,8 @@ function sent(all: Uint8Array): { type: number; body: Uint8Array }[] {
   return msgs;
 }
 
-test('main channel: MAIN_INIT with an agent → AGENT_START and capabilities; AGENT_DATA is consumed and tokens go back', async () => {
+/** A main channel linked over a fake transport, with no-op session hooks and server mouse mode. */
+async function linkedMain() {
   const { t, conn } = await linkFake(1);
   const ch = new MainChannel(quietLogger, {
     onInit() {}, onChannelsList() {}, onMouseMode() {}, onName() {}, onUuid() {}, onAgent() {},
@@ -173,6 +174,11 @@ test('main channel: MAIN_INIT with an agent → AGENT_START and capabilities; AG
   });
   ch.preferClientMouse = false;
   ch.attach(conn);
+  return { t, ch };
+}
+
+test('main channel: MAIN_INIT with an agent → AGENT_START and capabilities; AGENT_DATA is consumed and tokens go back', async () => {
+  const { t, ch } = await linkedMain();
   const got: AgentMessage[] = [];
   ch.agent.listen({ onMessage: (m) => got.push(m) });
   // MAIN_INIT: session 1, 1 display, modes 1/1, agent connected, 10 agent tokens, time, ram hint
@@ -250,13 +256,7 @@ test('send(…, sent): runs once the message\'s last chunk has left the queue, n
 
 test('main channel: a session that ends (close or failure) takes its agent with it — a file transfer in flight fails with AGENT_GONE', async () => {
   for (const end of ['close', 'fail'] as const) {
-    const { t, conn } = await linkFake(1);
-    const ch = new MainChannel(quietLogger, {
-      onInit() {}, onChannelsList() {}, onMouseMode() {}, onName() {}, onUuid() {}, onAgent() {},
-      onMigrateBegin() {}, onMigrateCancel() {}, onMigrateEnd() {}, onSwitchHost() {}, onMultiMediaTime() {},
-    });
-    ch.preferClientMouse = false;
-    ch.attach(conn);
+    const { t, ch } = await linkedMain();
     t.deliver(miniMsg(103, fromHex('01000000' + '01000000' + '01000000' + '01000000' + '01000000' + '0a000000' + '00000000' + '00000000')));
     await tick();
     t.deliver(miniMsg(109, agentMsg(AgentMsg.ANNOUNCE_CAPABILITIES, fromHex('00000000' + 'e78d0300'))));
