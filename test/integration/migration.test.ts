@@ -99,8 +99,8 @@ test('seamless: one migration, verified on the wire, in the server logs and on s
     assert.ok(!d.closed, `${name}: destination socket open`);
   }
 
-  const dstLog = dst.serverLog();
-  assert.match(dstLog, /reds_on_client_seamless_migrate_complete/);
+  // QEMU's stderr reaches us after the wire does: wait for the line, do not read once
+  const dstLog = await waitFor(() => (/reds_on_client_seamless_migrate_complete/.test(dst.serverLog()) ? dst.serverLog() : undefined), 'reds_on_client_seamless_migrate_complete in the destination log', 10000);
   assert.doesNotMatch(dstLog, /display_channel_wait_for_migrate_data: timeout/);
 
   // input was held from CONNECTED_SEAMLESS and released once the destination ran
