@@ -4,7 +4,7 @@
 // and the connection doctor panel; remote-viewer hotkeys (input/hotkeys.ts).
 import type { InputEvent, SessionStatus, ViewerApi } from '../preload/contract';
 import { openBridge } from './bridge/index';
-import { Painter, type PageToWorker, type WorkerReply } from './display/painter';
+import { PAINT_LOG_MAX, type PageToWorker, type Pixels, type WorkerReply } from './display/painter';
 import { KeyboardTracker, lockFlags } from './input/keyboard';
 import { HotkeyMatcher, ZOOM_NORMAL, fittedSize, zoomAfter, zoomedSize } from './input/hotkeys';
 import { PointerTracker, type MouseMode, type ViewGeometry } from './input/pointer';
@@ -49,10 +49,13 @@ function start(): void {
 
   const bridge = openBridge(window as unknown as Window & { spiceViewer?: ViewerApi });
   const api = bridge.api;
-  const painter = new Painter(screen);
+  /** The first display's surface size (its canvas is the worker's: the page cannot read it). */
+  const primary = { width: 0, height: 0 };
+  /** performance.now() of each batch that changed the first display's pixels (newest last; test hook). */
+  const paintLog: number[] = [];
   // a VM with several display devices: one more canvas per display channel, beside the first
-  /** A further display: its canvas, painter, and the size of its last frame (0: no picture). */
-  type Extra = { canvas: HTMLCanvasElement; painter: Painter; width: number; height: number };
+  /** A further display: its canvas (painted by the worker) and the size of its last frame (0: no picture). */
+  type Extra = { canvas: HTMLCanvasElement; width: number; height: number };
   const extras = new Map<number, Extra>();
   const extraDisplay = (id: number): Extra => {
     let d = extras.get(id);
@@ -65,12 +68,15 @@ function start(): void {
       canvas.setAttribute('aria-label', `Guest screen ${id + 1}`);
       canvas.tabIndex = 0; // typing goes to the guest from any display (and from its own window)
       placeExtra(id, canvas);
-      d = { canvas, painter: new Painter(canvas), width: 0, height: 0 };
+      d = { canvas, width: 0, height: 0 };
       extras.set(id, d);
+      const off = canvas.transferControlToOffscreen();
+      toWorker({ type: 'canvas', display: id, canvas: off }, [off]);
+      const e = d;
       // client mouse mode: positions on this display; buttons as on the first (server mode moves relative, on the first)
       const g = (): ViewGeometry => {
         const r = canvas.getBoundingClientRect();
-        return { left: r.left, top: r.top, width: r.width, height: r.height, surfaceWidth: canvas.width, surfaceHeight: canvas.height };
+        return { left: r.left, top: r.top, width: r.width, height: r.height, surfaceWidth: e.width, surfaceHeight: e.height };
       };
       canvas.addEventListener('mousemove', (e) => mouseMode === 'client' && send(pointer.move('client', g(), e, id)));
       canvas.addEventListener('mousedown', (e) => {
@@ -148,7 +154,7 @@ function start(): void {
   const windowUi = new WindowUi({
     host: bridge.kind,
     api,
-    pixels: () => painter.readPixels(),
+    pixels: () => readPixels(0),
     runHotkey: (a) => runHotkey(a),
     showDoctor: () => (doctorEl.hidden = !doctor.last),
     displayWindowsDefault,
@@ -159,10 +165,21 @@ function start(): void {
   };
 
   // ------------------------------------------------------------ display
-  // Batches go from the engine straight to the worker (its display link); this
-  // thread only paints the worker's frames and tells it what is on the canvas.
+  // Batches go from the engine straight to the worker (its display link), which
+  // paints the canvases it was handed; this thread hears sizes and what is shown.
   const worker = new Worker('worker.js');
   const toWorker = (msg: PageToWorker, transfer: Transferable[] = []): void => worker.postMessage(msg, transfer);
+  const offscreen = screen.transferControlToOffscreen();
+  toWorker({ type: 'canvas', display: 0, canvas: offscreen }, [offscreen]);
+  /** Pixel reads in flight (screenshot, test hook), by id. */
+  const reads = new Map<number, (px: Pixels | null) => void>();
+  let nextRead = 0;
+  const readPixels = (display: number): Promise<Pixels | null> =>
+    new Promise((ok) => {
+      const id = ++nextRead;
+      reads.set(id, ok);
+      toWorker({ type: 'read', id, display });
+    });
   // what the worker decodes with WebCodecs: told to the engine before the page's first connect
   // (display channels announce these codecs when they link); none if the worker stays silent
   let codecsKnown: (codecs: number[]) => void = () => {};
@@ -176,20 +193,30 @@ function start(): void {
       codecsKnown(reply.codecs);
       return;
     }
-    if (reply.type === 'frame') {
-      if (painter.paint(reply)) applyZoom(); // the surface was resized
-      for (const f of reply.more ?? []) {
-        const d = extraDisplay(f.display);
-        if (d.painter.paint(f)) applyZoom();
-        [d.width, d.height] = [f.width, f.height];
-        showExtra(f.display);
-      }
-      painted = reply.batch;
-    } else {
-      console.error(`display worker: batch ${reply.batch}: ${reply.message}`);
+    if (reply.type === 'pixels') {
+      reads.get(reply.id)?.(reply.pixels);
+      reads.delete(reply.id);
+      return;
     }
-    // Painted: the engine ACKs the server's messages of this batch only now (backpressure).
-    toWorker({ type: 'painted', batch: reply.batch });
+    if (reply.error !== undefined) console.error(`display worker: batch ${reply.batch}: ${reply.error}`);
+    let resized = false;
+    for (const f of reply.displays) {
+      if (f.display === 0) {
+        if (f.changed) {
+          paintLog.push(performance.now());
+          if (paintLog.length > PAINT_LOG_MAX) paintLog.splice(0, paintLog.length - PAINT_LOG_MAX);
+        }
+        resized ||= f.width !== primary.width || f.height !== primary.height;
+        [primary.width, primary.height] = [f.width, f.height];
+        continue;
+      }
+      const d = extraDisplay(f.display);
+      resized ||= f.width !== d.width || f.height !== d.height;
+      [d.width, d.height] = [f.width, f.height];
+      showExtra(f.display);
+    }
+    if (resized) applyZoom();
+    if (reply.batch >= 0) painted = reply.batch;
   };
   worker.onerror = (ev) => console.error('display worker failed', ev.message);
   bridge.onDisplayLink((link) => (link.kind === 'port' ? toWorker({ type: 'link', port: link.port }, [link.port]) : toWorker({ type: 'link', url: link.url })));
@@ -376,14 +403,14 @@ function start(): void {
   // Zoom scales the canvas box in whole CSS pixels; pointer mapping reads that box (getBoundingClientRect).
   function applyZoom(): void {
     const natural = !fit && zoom === ZOOM_NORMAL;
-    const box = fit ? fittedSize(screen.width, screen.height, viewport.clientWidth, viewport.clientHeight) : zoomedSize(screen.width, screen.height, zoom);
+    const box = fit ? fittedSize(primary.width, primary.height, viewport.clientWidth, viewport.clientHeight) : zoomedSize(primary.width, primary.height, zoom);
     const w = natural ? '' : `${box.width}px`;
     const h = natural ? '' : `${box.height}px`;
     if (screen.style.width !== w) screen.style.width = w;
     if (screen.style.height !== h) screen.style.height = h;
     // the other displays at the same zoom (scale to window fits the first)
-    for (const { canvas } of extras.values()) {
-      const b = zoomedSize(canvas.width, canvas.height, zoom);
+    for (const { canvas, width, height } of extras.values()) {
+      const b = zoomedSize(width, height, zoom);
       canvas.style.width = zoom === ZOOM_NORMAL ? '' : `${b.width}px`;
       canvas.style.height = zoom === ZOOM_NORMAL ? '' : `${b.height}px`;
     }
@@ -452,7 +479,7 @@ function start(): void {
   // ------------------------------------------------------------ pointer
   const geometry = (): ViewGeometry => {
     const r = screen.getBoundingClientRect();
-    return { left: r.left, top: r.top, width: r.width, height: r.height, surfaceWidth: screen.width, surfaceHeight: screen.height };
+    return { left: r.left, top: r.top, width: r.width, height: r.height, surfaceWidth: primary.width, surfaceHeight: primary.height };
   };
   const locked = (): boolean => document.pointerLockElement === screen;
   screen.addEventListener('mousemove', (e) => {
@@ -485,13 +512,13 @@ function start(): void {
   // ------------------------------------------------------------ test hook
   if (new URLSearchParams(location.search).get('test') === '1') {
     (window as unknown as { __spiceTest: unknown }).__spiceTest = {
-      primaryPixels: () => painter.readPixels(),
+      primaryPixels: () => readPixels(0),
       displayWindow: (id: number) => !!displayWindows.windowOf(id),
-      displayPixels: (id: number) => (id === 0 ? painter.readPixels() : (extras.get(id)?.painter.readPixels() ?? null)),
+      displayPixels: (id: number) => readPixels(id),
       status: () => status.current,
       paintedBatch: () => painted,
       migration: () => banner.last,
-      paintLog: () => painter.paintLog,
+      paintLog: () => paintLog,
       kiosk: () => kiosk,
       overlay: () => kioskOverlay.view,
       diagnosis: () => doctor.last,

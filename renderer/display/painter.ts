@@ -1,13 +1,20 @@
-// Painter: the page side of the display worker. Owns the <canvas> that shows
-// the primary surface and the message shapes exchanged with worker.ts
+// Painter: paints display frames on a canvas. The display worker owns one per
+// display, on the OffscreenCanvas the page handed it (transferControlToOffscreen):
+// pixels go from the decoded surface to the canvas without crossing to the
+// page's thread, and the canvas reaches the compositor without the page's
+// rendering steps. Also the message shapes exchanged with worker.ts
 // (batches reach the worker directly: preload/display-link.ts).
 // No document/window here: the canvas is handed in.
 /**
  * page → worker: where batches come from (a MessagePort from Electron's main,
- * or the URL of the worker's own WebSocket to the web host), and that a frame
- * is on the canvas (the worker reports it painted to the engine).
+ * or the URL of the worker's own WebSocket to the web host); a display's canvas;
+ * a request for a display's pixels (screenshot, test hook).
  */
-export type PageToWorker = { type: 'link'; port: MessagePort } | { type: 'link'; url: string } | { type: 'painted'; batch: number };
+export type PageToWorker =
+  | { type: 'link'; port: MessagePort }
+  | { type: 'link'; url: string }
+  | { type: 'canvas'; display: number; canvas: OffscreenCanvas }
+  | { type: 'read'; id: number; display: number };
 
 /** One damaged rectangle of the primary surface as RGBA bytes (w*h*4). */
 export interface PaintRect {
@@ -25,30 +32,52 @@ export interface DisplayFrame {
   rects: PaintRect[];
 }
 
-/** worker → page: what a batch changed on display 0's primary surface, and on the other displays (`more`). */
-export type WorkerReply =
+/** What the pipeline made of one batch: display 0 in its own fields, the other displays in `more`. */
+export type BatchResult =
   | ({ type: 'frame'; batch: number; more?: (DisplayFrame & { display: number })[] } & DisplayFrame)
-  | { type: 'error'; batch: number; message: string }
+  | { type: 'error'; batch: number; message: string };
+
+/** One display after a batch: its size (0: no picture) and whether pixels changed. */
+export interface DisplayShown {
+  display: number;
+  width: number;
+  height: number;
+  changed: boolean;
+}
+
+/** A display's pixels as RGBA (null: no such display). */
+export type Pixels = { width: number; height: number; rgba: Uint8Array };
+
+/** worker → page. */
+export type WorkerReply =
+  /** A batch is on the canvases (display 0 always listed; others when touched). */
+  | { type: 'shown'; batch: number; displays: DisplayShown[]; error?: string }
+  /** The answer to a `read`. */
+  | { type: 'pixels'; id: number; pixels: Pixels | null }
   /** Once, at start: the SpiceVideoCodecTypes the worker decodes with the platform (WebCodecs). */
   | { type: 'videoCodecs'; codecs: number[] };
+
+/** The 2D context calls the painter makes (a page canvas's or an OffscreenCanvas's). */
+export interface PaintContext {
+  putImageData(data: ImageData, dx: number, dy: number): void;
+  getImageData(sx: number, sy: number, sw: number, sh: number): ImageData;
+}
 
 export interface PaintTarget {
   width: number;
   height: number;
-  getContext(id: '2d', opts?: CanvasRenderingContext2DSettings): CanvasRenderingContext2D | null;
+  getContext(id: '2d', opts?: CanvasRenderingContext2DSettings): PaintContext | null;
 }
 
 /** Paint timestamps kept for the migration gap measurement (a bounded ring). */
 export const PAINT_LOG_MAX = 4096;
 
 export class Painter {
-  private ctx: CanvasRenderingContext2D | null = null;
-  /** performance.now() of each paint that changed pixels (newest last). */
-  readonly paintLog: number[] = [];
+  private ctx: PaintContext | null = null;
 
   constructor(private readonly canvas: PaintTarget) {}
 
-  private context(): CanvasRenderingContext2D {
+  private context(): PaintContext {
     // No alpha: the guest screen is opaque; readback (test hook) stays exact.
     this.ctx ??= this.canvas.getContext('2d', { alpha: false, willReadFrequently: false });
     if (!this.ctx) throw new Error('2d canvas context unavailable');
@@ -65,10 +94,6 @@ export class Painter {
       resized = true;
     }
     if (frame.width === 0 || frame.height === 0) return resized;
-    if (frame.rects.length) {
-      this.paintLog.push(performance.now());
-      if (this.paintLog.length > PAINT_LOG_MAX) this.paintLog.splice(0, this.paintLog.length - PAINT_LOG_MAX);
-    }
     const ctx = this.context();
     for (const r of frame.rects) {
       if (r.w <= 0 || r.h <= 0) continue;
@@ -78,8 +103,8 @@ export class Painter {
     return resized;
   }
 
-  /** Reads the whole canvas back as RGBA (test hook). */
-  readPixels(): { width: number; height: number; rgba: Uint8Array } {
+  /** Reads the whole canvas back as RGBA (screenshot, test hook). */
+  readPixels(): Pixels {
     const { width, height } = this.canvas;
     if (width === 0 || height === 0) return { width, height, rgba: new Uint8Array(0) };
     const img = this.context().getImageData(0, 0, width, height);

@@ -1,17 +1,18 @@
 // Display worker: takes display batches straight from the engine over its
 // display link (a MessagePort from Electron's main, or its own WebSocket to
 // the web host: preload/display-link.ts), applies them to DisplayState in
-// arrival order (one queue) and posts the damaged rects of the primary
-// surface to the page as transferable RGBA; when the page says a frame is on
-// the canvas it reports the batch painted back over the link, which lets the
-// engine ACK the server (backpressure). Pure TS besides the worker ports.
+// arrival order (one queue), paints the damaged rects of each display's
+// primary surface on that display's canvas (an OffscreenCanvas the page
+// transferred) and reports the batch painted back over the link, which lets
+// the engine ACK the server (backpressure). The page only hears sizes and
+// that a batch is shown. Pure TS besides the worker ports.
 import type { DisplayCommand } from '../../preload/contract';
 import { decodeFrame, encodeFrame } from '../../preload/codec';
 import { isDisplayLinkBatch, type DisplayLinkBatch, type DisplayLinkPainted } from '../../preload/display-link';
 import { DisplayState, type StreamVideoFactory } from './display-state';
 import { VideoDecoders } from './video';
 import { SpiceError } from '../../preload/spice-errors';
-import type { DisplayFrame, PageToWorker, PaintRect, WorkerReply } from './painter';
+import { Painter, type BatchResult, type DisplayFrame, type DisplayShown, type PageToWorker, type PaintRect, type WorkerReply } from './painter';
 
 interface Rect {
   top: number;
@@ -53,6 +54,11 @@ class DisplayOutput {
     this.state = new DisplayState(video ? { video } : {});
   }
   private shown: { id: number; width: number; height: number; pixels: Uint32Array } | null = null;
+
+  /** The next frame sends the whole surface (a new canvas shows nothing yet). */
+  forget(): void {
+    this.shown = null;
+  }
 
   /** The damaged rects of the primary surface as RGBA (everything when it is new or resized). */
   frame(transfer: ArrayBuffer[]): DisplayFrame {
@@ -158,7 +164,7 @@ export class DisplayPipeline {
   }
 
   /** A batch without platform video decoders: every command applies synchronously. */
-  run(batch: number, commands: DisplayCommand[]): { reply: WorkerReply; transfer: ArrayBuffer[] } {
+  run(batch: number, commands: DisplayCommand[]): { reply: BatchResult; transfer: ArrayBuffer[] } {
     const b = this.begin();
     for (const cmd of commands) {
       try {
@@ -172,7 +178,7 @@ export class DisplayPipeline {
   }
 
   /** A batch in order, each video frame decoded and drawn before the next command of the batch applies. */
-  async runAsync(batch: number, commands: DisplayCommand[]): Promise<{ reply: WorkerReply; transfer: ArrayBuffer[] }> {
+  async runAsync(batch: number, commands: DisplayCommand[]): Promise<{ reply: BatchResult; transfer: ArrayBuffer[] }> {
     const b = this.begin();
     for (const cmd of commands) {
       try {
@@ -185,7 +191,15 @@ export class DisplayPipeline {
     return this.finish(batch, b);
   }
 
-  private finish(batch: number, b: BatchRun): { reply: WorkerReply; transfer: ArrayBuffer[] } {
+  /** The whole of a display's primary surface (for a canvas that just arrived); null: no such display. */
+  full(display: number): DisplayFrame | null {
+    const o = this.outputs.get(display);
+    if (!o) return null;
+    o.forget();
+    return o.frame([]);
+  }
+
+  private finish(batch: number, b: BatchRun): { reply: BatchResult; transfer: ArrayBuffer[] } {
     const { touched, gone, error } = b;
     if (error !== null) {
       console.error(`display batch ${batch}: ${error}`);
@@ -252,34 +266,82 @@ function isWorkerScope(g: unknown): boolean {
   return typeof g === 'object' && g !== null && typeof (g as { importScripts?: unknown }).importScripts === 'function';
 }
 
+/** The worker's canvases, one Painter per display; frames for a display without one wait for its canvas. */
+export class CanvasSet {
+  private readonly painters = new Map<number, Painter>();
+
+  constructor(private readonly pipeline: DisplayPipeline) {}
+
+  /** A display's canvas arrived (or replaced its old one): it gets the whole surface now. */
+  attach(display: number, canvas: OffscreenCanvas): DisplayShown {
+    const p = new Painter(canvas);
+    this.painters.set(display, p);
+    const f = this.pipeline.full(display);
+    if (f) p.paint(f);
+    return { display, width: f?.width ?? 0, height: f?.height ?? 0, changed: !!f?.rects.length };
+  }
+
+  /** Paints a batch's frames; what each display shows now. */
+  paint(r: BatchResult): DisplayShown[] {
+    if (r.type !== 'frame') return [];
+    const out: DisplayShown[] = [];
+    for (const f of [{ display: 0, ...r }, ...(r.more ?? [])]) {
+      const p = this.painters.get(f.display);
+      // no canvas yet: the page makes one when it hears of the display, and attach() paints it whole
+      if (p) p.paint(f);
+      out.push({ display: f.display, width: f.width, height: f.height, changed: f.rects.length > 0 });
+    }
+    return out;
+  }
+
+  read(display: number): ReturnType<Painter['readPixels']> | null {
+    return this.painters.get(display)?.readPixels() ?? null;
+  }
+}
+
 // Attach only inside a dedicated worker, so Node tests can import the module.
 if (isWorkerScope(globalThis)) {
   const page = globalThis as unknown as WorkerPort;
+  const post = (m: WorkerReply, transfer: Transferable[] = []): void => page.postMessage(m, transfer);
   // the platform's video decoders, probed once; the page tells the engine which (videoCodecs request)
   const ready = VideoDecoders.create().catch(() => null);
   const pipeline = ready.then((v) => {
-    const reply: WorkerReply = { type: 'videoCodecs', codecs: v ? [...v.supported.keys()] : [] };
-    page.postMessage(reply, []);
-    return new DisplayPipeline(v ?? undefined);
+    post({ type: 'videoCodecs', codecs: v ? [...v.supported.keys()] : [] });
+    const p = new DisplayPipeline(v ?? undefined);
+    return { p, canvases: new CanvasSet(p) };
   });
   let link: LinkEnd | null = null;
-  // batches one after another: a batch waiting for a video frame holds the ones behind it
+  // batches (and canvases) one after another: a batch waiting for a video frame holds the ones behind it
   let queue: Promise<unknown> = Promise.resolve();
-  const onBatch = (b: DisplayLinkBatch): void => {
-    queue = queue.then(async () => {
-      try {
-        const { reply, transfer } = await (await pipeline).runAsync(b.batch, b.commands);
-        page.postMessage(reply, transfer);
-      } catch (e) {
-        const reply: WorkerReply = { type: 'error', batch: b.batch, message: e instanceof Error ? e.message : String(e) };
-        page.postMessage(reply, []);
-      }
-    });
+  const then = (f: (w: Awaited<typeof pipeline>) => Promise<void> | void): void => {
+    queue = queue.then(async () => f(await pipeline));
   };
+  const onBatch = (b: DisplayLinkBatch): void =>
+    then(async ({ p, canvases }) => {
+      let error: string | undefined;
+      let displays: DisplayShown[] = [];
+      try {
+        const { reply } = await p.runAsync(b.batch, b.commands);
+        displays = canvases.paint(reply);
+      } catch (e) {
+        error = e instanceof Error ? e.message : String(e);
+      }
+      // on the canvas: the engine ACKs the server's messages of this batch only now (backpressure)
+      link?.send({ type: 'painted', batch: b.batch });
+      post({ type: 'shown', batch: b.batch, displays, ...(error !== undefined ? { error } : {}) });
+    });
   page.onmessage = (ev: MessageEvent) => {
     const msg = ev.data as PageToWorker;
-    if (msg?.type === 'painted') link?.send({ type: 'painted', batch: msg.batch });
-    else if (msg?.type === 'link') {
+    if (msg?.type === 'canvas') {
+      const { display, canvas } = msg;
+      then(({ canvases }) => post({ type: 'shown', batch: -1, displays: [canvases.attach(display, canvas)] }));
+    } else if (msg?.type === 'read') {
+      const { id, display } = msg;
+      then(({ canvases }) => {
+        const px = canvases.read(display);
+        post({ type: 'pixels', id, pixels: px }, px ? [px.rgba.buffer] : []);
+      });
+    } else if (msg?.type === 'link') {
       link?.close();
       link = openLink(msg, onBatch, (why) => console.error(`display link: ${why}`));
     }

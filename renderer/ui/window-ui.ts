@@ -18,8 +18,8 @@ import { PreferencesDialog } from './preferences';
 export interface WindowUiDeps {
   host: 'electron' | 'web';
   api: ViewerApi;
-  /** The primary surface as RGBA (the painter's canvas). */
-  pixels: () => { width: number; height: number; rgba: Uint8Array };
+  /** The primary surface as RGBA (read from the display worker's canvas); null: none yet. */
+  pixels: () => Promise<{ width: number; height: number; rgba: Uint8Array } | null>;
   /** Commands the page had before the table (full screen, zoom): their hotkey action. */
   runHotkey: (action: string) => void;
   /** Shows the connection doctor again (Help → Connection doctor). */
@@ -196,7 +196,7 @@ export class WindowUi {
   }
 
   private async screenshot(): Promise<void> {
-    const blob = await screenshotPng(this.deps.pixels());
+    const blob = await screenshotPng((await this.deps.pixels()) ?? { width: 0, height: 0, rgba: new Uint8Array(0) });
     if (this.deps.host === 'electron') {
       // main shows the save dialog and writes the file
       this.deps.api.saveScreenshot(new Uint8Array(await blob.arrayBuffer()));

@@ -50,7 +50,7 @@ type Probe = {
   status(): { state: string; app?: { kiosk?: boolean } };
   kiosk(): boolean;
   overlay(): { visible: boolean; reason: string; text: string; countdown: string; attempt: number };
-  primaryPixels(): { width: number; height: number; rgba: Uint8Array };
+  primaryPixels(): Promise<{ width: number; height: number; rgba: Uint8Array }>;
 };
 const probe = <T>(page: Page, fn: (p: Probe) => T): Promise<T> => page.evaluate(`(${fn.toString()})(window.__spiceTest)`) as Promise<T>;
 

@@ -67,8 +67,8 @@ test('the page shows the migration as it happens and ends on the destination pic
   // never blanked: the canvas equals the destination's screen
   await sleep(800);
   const shot = await dst.screendump();
-  const px = await page.evaluate(() => {
-    const p = (window as any).__spiceTest.primaryPixels();
+  const px = await page.evaluate(async () => {
+    const p = await (window as any).__spiceTest.primaryPixels();
     return { width: p.width, height: p.height, rgba: Array.from(p.rgba as Uint8ClampedArray) };
   });
   assert.equal(`${px.width}x${px.height}`, `${shot.width}x${shot.height}`);

@@ -9,6 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { QemuVm } from '../harness/qemu';
+import { decodePng } from '../helpers/png';
 import { canvasPixels, chromiumForTests, openWebSession, screenDiff, waitCanvasEqualsScreendump, type WebSession } from '../helpers/web-page';
 
 const browser = chromiumForTests();
@@ -75,18 +76,14 @@ test('?windows=1: display 1 in its own window, equal to its screendump there; ty
     assert.match(await popup.title(), /^.+ \(2\) - SPICE viewer$/, 'remote-viewer\'s title for a further display');
     assert.equal(await win.page.locator('canvas.screen-extra').count(), 0, 'the canvas left the page');
     assert.match(await vm.command('pattern 2 fb1'), /OK pattern 2 fb1/);
-    // what the window shows, read from the window's own document
-    type Px = { width: number; height: number; rgba: number[] };
-    const shown = (): Promise<Px> =>
-      popup.evaluate(() => {
-        const c = document.querySelector('canvas.screen-extra') as HTMLCanvasElement;
-        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
-        return { width: c.width, height: c.height, rgba: Array.from(d.data) };
-      });
+    // what the window shows: its canvas as composited there (the pixels live in the display worker's
+    // OffscreenCanvas; an element screenshot of the window proves the window shows them)
+    const shown = async (): Promise<{ width: number; height: number; rgba: Uint8Array }> =>
+      decodePng(await popup.locator('canvas.screen-extra').screenshot({ animations: 'disabled', scale: 'css' }));
     const deadline = Date.now() + 60_000;
     for (let last = 'none'; ; ) {
       const px = await shown();
-      last = screenDiff({ width: px.width, height: px.height, rgba: Uint8Array.from(px.rgba) }, await vm.screendump('qxl1'));
+      last = screenDiff(px, await vm.screendump('qxl1'));
       if (!last) break;
       if (Date.now() > deadline) assert.fail(`display 1 in its window: ${last}`);
       await new Promise((r) => setTimeout(r, 250));
@@ -104,6 +101,9 @@ test('?windows=1: display 1 in its own window, equal to its screendump there; ty
     assert.equal(await win.page.evaluate(() => (window as unknown as { __spiceTest: { displayWindow(id: number): boolean } }).__spiceTest.displayWindow(1)), false);
     assert.match(await vm.command('pattern 1 fb1'), /OK pattern 1 fb1/);
     await waitCanvasEqualsScreendump(win.page, () => vm.screendump('qxl1'), 'display 1 back in the page', 60_000, 1);
+    // and the page shows it (the canvas came back as the same placeholder of the worker's canvas)
+    const home = await decodePng(await win.page.locator('canvas.screen-extra[data-display="1"]').screenshot({ animations: 'disabled', scale: 'css' }));
+    assert.equal(screenDiff(home, await vm.screendump('qxl1')), '', 'display 1 as the page shows it');
     assert.equal(win.ctx.pages().length, 1, 'no window reopened after the user closed it');
     assert.deepEqual(win.errors, []);
   } finally {

@@ -15,7 +15,8 @@ import { WebSocket } from 'ws';
 import { startWebHost } from '../../main/web-host';
 import { decodeFrame } from '../../preload/codec';
 import { QemuVm } from '../harness/qemu';
-import { WebCli, chromiumForTests, closedPort, openPage, waitCanvasEqualsScreendump } from '../helpers/web-page';
+import { WebCli, chromiumForTests, closedPort, openPage, screenDiff, waitCanvasEqualsScreendump } from '../helpers/web-page';
+import { decodePng } from '../helpers/png';
 
 function get(url: string, headers: Record<string, string> = {}, ca?: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((ok, fail) => {
@@ -174,7 +175,7 @@ test('web host: the page loads in Chromium and shows the idle status', async () 
     const state = await page.getAttribute('#status', 'data-state');
     assert.ok(state === 'idle' || state === 'disconnected', `status state ${state}`);
     assert.equal(await page.evaluate(() => typeof (window as unknown as { __spiceTest?: unknown }).__spiceTest), 'object');
-    const px = await page.evaluate(() => (window as unknown as { __spiceTest: { primaryPixels(): { width: number } } }).__spiceTest.primaryPixels().width);
+    const px = await page.evaluate(async () => (await (window as unknown as { __spiceTest: { primaryPixels(): Promise<{ width: number }> } }).__spiceTest.primaryPixels()).width);
     assert.equal(px, 0, 'nothing painted before a connection');
     // No CSP violations, worker failures or script errors.
     assert.deepEqual(probe.errors, []);
@@ -247,6 +248,10 @@ test('web command + QEMU: dials at start (before any page), the page takes the s
       await vm.command(`pattern ${n}`, new RegExp(`GUEST OK pattern ${n}`));
       await waitCanvasEqualsScreendump(page, () => vm.screendump(), `pattern ${n}`);
     }
+    // what the page shows (the worker's canvas as composited into the page) equals it too
+    await page.setViewportSize({ width: 1280, height: 1100 }); // the whole 1024x768 canvas below the toolbar
+    const shot = decodePng(await page.locator('#screen').screenshot({ animations: 'disabled', scale: 'css' }));
+    assert.equal(screenDiff(shot, await vm.screendump()), '', 'the page as composited');
 
     // Keyboard: click grabs the keyboard, typing reaches the guest's evdev; the title says how to let go.
     assert.doesNotMatch(await page.title(), /^\(Press/);

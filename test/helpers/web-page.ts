@@ -93,7 +93,7 @@ export function screenDiff(got: { width: number; height: number; rgba: Uint8Arra
 /** The page's primary surface of a display (its test hook; display 0 by default), as RGBA. */
 export async function canvasPixels(page: Page, display = 0): Promise<{ width: number; height: number; rgba: Uint8Array }> {
   type Px = { width: number; height: number; rgba: Uint8Array };
-  const got = await page.evaluate((d) => (window as unknown as { __spiceTest: { displayPixels(id: number): Px | null } }).__spiceTest.displayPixels(d), display);
+  const got = await page.evaluate((d) => (window as unknown as { __spiceTest: { displayPixels(id: number): Promise<Px | null> } }).__spiceTest.displayPixels(d), display);
   if (!got) return { width: 0, height: 0, rgba: new Uint8Array(0) };
   const rgba = got.rgba instanceof Uint8Array ? got.rgba : Uint8Array.from(Object.values(got.rgba as object) as number[]);
   return { width: got.width, height: got.height, rgba };
