@@ -11,6 +11,7 @@ import { isDisplayLinkBatch, type DisplayLinkBatch, type DisplayLinkPainted } fr
 import { DisplayState, type StreamVideoFactory } from './display-state';
 import { VideoDecoders } from './video';
 import { SpiceError } from '../../preload/spice-errors';
+import { MediaClock, isMediaClockMessage } from './stream-schedule';
 import type { DisplayFrame, PageToWorker, PaintRect, WorkerReply } from './painter';
 
 interface Rect {
@@ -49,8 +50,8 @@ function clampRect(r: Rect, width: number, height: number): Rect | null {
 /** One display's state and what its canvas shows. */
 class DisplayOutput {
   readonly state: DisplayState;
-  constructor(video?: StreamVideoFactory) {
-    this.state = new DisplayState(video ? { video } : {});
+  constructor(video?: StreamVideoFactory, clock?: () => number | null) {
+    this.state = new DisplayState({ ...(video ? { video } : {}), ...(clock ? { clock } : {}) });
   }
   private shown: { id: number; width: number; height: number; pixels: Uint32Array } | null = null;
 
@@ -115,15 +116,48 @@ export class DisplayPipeline {
   private readonly outputs: Map<number, DisplayOutput>;
   private current = 0;
 
-  /** video: platform decoders for VP8/VP9/H.264 streams (then batches go through runAsync). */
-  constructor(private readonly video?: StreamVideoFactory) {
-    this.outputs = new Map([[0, new DisplayOutput(video)]]);
+  /**
+   * video: platform decoders for VP8/VP9/H.264 streams (then batches go through runAsync);
+   * clock: the audio's multimedia time (lip sync: stream frames wait for it, see presentDue).
+   */
+  constructor(
+    private readonly video?: StreamVideoFactory,
+    private readonly clock?: () => number | null,
+  ) {
+    this.outputs = new Map([[0, new DisplayOutput(video, clock)]]);
   }
 
   private output(id: number): DisplayOutput {
     let o = this.outputs.get(id);
-    if (!o) this.outputs.set(id, (o = new DisplayOutput(this.video)));
+    if (!o) this.outputs.set(id, (o = new DisplayOutput(this.video, this.clock)));
     return o;
+  }
+
+  /** ms until a held stream frame of any display is due (0: now), null when none is held. */
+  nextFrameDueMs(): number | null {
+    let best: number | null = null;
+    for (const o of this.outputs.values()) {
+      const ms = o.state.nextFrameDueMs();
+      if (ms !== null && (best === null || ms < best)) best = ms;
+    }
+    return best;
+  }
+
+  /**
+   * Draws the held stream frames whose time has come (lip sync) and returns
+   * what changed as a frame reply under `batch` (the last batch's number: the
+   * page's answer to it is not a batch's and is not reported); null when
+   * nothing changed.
+   */
+  presentDue(batch: number): { reply: WorkerReply; transfer: ArrayBuffer[] } | null {
+    const b = this.begin();
+    for (const [id, o] of this.outputs) {
+      o.state.showDueFrames();
+      b.touched.add(id);
+    }
+    const r = this.finish(batch, b);
+    if (r.reply.type !== 'frame') return r;
+    return r.reply.rects.length || r.reply.more?.some((m) => m.rects.length) ? r : null;
   }
 
   private begin(): BatchRun {
@@ -257,29 +291,68 @@ if (isWorkerScope(globalThis)) {
   const page = globalThis as unknown as WorkerPort;
   // the platform's video decoders, probed once; the page tells the engine which (videoCodecs request)
   const ready = VideoDecoders.create().catch(() => null);
+  // lip sync: the mm time the page's audio player plays (stream-schedule.ts)
+  const clock = new MediaClock();
   const pipeline = ready.then((v) => {
     const reply: WorkerReply = { type: 'videoCodecs', codecs: v ? [...v.supported.keys()] : [] };
     page.postMessage(reply, []);
-    return new DisplayPipeline(v ?? undefined);
+    return new DisplayPipeline(v ?? undefined, () => clock.now());
   });
   let link: LinkEnd | null = null;
   // batches one after another: a batch waiting for a video frame holds the ones behind it
   let queue: Promise<unknown> = Promise.resolve();
+  // the page answers every frame/error reply with 'painted', in order: true for a batch's (reported to the engine)
+  const answers: boolean[] = [];
+  const post = (reply: WorkerReply, transfer: ArrayBuffer[], batch: boolean): void => {
+    answers.push(batch);
+    page.postMessage(reply, transfer);
+  };
+  let lastBatch = 0;
+  // held stream frames: one timer for the next that is due; it runs in the batch queue
+  let frameTimer: ReturnType<typeof setTimeout> | undefined;
+  let frameTimerAt = Infinity;
+  const armFrames = (p: DisplayPipeline): void => {
+    const ms = p.nextFrameDueMs();
+    if (ms === null) return;
+    const at = performance.now() + ms;
+    if (frameTimer !== undefined && frameTimerAt <= at) return;
+    clearTimeout(frameTimer);
+    frameTimerAt = at;
+    frameTimer = setTimeout(() => {
+      frameTimer = undefined;
+      frameTimerAt = Infinity;
+      queue = queue.then(() => {
+        const r = p.presentDue(lastBatch);
+        if (r) post(r.reply, r.transfer, false);
+        armFrames(p);
+      });
+    }, ms);
+  };
   const onBatch = (b: DisplayLinkBatch): void => {
     queue = queue.then(async () => {
+      const p = await pipeline;
       try {
-        const { reply, transfer } = await (await pipeline).runAsync(b.batch, b.commands);
-        page.postMessage(reply, transfer);
+        const { reply, transfer } = await p.runAsync(b.batch, b.commands);
+        post(reply, transfer, true);
       } catch (e) {
         const reply: WorkerReply = { type: 'error', batch: b.batch, message: e instanceof Error ? e.message : String(e) };
-        page.postMessage(reply, []);
+        post(reply, [], true);
       }
+      lastBatch = b.batch;
+      armFrames(p);
     });
   };
   page.onmessage = (ev: MessageEvent) => {
+    if (isMediaClockMessage(ev.data)) {
+      clock.set(ev.data.mm, ev.data.at);
+      void pipeline.then(armFrames);
+      return;
+    }
     const msg = ev.data as PageToWorker;
-    if (msg?.type === 'painted') link?.send({ type: 'painted', batch: msg.batch });
-    else if (msg?.type === 'link') {
+    // a reply of held frames (presentDue) is not a batch: the engine hears only of batches
+    if (msg?.type === 'painted') {
+      if (answers.shift() !== false) link?.send({ type: 'painted', batch: msg.batch });
+    } else if (msg?.type === 'link') {
       link?.close();
       link = openLink(msg, onBatch, (why) => console.error(`display link: ${why}`));
     }
