@@ -16,6 +16,7 @@ import { DoctorPanel } from './ui/doctor-panel';
 import { GuestResize } from './ui/guest-resize';
 import { WindowUi } from './ui/window-ui';
 import { AudioPlayer } from './audio/player';
+import type { MediaClockMessage } from './display/stream-schedule';
 import { MuteToggle } from './ui/mute-toggle';
 import { MicCapture } from './audio/mic';
 import { DisplayWindows } from './ui/display-windows';
@@ -227,6 +228,8 @@ function start(): void {
   audio.onState = (s) => mute.show(s.playing);
   let audioOut: { ctx: AudioContext; out: AudioNode } | null = null;
   audio.onOutput = (ctx, out) => (audioOut = { ctx, out });
+  // lip sync: the display worker holds stream frames until the audio of their time plays
+  audio.onClock = (mm, at) => worker.postMessage({ type: 'mediaClock', mm, at } satisfies MediaClockMessage);
   const micLive = byId('mic-live');
   const mic = new MicCapture(
     (pcm) => {

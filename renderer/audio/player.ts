@@ -19,6 +19,10 @@ export interface AudioStats {
 
 type Stream = { mode: 'raw' | 'opus'; channels: number; frequency: number };
 
+/** A new clock anchor goes to the display worker when the last one is this old, or off by more than CLOCK_SLIP_MS. */
+const CLOCK_REFRESH_MS = 500;
+const CLOCK_SLIP_MS = 4;
+
 export class AudioPlayer {
   private ctx: AudioContext | null = null;
   private gain: GainNode | null = null;
@@ -35,6 +39,17 @@ export class AudioPlayer {
   onState: ((s: { playing: boolean; muted: boolean }) => void) | null = null;
   /** Test hook: called with the gain node whenever a new output graph is built. */
   onOutput: ((ctx: AudioContext, out: AudioNode) => void) | null = null;
+  /**
+   * Lip sync: the server's multimedia time `mm` (ms) comes out of the
+   * speakers at `at` (ms since the epoch: performance.timeOrigin + now());
+   * mm null when no audio plays. Sent when playback starts, shifts (an
+   * underrun) or every CLOCK_REFRESH_MS; the display worker schedules stream
+   * frames against it (renderer/display/stream-schedule.ts).
+   */
+  onClock: ((mm: number | null, at: number) => void) | null = null;
+  private clockSent: { mm: number; at: number; sentAt: number } | null = null;
+  /** Opus packets' mm times by the decoder timestamp we gave them (the decoder's output is asynchronous). */
+  private readonly opusTimes = new Map<number, number>();
 
   constructor() {
     // autoplay policy: a page's AudioContext may start suspended until the user interacts
@@ -59,7 +74,7 @@ export class AudioPlayer {
           this.start({ mode: ev.mode, channels: ev.channels, frequency: ev.frequency });
           break;
         case 'data':
-          this.data(ev.data);
+          this.data(ev.data, ev.time);
           break;
         case 'stop':
           this.stop();
@@ -109,17 +124,19 @@ export class AudioPlayer {
     this.onState?.({ playing: true, muted: this.userMute });
   }
 
-  private data(bytes: Uint8Array): void {
+  private data(bytes: Uint8Array, time: number): void {
     const s = this.stream;
     if (!s) return;
     if (s.mode === 'raw') {
-      this.play(s16ToPlanar(bytes, s.channels));
+      this.play(s16ToPlanar(bytes, s.channels), time);
       return;
     }
     const dec = this.decoder;
     if (!dec || dec.state !== 'configured') return;
     // a running timestamp: the decoder only needs them increasing
     const chunk = new EncodedAudioChunk({ type: 'key', timestamp: this.opusTimestamp, data: bytes });
+    if (this.opusTimes.size > 256) this.opusTimes.clear(); // outputs that never came
+    this.opusTimes.set(this.opusTimestamp, time);
     this.opusTimestamp += 10_000;
     try {
       dec.decode(chunk);
@@ -137,13 +154,15 @@ export class AudioPlayer {
         d.copyTo(p, { planeIndex: c, format: 'f32-planar' });
         planes.push(p);
       }
-      if (this.stream) this.play(planes);
+      const time = this.opusTimes.get(d.timestamp);
+      this.opusTimes.delete(d.timestamp);
+      if (this.stream) this.play(planes, time);
     } finally {
       d.close();
     }
   }
 
-  private play(planes: Float32Array<ArrayBuffer>[]): void {
+  private play(planes: Float32Array<ArrayBuffer>[], time?: number): void {
     const ctx = this.ctx;
     const gain = this.gain;
     const frames = planes[0]?.length ?? 0;
@@ -168,12 +187,36 @@ export class AudioPlayer {
     this.next = slot.at + frames / ctx.sampleRate;
     this.stats.chunks++;
     this.stats.frames += frames;
+    if (time !== undefined) this.clock(time, this.heardAt(ctx, slot.at));
+  }
+
+  /** When a sample at context time t comes out of the speakers, in ms since the epoch. */
+  private heardAt(ctx: AudioContext, t: number): number {
+    // the output's own pairing of context and performance time (it includes the output latency)
+    const ts = ctx.getOutputTimestamp?.();
+    if (ts && ts.contextTime !== undefined && ts.performanceTime !== undefined && ts.performanceTime > 0) {
+      return performance.timeOrigin + ts.performanceTime + (t - ts.contextTime) * 1000;
+    }
+    const latency = ctx.outputLatency || ctx.baseLatency || 0;
+    return performance.timeOrigin + performance.now() + (t - ctx.currentTime + latency) * 1000;
+  }
+
+  private clock(mm: number, at: number): void {
+    const c = this.clockSent;
+    const now = performance.timeOrigin + performance.now();
+    // the anchor the worker has predicts this chunk: nothing to tell, unless it is getting old
+    if (c && now - c.sentAt < CLOCK_REFRESH_MS && Math.abs(((mm - c.mm) | 0) - (at - c.at)) <= CLOCK_SLIP_MS) return;
+    this.clockSent = { mm, at, sentAt: now };
+    this.onClock?.(mm, at);
   }
 
   private stop(): void {
     this.stopDecoder();
     this.stream = null;
     this.next = 0;
+    if (this.clockSent) this.onClock?.(null, 0);
+    this.clockSent = null;
+    this.opusTimes.clear();
     this.onState?.({ playing: false, muted: this.userMute });
   }
 

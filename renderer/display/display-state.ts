@@ -17,6 +17,7 @@ import { ImageCache, PaletteCache } from './image-cache';
 import { Rop } from './rop';
 import { createSurface, normalizeRect, surfaceAsImage, type Surface } from './surface';
 import { MAX_IMAGE_PIXELS, type DecodeContext, type DecodedImage, type ImageDecoder } from './types';
+import { FrameScheduler, type ScheduleStats } from './stream-schedule';
 
 export type { Surface } from './surface';
 
@@ -72,6 +73,20 @@ export interface DisplayStateOptions {
    * applying the next command (a later draw must not be painted under it).
    */
   video?: StreamVideoFactory;
+  /**
+   * Lip sync: the multimedia time the user hears now (the audio player's
+   * clock, stream-schedule.ts), null while no audio plays. With it, a decoded
+   * stream frame waits until its mm time is due (showDueFrames); other draws
+   * never wait.
+   */
+  clock?: () => number | null;
+}
+
+/** A decoded stream frame waiting for its time. */
+interface HeldFrame {
+  st: StreamState;
+  frame: StreamFrame;
+  img: DecodedImage;
 }
 
 export interface DisplayStats {
@@ -139,6 +154,7 @@ export class DisplayState {
   private readonly damage = new Map<number, Box[]>();
   private readonly onStreamFrame?: (frame: StreamFrame) => boolean | void;
   private readonly video?: StreamVideoFactory;
+  private readonly schedule?: FrameScheduler<HeldFrame>;
   private primaryId: number | undefined;
   private readonly pixelBudget: number;
   private readonly counters = {
@@ -160,6 +176,7 @@ export class DisplayState {
     this.decodeCtx = { palettes: this.palettes };
     this.onStreamFrame = opts.onStreamFrame;
     if (opts.video) this.video = opts.video;
+    if (opts.clock) this.schedule = new FrameScheduler<HeldFrame>(opts.clock);
     this.ctx = {
       surface: (id) => this.surface(id),
       image: (img) => this.image(img),
@@ -478,6 +495,7 @@ export class DisplayState {
 
   private closeStream(id: number): void {
     this.streams.get(id)?.video?.close();
+    this.schedule?.dropStream(id);
     this.streams.delete(id);
   }
 
@@ -513,8 +531,7 @@ export class DisplayState {
       }
       throw e;
     }
-    this.putStreamImage(info.surfaceId, dest, st.clip, img, (info.flags & StreamFlags.TOP_DOWN) !== 0);
-    this.counters.streamFramesDrawn++;
+    this.present(st, frame, img);
   }
 
   private async videoFrame(st: StreamState, frame: StreamFrame): Promise<void> {
@@ -531,9 +548,40 @@ export class DisplayState {
     }
     // the stream may have gone while the frame decoded only if the caller did not wait: it must
     if (this.streams.get(frame.streamId) !== st) return;
-    // as spice-gtk (stream_display_frame): the encoder took the rows in memory order, TOP_DOWN says which that is
+    this.present(st, frame, img);
+  }
+
+  /** A decoded frame: drawn now, or held until the audio clock reaches its mm time (lip sync). */
+  private present(st: StreamState, frame: StreamFrame, img: DecodedImage): void {
+    if (this.schedule?.offer(frame.streamId, frame.mmTime, { st, frame, img }) === 'queued') return;
+    this.showFrame(st, frame, img);
+  }
+
+  private showFrame(st: StreamState, frame: StreamFrame, img: DecodedImage): void {
+    // as spice-gtk (stream_display_frame): the encoder took the rows in memory order, TOP_DOWN says which that is;
+    // the stream's clip as it is when the frame shows
     this.putStreamImage(frame.surfaceId, frame.dest, st.clip, img, (frame.flags & StreamFlags.TOP_DOWN) !== 0);
     this.counters.streamFramesDrawn++;
+  }
+
+  /** Draws the held stream frames whose time has come (per stream the newest; older due ones are dropped). */
+  showDueFrames(): void {
+    if (!this.schedule) return;
+    for (const { streamId, item } of this.schedule.takeDue()) {
+      // a frame of a stream that has gone since (closeStream drops them; a replaced one is another StreamState)
+      if (this.streams.get(streamId) !== item.st || !this.surfaces.has(item.frame.surfaceId)) continue;
+      this.showFrame(item.st, item.frame, item.img);
+    }
+  }
+
+  /** ms until a held stream frame is due (0: now), null when none is held. */
+  nextFrameDueMs(): number | null {
+    return this.schedule?.nextDueMs() ?? null;
+  }
+
+  /** Lip-sync counters (null without a clock). */
+  scheduleStats(): ScheduleStats | null {
+    return this.schedule ? { ...this.schedule.stats } : null;
   }
 
   /** sw_canvas canvas_put_image: NEAREST scale of the frame to dest, clipped to the stream clip. */

@@ -12,6 +12,7 @@ import { isDisplayLinkBatch, type DisplayLinkBatch, type DisplayLinkPainted } fr
 import { DisplayState, type StreamVideoFactory } from './display-state';
 import { VideoDecoders } from './video';
 import { SpiceError } from '../../preload/spice-errors';
+import { MediaClock, isMediaClockMessage } from './stream-schedule';
 import { Painter, type BatchResult, type DisplayFrame, type DisplayShown, type PageToWorker, type PaintRect, type WorkerReply } from './painter';
 
 interface Rect {
@@ -50,8 +51,8 @@ function clampRect(r: Rect, width: number, height: number): Rect | null {
 /** One display's state and what its canvas shows. */
 class DisplayOutput {
   readonly state: DisplayState;
-  constructor(video?: StreamVideoFactory) {
-    this.state = new DisplayState(video ? { video } : {});
+  constructor(video?: StreamVideoFactory, clock?: () => number | null) {
+    this.state = new DisplayState({ ...(video ? { video } : {}), ...(clock ? { clock } : {}) });
   }
   private shown: { id: number; width: number; height: number; pixels: Uint32Array } | null = null;
 
@@ -121,15 +122,48 @@ export class DisplayPipeline {
   private readonly outputs: Map<number, DisplayOutput>;
   private current = 0;
 
-  /** video: platform decoders for VP8/VP9/H.264 streams (then batches go through runAsync). */
-  constructor(private readonly video?: StreamVideoFactory) {
-    this.outputs = new Map([[0, new DisplayOutput(video)]]);
+  /**
+   * video: platform decoders for VP8/VP9/H.264 streams (then batches go through runAsync);
+   * clock: the audio's multimedia time (lip sync: stream frames wait for it, see presentDue).
+   */
+  constructor(
+    private readonly video?: StreamVideoFactory,
+    private readonly clock?: () => number | null,
+  ) {
+    this.outputs = new Map([[0, new DisplayOutput(video, clock)]]);
   }
 
   private output(id: number): DisplayOutput {
     let o = this.outputs.get(id);
-    if (!o) this.outputs.set(id, (o = new DisplayOutput(this.video)));
+    if (!o) this.outputs.set(id, (o = new DisplayOutput(this.video, this.clock)));
     return o;
+  }
+
+  /** ms until a held stream frame of any display is due (0: now), null when none is held. */
+  nextFrameDueMs(): number | null {
+    let best: number | null = null;
+    for (const o of this.outputs.values()) {
+      const ms = o.state.nextFrameDueMs();
+      if (ms !== null && (best === null || ms < best)) best = ms;
+    }
+    return best;
+  }
+
+  /**
+   * Draws the held stream frames whose time has come (lip sync) and returns
+   * what changed as a frame reply under `batch` (the last batch's number: the
+   * page's answer to it is not a batch's and is not reported); null when
+   * nothing changed.
+   */
+  presentDue(batch: number): { reply: BatchResult; transfer: ArrayBuffer[] } | null {
+    const b = this.begin();
+    for (const [id, o] of this.outputs) {
+      o.state.showDueFrames();
+      b.touched.add(id);
+    }
+    const r = this.finish(batch, b);
+    if (r.reply.type !== 'frame') return r;
+    return r.reply.rects.length || r.reply.more?.some((m) => m.rects.length) ? r : null;
   }
 
   private begin(): BatchRun {
@@ -305,9 +339,11 @@ if (isWorkerScope(globalThis)) {
   const post = (m: WorkerReply, transfer: Transferable[] = []): void => page.postMessage(m, transfer);
   // the platform's video decoders, probed once; the page tells the engine which (videoCodecs request)
   const ready = VideoDecoders.create().catch(() => null);
+  // lip sync: the mm time the page's audio player plays (stream-schedule.ts)
+  const clock = new MediaClock();
   const pipeline = ready.then((v) => {
     post({ type: 'videoCodecs', codecs: v ? [...v.supported.keys()] : [] });
-    const p = new DisplayPipeline(v ?? undefined);
+    const p = new DisplayPipeline(v ?? undefined, () => clock.now());
     return { p, canvases: new CanvasSet(p) };
   });
   let link: LinkEnd | null = null;
@@ -316,21 +352,48 @@ if (isWorkerScope(globalThis)) {
   const then = (f: (w: Awaited<typeof pipeline>) => Promise<void> | void): void => {
     queue = queue.then(async () => f(await pipeline));
   };
+  // held stream frames (lip sync): one timer for the next that is due; it runs in the batch queue
+  let frameTimer: ReturnType<typeof setTimeout> | undefined;
+  let frameTimerAt = Infinity;
+  const armFrames = ({ p, canvases }: Awaited<typeof pipeline>): void => {
+    const ms = p.nextFrameDueMs();
+    if (ms === null) return;
+    const at = performance.now() + ms;
+    if (frameTimer !== undefined && frameTimerAt <= at) return;
+    clearTimeout(frameTimer);
+    frameTimerAt = at;
+    frameTimer = setTimeout(() => {
+      frameTimer = undefined;
+      frameTimerAt = Infinity;
+      then((w) => {
+        // not a batch: the engine hears only of batches; the page of what is shown (batch -1)
+        const r = p.presentDue(-1);
+        if (r) post({ type: 'shown', batch: -1, displays: canvases.paint(r.reply) });
+        armFrames(w);
+      });
+    }, ms);
+  };
   const onBatch = (b: DisplayLinkBatch): void =>
-    then(async ({ p, canvases }) => {
+    then(async (w) => {
       let error: string | undefined;
       let displays: DisplayShown[] = [];
       try {
-        const { reply } = await p.runAsync(b.batch, b.commands);
-        displays = canvases.paint(reply);
+        const { reply } = await w.p.runAsync(b.batch, b.commands);
+        displays = w.canvases.paint(reply);
       } catch (e) {
         error = e instanceof Error ? e.message : String(e);
       }
       // on the canvas: the engine ACKs the server's messages of this batch only now (backpressure)
       link?.send({ type: 'painted', batch: b.batch });
       post({ type: 'shown', batch: b.batch, displays, ...(error !== undefined ? { error } : {}) });
+      armFrames(w);
     });
   page.onmessage = (ev: MessageEvent) => {
+    if (isMediaClockMessage(ev.data)) {
+      clock.set(ev.data.mm, ev.data.at);
+      void pipeline.then(armFrames);
+      return;
+    }
     const msg = ev.data as PageToWorker;
     if (msg?.type === 'canvas') {
       const { display, canvas } = msg;

@@ -13,6 +13,15 @@
  *   guest-helper eject <dev>         CDROMEJECT on a CD drive (busybox has no eject applet).
  *   guest-helper tone <hz> <ms>      writes a sine (S16 LE stereo, 48 kHz, amplitude 1/2) to stdout
  *                                    for aplay (sound flavour of the guest).
+ *   guest-helper avsync <n> <period_ms> <beep_ms> <hz>   (sound flavour) A/V sync source: writes
+ *                                    S16 LE stereo 48 kHz to stdout for aplay: AVSYNC_LEAD_MS of
+ *                                    silence, then n beeps of <hz> (<beep_ms> long, every
+ *                                    <period_ms>), then silence; a child animates a full-width band at
+ *                                    the top of /dev/fb0 (dark greys, ~25 frames/s, so spice-server
+ *                                    streams it) and turns it white while the card plays a beep: it
+ *                                    polls the card's hw_ptr (/proc/asound/card0/pcm0p/sub0/status)
+ *                                    and flashes when it passes a beep's first frame, printing
+ *                                    "GUEST AVFLASH <k> <late_ms>" (how far hw_ptr had passed it).
  *   guest-helper freq                reads S16 LE stereo 48 kHz from stdin (arecord) and prints
  *                                    "<hz> <rms> <mean hz>" of the left channel after the first
  *                                    200 ms: hz from the median period between interpolated rising
@@ -31,6 +40,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/cdrom.h>
+#include <linux/fb.h>
 #include <linux/input.h>
 #include <linux/kd.h>
 #include <math.h>
@@ -42,6 +52,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -467,6 +479,125 @@ static int tone(double hz, long ms)
     return 0;
 }
 
+/* ---- avsync: a flash and a beep at the same instant, as the sound card sees it */
+#define AVSYNC_LEAD_MS 3000
+#define AVSYNC_TAIL_MS 1000
+#define AVSYNC_BAND_ROWS 16
+
+static long long card_hw_ptr(void)
+{
+    char line[128];
+    long long v = -1;
+    FILE *f = fopen("/proc/asound/card0/pcm0p/sub0/status", "r");
+    if (!f) return -1;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "hw_ptr", 6) == 0) {
+            char *c = strchr(line, ':');
+            if (c) v = atoll(c + 1);
+        }
+    }
+    fclose(f);
+    return v;
+}
+
+static void band_fill(uint8_t *fb, const struct fb_var_screeninfo *var, unsigned line, uint32_t rgb)
+{
+    for (unsigned y = 0; y < AVSYNC_BAND_ROWS && y < var->yres; y++) {
+        uint32_t *row = (uint32_t *)(fb + (size_t)y * line);
+        for (unsigned x = 0; x < var->xres; x++) row[x] = rgb;
+    }
+}
+
+static int avsync_video(long n, long period_ms, long beep_ms)
+{
+    int fd = open("/dev/fb0", O_RDWR);
+    if (fd < 0) { perror("avsync fb0"); return 1; }
+    struct fb_var_screeninfo var;
+    struct fb_fix_screeninfo fix;
+    if (ioctl(fd, FBIOGET_VSCREENINFO, &var) < 0 || ioctl(fd, FBIOGET_FSCREENINFO, &fix) < 0 || var.bits_per_pixel != 32) {
+        fprintf(stderr, "avsync: fb0 is not 32 bpp\n");
+        return 1;
+    }
+    uint8_t *fb = mmap(NULL, (size_t)fix.line_length * AVSYNC_BAND_ROWS, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (fb == MAP_FAILED) { perror("avsync mmap"); return 1; }
+    const long long lead = (long long)SOUND_RATE * AVSYNC_LEAD_MS / 1000;
+    const long long per = (long long)SOUND_RATE * period_ms / 1000;
+    const long long len = (long long)SOUND_RATE * beep_ms / 1000;
+    const long long end = lead + n * per + (long long)SOUND_RATE * AVSYNC_TAIL_MS / 1000;
+    long flashed = -1;
+    int64_t next_frame = now_ms();
+    unsigned frame = 0;
+    int white = 0, opened = 0;
+    const int64_t t0 = now_ms();
+    for (;;) {
+        long long hw = card_hw_ptr();
+        if (hw >= end) break;
+        /* the card closed (aplay ended or failed), or never opened */
+        if (hw >= 0) opened = 1;
+        else if (opened || now_ms() - t0 > 20000) break;
+        long k = hw >= lead ? (long)((hw - lead) / per) : -1;
+        int in_beep = k >= 0 && k < n && hw - lead - k * per < len;
+        int64_t t = now_ms();
+        if (in_beep && k > flashed) {
+            /* the beep's first frame has reached the card: flash now */
+            band_fill(fb, &var, fix.line_length, 0xffffff);
+            flashed = k;
+            white = 1;
+            next_frame = t + 40;
+            say("GUEST AVFLASH %ld %.1f\n", k, (double)(hw - lead - k * per) * 1000.0 / SOUND_RATE);
+        } else if (t >= next_frame || (white && !in_beep)) {
+            /* every frame differs from the last (the display only sends what changed): a stream */
+            frame++;
+            white = in_beep;
+            band_fill(fb, &var, fix.line_length, in_beep ? (frame & 1 ? 0xfefefe : 0xffffff) : (frame & 1 ? 0x202020 : 0x282828));
+            next_frame = t + 40;
+        }
+        usleep(1000);
+    }
+    band_fill(fb, &var, fix.line_length, 0);
+    return 0;
+}
+
+static int avsync(long n, long period_ms, long beep_ms, double hz)
+{
+    if (n <= 0 || period_ms <= beep_ms || beep_ms <= 0) { fprintf(stderr, "avsync: bad arguments\n"); return 1; }
+    pid_t child = fork();
+    if (child < 0) { perror("avsync fork"); return 1; }
+    if (child == 0) {
+        /* stdout is aplay's pipe: the child's lines go to the serial console */
+        close(1);
+        out_fd = open("/dev/ttyS0", O_WRONLY | O_NOCTTY);
+        _exit(avsync_video(n, period_ms, beep_ms));
+    }
+    static int16_t buf[2 * 480];
+    const long long lead = (long long)SOUND_RATE * AVSYNC_LEAD_MS / 1000;
+    const long long per = (long long)SOUND_RATE * period_ms / 1000;
+    const long long len = (long long)SOUND_RATE * beep_ms / 1000;
+    const long long total = lead + n * per + (long long)SOUND_RATE * (AVSYNC_TAIL_MS + 500) / 1000;
+    const double step = 2 * M_PI * hz / SOUND_RATE;
+    for (long long i = 0; i < total;) {
+        int k = 0;
+        for (; k < 480 && i < total; k++, i++) {
+            long long b = i - lead;
+            int16_t v = 0;
+            if (b >= 0 && b / per < n && b % per < len) v = (int16_t)lrint(16383.0 * sin(step * (double)(b % per)));
+            buf[2 * k] = v;
+            buf[2 * k + 1] = v;
+        }
+        const char *p = (const char *)buf;
+        size_t left = (size_t)k * 4;
+        while (left) {
+            ssize_t w = write(1, p, left);
+            if (w < 0) { if (errno == EINTR) continue; perror("avsync write"); return 1; }
+            p += w; left -= (size_t)w;
+        }
+    }
+    close(1);
+    int st = 0;
+    waitpid(child, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -647,6 +778,7 @@ int main(int argc, char **argv)
     if (argc == 5 && strcmp(argv[1], "gen") == 0) return gen(atoll(argv[2]), (unsigned)atol(argv[3]), argv[4]);
     if (argc == 4 && strcmp(argv[1], "tone") == 0) return tone(atof(argv[2]), atol(argv[3]));
     if (argc == 2 && strcmp(argv[1], "freq") == 0) return freq();
+    if (argc == 6 && strcmp(argv[1], "avsync") == 0) return avsync(atol(argv[2]), atol(argv[3]), atol(argv[4]), atof(argv[5]));
     if (argc >= 2 && strcmp(argv[1], "evecho") == 0) return evecho(argc > 2 ? argv[2] : NULL);
     if (argc == 3 && strcmp(argv[1], "kd") == 0) return kdmode(argv[2]);
     if (argc == 4 && strcmp(argv[1], "port") == 0) return port_daemon(argv[2], argv[3]);
