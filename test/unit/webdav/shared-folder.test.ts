@@ -136,3 +136,16 @@ test('SharedFolder.choose: the host\'s picker shares the folder picked; cancel c
     done();
   }
 });
+
+test('Preferences: what the shared-folder controls show (Stop sharing / Share, greyed when the command line fixed it, the refusal)', async () => {
+  const { folderView } = await import('../../../renderer/ui/preferences');
+  assert.deepEqual(folderView({ readOnly: false, shared: false, fixed: [], picker: false }), {
+    offered: true, now: 'No folder chosen.', picker: false, dirFixed: false,
+    readOnly: { checked: false, fixed: false }, toggle: { label: 'Share', share: true, disabled: true }, error: '',
+  });
+  const shared = folderView({ dir: '/srv/a', readOnly: true, shared: true, fixed: [], picker: true, error: 'There is no folder "/x" on this machine.' });
+  assert.deepEqual([shared.now, shared.picker, shared.toggle, shared.error], ['Sharing /srv/a (read-only).', true, { label: 'Stop sharing', share: false, disabled: false }, 'There is no folder "/x" on this machine.']);
+  const cli = folderView({ dir: '/srv/a', readOnly: true, shared: false, fixed: ['dir', 'readOnly'], picker: false });
+  assert.deepEqual([cli.now, cli.dirFixed, cli.readOnly, cli.toggle.label], ['Not sharing /srv/a. Set by the command line for this run.', true, { checked: true, fixed: true }, 'Share']);
+  assert.equal(folderView(undefined).offered, false);
+});
