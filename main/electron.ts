@@ -125,7 +125,18 @@ async function main(): Promise<void> {
   });
   const engine: SessionController = createSessionController({
     onVideoCodecs: () => codecsSeen(),
-    ...hostControllerOptions({ config, log, appVersion: version, env, settings }),
+    ...hostControllerOptions({
+      config,
+      log,
+      appVersion: version,
+      env,
+      settings,
+      // File → Preferences → Choose…: the folder to share, picked in the native dialog
+      pickFolder: () =>
+        dialog
+          .showOpenDialog(win, { title: 'Choose the folder to share with the guest', properties: ['openDirectory'] })
+          .then((r) => (r.canceled || !r.filePaths[0] ? null : r.filePaths[0])),
+    }),
     hostClipboard: systemClipboard,
     onEnded: (info) => {
       process.stderr.write(endedText(info));

@@ -391,6 +391,21 @@ export interface Diagnosis {
   report: string;
 }
 
+/**
+ * The shared folder (File → Preferences, the Devices panel): the folder (its real path), read-only,
+ * shared or stopped, what the command line fixed (shown, not changeable), whether the host has a
+ * native folder picker (Electron: Choose…; the web page types a path instead) and the last
+ * refusal in words (a bad path, a fixed setting).
+ */
+export interface SharedFolderState {
+  dir?: string;
+  readOnly: boolean;
+  shared: boolean;
+  fixed: ('dir' | 'readOnly')[];
+  picker: boolean;
+  error?: string;
+}
+
 /** Application state that travels with a status (absent from engines without it). */
 export interface AppState {
   kiosk?: boolean;
@@ -435,6 +450,8 @@ export interface AppState {
    * window (unset: the host's default). `fixed` names those the command line decided (shown, not changeable).
    */
   preferences?: { autoResize: boolean; displayWindows?: boolean; fixed: ('autoResize' | 'clipboard')[] };
+  /** The shared folder as chosen (absent: the host offers none, e.g. the webdav channel is disabled). */
+  sharedFolder?: SharedFolderState;
   /** The HTTP proxy asked for credentials (407): the page offers a user/password form. */
   proxyAuth?: { proxy: string; rejected: boolean };
 }

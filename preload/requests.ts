@@ -139,6 +139,22 @@ function preferences(v: unknown): { autoResize?: boolean; displayWindows?: boole
   };
 }
 
+/** Longest shared-folder path the page may send (PATH_MAX on Linux). */
+export const MAX_FOLDER_PATH = 4096;
+
+/** File → Preferences' shared folder: only the keys given change (main checks the folder). */
+function sharedFolderChange(v: unknown): { dir?: string; readOnly?: boolean; shared?: boolean } {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) bad('setSharedFolder: expected an object');
+  const o = v as Record<string, unknown>;
+  const extra = Object.keys(o).find((k) => !['dir', 'readOnly', 'shared'].includes(k));
+  if (extra) bad(`setSharedFolder: unknown key ${extra}`);
+  return {
+    ...(o.dir !== undefined ? { dir: str(o.dir, MAX_FOLDER_PATH, 'setSharedFolder.dir') } : {}),
+    ...(o.readOnly !== undefined ? { readOnly: bool(o.readOnly, 'setSharedFolder.readOnly') } : {}),
+    ...(o.shared !== undefined ? { shared: bool(o.shared, 'setSharedFolder.shared') } : {}),
+  };
+}
+
 export const VIEWER_REQUESTS = {
   connect: (a: readonly unknown[]): [uri: string, password?: string] => {
     const uri = str(a[0], MAX_URI, 'connect.uri');
@@ -169,6 +185,14 @@ export const VIEWER_REQUESTS = {
   ],
   /** File → Preferences (and the zoom the View menu sets): saved; only the keys given change. */
   setPreferences: (a: readonly unknown[]): [p: { autoResize?: boolean; displayWindows?: boolean; zoom?: number }] => [preferences(a[0])],
+  /**
+   * File → Preferences, shared folder: share another folder (a path typed in the web page; main checks it
+   * exists, is a folder and readable, and says why not in AppState.sharedFolder.error), read-only, stop or
+   * share again. Saved unless the command line fixed it; every session's share follows at once.
+   */
+  setSharedFolder: (a: readonly unknown[]): [change: { dir?: string; readOnly?: boolean; shared?: boolean }] => [sharedFolderChange(a[0])],
+  /** Electron: Choose… opens the native folder picker in main; the folder picked is shared (the web host has none). */
+  chooseSharedFolder: (): [] => [],
   /** View → Display N: show or hide a further display (its canvas or window); the guest keeps it. */
   setDisplayShown: (a: readonly unknown[]): [display: number, shown: boolean] => [int(a[0], 1, MAX_GUEST_DISPLAYS - 1, 'setDisplayShown.display'), bool(a[1], 'setDisplayShown.shown')],
   /** File → Insert / Remove smartcard (remote-viewer's smartcard-insert / -remove): the shared readers' cards, for the guest. */

@@ -1,9 +1,10 @@
 // npm run docs:screenshots: the viewer window in its states, as PNGs under
 // docs/screenshots/ for the README — connected, grabbed (the release hint),
-// full screen, the connection doctor after a failed connect, and the Devices
-// panel with a shared CD image. The web host and Debian's Chromium on the test
+// full screen, the connection doctor after a failed connect, the Devices
+// panel with a shared CD image, and File → Preferences with a shared folder
+// chosen in the page. The web host and Debian's Chromium on the test
 // guest (the Electron window shows the same page; its menu bar is native).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { QemuVm } from '../test/harness/qemu';
@@ -18,7 +19,7 @@ async function open(cli: WebCli, page: Page): Promise<void> {
   await page.goto(url);
 }
 
-const vm = await QemuVm.start({ name: 'docs', extraArgs: ['-device', 'qemu-xhci,p2=8,p3=8', '-chardev', 'spicevmc,name=usbredir,id=ur0', '-device', 'usb-redir,chardev=ur0'] });
+const vm = await QemuVm.start({ name: 'docs', webdav: true, extraArgs: ['-device', 'qemu-xhci,p2=8,p3=8', '-chardev', 'spicevmc,name=usbredir,id=ur0', '-device', 'usb-redir,chardev=ur0'] });
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 const clis: WebCli[] = [];
 try {
@@ -48,6 +49,18 @@ try {
   await page.waitForSelector("#devices-dialog li[data-state='redirected']", { timeout: 60_000 });
   await page.screenshot({ path: join(OUT, 'devices.png') });
   await page.click('#devices-dialog .devices-close');
+
+  // File → Preferences: a folder typed in the page and shared (main checks it)
+  const folder = join(vm.dir, 'Public');
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, 'notes.txt'), 'shared with the guest\n');
+  await page.click('#commands .menu[data-group="File"] .menu-button');
+  await page.click('#commands [data-command="preferences"]');
+  await page.fill('#pref-folder-dir', folder);
+  await page.click('#pref-folder-share');
+  await page.waitForFunction(() => /^Sharing /.test(document.getElementById('pref-folder-now')?.textContent ?? ''), undefined, { timeout: 30_000 });
+  await page.screenshot({ path: join(OUT, 'preferences.png') });
+  await page.click('#preferences-dialog .details-close');
 
   await page.click('#commands .menu[data-group="View"] .menu-button');
   await page.click('#commands [data-command="fullscreen"]');

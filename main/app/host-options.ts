@@ -5,6 +5,8 @@ import { defaultTransportFactory } from '../transport/index';
 import { smartcardDevicesFor } from '../devices/smartcard/device-manager';
 import { usbDevicesFor } from '../devices/usb/session-devices';
 import { webdavSharesFor } from '../devices/webdav/manager';
+import { SharedFolder } from '../devices/webdav/shared-folder';
+import { Channel as ChannelType } from '../spice/protocol/enums';
 import type { EffectiveConfig } from '../config/effective';
 import type { Logger } from '../spice/channels/base-channel';
 import type { ControllerOptions } from './session-controller';
@@ -16,7 +18,17 @@ export function hostControllerOptions(o: {
   appVersion: string;
   env: Record<string, string | undefined>;
   settings: SettingsStore;
+  /** Electron: the native folder picker (Choose…); resolves null when cancelled. */
+  pickFolder?: () => Promise<string | null>;
 }): ControllerOptions {
+  // the shared folder of the run: the command line's, else the saved one; File → Preferences changes it
+  const sharedFolder = new SharedFolder({
+    ...(o.config.sharedDir !== undefined ? { cliDir: o.config.sharedDir } : {}),
+    cliReadOnly: o.config.sharedDirReadOnly,
+    saved: o.settings.sharedFolder(),
+    save: (f) => o.settings.setSharedFolder(f),
+    ...(o.pickFolder ? { pick: o.pickFolder } : {}),
+  });
   return {
     config: o.config,
     transport: defaultTransportFactory,
@@ -25,7 +37,7 @@ export function hostControllerOptions(o: {
     env: o.env,
     devices: (cfg, changed) => [
       ...usbDevicesFor(cfg, { log: o.log, onChange: changed }), ...smartcardDevicesFor(cfg, { log: o.log, onChange: changed }),
-      ...webdavSharesFor(cfg, { log: o.log, onChange: changed }),
+      ...webdavSharesFor(cfg, { log: o.log, onChange: changed, folder: sharedFolder }),
     ],
     savedZoom: o.settings.current.zoom,
     recent: o.settings.recent,
@@ -34,5 +46,6 @@ export function hostControllerOptions(o: {
     onClipboardPolicy: (p) => o.settings.setShareClipboard(p !== 'off'),
     preferences: { autoResize: o.settings.current.autoResize, ...(o.settings.current.displayWindows !== undefined ? { displayWindows: o.settings.current.displayWindows } : {}) },
     onPreferences: (p) => o.settings.setPreferences(p),
+    ...(o.config.channels.disabledTypes.includes(ChannelType.WEBDAV) ? {} : { sharedFolder }),
   };
 }

@@ -9,6 +9,7 @@
 // carry it unchanged.
 import { readFile } from 'node:fs/promises';
 import { RecordChannel } from '../spice/channels/record-channel';
+import type { SharedFolder } from '../devices/webdav/shared-folder';
 import type { AppState, AudioEvent, ClipboardPolicy, ClipKind, CursorCommand, DeviceEntry, InputEvent, HostEngine, SessionStatus, ViewerEvents } from '../../preload/contract';
 import { Session, quietLogger } from '../spice/session';
 import { dialFor, type Endpoint, type TransportFactory } from '../spice/transport';
@@ -186,6 +187,8 @@ export interface ControllerOptions {
   shareClipboard?: boolean;
   /** The user changed the clipboard policy in the page: save it (settings). */
   onClipboardPolicy?: (policy: ClipboardPolicy) => void;
+  /** The run's shared folder (File → Preferences; each session's webdav share follows it); absent: none offered. */
+  sharedFolder?: Pick<SharedFolder, 'state' | 'set' | 'choose' | 'onChange'>;
 }
 
 export interface SessionController extends HostEngine {
@@ -237,6 +240,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     const fixed: ('autoResize' | 'clipboard')[] = [...(cfg?.ui.autoResize === false ? (['autoResize'] as const) : []), ...(cfg?.ui.clipboard ? (['clipboard'] as const) : [])];
     return { autoResize: autoResizeOn(), preferences: { ...prefs, fixed } };
   };
+  const folderState = (): Pick<AppState, 'sharedFolder'> => (opts.sharedFolder ? { sharedFolder: opts.sharedFolder.state() } : {});
   let clipboardPolicy: ClipboardPolicy = opts.config?.ui.clipboard ?? (opts.shareClipboard === false ? 'off' : 'both');
   let clipboard: ClipboardSync | null = null;
   let agentReady = false;
@@ -305,7 +309,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     protocol: 'SPICE 2.2 (spice-protocol 0.14)',
     features: ABOUT_FEATURES,
   };
-  let app: AppState = { ...baseApp(kiosk, launchLabel, launch, extra(launch)), ...agentState(), ...prefsState(), about };
+  let app: AppState = { ...baseApp(kiosk, launchLabel, launch, extra(launch)), ...agentState(), ...prefsState(), ...folderState(), about };
   let lastStatus: SessionStatus = { state: 'idle', message: 'not connected', app };
 
   const emit = <K extends keyof ViewerEvents>(name: K, payload: ViewerEvents[K], n: number): void => {
@@ -341,6 +345,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     app = next;
     status(lastStatus);
   };
+  opts.sharedFolder?.onChange(() => setApp({ ...app, ...folderState() }));
 
   function secrets(cfg: EffectiveConfig | undefined): string[] {
     const out: string[] = [];
@@ -369,7 +374,7 @@ export function createSessionController(opts: ControllerOptions): SessionControl
     if (cfg.ui.clipboard) clipboardPolicy = cfg.ui.clipboard;
     agentReady = false;
     sentSize = '';
-    app = { ...baseApp(kiosk, label, cfg, extra(launch ?? cfg)), ...agentState(), ...prefsState(), about, ...keep };
+    app = { ...baseApp(kiosk, label, cfg, extra(launch ?? cfg)), ...agentState(), ...prefsState(), ...folderState(), about, ...keep };
     endpointFromConfig(withCreds(cfg), { readFile: readCaFile })
       .then(({ endpoint, password, disabledChannels }) => {
         if (gen !== generation) return;
@@ -711,6 +716,15 @@ export function createSessionController(opts: ControllerOptions): SessionControl
         sentSize = '';
         sendGuestSize();
       }
+    },
+    setSharedFolder(change: { dir?: string; readOnly?: boolean; shared?: boolean }) {
+      // a refusal is AppState.sharedFolder.error, in words, for the page
+      if (opts.sharedFolder) void opts.sharedFolder.set(change);
+      else log.warn('shared folder: this host offers none (the webdav channel is disabled)');
+    },
+    chooseSharedFolder() {
+      if (opts.sharedFolder) void opts.sharedFolder.choose();
+      else log.warn('shared folder: this host offers none (the webdav channel is disabled)');
     },
     setDisplayShown(display: number, shown: boolean) {
       const hidden = new Set(app.hiddenDisplays ?? []);

@@ -3,12 +3,18 @@
 // they are stored, and a file edited by hand is sanitised on load.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 
 export const SETTINGS_FILE = 'settings.json';
 export const MAX_RECENT = 10;
 const MAX_FILE_BYTES = 256 * 1024;
 const MAX_URI_CHARS = 4096;
+const MAX_FOLDER_CHARS = 4096;
+
+/** A saved folder path: absolute, no NUL, bounded (the folder itself is checked when it is served). */
+function folderPath(v: unknown): string | undefined {
+  return typeof v === 'string' && isAbsolute(v) && v.length <= MAX_FOLDER_CHARS && !v.includes('\0') ? v : undefined;
+}
 
 export interface RecentConnection {
   /** spice://… without password, or the .vv path. */
@@ -28,13 +34,25 @@ export interface Settings {
   autoResize: boolean;
   /** Each further display in a window of its own; unset: the host's default (the app: yes, the web host: no). */
   displayWindows?: boolean;
+  /** The shared folder (File → Preferences): its real path; unset: none chosen. */
+  sharedFolder?: string;
+  sharedFolderReadOnly: boolean;
+  /** The folder is shared at start (remote-viewer's share-folder); false: chosen but stopped. */
+  shareFolder: boolean;
+}
+
+/** The shared folder as saved. */
+export interface SavedSharedFolder {
+  dir?: string;
+  readOnly: boolean;
+  shared: boolean;
 }
 
 /** What File → Preferences changes (besides Share clipboard), and the zoom the View menu sets. */
 export type Preferences = Pick<Settings, 'zoom' | 'autoResize' | 'displayWindows'>;
 
 export function defaultSettings(): Settings {
-  return { version: 1, recent: [], zoom: 100, shareClipboard: true, autoResize: true };
+  return { version: 1, recent: [], zoom: 100, shareClipboard: true, autoResize: true, sharedFolderReadOnly: false, shareFolder: false };
 }
 
 /** Removes credentials from a connection URI: password= query items and user:password@. */
@@ -54,6 +72,11 @@ export function sanitizeSettings(raw: unknown): Settings {
   if (typeof o.shareClipboard === 'boolean') s.shareClipboard = o.shareClipboard;
   if (typeof o.autoResize === 'boolean') s.autoResize = o.autoResize;
   if (typeof o.displayWindows === 'boolean') s.displayWindows = o.displayWindows;
+  const dir = folderPath(o.sharedFolder);
+  if (dir !== undefined) s.sharedFolder = dir;
+  if (typeof o.sharedFolderReadOnly === 'boolean') s.sharedFolderReadOnly = o.sharedFolderReadOnly;
+  // sharing needs a folder
+  if (typeof o.shareFolder === 'boolean') s.shareFolder = o.shareFolder && dir !== undefined;
   if (Array.isArray(o.recent)) {
     for (const r of o.recent) {
       if (typeof r !== 'object' || r === null) continue;
@@ -117,6 +140,10 @@ export interface SettingsStore {
   setShareClipboard(share: boolean): void;
   /** Preferences and the zoom, saved (checked values only: see sanitizeSettings). */
   setPreferences(p: Partial<Preferences>): void;
+  /** The shared folder (checked as a file's would be), saved. */
+  setSharedFolder(f: SavedSharedFolder): void;
+  /** The shared folder as saved. */
+  sharedFolder(): SavedSharedFolder;
 }
 
 export async function openSettingsStore(dir: string, onError: (e: Error) => void, now: () => number = Date.now): Promise<SettingsStore> {
@@ -154,5 +181,23 @@ export async function openSettingsStore(dir: string, onError: (e: Error) => void
       settings = next;
       save();
     },
+    setSharedFolder(f) {
+      const checked = sanitizeSettings({ sharedFolder: f.dir, sharedFolderReadOnly: f.readOnly, shareFolder: f.shared });
+      const { sharedFolder: _old, ...rest } = settings;
+      const next: Settings = {
+        ...rest,
+        ...(checked.sharedFolder !== undefined ? { sharedFolder: checked.sharedFolder } : {}),
+        sharedFolderReadOnly: checked.sharedFolderReadOnly,
+        shareFolder: checked.shareFolder,
+      };
+      if (next.sharedFolder === settings.sharedFolder && next.sharedFolderReadOnly === settings.sharedFolderReadOnly && next.shareFolder === settings.shareFolder) return;
+      settings = next;
+      save();
+    },
+    sharedFolder: () => ({
+      ...(settings.sharedFolder !== undefined ? { dir: settings.sharedFolder } : {}),
+      readOnly: settings.sharedFolderReadOnly,
+      shared: settings.shareFolder,
+    }),
   };
 }

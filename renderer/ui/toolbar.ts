@@ -100,8 +100,9 @@ export class Toolbar {
     return wrap;
   }
 
+  /** The enabled items of a menu, toggles (menuitemcheckbox: Share clipboard, Display N) included. */
   private items(wrap: HTMLElement): HTMLButtonElement[] {
-    return [...wrap.querySelectorAll<HTMLButtonElement>('[role="menuitem"]')].filter((b) => !b.disabled);
+    return [...wrap.querySelectorAll<HTMLButtonElement>('[role="menuitem"], [role="menuitemcheckbox"]')].filter((b) => !b.disabled);
   }
 
   private show(wrap: HTMLElement, focusFirst: boolean): void {

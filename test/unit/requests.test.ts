@@ -32,6 +32,8 @@ const SAMPLES: { [K in RequestName]: RequestArgs<K> } = {
   setSmartcardInserted: [false],
   setDisplayShown: [1, false],
   setPreferences: [{ autoResize: false, displayWindows: true, zoom: 125 }],
+  setSharedFolder: [{ dir: '/home/me/Public', readOnly: true, shared: true }],
+  chooseSharedFolder: [],
   fileXferStart: [1, 'report.pdf', 20 << 20],
   fileXferData: [1, 65536, new Uint8Array(65536)],
   fileXferCancel: [1],
@@ -69,6 +71,11 @@ test('validators: typed arguments back, BadRequestError for anything else', () =
     ['connect', ['x'.repeat(5000)]],
     ['connect', ['spice://h:1', 7]],
     ['setDeviceShared', ['floppy', 'x', true]],
+    ['setSharedFolder', ['/tmp']],
+    ['setSharedFolder', [{ dir: 42 }]],
+    ['setSharedFolder', [{ dir: '/'.repeat(4097) }]],
+    ['setSharedFolder', [{ readOnly: 'yes' }]],
+    ['setSharedFolder', [{ path: '/tmp' }]],
     ['setDeviceShared', ['usb', 'x'.repeat(600), true]],
     ['setDeviceShared', ['smartcard', 'Reader 00', 'yes']],
     ['input', ['not a list']],
@@ -136,7 +143,7 @@ test('validators: typed arguments back, BadRequestError for anything else', () =
 
 test('the Electron preload, the web bridge and the table expose the same requests', () => {
   const table = [...REQUEST_NAMES].sort();
-  assert.deepEqual(table, ['clipboardContent', 'connect', 'disconnect', 'fileXferCancel', 'fileXferData', 'fileXferStart', 'input', 'openVv', 'recordData', 'resizeGuest', 'saveScreenshot', 'sendScancodes', 'setClipboardPolicy', 'setDeviceShared', 'setDisplayShown', 'setPreferences', 'setProxyCredentials', 'setSmartcardInserted', 'videoCodecs']);
+  assert.deepEqual(table, ['chooseSharedFolder', 'clipboardContent', 'connect', 'disconnect', 'fileXferCancel', 'fileXferData', 'fileXferStart', 'input', 'openVv', 'recordData', 'resizeGuest', 'saveScreenshot', 'sendScancodes', 'setClipboardPolicy', 'setDeviceShared', 'setDisplayShown', 'setPreferences', 'setProxyCredentials', 'setSharedFolder', 'setSmartcardInserted', 'videoCodecs']);
   const fakeIpc = { invoke: async () => undefined, on: () => {}, removeListener: () => {} };
   assert.deepEqual(Object.keys(createPreloadApi(fakeIpc)).sort(), [...table, 'on'].sort(), 'preload');
   assert.deepEqual(Object.keys(requestClient(() => {})).sort(), table, 'requestClient');

@@ -8,6 +8,12 @@
 // path segment decoded once and refused if it is '.', '..' or holds a slash,
 // backslash or NUL, and no path (nor MOVE/COPY Destination) through a symlink;
 // listings leave symlinks out.
+//
+// The folder and read-only can change while guest clients stay connected
+// (retarget, as spice-gtk's spice_session_set_shared_dir moves phodav's root):
+// each request is answered by the folder of the moment it arrives; a request
+// already running finishes against the folder it started in. Without a folder,
+// or while sharing is stopped, every request is answered 503 with why in words.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,7 +27,8 @@ const READ = new Set<string>(READ_METHODS);
 const WRITE = new Set<string>(WRITE_METHODS);
 
 export interface FolderServerOptions {
-  dir: string;
+  /** null: no folder yet (every request 503 until retarget). */
+  dir: string | null;
   readOnly: boolean;
   /** Told each refused request (method, path, status, why): the manager counts and logs them. */
   onRefused?: (r: { method: string; url: string; status: number; why: string }) => void;
@@ -77,33 +84,65 @@ class NoSymlinkFileSystem extends webdav.PhysicalFileSystem {
   }
 }
 
+/** The real path of a folder to serve; CONFIG (with why in words) when it is none. */
+async function realFolder(dir: string): Promise<string> {
+  try {
+    const root = await fs.promises.realpath(dir);
+    if (!(await fs.promises.stat(root)).isDirectory()) throw new Error('not a directory');
+    return root;
+  } catch (e) {
+    throw new SpiceError('CONFIG', `shared folder ${dir}: ${(e as Error).message}`);
+  }
+}
+
 export class FolderServer {
-  readonly root: string;
-  readonly readOnly: boolean;
-  private readonly dav: webdav.WebDAVServer;
+  private rootPath: string | null;
+  private ro: boolean;
+  private dav: webdav.WebDAVServer | null;
+  /** Sharing stopped: every request answered 503. */
+  stopped = false;
   private readonly http: http.Server;
   private readonly sockets = new Set<Duplex>();
 
-  private constructor(root: string, private readonly o: FolderServerOptions) {
-    this.root = root;
-    this.readOnly = o.readOnly;
-    this.dav = new webdav.WebDAVServer({ rootFileSystem: new NoSymlinkFileSystem(root) });
+  private constructor(root: string | null, private readonly o: FolderServerOptions) {
+    this.rootPath = root;
+    this.ro = o.readOnly;
+    this.dav = root === null ? null : FolderServer.davFor(root);
     this.http = http.createServer((req, res) => void this.handle(req, res));
     // a guest client that never finishes a request must not hold its parser forever
     this.http.headersTimeout = 60_000;
     this.http.requestTimeout = 0;
   }
 
+  private static davFor(root: string): webdav.WebDAVServer {
+    return new webdav.WebDAVServer({ rootFileSystem: new NoSymlinkFileSystem(root) });
+  }
+
   /** The folder must exist and be a directory (CONFIG otherwise); it is served by its real path. */
   static async open(o: FolderServerOptions): Promise<FolderServer> {
-    let root: string;
-    try {
-      root = await fs.promises.realpath(o.dir);
-      if (!(await fs.promises.stat(root)).isDirectory()) throw new Error('not a directory');
-    } catch (e) {
-      throw new SpiceError('CONFIG', `shared folder ${o.dir}: ${(e as Error).message}`);
+    return new FolderServer(o.dir === null ? null : await realFolder(o.dir), o);
+  }
+
+  /** The folder served (its real path), null when none. */
+  get root(): string | null {
+    return this.rootPath;
+  }
+
+  get readOnly(): boolean {
+    return this.ro;
+  }
+
+  /**
+   * Serve another folder (or none) from the next request on; connections stay.
+   * CONFIG when the folder is no directory: the old one is kept.
+   */
+  async retarget(dir: string | null, readOnly: boolean): Promise<void> {
+    const root = dir === null ? null : await realFolder(dir);
+    if (root !== this.rootPath) {
+      this.rootPath = root;
+      this.dav = root === null ? null : FolderServer.davFor(root);
     }
-    return new FolderServer(root, o);
+    this.ro = readOnly;
   }
 
   /** One HTTP connection over `socket` (a guest client). */
@@ -129,8 +168,12 @@ export class FolderServer {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const method = (req.method ?? '').toUpperCase();
+    const dav = this.dav;
+    const root = this.rootPath;
+    if (!dav || root === null) return this.refuse(req, res, 503, 'no folder is shared (choose one in the viewer\'s Preferences)');
+    if (this.stopped) return this.refuse(req, res, 503, 'the folder is no longer shared (stopped in the viewer)');
     if (!READ.has(method) && !WRITE.has(method)) return this.refuse(req, res, 405, `method ${method} not supported`);
-    if (this.readOnly && WRITE.has(method)) return this.refuse(req, res, 403, 'the shared folder is read-only');
+    if (this.ro && WRITE.has(method)) return this.refuse(req, res, 403, 'the shared folder is read-only');
     const seg = safeSegments(req.url ?? '/');
     if (!seg) return this.refuse(req, res, 403, 'path not allowed');
     const dest = req.headers.destination;
@@ -139,12 +182,13 @@ export class FolderServer {
       if (typeof dest !== 'string' || !(destSeg = safeSegments(dest))) return this.refuse(req, res, 403, 'destination not allowed');
     }
     try {
-      if ((await throughSymlink(this.root, seg)) || (destSeg && (await throughSymlink(this.root, destSeg)))) {
+      if ((await throughSymlink(root, seg)) || (destSeg && (await throughSymlink(root, destSeg)))) {
         return this.refuse(req, res, 403, 'path through a symbolic link');
       }
     } catch {
       return this.refuse(req, res, 500, 'cannot check the path');
     }
-    this.dav.executeRequest(req, res);
+    // the folder of the moment the request came: a retarget meanwhile does not split it
+    dav.executeRequest(req, res);
   }
 }

@@ -14,6 +14,15 @@
 // marker to resync on); too many clients, a client whose unread data passes
 // maxClientBuffer, or a close for an unknown client are coded errors for that
 // client only.
+//
+// The folder can change while the channel stays up (setFolder, following the
+// run's SharedFolder: File → Preferences): the guest's next request is answered
+// from the new folder, over the same channel and the same guest connections;
+// spice-webdavd only carries bytes and caches nothing. Stopping sharing closes
+// the guest's open requests and answers every later one 503 (remote-viewer
+// disconnects the webdav channel instead; we keep it, so sharing again needs no
+// new channel). Without a folder the share lists nothing in the panel and
+// answers 503 too.
 import { Duplex } from 'node:stream';
 import type { DeviceEntry } from '../../../preload/contract';
 import type { EffectiveConfig } from '../../config/effective';
@@ -23,6 +32,7 @@ import type { SpicevmcChannel } from '../../spice/channels/spicevmc-channel';
 import { Channel as ChannelType } from '../../spice/protocol/enums';
 import { SpiceError } from '../../spice/wire/errors';
 import type { DevicePanelSource } from '../panel';
+import type { SharedFolder } from './shared-folder';
 import { FolderServer } from './folder-server';
 import { encodeMuxFrame, MUX_SEND_DATA, MuxParser, type MuxFrame } from './mux';
 
@@ -31,8 +41,11 @@ const ID_MIN = -(2n ** 31n);
 const ID_MAX = 2n ** 31n - 1n;
 
 export interface WebdavShareOptions {
-  dir: string;
+  /** Absent: no folder yet (setFolder gives one). */
+  dir?: string;
   readOnly: boolean;
+  /** Sharing at start (default true). */
+  shared?: boolean;
   log?: Logger;
   onChange?: () => void;
   /** Clients open at once (spice-webdavd opens one per guest connection). */
@@ -41,6 +54,10 @@ export interface WebdavShareOptions {
   maxClientBuffer?: number;
   /** Every coded error (tests, the panel's last error). */
   onError?: (err: SpiceError) => void;
+  /** The panel's tick box: the run's SharedFolder decides (and calls applyShared); absent: this share alone. */
+  onSetShared?: (shared: boolean) => Promise<void>;
+  /** The share was closed (its session ended). */
+  onClose?: () => void;
 }
 
 export interface WebdavStats {
@@ -76,15 +93,20 @@ export class WebdavShare implements DeviceManager, DevicePanelSource {
   private server: FolderServer | null = null;
   private readonly ready: Promise<FolderServer | null>;
   private lastError: SpiceError | null = null;
-  private shared = true;
+  private shared: boolean;
+  private dir: string | undefined;
+  private readOnly: boolean;
   private closed = false;
   readonly stats: WebdavStats = { clients: 0, clientsSeen: 0, framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0, held: 0, refused: 0, errors: 0 };
 
   constructor(private readonly o: WebdavShareOptions) {
     this.maxClients = o.maxClients ?? 64;
     this.maxClientBuffer = o.maxClientBuffer ?? 8 * 1024 * 1024;
+    this.shared = o.shared ?? true;
+    this.dir = o.dir;
+    this.readOnly = o.readOnly;
     this.ready = FolderServer.open({
-      dir: o.dir,
+      dir: o.dir ?? null,
       readOnly: o.readOnly,
       onRefused: (r) => {
         this.stats.refused++;
@@ -94,6 +116,7 @@ export class WebdavShare implements DeviceManager, DevicePanelSource {
       (s) => {
         if (this.closed) s.close();
         else this.server = s;
+        s.stopped = !this.shared;
         this.o.onChange?.();
         return this.closed ? null : s;
       },
@@ -110,13 +133,31 @@ export class WebdavShare implements DeviceManager, DevicePanelSource {
   }
 
   get folder(): string {
-    return this.server?.root ?? this.o.dir;
+    return this.server?.root ?? this.dir ?? '';
+  }
+
+  /**
+   * Serve another folder (undefined: none) and read-only or not, from the guest's next request
+   * on; the channel and the guest's connections stay. Rejects (CONFIG) when the folder is no
+   * directory, keeping the one served.
+   */
+  async setFolder(dir: string | undefined, readOnly: boolean): Promise<void> {
+    const server = await this.ready;
+    if (!server || this.closed) return;
+    if (dir === this.dir && readOnly === this.readOnly) return;
+    await server.retarget(dir ?? null, readOnly);
+    const moved = dir !== this.dir;
+    this.dir = dir;
+    this.readOnly = readOnly;
+    if (moved) this.o.log?.info(`webdav: sharing ${dir ?? 'no folder'}${readOnly ? ' (read-only)' : ''}`);
+    this.o.onChange?.();
   }
 
   entries(): DeviceEntry[] {
+    if (this.dir === undefined) return [];
     const state = !this.shared ? 'stopped' : this.channel ? 'shared' : 'waiting';
     const detail = [
-      this.o.readOnly ? 'read-only' : 'read-write',
+      this.readOnly ? 'read-only' : 'read-write',
       state === 'waiting' ? 'waiting for the VM\'s webdav channel (spice-webdavd in the guest, a spiceport org.spice-space.webdav.0 in QEMU)' : '',
       this.stats.clients ? `${this.stats.clients} guest connection${this.stats.clients > 1 ? 's' : ''}` : '',
     ].filter(Boolean).join(' · ');
@@ -131,10 +172,17 @@ export class WebdavShare implements DeviceManager, DevicePanelSource {
     }];
   }
 
-  /** Stop sharing (every client closed, new ones refused) or share again. */
+  /** Stop sharing (the guest's open requests closed, later ones answered 503) or share again. */
   async setShared(_id: string, shared: boolean): Promise<void> {
+    if (this.o.onSetShared) return this.o.onSetShared(shared);
+    this.applyShared(shared);
+  }
+
+  /** What setShared does on this share alone (the run's SharedFolder calls it on every session's). */
+  applyShared(shared: boolean): void {
     if (this.shared === shared) return;
     this.shared = shared;
+    if (this.server) this.server.stopped = !shared;
     if (!shared) for (const c of [...this.clients.values()]) this.closeClient(c, true);
     this.o.onChange?.();
   }
@@ -150,7 +198,7 @@ export class WebdavShare implements DeviceManager, DevicePanelSource {
     // a throw here (a header no spice-webdavd writes) fails this channel alone
     ch.onData = (bytes) => this.onData(bytes);
     ch.onResume = () => this.release();
-    this.o.log?.info(`webdav: sharing ${this.folder}${this.o.readOnly ? ' (read-only)' : ''}`);
+    this.o.log?.info(`webdav: ${this.dir === undefined ? 'no folder shared yet' : `sharing ${this.folder}${this.readOnly ? ' (read-only)' : ''}`}`);
     this.o.onChange?.();
   }
 
@@ -170,6 +218,7 @@ export class WebdavShare implements DeviceManager, DevicePanelSource {
 
   close(): void {
     if (this.channel) this.channelDown(this.channel, null);
+    if (!this.closed) this.o.onClose?.();
     this.closed = true;
     this.server?.close();
     this.server = null;
@@ -203,7 +252,8 @@ export class WebdavShare implements DeviceManager, DevicePanelSource {
       return;
     }
     if (!c) {
-      if (!this.shared || !this.server) {
+      // not open yet (the folder check runs): nothing to answer with
+      if (!this.server) {
         this.send(f.client, new Uint8Array(0));
         return;
       }
@@ -293,11 +343,37 @@ export class WebdavShare implements DeviceManager, DevicePanelSource {
   }
 }
 
-/** The session's shared-folder manager when the configuration names a folder. */
+/**
+ * The session's shared-folder manager. With the run's SharedFolder (both hosts) there is one
+ * whenever the webdav channel is allowed, following its choice (a folder chosen later is served
+ * on the channel already up); without, one only when the configuration names a folder.
+ */
 export function webdavSharesFor(
   cfg: Pick<EffectiveConfig, 'sharedDir' | 'sharedDirReadOnly' | 'channels'>,
-  o: { log?: Logger; onChange?: () => void } = {},
+  o: { log?: Logger; onChange?: () => void; folder?: SharedFolder } = {},
 ): WebdavShare[] {
-  if (!cfg.sharedDir || cfg.channels.disabledTypes.includes(ChannelType.WEBDAV)) return [];
-  return [new WebdavShare({ dir: cfg.sharedDir, readOnly: cfg.sharedDirReadOnly, ...o })];
+  if (cfg.channels.disabledTypes.includes(ChannelType.WEBDAV)) return [];
+  const { folder, ...rest } = o;
+  if (!folder) return cfg.sharedDir ? [new WebdavShare({ dir: cfg.sharedDir, readOnly: cfg.sharedDirReadOnly, ...rest })] : [];
+  const st = folder.state();
+  let off = (): void => {};
+  const share = new WebdavShare({
+    ...(st.dir !== undefined ? { dir: st.dir } : {}),
+    readOnly: st.readOnly,
+    shared: st.shared,
+    ...rest,
+    onSetShared: (shared) => folder.set({ shared }),
+    onClose: () => off(),
+  });
+  // one change after another: a slow folder check never lands after a later choice
+  let chain: Promise<void> = Promise.resolve();
+  const follow = (): void => {
+    const now = folder.state();
+    chain = chain
+      .then(() => share.setFolder(now.dir, now.readOnly))
+      .then(() => share.applyShared(now.shared))
+      .catch((e: unknown) => o.log?.warn(`webdav: ${(e as Error).message}`));
+  };
+  off = folder.onChange(follow);
+  return [share];
 }

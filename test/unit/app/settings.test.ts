@@ -43,6 +43,8 @@ test('settings: missing file → defaults; save/load round trip; no password on 
       zoom: 150,
       shareClipboard: false,
       autoResize: true,
+      sharedFolderReadOnly: false,
+      shareFolder: false,
       recent: [
         { uri: 'spice://a:5900', lastUsed: 3000 },
         { uri: 'spice://b:5901', lastUsed: 2000 },
@@ -133,4 +135,34 @@ test('Preferences dialog view: the saved choices, the host default for display w
   });
   const w = preferenceView({ state: 'idle', message: '', app: { clipboard: { policy: 'off', page: false }, preferences: { autoResize: true, displayWindows: false, fixed: ['clipboard'] } } }, true);
   assert.deepEqual([w.shareClipboard, w.displayWindows.checked], [{ checked: false, fixed: true }, false]);
+});
+
+test('the shared folder is saved (path, read-only, shared); a hand-edited one is sanitised', async () => {
+  await withDir(async (dir) => {
+    const errors: Error[] = [];
+    const store = await openSettingsStore(dir, (e) => errors.push(e));
+    assert.deepEqual(store.sharedFolder(), { readOnly: false, shared: false }, 'nothing shared by default (remote-viewer: off)');
+    store.setSharedFolder({ dir: '/home/me/Public', readOnly: true, shared: true });
+    assert.deepEqual(store.sharedFolder(), { dir: '/home/me/Public', readOnly: true, shared: true });
+    store.setSharedFolder({ dir: 'relative/path', readOnly: false, shared: true });
+    assert.deepEqual(store.sharedFolder(), { readOnly: false, shared: false }, 'no absolute folder: none, and nothing shared');
+    store.setSharedFolder({ dir: '/srv/share', readOnly: false, shared: false });
+    const deadline = Date.now() + 5000;
+    let back = await loadSettings(dir);
+    while (back.sharedFolder !== '/srv/share' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+      back = await loadSettings(dir);
+    }
+    assert.deepEqual([back.sharedFolder, back.sharedFolderReadOnly, back.shareFolder], ['/srv/share', false, false]);
+    assert.deepEqual(errors, []);
+  });
+  await withDir(async (dir) => {
+    writeFileSync(join(dir, SETTINGS_FILE), JSON.stringify({ sharedFolder: 'C:rel', sharedFolderReadOnly: 'yes', shareFolder: true }));
+    const s = await loadSettings(dir);
+    assert.deepEqual([s.sharedFolder, s.sharedFolderReadOnly, s.shareFolder], [undefined, false, false]);
+    writeFileSync(join(dir, SETTINGS_FILE), JSON.stringify({ sharedFolder: '/a\u0000b', shareFolder: true }));
+    assert.equal((await loadSettings(dir)).sharedFolder, undefined);
+    writeFileSync(join(dir, SETTINGS_FILE), JSON.stringify({ sharedFolder: `/${'x'.repeat(5000)}` }));
+    assert.equal((await loadSettings(dir)).sharedFolder, undefined);
+  });
 });

@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Session } from '../../../main/spice/session';
-import { WebdavShare } from '../../../main/devices/webdav/manager';
+import { WebdavShare, webdavSharesFor } from '../../../main/devices/webdav/manager';
+import { SharedFolder } from '../../../main/devices/webdav/shared-folder';
 import { WRITE_METHODS } from '../../../main/devices/webdav/folder-server';
 import type { SpicevmcChannel } from '../../../main/spice/channels/spicevmc-channel';
 import { SpiceError } from '../../../main/spice/wire/errors';
@@ -134,14 +135,14 @@ class Guest {
   }
 }
 
-async function setup(o: { readOnly: boolean; maxClients?: number; maxClientBuffer?: number }) {
+async function setup(o: { readOnly: boolean; maxClients?: number; maxClientBuffer?: number; make?: (dir: string) => WebdavShare }) {
   const f = makeFolders();
   const srv = new FakeSpiceServer();
   srv.channels = [{ type: ChannelType.WEBDAV, id: 0 }];
   // spice-server's first message on a port channel
   srv.afterAuth = (l) => (l.type === ChannelType.WEBDAV ? portInit('org.spice-space.webdav.0') : undefined);
   const errors: SpiceError[] = [];
-  const share = new WebdavShare({ dir: f.dir, readOnly: o.readOnly, onError: (e) => errors.push(e), ...(o.maxClients ? { maxClients: o.maxClients } : {}), ...(o.maxClientBuffer ? { maxClientBuffer: o.maxClientBuffer } : {}) });
+  const share = o.make?.(f.dir) ?? new WebdavShare({ dir: f.dir, readOnly: o.readOnly, onError: (e) => errors.push(e), ...(o.maxClients ? { maxClients: o.maxClients } : {}), ...(o.maxClientBuffer ? { maxClientBuffer: o.maxClientBuffer } : {}) });
   assert.ok(await share.whenReady());
   const s = new Session({ endpoint: { host: '127.0.0.1', port: 5900 }, transport: srv.factory, devices: [share] });
   await s.connect();
@@ -335,5 +336,91 @@ test('safeSegments: the raw path (not URL-normalised) decoded once; dot segments
   assert.deepEqual(safeSegments('/%252e%252e/x'), ['%2e%2e', 'x'], 'decoded once: a name, not a dot segment');
   for (const bad of ['/../x', '/a/../../x', '/./x', '/%2e%2e/x', '/%2E./x', '/a%2Fb', '/a%5Cb', '/a%00b', '/%zz', 'x', '*', 'http://h/a/../../b']) {
     assert.equal(safeSegments(bad), null, bad);
+  }
+});
+
+test('the folder changes at runtime (File → Preferences): the same guest connection sees the new folder on its next request; read-only and stop follow at once', async () => {
+  let folder: SharedFolder | undefined;
+  const saved: unknown[] = [];
+  const t = await setup({
+    readOnly: false,
+    make: (dir) => {
+      folder = new SharedFolder({ saved: { dir, readOnly: false, shared: true }, save: (f) => saved.push(f) });
+      return webdavSharesFor({ channels: { disabledTypes: [] } } as never, { folder })[0];
+    },
+  });
+  const other = fs.mkdtempSync(path.join(os.tmpdir(), 'webdav-other-'));
+  try {
+    const b = crypto.randomBytes(70_000);
+    fs.writeFileSync(path.join(other, 'b.bin'), b);
+    const propfind = 'PROPFIND / HTTP/1.1\r\nHost: x\r\nDepth: 1\r\nContent-Length: 0\r\n\r\n';
+    const hrefs = (r: Resp) => [...r.body.toString().matchAll(/<D:href>([^<]*)<\/D:href>/g)].map((m) => new URL(m[1]).pathname).sort();
+    assert.deepEqual(hrefs(await t.guest.call(1n, propfind)), ['/', '/big.bin', '/sub/']);
+
+    await folder!.set({ dir: other });
+    await until(() => t.share.folder === fs.realpathSync(other), 'the share follows the new folder');
+    // the same client (guest connection), no channel change
+    assert.deepEqual(hrefs(await t.guest.call(1n, propfind)), ['/', '/b.bin']);
+    assert.equal(md5((await t.guest.call(1n, get('/b.bin'))).body), md5(b));
+    assert.equal((await t.guest.call(1n, get('/big.bin'))).status, 404, 'the old folder is gone');
+    assert.equal(t.share.entries()[0].label, fs.realpathSync(other));
+
+    // read-only at runtime: a write is refused, then allowed again
+    await folder!.set({ readOnly: true });
+    await until(() => t.share.entries()[0].detail.startsWith('read-only'), 'read-only shown');
+    const put = (id: bigint) => t.guest.call(id, 'PUT /w.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi');
+    assert.equal((await put(2n)).status, 403);
+    assert.ok(!fs.existsSync(path.join(other, 'w.txt')));
+    await folder!.set({ readOnly: false });
+    await until(() => t.share.entries()[0].detail.startsWith('read-write'), 'read-write shown');
+    assert.equal((await put(3n)).status, 201);
+    assert.equal(fs.readFileSync(path.join(other, 'w.txt'), 'utf8'), 'hi');
+
+    // a bad folder is refused in words; the one shared stays
+    await folder!.set({ dir: path.join(other, 'b.bin') });
+    assert.match(folder!.state().error ?? '', /is a file, not a folder/);
+    assert.equal(t.share.folder, fs.realpathSync(other));
+
+    // stop: the panel's tick box goes through the run's choice; later requests are 503, in words
+    await t.share.setShared('shared-dir', false);
+    await until(() => t.share.entries()[0].state === 'stopped', 'stopped');
+    const stopped = await t.guest.call(4n, get('/b.bin'));
+    assert.equal(stopped.status, 503);
+    assert.match(stopped.body.toString(), /no longer shared/);
+    assert.equal(folder!.state().shared, false);
+    await folder!.set({ shared: true });
+    await until(() => t.share.entries()[0].state === 'shared', 'shared again');
+    assert.equal((await t.guest.call(5n, get('/b.bin'))).status, 200);
+    assert.deepEqual(saved.at(-1), { dir: fs.realpathSync(other), readOnly: false, shared: true });
+    assert.deepEqual(t.errors, []);
+  } finally {
+    t.done();
+    fs.rmSync(other, { recursive: true, force: true });
+  }
+});
+
+test('no folder chosen yet: the share lists nothing and answers 503 in words; a folder chosen later is served on the channel already up', async () => {
+  const f = makeFolders();
+  const srv = new FakeSpiceServer();
+  srv.channels = [{ type: ChannelType.WEBDAV, id: 0 }];
+  srv.afterAuth = (l) => (l.type === ChannelType.WEBDAV ? portInit('org.spice-space.webdav.0') : undefined);
+  const folder = new SharedFolder({});
+  const share = webdavSharesFor({ channels: { disabledTypes: [] } } as never, { folder })[0];
+  const s = new Session({ endpoint: { host: '127.0.0.1', port: 5900 }, transport: srv.factory, devices: [share] });
+  try {
+    await s.connect();
+    await until(() => srv.link(ChannelType.WEBDAV) !== undefined && (s.channel(ChannelType.WEBDAV, 0) as SpicevmcChannel | undefined)?.onData != null, 'the webdav channel bound');
+    assert.deepEqual(share.entries(), []);
+    const guest = new Guest(srv);
+    const none = await guest.call(1n, get('/'));
+    assert.equal(none.status, 503);
+    assert.match(none.body.toString(), /no folder is shared/, JSON.stringify(none));
+    await folder.set({ dir: f.dir, shared: true });
+    await until(() => share.entries()[0]?.state === 'shared', 'the chosen folder shared');
+    assert.equal(md5((await guest.call(1n, get('/big.bin'))).body), md5(f.big));
+  } finally {
+    s.disconnect();
+    share.close();
+    f.cleanup();
   }
 });
