@@ -43,6 +43,12 @@
 #   GUEST_WEBDAV=1  shared-folder flavour (its own cache key): Debian's spice-webdavd with its
 #                 libraries, an LD_PRELOAD shim that stubs its mDNS announcement
 #                 (scripts/guest/noavahi.c), and the guest command "dav" (scripts/guest/dav)
+#   GUEST_USB_GADGET=1  USB gadget flavour (its own cache key): dummy_hcd + configfs + libcomposite
+#                 + usb_f_ss_lb + usbtest, Debian's systemd-udevd (libusb's hotplug hears udevd's
+#                 events, not the kernel's), /usr/bin/node with its libraries, the project's
+#                 node_modules/usb and the bundle of test/guest/usb-driver.ts (our NodeUsbBackend;
+#                 scripts/build-usb-driver.mjs), and the guest command "usbg" (scripts/guest/usbg).
+#                 Needs QEMU -m 1024 (node is ~86 MB unpacked in the initramfs).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -62,11 +68,13 @@ AGENT=${GUEST_AGENT:-0}
 SOUND=${GUEST_SOUND:-0}
 SMARTCARD=${GUEST_SMARTCARD:-0}
 WEBDAV=${GUEST_WEBDAV:-0}
+USBG=${GUEST_USB_GADGET:-0}
 FLAVOUR=base
 [ "$AGENT" = 1 ] && FLAVOUR=agent
 [ "$SOUND" = 1 ] && { [ "$FLAVOUR" = base ] || die "GUEST_$FLAVOUR and GUEST_SOUND: one flavour at a time"; FLAVOUR=sound; }
 [ "$SMARTCARD" = 1 ] && { [ "$FLAVOUR" = base ] || die "GUEST_$FLAVOUR and GUEST_SMARTCARD: one flavour at a time"; FLAVOUR=smartcard; }
 [ "$WEBDAV" = 1 ] && { [ "$FLAVOUR" = base ] || die "GUEST_$FLAVOUR and GUEST_WEBDAV: one flavour at a time"; FLAVOUR=webdav; }
+[ "$USBG" = 1 ] && { [ "$FLAVOUR" = base ] || die "GUEST_$FLAVOUR and GUEST_USB_GADGET: one flavour at a time"; FLAVOUR=usbgadget; }
 
 # Modules wanted in the guest (dependencies are resolved from each module's
 # .modinfo "depends=" field, so no depmod is needed). i8042 and atkbd are
@@ -82,6 +90,9 @@ WANT_MODULES="
 # the codec driver first: the controller binds its codecs while probing, and the
 # guest has no modprobe to load a codec driver on demand
 [ "$SOUND" = 1 ] && WANT_MODULES="$WANT_MODULES snd-hda-codec-generic snd-hda-intel"
+# a software USB device: the gadget side (configfs + SourceSink) on dummy_hcd's UDC, whose
+# host side enumerates it; usbtest is the kernel driver the backend must detach
+[ "$USBG" = 1 ] && WANT_MODULES="$WANT_MODULES dummy_hcd configfs libcomposite usb_f_ss_lb usbtest"
 
 # Kernel command line: serial console only (so kernel messages never land on
 # the framebuffer), Terminus 16x32 font (64x24 text cells at 1024x768), no
@@ -90,10 +101,28 @@ CMDLINE="console=ttyS0,115200 loglevel=4 fbcon=font:TER16x32 vt.global_cursor_de
 
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
+
+# usbgadget: the driver bundle is built first and hashed into the key (it contains
+# main/devices/usb/*), as are the node binary and node-usb the guest gets
+USB_DRIVER=
+USB_NODE=${USB_NODE:-/usr/bin/node}
+USB_MOD=$REPO/node_modules/usb
+if [ "$USBG" = 1 ]; then
+  [ -x "$USB_NODE" ] || die "usbgadget: no node at $USB_NODE"
+  [ -f "$USB_MOD/prebuilds/linux-x64/node.napi.glibc.node" ] || die "usbgadget: $USB_MOD has no linux-x64 prebuild (npm ci first)"
+  USB_DRIVER=$(mktemp "$CACHE/.usb-driver.XXXXXX")
+  trap 'rm -f "$USB_DRIVER"' EXIT
+  node "$HERE/build-usb-driver.mjs" "$USB_DRIVER" >&2 || die "usbgadget: bundling test/guest/usb-driver.ts failed"
+fi
 KEY=$( {
   cat "$HERE/build-guest.sh"
   for f in $(cd "$HERE/guest" && LC_ALL=C ls); do echo "== $f"; cat "$HERE/guest/$f"; done
   echo "KERNEL_PKG=${KERNEL_PKG:-} FB=${FB_WIDTH}x${FB_HEIGHT} EPOCH=$EPOCH FLAVOUR=$FLAVOUR"
+  if [ "$USBG" = 1 ]; then
+    cat "$USB_DRIVER"
+    echo "node $("$USB_NODE" --version) $(stat -c %s-%Y "$USB_NODE")"
+    sha256sum "$USB_MOD/package.json" "$USB_MOD/prebuilds/linux-x64/node.napi.glibc.node"
+  fi
 } | sha256sum | cut -c1-16)
 OUT=$CACHE/$KEY
 if [ -f "$OUT/DONE" ]; then echo "$OUT"; exit 0; fi
@@ -325,6 +354,45 @@ if [ "$WEBDAV" = 1 ]; then
   log "webdav flavour: spice-webdavd + $(copied "$WDX") files"
 fi
 # ---- end webdav flavour ------------------------------------------------------
+
+# ---- usbgadget flavour (optional, GUEST_USB_GADGET=1) -----------------------
+# node-usb against a kernel USB device (devices.md B.7): node (stripped: its debug
+# info is most of its size) with node-usb's prebuilt binding, each resolved against
+# the unpacked Debian packages like the other flavours, plus systemd-udevd: libusb
+# is built with udev and hears hotplug only from udevd's netlink group.
+if [ "$USBG" = 1 ]; then
+  UB_PKGS="udev libudev1 libkmod2 libacl1 libblkid1 libcap2 libselinux1 libpcre2-8-0 liblzma5 libzstd1 libssl3
+    libc6 libgcc-s1 libstdc++6"
+  UBX="$WORK/x/usbg"
+  mkdir -p "$UBX"
+  (
+    cd "$CACHE/debs"
+    missing=
+    for p in $UB_PKGS; do ls "${p}"_*.deb >/dev/null 2>&1 || missing="$missing $p"; done
+    [ -z "$missing" ] || apt-get -q -o APT::Sandbox::User=root download $missing >&2
+  )
+  for p in $UB_PKGS; do dpkg -x "$(ls "$CACHE/debs/${p}"_*.deb | sort -V | tail -1)" "$UBX"; done
+  D=opt/usbdrv
+  NB=node_modules/usb/prebuilds/linux-x64/node.napi.glibc.node
+  mkdir -p "$UBX/usr/bin" "$UBX/$D/$(dirname "$NB")"
+  strip -o "$UBX/usr/bin/node" "$USB_NODE" 2>/dev/null || cp "$USB_NODE" "$UBX/usr/bin/node"
+  cp "$USB_MOD/prebuilds/linux-x64/node.napi.glibc.node" "$UBX/$D/$NB"
+  for f in usr/bin/node "$D/$NB" bin/udevadm lib/x86_64-linux-gnu/libgcc_s.so.1 lib/x86_64-linux-gnu/ld-linux-x86-64.so.2; do
+    deb_copy "$UBX" "$f"
+  done
+  # node-usb's JavaScript (its binding is found by node-gyp-build from the package dir)
+  cp "$USB_MOD/package.json" "$R/$D/node_modules/usb/"
+  cp -r "$USB_MOD/dist" "$R/$D/node_modules/usb/dist"
+  cp -r "$REPO/node_modules/node-gyp-build" "$R/$D/node_modules/node-gyp-build"
+  cp "$USB_DRIVER" "$R/$D/usb-driver.cjs"
+  mkdir -p "$R/lib64" "$R/lib/systemd" "$R/run" "$R/etc/guest-cmd"
+  ln -sf /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$R/lib64/ld-linux-x86-64.so.2"
+  # udevadm is udevd when called by that name (as Debian installs it)
+  ln -sf /bin/udevadm "$R/lib/systemd/systemd-udevd"
+  install -m 755 "$HERE/guest/usbg" "$R/etc/guest-cmd/usbg"
+  log "usbgadget flavour: node $("$USB_NODE" --version), node-usb $(sed -n 's/^ *"version": "\(.*\)".*/\1/p' "$USB_MOD/package.json"), udevd + $(copied "$UBX") files"
+fi
+# ---- end usbgadget flavour ---------------------------------------------------
 
 # ---- 5. pack (reproducible: sorted names, fixed mtimes, uid/gid 0) ---------
 find "$R" -exec touch -h -d "@$EPOCH" {} +

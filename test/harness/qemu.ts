@@ -68,6 +68,12 @@ export interface QemuOptions {
    * chardev, which spice-server serves as the webdav channel.
    */
   webdav?: boolean;
+  /**
+   * The usbgadget flavour of the guest (GUEST_USB_GADGET=1: dummy_hcd + a configfs
+   * SourceSink gadget, udevd, node with node-usb and our backend's driver; the "usbg"
+   * command). 1 GiB of RAM: node alone is ~86 MB of the initramfs.
+   */
+  usbGadget?: boolean;
 }
 
 /** QEMU's SPICE audio backend on an HDA duplex codec (the guest's snd-hda-intel card 0). */
@@ -88,8 +94,11 @@ export const READY_RE = /^GUEST\[[\d.]+\] ready\b/;
 const STDERR_CAP = 32 * 1024 * 1024;
 
 /** Builds the guest into .cache/guest/<hash> unless that build exists already. */
-export async function ensureGuest(flavour: { agent?: boolean; sound?: boolean; webdav?: boolean } = {}): Promise<GuestImage> {
-  const env = { ...process.env, GUEST_AGENT: flavour.agent ? '1' : '0', GUEST_SOUND: flavour.sound ? '1' : '0', GUEST_WEBDAV: flavour.webdav ? '1' : '0' };
+export async function ensureGuest(flavour: { agent?: boolean; sound?: boolean; webdav?: boolean; usbGadget?: boolean } = {}): Promise<GuestImage> {
+  const env = {
+    ...process.env, GUEST_AGENT: flavour.agent ? '1' : '0', GUEST_SOUND: flavour.sound ? '1' : '0', GUEST_WEBDAV: flavour.webdav ? '1' : '0',
+    GUEST_USB_GADGET: flavour.usbGadget ? '1' : '0',
+  };
   const out = await new Promise<string>((resolve, reject) => {
     execFile('bash', [path.join(REPO, 'scripts/build-guest.sh')], { maxBuffer: 16 * 1024 * 1024, env },
       (err, stdout, stderr) => {
@@ -221,7 +230,7 @@ export class QemuVm {
 
   /** Starts QEMU on a free SPICE port and waits for QMP and (unless incoming) the guest's ready line. */
   static async start(opts: QemuOptions = {}): Promise<QemuVm> {
-    const guest = await ensureGuest({ agent: opts.agent, sound: opts.sound ?? false, webdav: opts.webdav ?? false });
+    const guest = await ensureGuest({ agent: opts.agent, sound: opts.sound ?? false, webdav: opts.webdav ?? false, usbGadget: opts.usbGadget ?? false });
     let lastErr: Error | null = null;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
@@ -242,7 +251,7 @@ export class QemuVm {
     const serPath = path.join(dir, 'serial.sock');
     let spice = `port=${port},addr=127.0.0.1`;
     const args = [
-      '-machine', 'pc', '-accel', opts.accel ?? process.env.QEMU_ACCEL ?? 'tcg', '-smp', '1', '-m', opts.agent ? '512' : '256', '-nodefaults', '-no-user-config',
+      '-machine', 'pc', '-accel', opts.accel ?? process.env.QEMU_ACCEL ?? 'tcg', '-smp', '1', '-m', opts.usbGadget ? '1024' : opts.agent ? '512' : '256', '-nodefaults', '-no-user-config',
       '-vga', 'qxl', '-display', 'none',
       '-kernel', guest.kernel, '-initrd', guest.initrd, '-append', [guest.cmdline, process.env.GUEST_APPEND, opts.append].filter(Boolean).join(' '),
       ...(process.env.QEMU_CPU ? ['-cpu', process.env.QEMU_CPU] : []),
