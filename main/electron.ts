@@ -15,6 +15,7 @@ import { attachViewerIpc } from './ipc/electron-ipc';
 import { attachDisplayPort } from './ipc/display-port';
 import { appArgs } from './ipc/launch-args';
 import { APP_CSP, APP_SCHEME, createAppWindow } from './windows/app-window';
+import { chromiumSwitches } from './windows/chromium-switches';
 import { APP_NAME, planLaunch, targetLabel, type LaunchPlan } from './app/launch';
 import { createSessionController, hotkeysForPage, type SessionController } from './app/session-controller';
 import { menuTemplate } from './windows/menu';
@@ -28,6 +29,9 @@ const distDir = resolve(__dirname, '..');
 const rendererDir = join(distDir, 'renderer');
 const preloadPath = join(distDir, 'preload', 'index.cjs');
 const env = process.env as Record<string, string | undefined>;
+
+// before ready: Chromium reads its switches when it starts its processes
+for (const [name, value] of chromiumSwitches(process.platform)) app.commandLine.appendSwitch(name, value);
 
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 

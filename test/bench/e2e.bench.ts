@@ -36,7 +36,9 @@
 // bench:av sets all: spice-server then streams strips of the heavy workload,
 // and each client's CPU per stream frame is the tree's CPU over the STREAM_DATA
 // the proxy saw; the codec each client got is read from STREAM_CREATE),
-// MAX_OTHERS_PCT (15), SHOTS=<dir>: a PNG of each client's screen per run and workload (ImageMagick
+// MAX_OTHERS_PCT (15), APP_SWITCHES (1: ours' Chromium gets the Electron app's own
+// process-model switches, main/windows/chromium-switches.ts, so the tree is the
+// app's; 0: Chromium's defaults, as a browser of the user's would run), SHOTS=<dir>: a PNG of each client's screen per run and workload (ImageMagick
 // import), to see that both show the guest.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -47,6 +49,7 @@ import { fileURLToPath } from 'node:url';
 import { QemuVm } from '../harness/qemu';
 import { MsgDisplay } from '../../preload/spice-enums';
 import { DisplayProxy } from '../helpers/display-proxy';
+import { chromiumArgs } from '../../main/windows/chromium-switches';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -57,6 +60,7 @@ const COALESCE_MS = 4;
 /** Before and during a window, everything else may take at most this much of a core (MAX_OTHERS_PCT; raise it on a shared machine and say so). */
 const MAX_OTHERS = Number(process.env.MAX_OTHERS_PCT ?? 15);
 const STREAMING = process.env.STREAMING ?? '';
+const APP_SWITCHES = process.env.APP_SWITCHES !== '0';
 const CODEC_NAMES: Record<number, string> = { 1: 'mjpeg', 2: 'vp8', 3: 'h264', 4: 'vp9', 5: 'h265' };
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -173,7 +177,8 @@ async function startOurs(scr: Screen, port: number, tmp: string, codec?: string)
   // headful, software compositing as on a VM without GPU; no network but 127.0.0.1
   const chrome = spawn('/usr/bin/chromium', ['--kiosk', `--app=${url}`, '--disable-gpu', '--force-device-scale-factor=1', '--no-first-run',
     `--user-data-dir=${fs.mkdtempSync(path.join(tmp, 'chromium-'))}`, '--no-sandbox', '--window-position=0,0', '--window-size=1280,800',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--password-store=basic', '--no-default-browser-check'],
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--password-store=basic', '--no-default-browser-check',
+    ...(APP_SWITCHES ? chromiumArgs(process.platform) : [])],
   { detached: true, stdio: 'ignore', env: { ...process.env, ...CLIENT_ENV, DISPLAY: scr.display } });
   return { name: codec ? `ours:${codec}` : 'ours', roots: () => [web.pid!, chrome.pid!], stop: async () => { await killTree(chrome); await killTree(web); } };
 }
@@ -343,7 +348,7 @@ try {
   const cell = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '-');
   for (const w of WORKLOADS) {
     const title = w === 'light' ? 'light: guest ticker (text console, ~10 redraws/s)' : `heavy: full-screen patterns, anim ${ANIM_MS} ms (fbdev pace)`;
-    console.log(`\n${title} — medians of ${RUNS} runs × ${WINDOW_S} s, Xvfb 1280x800x24, guest 1024x768`);
+    console.log(`\n${title} — medians of ${RUNS} runs × ${WINDOW_S} s, Xvfb 1280x800x24, guest 1024x768; ours' Chromium ${APP_SWITCHES ? `with the app's switches (${chromiumArgs(process.platform).join(' ')})` : 'with its defaults'}`);
     const rows: [string, (s: Sample) => number, number][] = [
       ['visible updates/s', (s) => s.ups, 1],
       ['draw updates from server/s (proxy)', (s) => s.serverUps, 1],
