@@ -38,7 +38,10 @@
 // the proxy saw; the codec each client got is read from STREAM_CREATE),
 // MAX_OTHERS_PCT (15), APP_SWITCHES (1: ours' Chromium gets the Electron app's own
 // process-model switches, main/windows/chromium-switches.ts, so the tree is the
-// app's; 0: Chromium's defaults, as a browser of the user's would run), SHOTS=<dir>: a PNG of each client's screen per run and workload (ImageMagick
+// app's; 0: Chromium's defaults, as a browser of the user's would run),
+// CHROMIUM_FLAGS (more switches for ours' Chromium, for experiments), FRESH_VM
+// (1: a fresh QEMU for each client run; the default with STREAMING, as spice-server
+// 0.15.1's GStreamer streams crash QEMU when a second client streams), SHOTS=<dir>: a PNG of each client's screen per run and workload (ImageMagick
 // import), to see that both show the guest.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -61,6 +64,8 @@ const COALESCE_MS = 4;
 const MAX_OTHERS = Number(process.env.MAX_OTHERS_PCT ?? 15);
 const STREAMING = process.env.STREAMING ?? '';
 const APP_SWITCHES = process.env.APP_SWITCHES !== '0';
+/** A fresh QEMU for every client run (default with STREAMING; FRESH_VM=0/1 to choose). */
+const FRESH_VM = process.env.FRESH_VM ? process.env.FRESH_VM === '1' : STREAMING !== '';
 const CODEC_NAMES: Record<number, string> = { 1: 'mjpeg', 2: 'vp8', 3: 'h264', 4: 'vp9', 5: 'h265' };
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -178,7 +183,7 @@ async function startOurs(scr: Screen, port: number, tmp: string, codec?: string)
   const chrome = spawn('/usr/bin/chromium', ['--kiosk', `--app=${url}`, '--disable-gpu', '--force-device-scale-factor=1', '--no-first-run',
     `--user-data-dir=${fs.mkdtempSync(path.join(tmp, 'chromium-'))}`, '--no-sandbox', '--window-position=0,0', '--window-size=1280,800',
     '--disable-background-networking', '--disable-component-update', '--disable-sync', '--password-store=basic', '--no-default-browser-check',
-    ...(APP_SWITCHES ? chromiumArgs(process.platform) : [])],
+    ...(APP_SWITCHES ? chromiumArgs(process.platform) : []), ...(process.env.CHROMIUM_FLAGS ?? '').split(' ').filter(Boolean)],
   { detached: true, stdio: 'ignore', env: { ...process.env, ...CLIENT_ENV, DISPLAY: scr.display } });
   return { name: codec ? `ours:${codec}` : 'ours', roots: () => [web.pid!, chrome.pid!], stop: async () => { await killTree(chrome); await killTree(web); } };
 }
@@ -294,10 +299,17 @@ let vm: QemuVm | undefined;
 try {
   const probeBin = buildProbe(tmp);
   for (let i = 0; i < names.length; i++) screens.push(await startScreen(91 + i, probeBin));
-  vm = await QemuVm.start({ name: 'bench-e2e', ...(STREAMING ? { spiceExtra: `streaming-video=${STREAMING}` } : {}) });
+  const startVm = (): Promise<QemuVm> => QemuVm.start({ name: 'bench-e2e', ...(STREAMING ? { spiceExtra: `streaming-video=${STREAMING}` } : {}) });
+  vm = await startVm();
   for (let run = 0; run < RUNS; run++) {
     for (let ci = 0; ci < names.length; ci++) {
       const name = names[ci], scr = screens[ci];
+      // spice-server 0.15.1 with its GStreamer encoders crashes (SIGSEGV in video-stream.cpp's stream
+      // teardown) when a client comes after another one streamed: each client gets a fresh QEMU then
+      if (FRESH_VM && (run > 0 || ci > 0)) {
+        await vm.stop();
+        vm = await startVm();
+      }
       await vm.command('tick');
       // QEMU, the screens' Xvfb and probe, this process: the rest should be idle
       const mine = [vm.pid, process.pid, ...screens.flatMap((x) => [x.xvfb.pid!, x.probe.pid!])];
