@@ -168,7 +168,8 @@ async function startRemoteViewer(scr: Screen, port: number): Promise<Client> {
 
 async function startOurs(scr: Screen, port: number, tmp: string, codec?: string): Promise<Client> {
   const cfg = fs.mkdtempSync(path.join(tmp, 'cfg-'));
-  const web = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'main/web.ts'), ...(codec ? [`--spice-preferred-video-codec=${codec}`] : []), `spice://127.0.0.1:${port}`],
+  // the built web command, as `npm run web` runs it (not through the tsx loader)
+  const web = spawn(process.execPath, [path.join(ROOT, 'dist/main/web.js'), ...(codec ? [`--spice-preferred-video-codec=${codec}`] : []), `spice://127.0.0.1:${port}`],
     { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SPICE_VIEWER_CONFIG_DIR: cfg } });
   let out = '';
   web.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
