@@ -10,19 +10,21 @@
  * or the URL of the worker's own WebSocket to the web host); a display's canvas;
  * a request for a display's pixels (screenshot, test hook).
  */
+import { rgbaInto } from './rgba';
+
 export type PageToWorker =
   | { type: 'link'; port: MessagePort }
   | { type: 'link'; url: string }
   | { type: 'canvas'; display: number; canvas: OffscreenCanvas }
   | { type: 'read'; id: number; display: number };
 
-/** One damaged rectangle of the primary surface as RGBA bytes (w*h*4). */
+/** One damaged rectangle of the primary surface, as RGBA bytes (w*h*4) or to be read from the frame's surface. */
 export interface PaintRect {
   x: number;
   y: number;
   w: number;
   h: number;
-  rgba: ArrayBuffer;
+  rgba?: ArrayBuffer;
 }
 
 /** What a batch changed on one display's primary surface. */
@@ -30,6 +32,8 @@ export interface DisplayFrame {
   width: number;
   height: number;
   rects: PaintRect[];
+  /** The surface itself (0xAARRGGBB, row length `width`) when the rects carry no RGBA. */
+  pixels?: Uint32Array;
 }
 
 /** What the pipeline made of one batch: display 0 in its own fields, the other displays in `more`. */
@@ -60,6 +64,7 @@ export type WorkerReply =
 /** The 2D context calls the painter makes (a page canvas's or an OffscreenCanvas's). */
 export interface PaintContext {
   putImageData(data: ImageData, dx: number, dy: number): void;
+  putImageData(data: ImageData, dx: number, dy: number, dirtyX: number, dirtyY: number, dirtyWidth: number, dirtyHeight: number): void;
   getImageData(sx: number, sy: number, sw: number, sh: number): ImageData;
 }
 
@@ -74,6 +79,9 @@ export const PAINT_LOG_MAX = 4096;
 
 export class Painter {
   private ctx: PaintContext | null = null;
+  /** RGBA of the whole surface, reused frame after frame (only damaged rects are written). */
+  private scratch: ImageData | null = null;
+  private scratch32 = new Uint32Array(0);
 
   constructor(private readonly canvas: PaintTarget) {}
 
@@ -98,7 +106,18 @@ export class Painter {
     for (const r of frame.rects) {
       if (r.w <= 0 || r.h <= 0) continue;
       // putImageData writes exact bytes (no compositing, no smoothing).
-      ctx.putImageData(new ImageData(new Uint8ClampedArray(r.rgba), r.w, r.h), r.x, r.y);
+      if (r.rgba) {
+        ctx.putImageData(new ImageData(new Uint8ClampedArray(r.rgba), r.w, r.h), r.x, r.y);
+        continue;
+      }
+      if (!frame.pixels) continue;
+      // from the surface into the one surface-sized buffer, then only the rect's part of it
+      if (this.scratch?.width !== frame.width || this.scratch.height !== frame.height) {
+        this.scratch = new ImageData(frame.width, frame.height);
+        this.scratch32 = new Uint32Array(this.scratch.data.buffer);
+      }
+      rgbaInto(this.scratch32, frame.width, r.x, r.y, frame.pixels, frame.width, r.x, r.y, r.w, r.h);
+      ctx.putImageData(this.scratch, 0, 0, r.x, r.y, r.w, r.h);
     }
     return resized;
   }

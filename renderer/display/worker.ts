@@ -13,6 +13,9 @@ import { DisplayState, type StreamVideoFactory } from './display-state';
 import { VideoDecoders } from './video';
 import { SpiceError } from '../../preload/spice-errors';
 import { MediaClock, isMediaClockMessage } from './stream-schedule';
+import { toRgba } from './rgba';
+
+export { toRgba };
 import { Painter, type BatchResult, type DisplayFrame, type DisplayShown, type PageToWorker, type PaintRect, type WorkerReply } from './painter';
 
 interface Rect {
@@ -24,21 +27,6 @@ interface Rect {
 
 /** More damage rects than this in one batch are merged into their bounding box. */
 const MAX_RECTS = 32;
-
-/** Copies rect of a 0xAARRGGBB surface into RGBA bytes, alpha forced to 255 (xRGB). */
-export function toRgba(pixels: Uint32Array, stride: number, x: number, y: number, w: number, h: number): ArrayBuffer {
-  const out = new Uint32Array(w * h);
-  // Little-endian RGBA bytes as one u32: 0xAABBGGRR.
-  for (let row = 0; row < h; row++) {
-    let s = (y + row) * stride + x;
-    let d = row * w;
-    for (let col = 0; col < w; col++, s++, d++) {
-      const p = pixels[s];
-      out[d] = 0xff000000 | ((p & 0xff) << 16) | (p & 0xff00) | ((p >>> 16) & 0xff);
-    }
-  }
-  return out.buffer;
-}
 
 function clampRect(r: Rect, width: number, height: number): Rect | null {
   const left = Math.max(0, Math.min(width, r.left));
@@ -62,7 +50,8 @@ class DisplayOutput {
   }
 
   /** The damaged rects of the primary surface as RGBA (everything when it is new or resized). */
-  frame(transfer: ArrayBuffer[]): DisplayFrame {
+  /** convert false: the rects carry no RGBA, the frame carries the surface (the painter converts). */
+  frame(transfer: ArrayBuffer[], convert = true): DisplayFrame {
     const damage = this.state.takeDamage();
     const primary = this.state.primary();
     if (!primary) {
@@ -98,11 +87,15 @@ class DisplayOutput {
     for (const r of rects) {
       const w = r.right - r.left;
       const h = r.bottom - r.top;
+      if (!convert) {
+        out.push({ x: r.left, y: r.top, w, h });
+        continue;
+      }
       const rgba = toRgba(primary.pixels, width, r.left, r.top, w, h);
       out.push({ x: r.left, y: r.top, w, h, rgba });
       transfer.push(rgba);
     }
-    return { width, height, rects: out };
+    return convert ? { width, height, rects: out } : { width, height, rects: out, pixels: primary.pixels };
   }
 }
 
@@ -129,6 +122,8 @@ export class DisplayPipeline {
   constructor(
     private readonly video?: StreamVideoFactory,
     private readonly clock?: () => number | null,
+    /** false: frames carry the surface instead of RGBA copies (the worker's painters convert). */
+    private readonly convert = true,
   ) {
     this.outputs = new Map([[0, new DisplayOutput(video, clock)]]);
   }
@@ -230,7 +225,7 @@ export class DisplayPipeline {
     const o = this.outputs.get(display);
     if (!o) return null;
     o.forget();
-    return o.frame([]);
+    return o.frame([], this.convert);
   }
 
   private finish(batch: number, b: BatchRun): { reply: BatchResult; transfer: ArrayBuffer[] } {
@@ -239,12 +234,12 @@ export class DisplayPipeline {
       console.error(`display batch ${batch}: ${error}`);
     }
     const transfer: ArrayBuffer[] = [];
-    const primary = this.output(0).frame(transfer);
+    const primary = this.output(0).frame(transfer, this.convert);
     const more: (DisplayFrame & { display: number })[] = [];
     for (const id of gone) if (!this.outputs.has(id)) more.push({ display: id, width: 0, height: 0, rects: [] });
     for (const id of touched) {
       if (id === 0 || (gone.has(id) && !this.outputs.has(id))) continue;
-      const f = this.output(id).frame(transfer);
+      const f = this.output(id).frame(transfer, this.convert);
       if (f.rects.length || f.width === 0) more.push({ display: id, ...f });
     }
     return { reply: { type: 'frame', batch, ...primary, ...(more.length ? { more } : {}) }, transfer };
@@ -343,7 +338,7 @@ if (isWorkerScope(globalThis)) {
   const clock = new MediaClock();
   const pipeline = ready.then((v) => {
     post({ type: 'videoCodecs', codecs: v ? [...v.supported.keys()] : [] });
-    const p = new DisplayPipeline(v ?? undefined, () => clock.now());
+    const p = new DisplayPipeline(v ?? undefined, () => clock.now(), false);
     return { p, canvases: new CanvasSet(p) };
   });
   let link: LinkEnd | null = null;

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageChannel } from 'node:worker_threads';
 import { DisplayPipeline, openLink, toRgba } from '../../renderer/display/worker';
+import { rgbaInto } from '../../renderer/display/rgba';
 import type { DisplayCommand } from '../../preload/contract';
 
 test('toRgba: 0xAARRGGBB → R,G,B,255 bytes for a sub-rect', () => {
@@ -11,6 +12,23 @@ test('toRgba: 0xAARRGGBB → R,G,B,255 bytes for a sub-rect', () => {
   const px = Uint32Array.from([0x00112233, 0xff445566, 0x80778899, 0x00aabbcc, 0x12ddeeff, 0x00000000]);
   const out = new Uint8Array(toRgba(px, 3, 1, 0, 2, 2));
   assert.deepEqual([...out], [0x44, 0x55, 0x66, 255, 0x77, 0x88, 0x99, 255, 0xdd, 0xee, 0xff, 255, 0, 0, 0, 255]);
+});
+
+test('rgbaInto: the rect lands at its own place in a surface-sized buffer, the rest untouched', () => {
+  const px = Uint32Array.from([0x00112233, 0xff445566, 0x80778899, 0x00aabbcc, 0x12ddeeff, 0x00000000]);
+  const out = new Uint32Array(6).fill(7);
+  rgbaInto(out, 3, 1, 0, px, 3, 1, 0, 2, 2);
+  assert.deepEqual([...new Uint8Array(out.buffer)], [7, 0, 0, 0, 0x44, 0x55, 0x66, 255, 0x77, 0x88, 0x99, 255, 7, 0, 0, 0, 0xdd, 0xee, 0xff, 255, 0, 0, 0, 255]);
+});
+
+test('pipeline without conversion (the painters in the worker convert): rects without RGBA, the frame carries the surface', () => {
+  const p = new DisplayPipeline(undefined, undefined, false);
+  const r = p.run(1, [surface, fill(0, 0, 8, 4, 0x00102030)]);
+  if (r.reply.type !== 'frame') return assert.fail('no frame');
+  assert.deepEqual(r.reply.rects, [{ x: 0, y: 0, w: 8, h: 4 }]);
+  assert.equal(r.reply.pixels?.length, 32);
+  assert.equal(r.reply.pixels![0] & 0xffffff, 0x102030);
+  assert.deepEqual(r.transfer, []);
 });
 
 const surface: DisplayCommand = { t: 'surfaceCreate', surfaceId: 0, width: 8, height: 4, format: 32, flags: 1 };
@@ -33,7 +51,7 @@ test('pipeline: first frame is the whole primary, later frames only damage', () 
   assert.deepEqual([first.reply.width, first.reply.height], [8, 4]);
   assert.equal(first.reply.rects.length, 1);
   assert.deepEqual({ ...first.reply.rects[0], rgba: undefined }, { x: 0, y: 0, w: 8, h: 4, rgba: undefined });
-  assert.deepEqual([...new Uint8Array(first.reply.rects[0].rgba).subarray(0, 4)], [0x10, 0x20, 0x30, 255]);
+  assert.deepEqual([...new Uint8Array(first.reply.rects[0].rgba!).subarray(0, 4)], [0x10, 0x20, 0x30, 255]);
   assert.equal(first.transfer[0], first.reply.rects[0].rgba);
 
   const second = p.run(2, [fill(2, 1, 4, 3, 0x00ff0000)]);
@@ -42,7 +60,7 @@ test('pipeline: first frame is the whole primary, later frames only damage', () 
   assert.equal(second.reply.rects.length, 1);
   const r = second.reply.rects[0];
   assert.deepEqual([r.x, r.y, r.w, r.h], [2, 1, 2, 2]);
-  assert.deepEqual([...new Uint8Array(r.rgba)], Array.from({ length: 4 }, () => [255, 0, 0, 255]).flat());
+  assert.deepEqual([...new Uint8Array(r.rgba!)], Array.from({ length: 4 }, () => [255, 0, 0, 255]).flat());
 
   const empty = p.run(3, []);
   if (empty.reply.type !== 'frame') return assert.fail('no frame');
@@ -55,11 +73,11 @@ test('pipeline: two display channels keep apart (each its own surface 0); the st
   const first = p.run(1, [surface, fill(0, 0, 8, 4, 0x00102030), { t: 'selectDisplay', id: 1 }, big, fill(0, 0, 16, 2, 0x00ff0000)]);
   if (first.reply.type !== 'frame') return assert.fail('no frame');
   assert.deepEqual([first.reply.width, first.reply.height], [8, 4], 'display 0 untouched by display 1\'s surface 0');
-  assert.deepEqual([...new Uint8Array(first.reply.rects[0].rgba).subarray(0, 4)], [0x10, 0x20, 0x30, 255]);
+  assert.deepEqual([...new Uint8Array(first.reply.rects[0].rgba!).subarray(0, 4)], [0x10, 0x20, 0x30, 255]);
   assert.equal(first.reply.more?.length, 1);
   const d1 = first.reply.more![0];
   assert.deepEqual([d1.display, d1.width, d1.height, d1.rects.length], [1, 16, 2, 1]);
-  assert.deepEqual([...new Uint8Array(d1.rects[0].rgba).subarray(0, 4)], [255, 0, 0, 255]);
+  assert.deepEqual([...new Uint8Array(d1.rects[0].rgba!).subarray(0, 4)], [255, 0, 0, 255]);
   // no marker: still display 1's commands
   const second = p.run(2, [fill(1, 0, 2, 1, 0x0000ff00)]);
   if (second.reply.type !== 'frame') return assert.fail('no frame');

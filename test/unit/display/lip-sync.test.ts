@@ -139,5 +139,5 @@ test('pipeline: a held frame leaves the batch reply; presentDue paints it under 
     r.reply.rects.map((x) => [x.x, x.y, x.w, x.h]),
     [[0, 0, 2, 2]],
   );
-  assert.deepEqual([...new Uint8Array(r.reply.rects[0].rgba).subarray(0, 4)], [0, 0, 0xff, 0xff]);
+  assert.deepEqual([...new Uint8Array(r.reply.rects[0].rgba!).subarray(0, 4)], [0, 0, 0xff, 0xff]);
 });

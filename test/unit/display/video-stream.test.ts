@@ -72,7 +72,7 @@ test('the pipeline waits for a frame: a draw after it is painted over it, never 
   assert.equal(reply.type, 'frame');
   const rects = reply.type === 'frame' ? reply.rects : [];
   const whole = rects.find((r) => r.w === 4 && r.h === 4)!;
-  const rgba = new Uint8Array(whole.rgba);
+  const rgba = new Uint8Array(whole.rgba!);
   assert.deepEqual([...rgba.subarray(0, 3)], [0x12, 0x34, 0x56], 'the later fill is on top at (0,0)');
   assert.equal(rgba[4 + 2], 0xaa, 'the frame elsewhere');
 });

@@ -1,0 +1,25 @@
+// The surface's 0xAARRGGBB pixels (BGRA bytes) as the canvas takes them (RGBA bytes).
+
+/** Copies rect of a 0xAARRGGBB surface into RGBA bytes, alpha forced to 255 (xRGB). */
+export function toRgba(pixels: Uint32Array, stride: number, x: number, y: number, w: number, h: number): ArrayBuffer {
+  const out = new Uint32Array(w * h);
+  rgbaInto(out, w, 0, 0, pixels, stride, x, y, w, h);
+  return out.buffer;
+}
+
+/**
+ * The same into `out` (RGBA bytes as u32, row length outStride) at (ox, oy):
+ * the display worker converts into one surface-sized buffer per canvas that it
+ * reuses, instead of a new buffer per rectangle (no garbage per update).
+ */
+export function rgbaInto(out: Uint32Array, outStride: number, ox: number, oy: number, pixels: Uint32Array, stride: number, x: number, y: number, w: number, h: number): void {
+  // Little-endian RGBA bytes as one u32: 0xAABBGGRR.
+  for (let row = 0; row < h; row++) {
+    let s = (y + row) * stride + x;
+    let d = (oy + row) * outStride + ox;
+    for (let col = 0; col < w; col++, s++, d++) {
+      const p = pixels[s];
+      out[d] = 0xff000000 | ((p & 0xff) << 16) | (p & 0xff00) | ((p >>> 16) & 0xff);
+    }
+  }
+}
