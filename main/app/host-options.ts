@@ -4,6 +4,7 @@
 import { defaultTransportFactory } from '../transport/index';
 import { smartcardDevicesFor } from '../devices/smartcard/device-manager';
 import { usbDevicesFor } from '../devices/usb/session-devices';
+import { TEST_USB_DIR_ENV, TestDirUsbBackend } from '../devices/usb/test-dir-backend';
 import { webdavSharesFor } from '../devices/webdav/manager';
 import { SharedFolder } from '../devices/webdav/shared-folder';
 import { Channel as ChannelType } from '../spice/protocol/enums';
@@ -29,6 +30,8 @@ export function hostControllerOptions(o: {
     save: (f) => o.settings.setSharedFolder(f),
     ...(o.pickFolder ? { pick: o.pickFolder } : {}),
   });
+  // tests only: USB devices from files in a directory (test-dir-backend.ts) instead of node-usb; unset in real use
+  const testUsbDir = o.env[TEST_USB_DIR_ENV];
   return {
     config: o.config,
     transport: defaultTransportFactory,
@@ -36,7 +39,7 @@ export function hostControllerOptions(o: {
     appVersion: o.appVersion,
     env: o.env,
     devices: (cfg, changed) => [
-      ...usbDevicesFor(cfg, { log: o.log, onChange: changed }), ...smartcardDevicesFor(cfg, { log: o.log, onChange: changed }),
+      ...usbDevicesFor(cfg, { log: o.log, onChange: changed, ...(testUsbDir ? { backend: new TestDirUsbBackend(testUsbDir) } : {}) }), ...smartcardDevicesFor(cfg, { log: o.log, onChange: changed }),
       ...webdavSharesFor(cfg, { log: o.log, onChange: changed, folder: sharedFolder }),
     ],
     savedZoom: o.settings.current.zoom,

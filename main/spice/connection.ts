@@ -4,7 +4,7 @@
 //
 // Link state machine: header → reply → auth-result → data; one failure path
 // (fail) that closes the transport and reports a SpiceError exactly once.
-import { ByteQueue, frameMessage, MessageFramer, type SpiceMessage } from './wire/framer';
+import { ByteQueue, frameMessage, frameMessageInto, FULL_HEADER_SIZE, MINI_HEADER_SIZE, MessageFramer, type SpiceMessage } from './wire/framer';
 import { ByteReader } from './wire/byte-reader';
 import { ByteWriter } from './wire/byte-writer';
 import { SpiceError } from './wire/errors';
@@ -254,6 +254,20 @@ export class Connection {
   private writeRaw(bytes: Uint8Array): void {
     this.bytesOut += bytes.length;
     this.transport.write(bytes);
+  }
+
+  /** Sends messages of one type in one transport write (framed as send() frames each). */
+  sendAll(type: number, bodies: Uint8Array[]): void {
+    if (this.state !== 'data') throw new SpiceError('PROTOCOL', `${this.name}: send on a connection that is not open`);
+    const hs = this.miniHeader ? MINI_HEADER_SIZE : FULL_HEADER_SIZE;
+    const out = new Uint8Array(bodies.reduce((n, b) => n + hs + b.length, 0));
+    let off = 0;
+    for (const b of bodies) {
+      this.sent++;
+      frameMessageInto(out, off, this.miniHeader, this.sent, type, b);
+      off += hs + b.length;
+    }
+    this.writeRaw(out);
   }
 
   /** Sends one message under this connection's header type. */

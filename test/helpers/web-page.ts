@@ -51,8 +51,8 @@ export class WebCli {
   readonly configDir = mkdtempSync(join(tmpdir(), 'web-cli-settings-'));
   out = '';
   err = '';
-  constructor(args: string[]) {
-    const env = { ...process.env, SPICE_VIEWER_CONFIG_DIR: this.configDir };
+  constructor(args: string[], extraEnv: Record<string, string> = {}) {
+    const env = { ...process.env, SPICE_VIEWER_CONFIG_DIR: this.configDir, ...extraEnv };
     this.proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'main/web.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env });
     this.proc.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
     this.proc.stderr!.setEncoding('utf8').on('data', (d: string) => (this.err += d));

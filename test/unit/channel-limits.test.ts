@@ -191,6 +191,22 @@ test('write() splits device data in SPICEVMC_MAX_CHUNK pieces', async () => {
   assert.equal(ch.bytesOut, 2 * SPICEVMC_MAX_CHUNK + 5);
 });
 
+test('a write split in chunks leaves in one socket write; the messages are the same as sent one by one', async () => {
+  const ch = new SpicevmcDeviceChannel(ChannelType.USBREDIR, 0, quietLogger);
+  const { t, conn } = await linked(ChannelType.USBREDIR);
+  ch.attach(conn);
+  const writes: number[] = [];
+  const write = t.write.bind(t);
+  t.write = (b) => { writes.push(b.length); write(b); };
+  const data = Uint8Array.from({ length: SPICEVMC_MAX_CHUNK + 7 }, (_, i) => i & 0xff);
+  assert.equal(ch.write(data), true);
+  assert.deepEqual(writes, [2 * 6 + SPICEVMC_MAX_CHUNK + 7], 'two mini-header messages in one write');
+  assert.deepEqual(sent(t).slice(-2).map((m) => [m.type, m.size]), [[MsgcSpicevmc.DATA, SPICEVMC_MAX_CHUNK], [MsgcSpicevmc.DATA, 7]]);
+  const all = t.allWritten();
+  const tail = all.subarray(all.length - (2 * 6 + data.length));
+  assert.deepEqual(concat(tail.subarray(6, 6 + SPICEVMC_MAX_CHUNK), tail.subarray(12 + SPICEVMC_MAX_CHUNK)), data);
+});
+
 test('playback/record go through the handler table: after MIGRATE only MIGRATE_DATA is accepted', async () => {
   const ch = new GenericChannel(ChannelType.PLAYBACK, 0, quietLogger);
   const errs = failures(ch);

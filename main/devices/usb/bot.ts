@@ -46,13 +46,28 @@ export interface ScsiTarget {
 type Phase =
   | { kind: 'idle' }
   | { kind: 'data-out'; cbw: Cbw; got: Uint8Array[]; remaining: number }
-  | { kind: 'data-in'; cbw: Cbw; data: DataIn; sent: number; status: number }
+  | { kind: 'data-in'; cbw: Cbw; data: DataIn; sent: number; status: number; ahead: ReadAhead | null }
   | { kind: 'status'; csw: Uint8Array }
   | { kind: 'stalled' };
 
 const ok = (data: Uint8Array, actual = data.length): UsbTransferResult => ({ status: 'success', data, actual });
 const stall: UsbTransferResult = { status: 'stall', data: new Uint8Array(0), actual: 0 };
 const EMPTY: Uint8Array = new Uint8Array(0);
+/**
+ * The data phase is read ahead, up to this much, as soon as the CBW is carried
+ * out (and again after each bulk IN that leaves some): the medium read (a file
+ * read on the thread pool) then runs while the CBW's completion travels to the
+ * guest and its bulk IN comes back, instead of after it arrived.
+ */
+export const READ_AHEAD_BYTES = 1024 * 1024;
+
+interface ReadAhead {
+  offset: number;
+  length: number;
+  /** Never rejects: a failed read is null (the bulk IN that takes it fails the command). */
+  data: Promise<Uint8Array | null>;
+}
+
 /** Largest data-out phase accepted (MODE SELECT parameter lists are tiny; we store no writes). */
 const MAX_DATA_OUT = 1024 * 1024;
 
@@ -102,7 +117,9 @@ export class BulkOnlyTransport {
     const status = r.status === 'good' ? CSW_PASSED : CSW_FAILED;
     if (cbw.dirIn && cbw.length > 0) {
       const data = r.status === 'good' && r.data ? r.data : { length: 0, read: async () => EMPTY };
-      this.phase = { kind: 'data-in', cbw, data, sent: 0, status };
+      const p: Phase & { kind: 'data-in' } = { kind: 'data-in', cbw, data, sent: 0, status, ahead: null };
+      this.readAhead(p);
+      this.phase = p;
     } else {
       this.phase = { kind: 'status', csw: buildCsw(cbw.tag, cbw.length, status) };
     }
@@ -127,7 +144,18 @@ export class BulkOnlyTransport {
     const avail = Math.min(p.data.length, p.cbw.length) - p.sent;
     const n = Math.min(length, avail);
     let chunk = EMPTY;
-    if (n > 0) {
+    const ahead = p.ahead;
+    p.ahead = null;
+    if (n > 0 && ahead && ahead.offset === p.sent && ahead.length >= n) {
+      const got = await ahead.data;
+      if (got === null) {
+        p.status = CSW_FAILED;
+      } else {
+        chunk = got.subarray(0, n);
+        // what this bulk IN did not take stays read ahead for the next one
+        if (got.length > n) p.ahead = { offset: p.sent + n, length: got.length - n, data: Promise.resolve(got.subarray(n)) };
+      }
+    } else if (n > 0) {
       try {
         chunk = await p.data.read(p.sent, n);
       } catch {
@@ -140,7 +168,23 @@ export class BulkOnlyTransport {
     // a short transfer ends the data phase, as does reaching the host's length
     if (chunk.length < length || p.sent === p.cbw.length) {
       this.phase = { kind: 'status', csw: buildCsw(p.cbw.tag, p.cbw.length - p.sent, p.status) };
+    } else {
+      this.readAhead(p);
     }
     return ok(chunk);
+  }
+
+  /** Starts reading the next piece of the data phase (nothing when a piece is already read ahead or all was sent). */
+  private readAhead(p: Phase & { kind: 'data-in' }): void {
+    if (p.ahead) return;
+    const length = Math.min(Math.min(p.data.length, p.cbw.length) - p.sent, READ_AHEAD_BYTES);
+    if (length <= 0) return;
+    let data: Promise<Uint8Array | null>;
+    try {
+      data = p.data.read(p.sent, length).catch(() => null);
+    } catch {
+      data = Promise.resolve(null);
+    }
+    p.ahead = { offset: p.sent, length, data };
   }
 }

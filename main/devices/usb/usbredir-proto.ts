@@ -384,21 +384,27 @@ export function decodeBody(type: number, body: Uint8Array, caps: UsbRedirCaps): 
 
 /** Encodes a packet body for sending to the peer (direction and cap rules checked). */
 export function encodeBody(msg: UsbRedirMessage, caps: UsbRedirCaps): Uint8Array {
+  return encodeInto(msg, caps, 0).finish();
+}
+
+/** The body written after `room` bytes left for the header (one buffer for the whole packet: a bulk reply is not copied twice). */
+function encodeInto(msg: UsbRedirMessage, caps: UsbRedirCaps, room: number): ByteWriter {
   const name = msg.type;
   const fromGuest = caps.role === 'guest';
   checkRules(name, fromGuest, caps, true);
   // sized up front: a bulk reply carries up to a whole transfer
-  const w = new ByteWriter(64 + ('data' in msg ? msg.data.length : 0));
+  const w = new ByteWriter(room + 64 + ('data' in msg ? msg.data.length : 0));
+  if (room) w.zeros(room);
   if (msg.type === 'hello') {
     const v = new TextEncoder().encode(msg.version).subarray(0, USBREDIR_VERSION_STRING_SIZE - 1);
     w.bytes(v).zeros(USBREDIR_VERSION_STRING_SIZE - v.length);
     for (const c of msg.caps) w.u32(c);
-    return w.finish();
+    return w;
   }
   if (msg.type === 'filter_filter') {
     const s = new TextEncoder().encode(msg.rules);
     if (s.includes(0)) throw new SpiceError('BAD_MESSAGE', 'usbredir filter rules contain NUL');
-    return w.bytes(s).u8(0).finish();
+    return w.bytes(s).u8(0);
   }
   const rec = msg as unknown as Record<string, unknown>;
   let dataLen = 0;
@@ -415,18 +421,21 @@ export function encodeBody(msg: UsbRedirMessage, caps: UsbRedirCaps): Uint8Array
     dataLen = msg.data.length;
   }
   checkMessage(rec, name, fromGuest, dataLen);
-  return w.finish();
+  return w;
 }
 
 /** A whole packet (header + body) as the peer expects it now. */
 export function encodePacket(packet: UsbRedirPacket, caps: UsbRedirCaps): Uint8Array {
-  const body = encodeBody(packet.msg, caps);
-  if (body.length > MAX_PACKET_SIZE) throw new SpiceError('LIMIT', `usbredir ${packet.msg.type} of ${body.length} bytes`);
   // hellos always travel with the 32-bit id header (caps are not known yet)
   const wide = packet.msg.type !== 'hello' && caps.headerSize === HEADER_SIZE_64;
+  const hs = wide ? HEADER_SIZE_64 : HEADER_SIZE_32;
+  const out = encodeInto(packet.msg, caps, hs).finish();
+  const bodyLength = out.length - hs;
+  if (bodyLength > MAX_PACKET_SIZE) throw new SpiceError('LIMIT', `usbredir ${packet.msg.type} of ${bodyLength} bytes`);
   if (!wide && packet.id > 0xffffffffn) throw new SpiceError('LIMIT', `usbredir id ${packet.id} needs cap 64bits_ids`);
-  const w = new ByteWriter((wide ? HEADER_SIZE_64 : HEADER_SIZE_32) + body.length);
-  w.u32(UsbRedirType[packet.msg.type]).u32(body.length);
-  if (wide) w.u64(packet.id); else w.u32(Number(packet.id));
-  return w.bytes(body).finish();
+  const v = new DataView(out.buffer, out.byteOffset, hs);
+  v.setUint32(0, UsbRedirType[packet.msg.type], true);
+  v.setUint32(4, bodyLength, true);
+  if (wide) v.setBigUint64(8, packet.id, true); else v.setUint32(8, Number(packet.id), true);
+  return out;
 }

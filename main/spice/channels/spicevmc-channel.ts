@@ -72,13 +72,16 @@ export abstract class SpicevmcChannel extends Channel {
   /**
    * Sends device data, split in SPICEVMC_MAX_CHUNK pieces. Returns false when
    * the producer should stop until onResume (like a Node writable's write()).
+   * The bytes are not copied (framing copies them into the message; held
+   * output keeps them): the caller must not change them afterwards.
    */
   write(bytes: Uint8Array): boolean {
-    for (let off = 0; off < bytes.length; off += SPICEVMC_MAX_CHUNK) {
-      const chunk = bytes.slice(off, off + SPICEVMC_MAX_CHUNK);
-      this.bytesOut += chunk.length;
-      this.send(MsgcSpicevmc.DATA, chunk);
-    }
+    const chunks: Uint8Array[] = [];
+    for (let off = 0; off < bytes.length; off += SPICEVMC_MAX_CHUNK) chunks.push(bytes.subarray(off, off + SPICEVMC_MAX_CHUNK));
+    this.bytesOut += bytes.length;
+    // a write split in chunks still leaves in one socket write
+    if (chunks.length === 1) this.send(MsgcSpicevmc.DATA, chunks[0]);
+    else this.sendAll(MsgcSpicevmc.DATA, chunks);
     this.checkSocket();
     return !this.paused;
   }

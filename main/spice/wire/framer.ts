@@ -114,9 +114,15 @@ export class MessageFramer {
 
 /** Serializes one outgoing message under the negotiated header. */
 export function frameMessage(miniHeader: boolean, serial: bigint, type: number, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array((miniHeader ? MINI_HEADER_SIZE : FULL_HEADER_SIZE) + body.length);
+  frameMessageInto(out, 0, miniHeader, serial, type, body);
+  return out;
+}
+
+/** frameMessage written into `out` at `at` (several messages in one buffer). */
+export function frameMessageInto(out: Uint8Array, at: number, miniHeader: boolean, serial: bigint, type: number, body: Uint8Array): void {
   const hs = miniHeader ? MINI_HEADER_SIZE : FULL_HEADER_SIZE;
-  const out = new Uint8Array(hs + body.length);
-  const v = new DataView(out.buffer);
+  const v = new DataView(out.buffer, out.byteOffset + at, hs);
   if (miniHeader) {
     v.setUint16(0, type, true);
     v.setUint32(2, body.length, true);
@@ -126,6 +132,5 @@ export function frameMessage(miniHeader: boolean, serial: bigint, type: number, 
     v.setUint32(10, body.length, true);
     v.setUint32(14, 0, true);
   }
-  out.set(body, hs);
-  return out;
+  out.set(body, at + hs);
 }

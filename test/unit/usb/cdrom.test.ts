@@ -8,7 +8,7 @@ import path from 'node:path';
 import { EmulatedCdrom } from '../../../main/devices/usb/emulated-cdrom';
 import { openFileBlockSource } from '../../../main/devices/usb/file-block-source';
 import type { BlockSource } from '../../../main/devices/usb/backend';
-import { hex } from '../../helpers/spice-bytes';
+import { concat, hex } from '../../helpers/spice-bytes';
 
 const BLOCKS = 40;
 const image = Uint8Array.from({ length: BLOCKS * 2048 }, (_, i) => (i * 31 + (i >> 11)) & 0xff);
@@ -236,6 +236,31 @@ test('GET CONFIGURATION (profiles, core, removable medium, current flags) and GE
   const perf = await cmd(dev, [0xac, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0], 24);
   assert.equal(hex(perf.data), '00000014' + '00000000' + '00000000' + '00005840' + '00000027' + '00005840');
   assert.equal((await cmd(dev, [0xbb, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0])).status, 0);
+});
+
+test('BOT reads the data phase ahead: the medium read starts with the CBW, pieces are served from it, a failed read-ahead fails the command', async () => {
+  const reads: [number, number][] = [];
+  const src = memSource();
+  const counting: BlockSource = { ...src, read: (o, n) => { reads.push([o, n]); return src.read(o, n); } };
+  const dev = newDev(counting);
+  const tag = 0x77;
+  assert.equal((await dev.bulk(nextId++, 0x02, 31, cbw(tag, 3 * 2048, true, [0x28, 0, 0, 0, 0, 2, 0, 0, 3, 0]))).status, 'success');
+  assert.deepEqual(reads, [[2 * 2048, 3 * 2048]], 'read before any bulk IN asked for it');
+  const a = await dev.bulk(nextId++, 0x81, 1000, new Uint8Array(0));
+  const b = await dev.bulk(nextId++, 0x81, 3 * 2048 - 1000, new Uint8Array(0));
+  assert.equal(hex(concat(a.data, b.data)), hex(image.subarray(2 * 2048, 5 * 2048)));
+  assert.equal(reads.length, 1, 'both pieces came from the one read');
+  assert.deepEqual(parseCsw((await dev.bulk(nextId++, 0x81, 13, new Uint8Array(0))).data), { tag, residue: 0, status: 0 });
+  // the read ahead fails: the bulk IN gets no data and the CSW says failed
+  const failing = newDev(memSource(image, 2048 + 3));
+  const err = await cmd(failing, [0x28, 0, 0, 0, 0, 1, 0, 0, 1, 0], 2048);
+  assert.deepEqual([err.status, err.data.length], [1, 0]);
+  // a reset mid data phase drops the read ahead: the next command reads its own blocks
+  reads.length = 0;
+  await dev.bulk(nextId++, 0x02, 31, cbw(0x78, 2048, true, [0x28, 0, 0, 0, 0, 7, 0, 0, 1, 0]));
+  await dev.reset();
+  const r = await cmd(dev, [0x28, 0, 0, 0, 0, 9, 0, 0, 1, 0], 2048);
+  assert.equal(hex(r.data), hex(image.subarray(9 * 2048, 10 * 2048)));
 });
 
 test('BOT: short reply → residue; malformed CBW stalls until the class reset; cancel of a queued transfer', async () => {
