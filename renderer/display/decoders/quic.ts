@@ -16,6 +16,7 @@
 import { SpiceError } from '../../../preload/spice-errors';
 import type { SpiceImage } from '../../../preload/contract';
 import { MAX_IMAGE_PIXELS, type DecodeContext, type DecodedImage, type ImageDecoder } from '../types';
+import { QUIC_WASM_BASE64 } from './wasm/quic-wasm';
 
 /** ASCII "QUIC" read as a little-endian u32. */
 export const QUIC_MAGIC = 0x43495551;
@@ -753,12 +754,13 @@ export function parseQuicHeader(words: Int32Array): QuicHeader {
 }
 
 /**
- * Decodes one QUIC stream. `expect` (the image descriptor size) must match
- * the stream header when given.
+ * Header checks shared by both implementations: magic, version, type, size
+ * limits, the descriptor size when given, and a minimum stream length.
  */
-export function decodeQuic(bytes: Uint8Array, expect?: { width: number; height: number }): DecodedImage {
+function checkStream(bytes: Uint8Array, expect?: { width: number; height: number }): { words: Int32Array; header: QuicHeader } {
   const words = toWords(bytes);
-  const { type, width, height } = parseQuicHeader(words);
+  const header = parseQuicHeader(words);
+  const { type, width, height } = header;
   if (expect && (expect.width !== width || expect.height !== height)) {
     fail(`stream is ${width}x${height}, descriptor says ${expect.width}x${expect.height}`);
   }
@@ -770,6 +772,21 @@ export function decodeQuic(bytes: Uint8Array, expect?: { width: number; height: 
   const nch = type === QuicImageType.GRAY ? 1 : type === QuicImageType.RGBA ? 4 : 3;
   const minBits = 160 + width * nch + (height - 1) * Math.min(width, 3) * nch + 32;
   if (words.length * 32 < minBits) truncated();
+  return { words, header };
+}
+
+/**
+ * Decodes one QUIC stream with the WebAssembly decoder when it is available
+ * (see quicWasm), else in JavaScript. `expect` (the image descriptor size)
+ * must match the stream header when given.
+ */
+export function decodeQuic(bytes: Uint8Array, expect?: { width: number; height: number }): DecodedImage {
+  return quicWasm() ? decodeQuicWasm(bytes, expect) : decodeQuicJs(bytes, expect);
+}
+
+/** The JavaScript decoder (the fallback where WebAssembly is unavailable, and the reference for the C port). */
+export function decodeQuicJs(bytes: Uint8Array, expect?: { width: number; height: number }): DecodedImage {
+  const { words, header: { type, width, height } } = checkStream(bytes, expect);
 
   const fam = type === QuicImageType.RGB16 ? FAMILY_5BPC : FAMILY_8BPC;
   // init_decode_io after the five header words: word 5 is both window and last load.
@@ -811,6 +828,56 @@ export function decodeQuic(bytes: Uint8Array, expect?: { width: number; height: 
   }
   for (let k = 0; k < alpha.length; k++) pixels[k] = (pixels[k] & 0xffffff) | (alpha[k] << 24);
   return { width, height, pixels, hasAlpha: true };
+}
+
+/** Exports of wasm/quic.c. */
+interface QuicWasm {
+  memory: WebAssembly.Memory;
+  quic_prepare(inBytes: number, width: number, height: number, type: number): number;
+  quic_decode(): number;
+  quic_output(): number;
+}
+
+/** Error codes of quic_decode() (QUIC_ERR_* in wasm/quic.c) → the JS decoder's messages. */
+const WASM_ERRORS: Record<number, string> = { 1: 'truncated bitstream', 2: 'run past end of row segment', 3: 'decoder state' };
+
+let wasmInstance: QuicWasm | null | undefined;
+
+/**
+ * The WebAssembly decoder, instantiated synchronously on first use (the
+ * module is ~20 KB, embedded as base64), or null where WebAssembly is
+ * missing or refused (e.g. a CSP without 'wasm-unsafe-eval'): then the
+ * JavaScript decoder runs. Its memory grows to the largest image decoded
+ * (input + pixels + scratch) and is reused for later ones.
+ */
+export function quicWasm(): QuicWasm | null {
+  if (wasmInstance !== undefined) return wasmInstance;
+  try {
+    const bin = atob(QUIC_WASM_BASE64);
+    const bytes = new Uint8Array(bin.length);
+    for (let k = 0; k < bin.length; k++) bytes[k] = bin.charCodeAt(k);
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+    wasmInstance = instance.exports as unknown as QuicWasm;
+  } catch {
+    wasmInstance = null;
+  }
+  return wasmInstance;
+}
+
+/** The WebAssembly decoder; throws SpiceError('DECODE') when it is unavailable. */
+export function decodeQuicWasm(bytes: Uint8Array, expect?: { width: number; height: number }): DecodedImage {
+  const w = quicWasm();
+  if (!w) fail('WebAssembly decoder unavailable');
+  const { header: { type, width, height } } = checkStream(bytes, expect);
+  // Whole words only, as the JS reader (toWords) sees them.
+  const inBytes = bytes.length & ~3;
+  const inPtr = w.quic_prepare(inBytes, width, height, type);
+  if (!inPtr) fail(`out of memory for ${width}x${height}`);
+  new Uint8Array(w.memory.buffer, inPtr, inBytes).set(bytes.subarray(0, inBytes));
+  const err = w.quic_decode();
+  if (err) fail(WASM_ERRORS[err] ?? `error ${err}`);
+  const pixels = new Uint32Array(w.memory.buffer, w.quic_output(), width * height).slice();
+  return { width, height, pixels, hasAlpha: type === QuicImageType.RGBA };
 }
 
 /** ImageDecoder for SPICE_IMAGE_TYPE_QUIC images. Stateless between images. */
