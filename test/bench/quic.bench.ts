@@ -4,7 +4,8 @@
 // then times the JavaScript and the WebAssembly decoder on each, plus a
 // 1024x16 strip of the desktop (the size spice-server sends while a region
 // keeps changing). decode.bench.ts times QuicDecoder (whichever it picks).
-// Run directly: node --import tsx test/bench/quic.bench.ts
+// Run directly: node --import tsx test/bench/quic.bench.ts (Node); the same
+// comparison in a Chromium worker: test/bench/quic-chromium.bench.ts.
 import { QuicDecoder, decodeQuicJs, decodeQuicWasm, quicWasm } from '../../renderer/display/decoders/quic';
 import type { SpiceImage } from '../../preload/contract';
 import { QUIC_TYPE, encodeQuic, rng } from '../unit/decoders/quic-encoder';
@@ -116,7 +117,7 @@ function timeDecode(label: string, pixels: Uint32Array, w = W, h = H): Result {
 }
 
 /** JS vs WebAssembly ms/frame on one frame. */
-function compare(label: string, pixels: Uint32Array, w: number, h: number): { label: string; js: number; wasm: number } {
+export function compare(label: string, pixels: Uint32Array, w: number, h: number): { label: string; js: number; wasm: number } {
   const stream = encodeQuic(QUIC_TYPE.RGB32, w, h, pixels);
   const perBatch = Math.max(10, Math.round(200_000 / (w * h)));
   const js = bestMs(() => decodeQuicJs(stream), perBatch);
@@ -129,12 +130,20 @@ export async function run(): Promise<Result[]> {
 }
 
 /** The desktop frame's rows 160..175 (text on the browser page and terminal). */
-function strip(): Uint32Array {
+export function strip(): Uint32Array {
   return desktopImage().slice(160 * W, 176 * W);
 }
 
+/** A 960x160 text region of the desktop frame (terminal and page text), the size of the test guest's ticker redraws. */
+export function textRegion(): Uint32Array {
+  const d = desktopImage();
+  const px = new Uint32Array(960 * 160);
+  for (let y = 0; y < 160; y++) px.set(d.subarray((150 + y) * W + 32, (150 + y) * W + 32 + 960), y * 960);
+  return px;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const rows = [compare('desktop', desktopImage(), W, H), compare('photo', photoImage(), W, H), compare('strip', strip(), W, 16)];
+  const rows = [compare('desktop', desktopImage(), W, H), compare('photo', photoImage(), W, H), compare('strip', strip(), W, 16), compare('text', textRegion(), 960, 160)];
   for (const r of rows) {
     console.log(`quic rgb32 ${r.label}: js ${r.js.toFixed(3)} ms, wasm ${r.wasm.toFixed(3)} ms (x${(r.js / r.wasm).toFixed(2)})`);
   }
