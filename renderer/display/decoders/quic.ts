@@ -846,25 +846,41 @@ interface QuicWasm {
 /** Error codes of quic_decode() (QUIC_ERR_* in wasm/quic.c) → the JS decoder's messages. */
 const WASM_ERRORS: Record<number, string> = { 1: 'truncated bitstream', 2: 'run past end of row segment', 3: 'decoder state' };
 
-let wasmInstance: QuicWasm | null | undefined;
+/** Compiled once; null when WebAssembly is missing or refused. */
+let wasmModule: WebAssembly.Module | null | undefined;
+let wasmInstance: QuicWasm | undefined;
+/**
+ * An instance whose memory grew past this (an image of ~12 Mpixels) is
+ * dropped after its decode, so one huge image does not pin its memory for
+ * the worker's lifetime; the next QUIC image gets a fresh instance.
+ */
+const WASM_KEEP_BYTES = 64 << 20;
 
 /**
  * The WebAssembly decoder, instantiated synchronously on first use (the
  * module is ~20 KB, embedded as base64), or null where WebAssembly is
  * missing or refused (e.g. a CSP without 'wasm-unsafe-eval'): then the
  * JavaScript decoder runs. Its memory grows to the largest image decoded
- * (input + pixels + scratch) and is reused for later ones.
+ * (input + pixels + scratch) and is reused for later ones, up to WASM_KEEP_BYTES.
  */
 export function quicWasm(): QuicWasm | null {
-  if (wasmInstance !== undefined) return wasmInstance;
+  if (wasmInstance) return wasmInstance;
+  if (wasmModule === undefined) {
+    try {
+      const bin = atob(QUIC_WASM_BASE64);
+      const bytes = new Uint8Array(bin.length);
+      for (let k = 0; k < bin.length; k++) bytes[k] = bin.charCodeAt(k);
+      wasmModule = new WebAssembly.Module(bytes);
+    } catch {
+      wasmModule = null;
+    }
+  }
+  if (!wasmModule) return null;
   try {
-    const bin = atob(QUIC_WASM_BASE64);
-    const bytes = new Uint8Array(bin.length);
-    for (let k = 0; k < bin.length; k++) bytes[k] = bin.charCodeAt(k);
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-    wasmInstance = instance.exports as unknown as QuicWasm;
+    wasmInstance = new WebAssembly.Instance(wasmModule, {}).exports as unknown as QuicWasm;
   } catch {
-    wasmInstance = null;
+    wasmModule = null;
+    return null;
   }
   return wasmInstance;
 }
@@ -874,14 +890,20 @@ export function decodeQuicWasm(bytes: Uint8Array, expect?: { width: number; heig
   const w = quicWasm();
   if (!w) fail('WebAssembly decoder unavailable');
   const { header: { type, width, height } } = checkStream(bytes, expect);
+  // The result is allocated first, as in the JS decoder: before any decoding work.
+  const pixels = new Uint32Array(width * height);
   // Whole words only, as the JS reader (toWords) sees them.
   const inBytes = bytes.length & ~3;
-  const inPtr = w.quic_prepare(inBytes, width, height, type);
-  if (!inPtr) fail(`out of memory for ${width}x${height}`);
-  new Uint8Array(w.memory.buffer, inPtr, inBytes).set(bytes.subarray(0, inBytes));
-  const err = w.quic_decode();
-  if (err) fail(WASM_ERRORS[err] ?? `error ${err}`);
-  const pixels = new Uint32Array(w.memory.buffer, w.quic_output(), width * height).slice();
+  try {
+    const inPtr = w.quic_prepare(inBytes, width, height, type);
+    if (!inPtr) fail(`out of memory for ${width}x${height}`);
+    new Uint8Array(w.memory.buffer, inPtr, inBytes).set(bytes.subarray(0, inBytes));
+    const err = w.quic_decode();
+    if (err) fail(WASM_ERRORS[err] ?? `error ${err}`);
+    pixels.set(new Uint32Array(w.memory.buffer, w.quic_output(), width * height));
+  } finally {
+    if (w.memory.buffer.byteLength > WASM_KEEP_BYTES) wasmInstance = undefined;
+  }
   return { width, height, pixels, hasAlpha: type === QuicImageType.RGBA };
 }
 

@@ -82,6 +82,18 @@ test('wasm reuses its memory across sizes: large, then small, then large again',
   }
 });
 
+test('an instance whose memory grew past 64 MiB is replaced after its decode (no huge image pins memory)', () => {
+  const w = 4096;
+  const h = 4200; // 17 Mpixels: ~69 MiB of output alone
+  const px = new Uint32Array(w * h).fill(0xff336699);
+  const big = decodeQuicWasm(encodeQuic(QUIC_TYPE.RGB32, w, h, px));
+  assert.equal(big.pixels[w * h - 1], 0xff336699);
+  const first = quicWasm();
+  assert.ok(first && first.memory.buffer.byteLength < 1 << 20, 'a fresh instance after the big image');
+  const small = image(5, 30, 7);
+  assert.deepEqual(decodeQuicWasm(encodeQuic(QUIC_TYPE.RGB24, 30, 7, small)).pixels, expectedPixels(QUIC_TYPE.RGB24, small));
+});
+
 test('truncated streams: the same coded error from both, at every cut', () => {
   for (const type of TYPES) {
     const w = 37;
