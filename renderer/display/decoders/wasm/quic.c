@@ -293,7 +293,7 @@ static void updateModel(Channel *ch, const Family *f, int bucket, int curval, in
   } while (0)
 
 /** One row of the r, g, b group (see decodeRgbRow in quic.ts); prevBase < 0 on row 0. */
-INLINE int rgbRow(const Family *f, const int wide, u32 *out, int base, int prevBase, int width) {
+INLINE int rgbRow(const Family *f, const int wide, const int row0, u32 *out, int base, int prevBase, int width) {
   Reader *s = &rd;
   State *st = &stRgb;
   const int *l2u = f->l2u;
@@ -309,7 +309,6 @@ INLINE int rgbRow(const Family *f, const int wide, u32 *out, int base, int prevB
   int avail;
   LOAD_READER();
   int waitcnt = st->waitcnt, seed = st->tabrandSeed, wmidx = st->wmidx, wmileft = st->wmileft;
-  const int row0 = prevBase < 0;
 
   if (row0) {
     cR[0] = cG[0] = cB[0] = 0;
@@ -505,11 +504,12 @@ static int oneRow(State *st, Channel *ch, u8 *plane, int base, int prevBase, int
   return 0;
 }
 
+/* Compiled four times: 8 or 5 bits per channel, row 0 (no row above) or not. */
 static __attribute__((noinline)) int rgbRow8(u32 *out, int base, int prevBase, int width) {
-  return rgbRow(&fam8, 0, out, base, prevBase, width);
+  return prevBase < 0 ? rgbRow(&fam8, 0, 1, out, base, prevBase, width) : rgbRow(&fam8, 0, 0, out, base, prevBase, width);
 }
 static __attribute__((noinline)) int rgbRow5(u32 *out, int base, int prevBase, int width) {
-  return rgbRow(&fam5, 1, out, base, prevBase, width);
+  return prevBase < 0 ? rgbRow(&fam5, 1, 1, out, base, prevBase, width) : rgbRow(&fam5, 1, 0, out, base, prevBase, width);
 }
 
 static u32 alignUp(u32 v) { return (v + 15u) & ~15u; }
