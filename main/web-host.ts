@@ -127,7 +127,8 @@ export async function startWebHost(opts: WebHostOptions = {}): Promise<WebHost> 
   const csp = (hostHeader: string): string =>
     [
       "default-src 'self'",
-      "script-src 'self'",
+      // 'wasm-unsafe-eval': the display worker's WebAssembly decoders (compilation only, not eval)
+      "script-src 'self' 'wasm-unsafe-eval'",
       "worker-src 'self'",
       "style-src 'self'",
       "img-src 'self' data: blob:",

@@ -4,6 +4,7 @@ import { build } from 'esbuild';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildWasm } from './build-wasm.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -13,6 +14,8 @@ const common = { bundle: true, sourcemap: 'linked', logLevel: 'warning', target:
 // Native add-ons and Electron stay outside the bundles.
 const nodeExternal = ['electron', 'usb', 'pcsclite', 'bufferutil', 'utf-8-validate'];
 
+// C decoders → WebAssembly, embedded as generated TS modules the bundles import.
+buildWasm();
 await rm(dist, { recursive: true, force: true });
 await mkdir(join(dist, 'renderer'), { recursive: true });
 

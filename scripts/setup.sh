@@ -13,6 +13,7 @@ PKGS=(
   libpcsclite-dev pkg-config   # builds the pcsclite npm addon
   imagemagick libjpeg-turbo-progs   # independent JPEG encoders/decoders for decoder tests
   openssl iproute2 gcc libc6-dev
+  clang lld                # WebAssembly decoders (renderer/display/decoders/wasm, scripts/build-wasm.mjs)
   websockify               # WebSocket proxy (path token) in front of QEMU for the ws/wss tests
   genisoimage              # ISO images for the shared-CD (usbredir) tests
   pcscd vsmartcard-vpcd vsmartcard-vpicc python3-virtualsmartcard python3-pycryptodome   # smartcard rig (virtual reader + cards)

@@ -8,10 +8,14 @@ export const APP_SCHEME = 'app';
 export const APP_ORIGIN = `${APP_SCHEME}://viewer`;
 export const APP_URL = `${APP_ORIGIN}/index.html`;
 
-/** Content-Security-Policy for every renderer response. No 'unsafe-eval', no inline script. */
+/**
+ * Content-Security-Policy for every renderer response. No 'unsafe-eval', no inline script.
+ * 'wasm-unsafe-eval' lets the display worker compile its WebAssembly decoders
+ * (embedded in worker.js; it allows WebAssembly compilation only, not eval).
+ */
 export const APP_CSP = [
   "default-src 'self'",
-  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "worker-src 'self'",
   "style-src 'self'",
   "img-src 'self' data: blob:",

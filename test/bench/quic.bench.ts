@@ -1,9 +1,12 @@
 // QUIC decode benchmark: encodes a synthetic 1024x768 desktop (panel,
 // wallpaper gradient, terminal and browser windows with anti-aliased text, a
 // photo, icons) and a continuous-tone photo-like frame with the test encoder,
-// then times QuicDecoder on each.
-// Run directly: node --import tsx test/bench/quic.bench.ts
-import { QuicDecoder } from '../../renderer/display/decoders/quic';
+// then times the JavaScript and the WebAssembly decoder on each, plus a
+// 1024x16 strip of the desktop (the size spice-server sends while a region
+// keeps changing). decode.bench.ts times QuicDecoder (whichever it picks).
+// Run directly: node --import tsx test/bench/quic.bench.ts (Node); the same
+// comparison in a Chromium worker: test/bench/quic-chromium.bench.ts.
+import { QuicDecoder, decodeQuicJs, decodeQuicWasm, quicWasm } from '../../renderer/display/decoders/quic';
 import type { SpiceImage } from '../../preload/contract';
 import { QUIC_TYPE, encodeQuic, rng } from '../unit/decoders/quic-encoder';
 
@@ -82,35 +85,66 @@ export function photoImage(): Uint32Array {
   return px;
 }
 
-function makeImage(data: Uint8Array): SpiceImage {
-  return { descriptor: { id: 1n, type: 1, flags: 0, width: W, height: H }, data: { kind: 'quic', data } };
+function makeImage(data: Uint8Array, width: number, height: number): SpiceImage {
+  return { descriptor: { id: 1n, type: 1, flags: 0, width, height }, data: { kind: 'quic', data } };
 }
 
-function timeDecode(label: string, pixels: Uint32Array): { codec: string; mbPerSec: number; msPerFrame: number } {
-  const stream = encodeQuic(QUIC_TYPE.RGB32, W, H, pixels);
-  const dec = new QuicDecoder();
-  const ctx = { palettes: { get: () => undefined, put: () => undefined } };
-  const img = makeImage(stream);
-  for (let k = 0; k < 20; k++) dec.decode(img, ctx); // warm-up (JIT tiers)
+type Result = { codec: string; mbPerSec: number; msPerFrame: number };
+
+/** Best-of-8-batches ms per decode of `fn`, after a warm-up (JIT tiers). */
+function bestMs(fn: () => void, perBatch: number): number {
+  for (let k = 0; k < 2 * perBatch; k++) fn();
   // Best batch of several: other processes on a shared machine only ever add time.
   let ms = Infinity;
   for (let batch = 0; batch < 8; batch++) {
-    const n = 10;
     const t0 = performance.now();
-    for (let k = 0; k < n; k++) dec.decode(img, ctx);
-    ms = Math.min(ms, (performance.now() - t0) / n);
+    for (let k = 0; k < perBatch; k++) fn();
+    ms = Math.min(ms, (performance.now() - t0) / perBatch);
   }
-  // Throughput in decoded output (RGB32) megabytes per second.
-  const mbPerSec = (W * H * 4) / 1e6 / (ms / 1000);
-  return { codec: `quic rgb32 ${label} ${W}x${H} (${(stream.length / 1024).toFixed(0)} KiB stream)`, mbPerSec, msPerFrame: ms };
+  return ms;
 }
 
-export async function run(): Promise<{ codec: string; mbPerSec: number; msPerFrame: number }[]> {
+/** Times QuicDecoder (the decoder the app uses) on one frame. */
+function timeDecode(label: string, pixels: Uint32Array, w = W, h = H): Result {
+  const stream = encodeQuic(QUIC_TYPE.RGB32, w, h, pixels);
+  const dec = new QuicDecoder();
+  const ctx = { palettes: { get: () => undefined, put: () => undefined } };
+  const img = makeImage(stream, w, h);
+  const ms = bestMs(() => dec.decode(img, ctx), 10);
+  // Throughput in decoded output (RGB32) megabytes per second.
+  const mbPerSec = (w * h * 4) / 1e6 / (ms / 1000);
+  return { codec: `quic rgb32 ${label} ${w}x${h} (${(stream.length / 1024).toFixed(0)} KiB stream)`, mbPerSec, msPerFrame: ms };
+}
+
+/** JS vs WebAssembly ms/frame on one frame. */
+export function compare(label: string, pixels: Uint32Array, w: number, h: number): { label: string; js: number; wasm: number } {
+  const stream = encodeQuic(QUIC_TYPE.RGB32, w, h, pixels);
+  const perBatch = Math.max(10, Math.round(200_000 / (w * h)));
+  const js = bestMs(() => decodeQuicJs(stream), perBatch);
+  const wasm = quicWasm() ? bestMs(() => decodeQuicWasm(stream), perBatch) : NaN;
+  return { label: `${label} ${w}x${h} (${(stream.length / 1024).toFixed(0)} KiB)`, js, wasm };
+}
+
+export async function run(): Promise<Result[]> {
   return [timeDecode('desktop', desktopImage()), timeDecode('photo', photoImage())];
 }
 
+/** The desktop frame's rows 160..175 (text on the browser page and terminal). */
+export function strip(): Uint32Array {
+  return desktopImage().slice(160 * W, 176 * W);
+}
+
+/** A 960x160 text region of the desktop frame (terminal and page text), the size of the test guest's ticker redraws. */
+export function textRegion(): Uint32Array {
+  const d = desktopImage();
+  const px = new Uint32Array(960 * 160);
+  for (let y = 0; y < 160; y++) px.set(d.subarray((150 + y) * W + 32, (150 + y) * W + 32 + 960), y * 960);
+  return px;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  void run().then((results) => {
-    for (const r of results) console.log(`${r.codec}: ${r.msPerFrame.toFixed(2)} ms/frame, ${r.mbPerSec.toFixed(0)} MB/s`);
-  });
+  const rows = [compare('desktop', desktopImage(), W, H), compare('photo', photoImage(), W, H), compare('strip', strip(), W, 16), compare('text', textRegion(), 960, 160)];
+  for (const r of rows) {
+    console.log(`quic rgb32 ${r.label}: js ${r.js.toFixed(3)} ms, wasm ${r.wasm.toFixed(3)} ms (x${(r.js / r.wasm).toFixed(2)})`);
+  }
 }

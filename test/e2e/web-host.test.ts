@@ -179,6 +179,17 @@ test('web host: the page loads in Chromium and shows the idle status', async () 
     assert.equal(px, 0, 'nothing painted before a connection');
     // No CSP violations, worker failures or script errors.
     assert.deepEqual(probe.errors, []);
+    // The display worker may compile WebAssembly (its QUIC decoder): the CSP it is served with allows exactly that.
+    const worker = page.workers()[0] ?? (await page.waitForEvent('worker', { timeout: 10_000 }));
+    const wasm = await worker.evaluate(() => {
+      try {
+        new WebAssembly.Instance(new WebAssembly.Module(Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0)));
+        return 'ok';
+      } catch (e) {
+        return String(e);
+      }
+    });
+    assert.equal(wasm, 'ok', 'WebAssembly in the display worker');
 
     // The token leaves the address bar once read; a reload still works (the tab's sessionStorage).
     assert.equal(new URL(page.url()).searchParams.get('token'), null, page.url());
