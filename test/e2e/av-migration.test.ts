@@ -28,6 +28,7 @@
 // each VM's spice-server log and serial in /tmp. Needs `npm run build`.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -49,9 +50,9 @@ const TONE_HZ = 1000;
  * The guest's workload. Default: `avsync` with long beeps — a 1024x16 band at the top of the
  * screen animates (~25 frames/s, streamed) while nearly continuous beeps of TONE_HZ play
  * (BEEP_MS of every PERIOD_MS). AVMIG_WORKLOAD=anim: the full-screen `anim 40` and one long
- * `tone` — after a migration the guest's qxl driver then often stalls for ~15 s at a time
- * (spice-server logs OOM with nothing left to free; the display of the guest itself, not
- * only the client's, stops): see docs/architecture.md, Migration of sound and streams.
+ * `tone` — in 6 of 8 runs, after one or both switches, no draws at all then reach the engine for ~15 s at a
+ * time (bursts in between), with nothing held on our side; not attributed yet: see
+ * docs/architecture.md, Migration of sound and streams. It fails this test.
  */
 const ANIM = process.env.AVMIG_WORKLOAD === 'anim';
 const BEEPS = 40;
@@ -185,8 +186,10 @@ test(`a tone and a video stream continue across ${MIGRATIONS} seamless migration
   /** what the engine sent the page about audio and streams, with epoch arrival times (printed per switch) */
   const audioLog: { at: number; t: string; time?: number; mode?: string }[] = [];
   const streamLog: { at: number; t: string; id?: number; mmTime?: number }[] = [];
+  let controller: ReturnType<typeof createSessionController> | undefined;
   const engine = (): HostEngine => {
     const c = createSessionController({ transport: defaultTransportFactory, env: {} });
+    controller = c;
     c.on('status', (s: SessionStatus) => {
       if (states.at(-1) !== s.state) states.push(s.state);
       if (s.code) engineErrors.push(`${s.code}: ${s.message}`);
@@ -228,7 +231,21 @@ test(`a tone and a video stream continue across ${MIGRATIONS} seamless migration
   const waitStreamData = async (from: number, n: number, what: string): Promise<void> => {
     const deadline = Date.now() + 60_000;
     while (streamData - from < n) {
-      assert.ok(Date.now() < deadline, `${what}: only ${streamData - from} stream frames reached the page in 60 s`);
+      if (Date.now() >= deadline) {
+        // whose display stopped: QMP screendumps of the guest's own screen, 500 ms apart
+        const shots = new Set<string>();
+        for (let k = 0; k < 6; k++) {
+          const shot = await cur.screendump();
+          shots.add(createHash('sha1').update(shot.rgb).digest('hex'));
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        const flow = controller?.displayStats();
+        const painted = await page.evaluate(() => (window as unknown as { __spiceTest: { paintedBatch(): number } }).__spiceTest.paintedBatch()).catch(() => -1);
+        assert.fail(
+          `${what}: only ${streamData - from} stream frames reached the page in 60 s; the guest's own screen (QMP screendump) showed ${shots.size} distinct pictures in 6 dumps over 3 s; ` +
+            `engine display flow ${JSON.stringify(flow)}, page painted batch ${painted}`,
+        );
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   };
@@ -269,6 +286,7 @@ test(`a tone and a video stream continue across ${MIGRATIONS} seamless migration
       await new Promise((res) => setTimeout(res, 50));
     }
     const done = migrations.filter((m) => m.phase === 'done').at(-1)!;
+    console.log(`migration ${i}: channels ${done.channels.map((c) => `${c.name} flags ${c.flags} fwd ${c.forwardedBytes} B swap ${c.swapMs?.toFixed(1)} ms`).join('; ')}`);
     assert.equal(done.mode, 'seamless', `migration ${i} mode`);
     keepLog(cur);
     await finishSource(cur);
