@@ -40,6 +40,11 @@ export interface MigrationOptions {
   agent?: boolean;
   /** usb-redir devices on spicevmc usbredir chardevs (QemuOptions.usbRedirChannels); destinations copy it */
   usbRedirChannels?: number;
+  /**
+   * The sound flavour of the guest (QemuOptions.sound: aplay/arecord, `tone`, `avsync`) on
+   * QemuVm's SOUND_ARGS (intel-hda) instead of the default ich9-intel-hda; destinations copy it.
+   */
+  sound?: boolean;
 }
 
 export interface MigrateOptions {
@@ -81,6 +86,17 @@ export interface MigrateResult {
   completedAt: number;
   /** distinct connection-ids of the destination's query-spice channels after the migration */
   dstConnectionIds: number[];
+  /**
+   * The guest's own gap: the source's STOP and the destination's RESUME, as epoch ms
+   * from QEMU's event timestamps (the VM runs nowhere in between).
+   */
+  vmStoppedAt: number;
+  vmResumedAt: number;
+}
+
+/** A QMP event's timestamp as epoch ms. */
+function eventMs(ev: any): number {
+  return ev.timestamp.seconds * 1000 + ev.timestamp.microseconds / 1000;
 }
 
 const AUDIO = ['-audiodev', 'spice,id=snd0', '-device', 'ich9-intel-hda', '-device', 'hda-duplex,audiodev=snd0'];
@@ -107,16 +123,22 @@ async function prepareMigration(vm: QemuVm, maxBandwidth: number): Promise<void>
 
 /**
  * Boots a migration source: QXL, the test port (spiceport org.spice.test.0 unless
- * testPort: 'socket'), spice audio (ich9-intel-hda + hda-duplex), streaming-video=off,
+ * testPort: 'socket'), spice audio (ich9-intel-hda + hda-duplex), streaming-video=off
+ * (unless spiceExtra sets streaming-video),
  * seamless-migration=on unless seamless: false, MIGRATION events on.
  */
 export async function startMigratableVm(opts: MigrationOptions = {}): Promise<QemuVm> {
-  const spiceExtra = setSeamless(['streaming-video=off', opts.spiceExtra?.replace(/^,/, '')].filter(Boolean).join(','), opts.seamless ?? true);
+  const extra = opts.spiceExtra?.replace(/^,/, '');
+  // streaming-video=off unless the caller sets it
+  const streaming = /(^|,)streaming-video=/.test(extra ?? '') ? [] : ['streaming-video=off'];
+  const spiceExtra = setSeamless([...streaming, extra].filter(Boolean).join(','), opts.seamless ?? true);
   const qopts: QemuOptions = {
     password: opts.password,
     spiceExtra,
     testPort: opts.testPort ?? 'spiceport',
-    extraArgs: [...AUDIO, ...(opts.extraArgs ?? [])],
+    // the sound guest gets QemuVm's own SOUND_ARGS (same audiodev id)
+    extraArgs: [...(opts.sound ? [] : AUDIO), ...(opts.extraArgs ?? [])],
+    ...(opts.sound ? { sound: true } : {}),
     name: opts.name ?? 'mig-src',
     env: opts.serverDebug ? DEBUG_ENV : undefined,
     agent: opts.agent,
@@ -284,12 +306,13 @@ export async function migrate(src: QemuVm, dst: QemuVm, opts: MigrateOptions = {
     await dst.qmp.waitEvents('MIGRATION', 1, timeoutMs, (ev) => ev.data?.status === 'completed', dstMark);
     await dst.qmp.execute('cont');
   }
-  await dst.qmp.waitEvents('RESUME', 1, timeoutMs, undefined, dstMark);
+  const [resumed] = await dst.qmp.waitEvents('RESUME', 1, timeoutMs, undefined, dstMark);
+  const [stopped] = await src.qmp.waitEvents('STOP', 1, timeoutMs, undefined, srcMark);
   const st = await dst.qmp.execute('query-status');
   if (st.status !== 'running') throw new Error(`destination status ${st.status} after migration`);
   const dstChannels: any[] = (await dst.querySpice()).channels ?? [];
   const dstConnectionIds = [...new Set(dstChannels.map((c) => c['connection-id'] as number))];
-  return { spiceInitializedMs, migrateMs: completedAt - tMig, completedAt, dstConnectionIds };
+  return { spiceInitializedMs, migrateMs: completedAt - tMig, completedAt, dstConnectionIds, vmStoppedAt: eventMs(stopped), vmResumedAt: eventMs(resumed) };
 }
 
 /** migrate_cancel, then waits until the source's migration is no longer in progress. */
