@@ -74,11 +74,11 @@ function watchFlashes(probe: { x: number; y: number }): void {
   const put = proto.putImageData;
   proto.putImageData = function (this: OffscreenCanvasRenderingContext2D, ...args: unknown[]) {
     (put as (...a: unknown[]) => void).apply(this, args);
-    const [img, dx, dy] = args as [ImageData, number, number];
-    if (args.length !== 3) return;
+    // (img, dx, dy) or (img, dx, dy, dirtyX, dirtyY, dirtyW, dirtyH): the painter puts a rect of a surface-sized image
+    const [img, dx, dy, rx = 0, ry = 0, rw = img.width, rh = img.height] = args as [ImageData, number, number, number?, number?, number?, number?];
     const x = probe.x - dx;
     const y = probe.y - dy;
-    if (x < 0 || y < 0 || x >= img.width || y >= img.height) return;
+    if (x < rx || y < ry || x >= rx + rw || y >= ry + rh || x >= img.width || y >= img.height) return;
     const i = (y * img.width + x) * 4;
     const bright = (img.data[i] + img.data[i + 1] + img.data[i + 2]) / 3 > 128;
     f.paints++;

@@ -4,6 +4,7 @@
 // folder shared, what is saved and when.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,12 +46,26 @@ test('checkFolder: an existing readable folder by its real path; anything else r
   }
 });
 
-test('checkFolder: a folder this user may not read is refused (permission denied)', { skip: process.getuid?.() === 0 ? 'root reads every folder' : false }, async () => {
+test('checkFolder: a folder this user may not read is refused (permission denied)', async () => {
   const { base, done } = tmp();
   const locked = path.join(base, 'locked');
   try {
     fs.mkdirSync(locked, { mode: 0o000 });
-    assert.match(((await checkFolder(locked)) as { why: string }).why, /may not read the folder/);
+    if (process.getuid?.() !== 0) {
+      assert.match(((await checkFolder(locked)) as { why: string }).why, /may not read the folder/);
+      return;
+    }
+    // root reads every folder: ask as nobody (setpriv, util-linux), as a user without root would
+    fs.chmodSync(base, 0o755);
+    const mod = path.resolve('main/devices/webdav/shared-folder.ts');
+    const script = `import(${JSON.stringify(mod)}).then(async (m) => console.log(JSON.stringify(await m.checkFolder(${JSON.stringify(locked)}))))`;
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', '-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, HOME: base },
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 0, `setpriv … node: ${r.stderr}`);
+    assert.match((JSON.parse(r.stdout.trim().split('\n').pop()!) as { why: string }).why, /may not read the folder/);
   } finally {
     fs.chmodSync(locked, 0o700);
     done();
