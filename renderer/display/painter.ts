@@ -18,13 +18,12 @@ export type PageToWorker =
   | { type: 'canvas'; display: number; canvas: OffscreenCanvas }
   | { type: 'read'; id: number; display: number };
 
-/** One damaged rectangle of the primary surface, as RGBA bytes (w*h*4) or to be read from the frame's surface. */
+/** One damaged rectangle of the primary surface (its pixels are the frame's surface's). */
 export interface PaintRect {
   x: number;
   y: number;
   w: number;
   h: number;
-  rgba?: ArrayBuffer;
 }
 
 /** What a batch changed on one display's primary surface. */
@@ -32,7 +31,7 @@ export interface DisplayFrame {
   width: number;
   height: number;
   rects: PaintRect[];
-  /** The surface itself (0xAARRGGBB, row length `width`) when the rects carry no RGBA. */
+  /** The surface itself (0xAARRGGBB, row length `width`); none when the display has no picture. */
   pixels?: Uint32Array;
 }
 
@@ -105,13 +104,9 @@ export class Painter {
     const ctx = this.context();
     for (const r of frame.rects) {
       if (r.w <= 0 || r.h <= 0) continue;
-      // putImageData writes exact bytes (no compositing, no smoothing).
-      if (r.rgba) {
-        ctx.putImageData(new ImageData(new Uint8ClampedArray(r.rgba), r.w, r.h), r.x, r.y);
-        continue;
-      }
       if (!frame.pixels) continue;
       // from the surface into the one surface-sized buffer, then only the rect's part of it
+      // (putImageData writes exact bytes: no compositing, no smoothing)
       if (this.scratch?.width !== frame.width || this.scratch.height !== frame.height) {
         this.scratch = new ImageData(frame.width, frame.height);
         this.scratch32 = new Uint32Array(this.scratch.data.buffer);

@@ -13,9 +13,6 @@ import { DisplayState, type StreamVideoFactory } from './display-state';
 import { VideoDecoders } from './video';
 import { SpiceError } from '../../preload/spice-errors';
 import { MediaClock, isMediaClockMessage } from './stream-schedule';
-import { toRgba } from './rgba';
-
-export { toRgba };
 import { Painter, type BatchResult, type DisplayFrame, type DisplayShown, type PageToWorker, type PaintRect, type WorkerReply } from './painter';
 
 interface Rect {
@@ -49,9 +46,8 @@ class DisplayOutput {
     this.shown = null;
   }
 
-  /** The damaged rects of the primary surface as RGBA (everything when it is new or resized). */
-  /** convert false: the rects carry no RGBA, the frame carries the surface (the painter converts). */
-  frame(transfer: ArrayBuffer[], convert = true): DisplayFrame {
+  /** The damaged rects of the primary surface, with the surface (everything when it is new or resized). */
+  frame(): DisplayFrame {
     const damage = this.state.takeDamage();
     const primary = this.state.primary();
     if (!primary) {
@@ -84,18 +80,8 @@ class DisplayOutput {
       }
     }
     const out: PaintRect[] = [];
-    for (const r of rects) {
-      const w = r.right - r.left;
-      const h = r.bottom - r.top;
-      if (!convert) {
-        out.push({ x: r.left, y: r.top, w, h });
-        continue;
-      }
-      const rgba = toRgba(primary.pixels, width, r.left, r.top, w, h);
-      out.push({ x: r.left, y: r.top, w, h, rgba });
-      transfer.push(rgba);
-    }
-    return convert ? { width, height, rects: out } : { width, height, rects: out, pixels: primary.pixels };
+    for (const r of rects) out.push({ x: r.left, y: r.top, w: r.right - r.left, h: r.bottom - r.top });
+    return { width, height, rects: out, pixels: primary.pixels };
   }
 }
 
@@ -122,8 +108,6 @@ export class DisplayPipeline {
   constructor(
     private readonly video?: StreamVideoFactory,
     private readonly clock?: () => number | null,
-    /** false: frames carry the surface instead of RGBA copies (the worker's painters convert). */
-    private readonly convert = true,
   ) {
     this.outputs = new Map([[0, new DisplayOutput(video, clock)]]);
   }
@@ -146,19 +130,18 @@ export class DisplayPipeline {
 
   /**
    * Draws the held stream frames whose time has come (lip sync) and returns
-   * what changed as a frame reply under `batch` (the last batch's number: the
-   * page's answer to it is not a batch's and is not reported); null when
-   * nothing changed.
+   * what changed, as a frame of no batch (-1: the engine is not told of it);
+   * null when nothing changed.
    */
-  presentDue(batch: number): { reply: BatchResult; transfer: ArrayBuffer[] } | null {
+  presentDue(): BatchResult | null {
     const b = this.begin();
     for (const [id, o] of this.outputs) {
       o.state.showDueFrames();
       b.touched.add(id);
     }
-    const r = this.finish(batch, b);
-    if (r.reply.type !== 'frame') return r;
-    return r.reply.rects.length || r.reply.more?.some((m) => m.rects.length) ? r : null;
+    const r = this.finish(-1, b);
+    if (r.type !== 'frame') return r;
+    return r.rects.length || r.more?.some((m) => m.rects.length) ? r : null;
   }
 
   private begin(): BatchRun {
@@ -193,7 +176,7 @@ export class DisplayPipeline {
   }
 
   /** A batch without platform video decoders: every command applies synchronously. */
-  run(batch: number, commands: DisplayCommand[]): { reply: BatchResult; transfer: ArrayBuffer[] } {
+  run(batch: number, commands: DisplayCommand[]): BatchResult {
     const b = this.begin();
     for (const cmd of commands) {
       try {
@@ -207,7 +190,7 @@ export class DisplayPipeline {
   }
 
   /** A batch in order, each video frame decoded and drawn before the next command of the batch applies. */
-  async runAsync(batch: number, commands: DisplayCommand[]): Promise<{ reply: BatchResult; transfer: ArrayBuffer[] }> {
+  async runAsync(batch: number, commands: DisplayCommand[]): Promise<BatchResult> {
     const b = this.begin();
     for (const cmd of commands) {
       try {
@@ -225,24 +208,23 @@ export class DisplayPipeline {
     const o = this.outputs.get(display);
     if (!o) return null;
     o.forget();
-    return o.frame([], this.convert);
+    return o.frame();
   }
 
-  private finish(batch: number, b: BatchRun): { reply: BatchResult; transfer: ArrayBuffer[] } {
+  private finish(batch: number, b: BatchRun): BatchResult {
     const { touched, gone, error } = b;
     if (error !== null) {
       console.error(`display batch ${batch}: ${error}`);
     }
-    const transfer: ArrayBuffer[] = [];
-    const primary = this.output(0).frame(transfer, this.convert);
+    const primary = this.output(0).frame();
     const more: (DisplayFrame & { display: number })[] = [];
     for (const id of gone) if (!this.outputs.has(id)) more.push({ display: id, width: 0, height: 0, rects: [] });
     for (const id of touched) {
       if (id === 0 || (gone.has(id) && !this.outputs.has(id))) continue;
-      const f = this.output(id).frame(transfer, this.convert);
+      const f = this.output(id).frame();
       if (f.rects.length || f.width === 0) more.push({ display: id, ...f });
     }
-    return { reply: { type: 'frame', batch, ...primary, ...(more.length ? { more } : {}) }, transfer };
+    return { type: 'frame', batch, ...primary, ...(more.length ? { more } : {}) };
   }
 }
 
@@ -338,7 +320,7 @@ if (isWorkerScope(globalThis)) {
   const clock = new MediaClock();
   const pipeline = ready.then((v) => {
     post({ type: 'videoCodecs', codecs: v ? [...v.supported.keys()] : [] });
-    const p = new DisplayPipeline(v ?? undefined, () => clock.now(), false);
+    const p = new DisplayPipeline(v ?? undefined, () => clock.now());
     return { p, canvases: new CanvasSet(p) };
   });
   let link: LinkEnd | null = null;
@@ -362,8 +344,8 @@ if (isWorkerScope(globalThis)) {
       frameTimerAt = Infinity;
       then((w) => {
         // not a batch: the engine hears only of batches; the page of what is shown (batch -1)
-        const r = p.presentDue(-1);
-        if (r) post({ type: 'shown', batch: -1, displays: canvases.paint(r.reply) });
+        const r = p.presentDue();
+        if (r) post({ type: 'shown', batch: -1, displays: canvases.paint(r) });
         armFrames(w);
       });
     }, ms);
@@ -373,8 +355,7 @@ if (isWorkerScope(globalThis)) {
       let error: string | undefined;
       let displays: DisplayShown[] = [];
       try {
-        const { reply } = await w.p.runAsync(b.batch, b.commands);
-        displays = w.canvases.paint(reply);
+        displays = w.canvases.paint(await w.p.runAsync(b.batch, b.commands));
       } catch (e) {
         error = e instanceof Error ? e.message : String(e);
       }

@@ -3,8 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageChannel } from 'node:worker_threads';
-import { DisplayPipeline, openLink, toRgba } from '../../renderer/display/worker';
-import { rgbaInto } from '../../renderer/display/rgba';
+import { DisplayPipeline, openLink } from '../../renderer/display/worker';
+import { rgbaInto, toRgba } from '../../renderer/display/rgba';
+import type { DisplayFrame, PaintRect } from '../../renderer/display/painter';
 import type { DisplayCommand } from '../../preload/contract';
 
 test('toRgba: 0xAARRGGBB → R,G,B,255 bytes for a sub-rect', () => {
@@ -21,15 +22,8 @@ test('rgbaInto: the rect lands at its own place in a surface-sized buffer, the r
   assert.deepEqual([...new Uint8Array(out.buffer)], [7, 0, 0, 0, 0x44, 0x55, 0x66, 255, 0x77, 0x88, 0x99, 255, 7, 0, 0, 0, 0xdd, 0xee, 0xff, 255, 0, 0, 0, 255]);
 });
 
-test('pipeline without conversion (the painters in the worker convert): rects without RGBA, the frame carries the surface', () => {
-  const p = new DisplayPipeline(undefined, undefined, false);
-  const r = p.run(1, [surface, fill(0, 0, 8, 4, 0x00102030)]);
-  if (r.reply.type !== 'frame') return assert.fail('no frame');
-  assert.deepEqual(r.reply.rects, [{ x: 0, y: 0, w: 8, h: 4 }]);
-  assert.equal(r.reply.pixels?.length, 32);
-  assert.equal(r.reply.pixels![0] & 0xffffff, 0x102030);
-  assert.deepEqual(r.transfer, []);
-});
+/** A rect of a frame as the painter puts it (RGBA bytes of the frame's surface). */
+const rgbaOf = (f: DisplayFrame, r: PaintRect): Uint8Array => new Uint8Array(toRgba(f.pixels!, f.width, r.x, r.y, r.w, r.h));
 
 const surface: DisplayCommand = { t: 'surfaceCreate', surfaceId: 0, width: 8, height: 4, format: 32, flags: 1 };
 const fill = (left: number, top: number, right: number, bottom: number, color: number): DisplayCommand => ({
@@ -46,68 +40,68 @@ const fill = (left: number, top: number, right: number, bottom: number, color: n
 test('pipeline: first frame is the whole primary, later frames only damage', () => {
   const p = new DisplayPipeline();
   const first = p.run(1, [surface, fill(0, 0, 8, 4, 0x00102030)]);
-  assert.equal(first.reply.type, 'frame');
-  if (first.reply.type !== 'frame') return;
-  assert.deepEqual([first.reply.width, first.reply.height], [8, 4]);
-  assert.equal(first.reply.rects.length, 1);
-  assert.deepEqual({ ...first.reply.rects[0], rgba: undefined }, { x: 0, y: 0, w: 8, h: 4, rgba: undefined });
-  assert.deepEqual([...new Uint8Array(first.reply.rects[0].rgba!).subarray(0, 4)], [0x10, 0x20, 0x30, 255]);
-  assert.equal(first.transfer[0], first.reply.rects[0].rgba);
+  assert.equal(first.type, 'frame');
+  if (first.type !== 'frame') return;
+  assert.deepEqual([first.width, first.height], [8, 4]);
+  assert.equal(first.rects.length, 1);
+  assert.deepEqual(first.rects[0], { x: 0, y: 0, w: 8, h: 4 });
+  assert.equal(first.pixels?.length, 32, 'the frame carries the surface');
+  assert.deepEqual([...rgbaOf(first, first.rects[0]).subarray(0, 4)], [0x10, 0x20, 0x30, 255]);
 
   const second = p.run(2, [fill(2, 1, 4, 3, 0x00ff0000)]);
-  if (second.reply.type !== 'frame') return assert.fail('no frame');
-  assert.equal(second.reply.batch, 2);
-  assert.equal(second.reply.rects.length, 1);
-  const r = second.reply.rects[0];
+  if (second.type !== 'frame') return assert.fail('no frame');
+  assert.equal(second.batch, 2);
+  assert.equal(second.rects.length, 1);
+  const r = second.rects[0];
   assert.deepEqual([r.x, r.y, r.w, r.h], [2, 1, 2, 2]);
-  assert.deepEqual([...new Uint8Array(r.rgba!)], Array.from({ length: 4 }, () => [255, 0, 0, 255]).flat());
+  assert.deepEqual([...rgbaOf(second, r)], Array.from({ length: 4 }, () => [255, 0, 0, 255]).flat());
 
   const empty = p.run(3, []);
-  if (empty.reply.type !== 'frame') return assert.fail('no frame');
-  assert.deepEqual(empty.reply.rects, []);
+  if (empty.type !== 'frame') return assert.fail('no frame');
+  assert.deepEqual(empty.rects, []);
 });
 
 test('pipeline: two display channels keep apart (each its own surface 0); the stream stays on a display across batches', () => {
   const p = new DisplayPipeline();
   const big: DisplayCommand = { t: 'surfaceCreate', surfaceId: 0, width: 16, height: 2, format: 32, flags: 1 };
   const first = p.run(1, [surface, fill(0, 0, 8, 4, 0x00102030), { t: 'selectDisplay', id: 1 }, big, fill(0, 0, 16, 2, 0x00ff0000)]);
-  if (first.reply.type !== 'frame') return assert.fail('no frame');
-  assert.deepEqual([first.reply.width, first.reply.height], [8, 4], 'display 0 untouched by display 1\'s surface 0');
-  assert.deepEqual([...new Uint8Array(first.reply.rects[0].rgba!).subarray(0, 4)], [0x10, 0x20, 0x30, 255]);
-  assert.equal(first.reply.more?.length, 1);
-  const d1 = first.reply.more![0];
+  if (first.type !== 'frame') return assert.fail('no frame');
+  assert.deepEqual([first.width, first.height], [8, 4], 'display 0 untouched by display 1\'s surface 0');
+  assert.deepEqual([...rgbaOf(first, first.rects[0]).subarray(0, 4)], [0x10, 0x20, 0x30, 255]);
+  assert.equal(first.more?.length, 1);
+  const d1 = first.more![0];
   assert.deepEqual([d1.display, d1.width, d1.height, d1.rects.length], [1, 16, 2, 1]);
-  assert.deepEqual([...new Uint8Array(d1.rects[0].rgba!).subarray(0, 4)], [255, 0, 0, 255]);
+  assert.deepEqual([...rgbaOf(d1, d1.rects[0]).subarray(0, 4)], [255, 0, 0, 255]);
   // no marker: still display 1's commands
   const second = p.run(2, [fill(1, 0, 2, 1, 0x0000ff00)]);
-  if (second.reply.type !== 'frame') return assert.fail('no frame');
-  assert.deepEqual(second.reply.rects, [], 'nothing on display 0');
-  assert.deepEqual(second.reply.more?.map((f) => [f.display, f.rects.map((r) => [r.x, r.y, r.w, r.h])]), [[1, [[1, 0, 1, 1]]]]);
+  if (second.type !== 'frame') return assert.fail('no frame');
+  assert.deepEqual(second.rects, [], 'nothing on display 0');
+  assert.deepEqual(second.more?.map((f) => [f.display, f.rects.map((r) => [r.x, r.y, r.w, r.h])]), [[1, [[1, 0, 1, 1]]]]);
   // a display channel's own reset (semi-seamless): that display only, the stream stays on it
   const third = p.run(3, [{ t: 'serverChanged' }, fill(0, 0, 1, 1, 0x000000ff)]);
-  if (third.reply.type !== 'frame') return assert.fail('no frame');
-  assert.deepEqual(third.reply.rects, [], 'display 0 untouched');
-  assert.deepEqual(third.reply.more?.map((f) => [f.display, f.rects.length]), [[1, 1]]);
+  if (third.type !== 'frame') return assert.fail('no frame');
+  assert.deepEqual(third.rects, [], 'display 0 untouched');
+  assert.deepEqual(third.more?.map((f) => [f.display, f.rects.length]), [[1, 1]]);
   // a new session (all): the stream starts again at display 0, the other displays go (width 0)
   const fourth = p.run(4, [{ t: 'serverChanged', all: true }, fill(0, 0, 1, 1, 0x000000ff)]);
-  if (fourth.reply.type !== 'frame') return assert.fail('no frame');
-  assert.deepEqual(fourth.reply.rects.map((r) => [r.x, r.y, r.w, r.h]), [[0, 0, 1, 1]]);
-  assert.deepEqual(fourth.reply.more, [{ display: 1, width: 0, height: 0, rects: [] }]);
+  if (fourth.type !== 'frame') return assert.fail('no frame');
+  assert.deepEqual(fourth.rects.map((r) => [r.x, r.y, r.w, r.h]), [[0, 0, 1, 1]]);
+  assert.deepEqual(fourth.more, [{ display: 1, width: 0, height: 0, rects: [] }]);
   const fifth = p.run(5, [fill(0, 0, 1, 1, 0x00ffffff)]);
-  if (fifth.reply.type !== 'frame') return assert.fail('no frame');
-  assert.equal(fifth.reply.more, undefined, 'display 1 gone until its channel speaks again');
+  if (fifth.type !== 'frame') return assert.fail('no frame');
+  assert.equal(fifth.more, undefined, 'display 1 gone until its channel speaks again');
 });
 
 test('pipeline: no primary → a 0x0 frame; bad commands do not stop the batch', () => {
   const p = new DisplayPipeline();
   const r = p.run(1, [fill(0, 0, 1, 1, 0)]);
-  assert.deepEqual(r.reply, { type: 'frame', batch: 1, width: 0, height: 0, rects: [] });
+  assert.deepEqual(r, { type: 'frame', batch: 1, width: 0, height: 0, rects: [] });
   const origError = console.error;
   console.error = () => {};
   try {
     const r2 = p.run(2, [fill(0, 0, 1, 1, 0), surface]);
-    if (r2.reply.type !== 'frame') return assert.fail('no frame');
-    assert.deepEqual([r2.reply.width, r2.reply.height], [8, 4]);
+    if (r2.type !== 'frame') return assert.fail('no frame');
+    assert.deepEqual([r2.width, r2.height], [8, 4]);
   } finally {
     console.error = origError;
   }

@@ -4,6 +4,7 @@
 // bounded, a clock far off or stopped shows frames at once; in DisplayState a
 // held frame does not hold other draws and a destroyed stream's held frames
 // never show; the worker's pipeline reports shown frames as a reply.
+import { toRgba } from '../../../renderer/display/rgba';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ropd, StreamFlags, VideoCodecType } from '../../../main/spice/protocol/enums';
@@ -122,22 +123,22 @@ test('DisplayState without a clock (no audio): frames show as decoded, as before
   assert.equal(st.scheduleStats(), null);
 });
 
-test('pipeline: a held frame leaves the batch reply; presentDue paints it under the last batch number', async () => {
+test('pipeline: a held frame leaves the batch reply; presentDue paints it as a frame of no batch (-1)', async () => {
   let now: number | null = 0;
   const pipe = new DisplayPipeline(vp8(0xff0000ff), () => now);
   const surface: DisplayCommand = { t: 'surfaceCreate', surfaceId: 0, width: 4, height: 2, format: 32, flags: 1 };
   await pipe.runAsync(1, [surface, create(1)]);
-  const { reply } = await pipe.runAsync(2, [data(1, 40)]);
+  const reply = await pipe.runAsync(2, [data(1, 40)]);
   assert.equal(reply.type === 'frame' && reply.rects.length, 0, 'nothing to paint yet');
   assert.equal(pipe.nextFrameDueMs(), 40);
-  assert.equal(pipe.presentDue(2), null, 'not due');
+  assert.equal(pipe.presentDue(), null, 'not due');
   now = 40;
-  const r = pipe.presentDue(2);
-  assert.ok(r && r.reply.type === 'frame');
-  assert.equal(r.reply.batch, 2);
+  const r = pipe.presentDue();
+  assert.ok(r && r.type === 'frame');
+  assert.equal(r.batch, -1);
   assert.deepEqual(
-    r.reply.rects.map((x) => [x.x, x.y, x.w, x.h]),
+    r.rects.map((x) => [x.x, x.y, x.w, x.h]),
     [[0, 0, 2, 2]],
   );
-  assert.deepEqual([...new Uint8Array(r.reply.rects[0].rgba!).subarray(0, 4)], [0, 0, 0xff, 0xff]);
+  assert.deepEqual([...new Uint8Array(toRgba(r.pixels!, r.width, 0, 0, 1, 1))], [0, 0, 0xff, 0xff]);
 });
