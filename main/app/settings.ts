@@ -4,16 +4,16 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+import { MAX_FOLDER_PATH } from '../../preload/requests';
 
 export const SETTINGS_FILE = 'settings.json';
 export const MAX_RECENT = 10;
 const MAX_FILE_BYTES = 256 * 1024;
 const MAX_URI_CHARS = 4096;
-const MAX_FOLDER_CHARS = 4096;
 
 /** A saved folder path: absolute, no NUL, bounded (the folder itself is checked when it is served). */
 function folderPath(v: unknown): string | undefined {
-  return typeof v === 'string' && isAbsolute(v) && v.length <= MAX_FOLDER_CHARS && !v.includes('\0') ? v : undefined;
+  return typeof v === 'string' && isAbsolute(v) && v.length <= MAX_FOLDER_PATH && !v.includes('\0') ? v : undefined;
 }
 
 export interface RecentConnection {

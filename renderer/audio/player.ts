@@ -6,6 +6,7 @@
 // speakers (tests tap it).
 import type { AudioEvent } from '../../preload/contract';
 import { JITTER_START_S, grownTarget, outputGain, s16ToPlanar, scheduleChunk } from './pcm';
+import { epochNow, mmDiff } from '../display/stream-schedule';
 
 export interface AudioStats {
   chunks: number;
@@ -187,7 +188,7 @@ export class AudioPlayer {
     this.next = slot.at + frames / ctx.sampleRate;
     this.stats.chunks++;
     this.stats.frames += frames;
-    if (time !== undefined) this.clock(time, this.heardAt(ctx, slot.at));
+    if (time !== undefined && this.onClock) this.clock(time, this.heardAt(ctx, slot.at));
   }
 
   /** When a sample at context time t comes out of the speakers, in ms since the epoch. */
@@ -198,14 +199,14 @@ export class AudioPlayer {
       return performance.timeOrigin + ts.performanceTime + (t - ts.contextTime) * 1000;
     }
     const latency = ctx.outputLatency || ctx.baseLatency || 0;
-    return performance.timeOrigin + performance.now() + (t - ctx.currentTime + latency) * 1000;
+    return epochNow() + (t - ctx.currentTime + latency) * 1000;
   }
 
   private clock(mm: number, at: number): void {
     const c = this.clockSent;
-    const now = performance.timeOrigin + performance.now();
+    const now = epochNow();
     // the anchor the worker has predicts this chunk: nothing to tell, unless it is getting old
-    if (c && now - c.sentAt < CLOCK_REFRESH_MS && Math.abs(((mm - c.mm) | 0) - (at - c.at)) <= CLOCK_SLIP_MS) return;
+    if (c && now - c.sentAt < CLOCK_REFRESH_MS && Math.abs(mmDiff(mm, c.mm) - (at - c.at)) <= CLOCK_SLIP_MS) return;
     this.clockSent = { mm, at, sentAt: now };
     this.onClock?.(mm, at);
   }

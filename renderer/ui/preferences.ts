@@ -59,18 +59,26 @@ export class PreferencesDialog extends StatusDialog {
       box.addEventListener('change', () => this.changed(box.dataset.pref as PrefName, box.checked));
     }
     const f = this.folder();
-    f.share.addEventListener('click', () => this.api.setSharedFolder({ dir: f.dir.value, shared: true }));
+    const share = (): void => this.api.setSharedFolder({ dir: f.dir.value, shared: true });
+    f.share.addEventListener('click', share);
     f.dir.addEventListener('keydown', (e) => {
       if (e.key !== 'Enter') return;
       e.preventDefault();
-      this.api.setSharedFolder({ dir: f.dir.value, shared: true });
+      share();
     });
     f.choose.addEventListener('click', () => this.api.chooseSharedFolder());
     f.readOnly.addEventListener('change', () => this.api.setSharedFolder({ readOnly: f.readOnly.checked }));
     f.toggle.addEventListener('click', () => this.api.setSharedFolder({ shared: f.toggle.dataset.share === '1' }));
   }
 
-  private folder() {
+  private folderEls?: ReturnType<PreferencesDialog['findFolder']>;
+
+  /** The shared-folder controls, looked up once. */
+  private folder(): ReturnType<PreferencesDialog['findFolder']> {
+    return (this.folderEls ??= this.findFolder());
+  }
+
+  private findFolder() {
     const q = <T extends HTMLElement>(sel: string): T => this.dialog.querySelector<T>(sel)!;
     return {
       set: q<HTMLFieldSetElement>('#pref-folder'),

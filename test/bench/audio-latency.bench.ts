@@ -19,12 +19,13 @@
 //   npm run bench:audio      (BEEPS=10 PERIOD_MS=600 MODES=raw,opus)
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
 import { startWebHost } from '../../main/web-host';
 import { createSessionController } from '../../main/app/session-controller';
 import { defaultTransportFactory } from '../../main/transport/index';
 import { QemuVm } from '../harness/qemu';
 import { PlaybackProxy } from '../helpers/playback-proxy';
+import { installOnsetTap } from '../helpers/audio-tap';
 import type { HostEngine } from '../../preload/contract';
 
 const DIST = fileURLToPath(new URL('../../dist/renderer', import.meta.url));
@@ -35,40 +36,7 @@ const BEEP_MS = 100;
 const BEEP_HZ = 1000;
 const MODES = (process.env.MODES ?? 'raw,opus').split(',') as ('raw' | 'opus')[];
 
-type AudioProbe = { audioOutput(): { ctx: AudioContext; out: AudioNode } | null };
 
-/** Onsets (first loud sample after 200 ms of quiet) at the player's output, epoch ms of their output. */
-async function installOnsetTap(page: Page): Promise<void> {
-  await page.waitForFunction(() => (window as unknown as { __spiceTest: AudioProbe }).__spiceTest.audioOutput() !== null, undefined, { timeout: 60_000 });
-  await page.evaluate(async () => {
-    const { ctx, out } = (window as unknown as { __spiceTest: AudioProbe }).__spiceTest.audioOutput()!;
-    const src = `registerProcessor('onsets', class extends AudioWorkletProcessor {
-      constructor() { super(); this.quiet = 0; }
-      process(inputs) {
-        const ch = inputs[0][0];
-        // no input at all (nothing plays into the output node): a block of silence
-        if (!ch) { this.quiet += 128; return true; }
-        for (let i = 0; i < ch.length; i++) {
-          if (Math.abs(ch[i]) > 0.05) {
-            if (this.quiet >= sampleRate / 5) this.port.postMessage(currentTime + i / sampleRate);
-            this.quiet = 0;
-          } else this.quiet++;
-        }
-        return true;
-      }
-    });`;
-    await ctx.audioWorklet.addModule(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
-    const node = new AudioWorkletNode(ctx, 'onsets', { numberOfInputs: 1, numberOfOutputs: 1, channelCount: 1, channelCountMode: 'explicit' });
-    const onsets: number[] = [];
-    (window as unknown as { __onsets: number[] }).__onsets = onsets;
-    node.port.onmessage = (e: MessageEvent<number>) => {
-      const ts = ctx.getOutputTimestamp();
-      onsets.push(performance.timeOrigin + ts.performanceTime! + (e.data - ts.contextTime!) * 1000);
-    };
-    out.connect(node);
-    node.connect(ctx.destination); // pulled only while connected to the destination
-  });
-}
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);

@@ -7,15 +7,15 @@
 // page in headless Chromium plays the audio (Opus, as spice-server sends it
 // to a client that can decode it) and shows the stream frames scheduled
 // against that audio (renderer/display/stream-schedule.ts). Both onsets are
-// timed on the page's performance.now() clock:
+// timed as epoch ms (each thread's performance.timeOrigin + now()):
 //  - the flash: the display worker's putImageData of the band's probe pixel
 //    going bright (wrapped in the worker once it starts; it reads the
 //    ImageData it is given, no readback) — the moment the pixels go to the
-//    canvas; the worker's epoch time mapped to the page's clock;
+//    canvas;
 //  - the beep: an AudioWorklet on the player's output node finds the first
-//    loud sample after silence; its context time is mapped to
-//    performance.now() with AudioContext.getOutputTimestamp() (when that
-//    sample comes out of the output, so the output latency counts).
+//    loud sample after silence (test/helpers/audio-tap.ts), timed through
+//    AudioContext.getOutputTimestamp() (when that sample comes out of the
+//    output, so the output latency counts).
 // Each beep is paired with the nearest flash; |flash - beep| must stay within
 // ±MAX_OFFSET_MS for at least MIN_PAIRS beeps. The offsets, the guest's own
 // flash lateness and the stream traffic are printed. Needs `npm run build`.
@@ -23,12 +23,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { startWebHost } from '../../main/web-host';
 import { createSessionController } from '../../main/app/session-controller';
 import { defaultTransportFactory } from '../../main/transport/index';
 import { QemuVm } from '../harness/qemu';
 import { DisplayProxy } from '../helpers/display-proxy';
+import { installOnsetTap } from '../helpers/audio-tap';
 import { MsgDisplay } from '../../preload/spice-enums';
 import type { HostEngine } from '../../preload/contract';
 
@@ -57,10 +58,9 @@ after(async () => {
 
 declare global {
   interface Window {
-    __beeps: number[];
+    __onsets: number[];
   }
 }
-type AudioProbe = { audioOutput(): { ctx: AudioContext; out: AudioNode } | null };
 
 /**
  * In the display worker (it paints the screen's OffscreenCanvas): every putImageData
@@ -87,37 +87,6 @@ function watchFlashes(probe: { x: number; y: number }): void {
   } as typeof put;
 }
 
-/** An AudioWorklet on the player's output: beep onsets (first loud sample after 200 ms of quiet) as performance.now() of their output. */
-async function installBeepTap(page: Page): Promise<void> {
-  await page.waitForFunction(() => (window as unknown as { __spiceTest: AudioProbe }).__spiceTest.audioOutput() !== null, undefined, { timeout: 60_000 });
-  await page.evaluate(async () => {
-    const { ctx, out } = (window as unknown as { __spiceTest: AudioProbe }).__spiceTest.audioOutput()!;
-    const src = `registerProcessor('onsets', class extends AudioWorkletProcessor {
-      constructor() { super(); this.quiet = 0; }
-      process(inputs) {
-        const ch = inputs[0][0];
-        if (!ch) return true;
-        for (let i = 0; i < ch.length; i++) {
-          if (Math.abs(ch[i]) > 0.05) {
-            if (this.quiet >= sampleRate / 5) this.port.postMessage(currentTime + i / sampleRate);
-            this.quiet = 0;
-          } else this.quiet++;
-        }
-        return true;
-      }
-    });`;
-    await ctx.audioWorklet.addModule(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
-    const node = new AudioWorkletNode(ctx, 'onsets', { numberOfInputs: 1, numberOfOutputs: 1, channelCount: 1, channelCountMode: 'explicit' });
-    window.__beeps = [];
-    node.port.onmessage = (e: MessageEvent<number>) => {
-      // the output's pairing of its clock with performance.now(): when that sample is heard
-      const ts = ctx.getOutputTimestamp();
-      window.__beeps.push(ts.performanceTime! + (e.data - ts.contextTime!) * 1000);
-    };
-    out.connect(node);
-    node.connect(ctx.destination); // pulled only while connected to the destination
-  });
-}
 
 test(`A/V: the guest's flash on the canvas and its beep in the audio stay within ±${MAX_OFFSET_MS} ms`, { timeout: 300_000 }, async () => {
   const wire = new DisplayProxy(vm.spicePort);
@@ -137,9 +106,9 @@ test(`A/V: the guest's flash on the canvas and its beep in the audio stay within
     await page.waitForFunction(() => document.getElementById('status')?.dataset.state === 'connected', undefined, { timeout: 60_000 });
     // a first short tone creates the page's audio graph; the tap goes on it
     await vm.command(`tone ${BEEP_HZ} 300`, undefined, 60_000);
-    await installBeepTap(page);
+    await installOnsetTap(page);
     await page.waitForFunction(() => document.getElementById('audio-mute')?.hidden === true, undefined, { timeout: 10_000 });
-    await page.evaluate(() => (window.__beeps = []));
+    await page.evaluate(() => (window.__onsets.length = 0));
     await displayWorker.evaluate(() => ((globalThis as unknown as { __flash: { onsets: number[] } }).__flash.onsets = []));
 
     const serialFrom = vm.serialLines().length;
@@ -157,10 +126,9 @@ test(`A/V: the guest's flash on the canvas and its beep in the audio stay within
       .map((l) => /GUEST AVFLASH (\d+) ([\d.]+)/.exec(l))
       .filter((m): m is RegExpExecArray => m !== null)
       .map((m) => ({ k: Number(m[1]), lateMs: Number(m[2]) }));
-    const beeps = await page.evaluate(() => window.__beeps);
-    const origin = await page.evaluate(() => performance.timeOrigin);
+    const beeps = await page.evaluate(() => window.__onsets); // epoch ms, as the worker's flashes
     const seen = await displayWorker.evaluate(() => (globalThis as unknown as { __flash: { onsets: number[]; paints: number } }).__flash);
-    const flashes = seen.onsets.map((t) => t - origin); // on the page's performance.now() clock
+    const flashes = seen.onsets;
     const paints = seen.paints;
     const streamed = streamData() - dataBefore;
     const offsets: number[] = [];

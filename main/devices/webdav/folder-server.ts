@@ -137,7 +137,8 @@ export class FolderServer {
    * CONFIG when the folder is no directory: the old one is kept.
    */
   async retarget(dir: string | null, readOnly: boolean): Promise<void> {
-    const root = dir === null ? null : await realFolder(dir);
+    // the folder already served (a read-only change) is not looked up on disk again
+    const root = dir === null ? null : dir === this.rootPath ? dir : await realFolder(dir);
     if (root !== this.rootPath) {
       this.rootPath = root;
       this.dav = root === null ? null : FolderServer.davFor(root);

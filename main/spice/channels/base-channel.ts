@@ -215,24 +215,24 @@ export abstract class Channel {
     this.drain();
   }
 
-  /** Queues or sends one client message. Order is kept across queueing. */
   /**
    * Several messages of one type: in one socket write when they can go out at
    * once (a device channel's write split in chunks), else each as send() does.
    */
   sendAll(type: number, bodies: Uint8Array[]): void {
-    if (bodies.length > 1 && this.connection?.isOpen && this.queue.length === 0 && this.migrating === 'none' && !this.outputPaused) {
+    if (bodies.length > 1 && this.canSend && this.queue.length === 0) {
       this.log.protocol?.(`${this.name} >> ${bodies.length} × ${messageName(this.type, type, 'out')} (${bodies.reduce((n, b) => n + b.length, 0)} bytes)`);
-      this.connection.sendAll(type, bodies);
+      this.connection!.sendAll(type, bodies);
       return;
     }
     for (const b of bodies) this.send(type, b);
   }
 
+  /** Queues or sends one client message. Order is kept across queueing. */
   send(type: number, body: Uint8Array = new Uint8Array(0)): void {
-    if (this.connection?.isOpen && this.queue.length === 0 && this.migrating === 'none' && !this.outputPaused) {
+    if (this.canSend && this.queue.length === 0) {
       this.log.protocol?.(`${this.name} >> ${messageName(this.type, type, 'out')} (${body.length} bytes)`);
-      this.connection.send(type, body);
+      this.connection!.send(type, body);
       return;
     }
     const { maxBytes, maxMessages } = this.queueLimits;

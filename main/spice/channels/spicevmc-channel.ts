@@ -80,8 +80,7 @@ export abstract class SpicevmcChannel extends Channel {
     for (let off = 0; off < bytes.length; off += SPICEVMC_MAX_CHUNK) chunks.push(bytes.subarray(off, off + SPICEVMC_MAX_CHUNK));
     this.bytesOut += bytes.length;
     // a write split in chunks still leaves in one socket write
-    if (chunks.length === 1) this.send(MsgcSpicevmc.DATA, chunks[0]);
-    else this.sendAll(MsgcSpicevmc.DATA, chunks);
+    this.sendAll(MsgcSpicevmc.DATA, chunks);
     this.checkSocket();
     return !this.paused;
   }

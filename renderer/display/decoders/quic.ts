@@ -762,9 +762,9 @@ export function parseQuicHeader(words: Int32Array): QuicHeader {
  * Header checks shared by both implementations: magic, version, type, size
  * limits, the descriptor size when given, and a minimum stream length.
  */
-function checkStream(bytes: Uint8Array, expect?: { width: number; height: number }): { words: Int32Array; header: QuicHeader } {
-  const words = toWords(bytes);
-  const header = parseQuicHeader(words);
+function checkStream(bytes: Uint8Array, expect?: { width: number; height: number }): QuicHeader {
+  // the header's six words only: the WebAssembly path never needs the stream as words
+  const header = parseQuicHeader(toWords(bytes.subarray(0, 24)));
   const { type, width, height } = header;
   if (expect && (expect.width !== width || expect.height !== height)) {
     fail(`stream is ${width}x${height}, descriptor says ${expect.width}x${expect.height}`);
@@ -776,8 +776,8 @@ function checkStream(bytes: Uint8Array, expect?: { width: number; height: number
   // that bounds allocation by input size before any pixel buffer exists.
   const nch = type === QuicImageType.GRAY ? 1 : type === QuicImageType.RGBA ? 4 : 3;
   const minBits = 160 + width * nch + (height - 1) * Math.min(width, 3) * nch + 32;
-  if (words.length * 32 < minBits) truncated();
-  return { words, header };
+  if ((bytes.length >>> 2) * 32 < minBits) truncated();
+  return header;
 }
 
 /**
@@ -791,7 +791,8 @@ export function decodeQuic(bytes: Uint8Array, expect?: { width: number; height: 
 
 /** The JavaScript decoder (the fallback where WebAssembly is unavailable, and the reference for the C port). */
 export function decodeQuicJs(bytes: Uint8Array, expect?: { width: number; height: number }): DecodedImage {
-  const { words, header: { type, width, height } } = checkStream(bytes, expect);
+  const { type, width, height } = checkStream(bytes, expect);
+  const words = toWords(bytes);
 
   const fam = type === QuicImageType.RGB16 ? FAMILY_5BPC : FAMILY_8BPC;
   // init_decode_io after the five header words: word 5 is both window and last load.
@@ -889,7 +890,7 @@ export function quicWasm(): QuicWasm | null {
 export function decodeQuicWasm(bytes: Uint8Array, expect?: { width: number; height: number }): DecodedImage {
   const w = quicWasm();
   if (!w) fail('WebAssembly decoder unavailable');
-  const { header: { type, width, height } } = checkStream(bytes, expect);
+  const { type, width, height } = checkStream(bytes, expect);
   // The result is allocated first, as in the JS decoder: before any decoding work.
   const pixels = new Uint32Array(width * height);
   // Whole words only, as the JS reader (toWords) sees them.
