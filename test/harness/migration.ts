@@ -384,3 +384,50 @@ export async function waitTestPortConnected(vm: QemuVm, timeoutMs = 10000): Prom
     await sleep(50);
   }
 }
+
+export interface GuestLiveness {
+  /** The guest answered a serial `ping`. */
+  answers: boolean;
+  /** QMP's status (running, paused, ...) or why QMP did not answer. */
+  status: string;
+  /** The vCPU's instruction pointer, sampled a few times (HMP info registers). */
+  rips: string[];
+  /** ms since the guest's last serial line. */
+  silentMs: number;
+  /** QEMU's serial chardev (ser0) has our socket connected. */
+  serialConnected: boolean;
+  /** Alive QEMU, connected serial, running VM, and no answer: the guest itself has frozen. */
+  frozen: boolean;
+  /** One line for a failure message. */
+  summary: string;
+}
+
+/**
+ * Is the guest itself alive? For a stalled test: a guest that answers no
+ * `ping` while QEMU answers QMP and says running has frozen (QEMU 7.2 TCG's
+ * live-migration corruption can also hang a kernel without printing an oops);
+ * the sampled RIPs show where its vCPU is.
+ */
+export async function guestLiveness(vm: QemuVm, pingMs = 20_000): Promise<GuestLiveness> {
+  const times = vm.serialTimes();
+  const silentMs = times.length ? Date.now() - times[times.length - 1] : -1;
+  const status = await vm.qmp
+    .execute('query-status')
+    .then((s: any) => String(s.status))
+    .catch((e: Error) => `qmp: ${e.message}`);
+  const rips: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const regs: string = await vm.qmp.execute('human-monitor-command', { 'command-line': 'info registers' }).catch((e: Error) => `qmp: ${e.message}`);
+    rips.push(/RIP=([0-9a-f]+)/.exec(regs)?.[1] ?? regs.slice(0, 60));
+    if (i < 2) await sleep(500);
+  }
+  const chardevs: any[] = await vm.qmp.execute('query-chardev').catch(() => []);
+  const ser = chardevs.find((d) => d.label === 'ser0');
+  const serialConnected = !!ser && !/^disconnected/.test(ser.filename);
+  const answers = await vm.command('ping', undefined, pingMs).then(() => true, () => false);
+  const frozen = !answers && status === 'running' && serialConnected && !vm.exitReason;
+  const summary =
+    `guest ${answers ? 'answers' : `did not answer a ping in ${pingMs / 1000} s`}, last serial line ${(silentMs / 1000).toFixed(1)} s ago, ` +
+    `QEMU ${status}, serial ${ser ? ser.filename : 'missing'}, RIP ${rips.join(' ')}${vm.exitReason ? `, exited: ${vm.exitReason}` : ''}`;
+  return { answers, status, rips, silentMs, serialConnected, frozen, summary };
+}

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 // the rig first: it sets PCSCLITE_CSOCK_NAME before libpcsclite is loaded
 import { PcscRig, VICC_T0_ATR, VICC_T1_ATR } from '../harness/pcsc';
-import { startMigratableVm, startDestination, migrate, finishSource, serialAcross, guestCrash } from '../harness/migration';
+import { startMigratableVm, startDestination, migrate, finishSource, serialAcross, guestCrash, guestLiveness } from '../harness/migration';
 import type { QemuVm } from '../harness/qemu';
 import { Session } from '../../main/spice/session';
 import { defaultTransportFactory } from '../../main/transport/index';
@@ -82,6 +82,22 @@ async function traceStall(trace: ReturnType<typeof traceLog>, vm: QemuVm, what: 
   for (const l of lines.filter((x) => x.startsWith('GUEST SC ')).slice(-400)) trace.log(l);
 }
 
+/**
+ * Every card answer reaches the client `ms` later (SC_ANSWER_DELAY_MS overrides): a card
+ * that computes (a signature, a key) is this slow, and answers are then in flight as the VM stops.
+ */
+function slowedBackend(b: PcscBackend, ms = 0): PcscBackend {
+  ms = Number(process.env.SC_ANSWER_DELAY_MS ?? ms);
+  if (!ms) return b;
+  const connect = b.connect.bind(b);
+  b.connect = async (reader, opts) => {
+    const c = await connect(reader, opts);
+    const transmit = c.transmit.bind(c);
+    return Object.assign(Object.create(c) as typeof c, { transmit: async (apdu: Uint8Array) => { const r = await transmit(apdu); await sleep(ms); return r; } });
+  };
+  return b;
+}
+
 /** QMP event time in Date.now() ms. */
 const qmpMs = (ev: { timestamp?: { seconds: number; microseconds: number } }) => (ev.timestamp ? ev.timestamp.seconds * 1000 + Math.round(ev.timestamp.microseconds / 1000) : 0);
 
@@ -112,6 +128,8 @@ interface LoopOptions {
    * batches (maxMigrations at most), then ends the loop (after the batch it is in).
    */
   untilBatches?: number;
+  /** The card's answers reach the client this much later (slowedBackend). */
+  answerDelayMs?: number;
 }
 
 /**
@@ -144,7 +162,7 @@ async function apduLoopAcross(mode: 'seamless' | 'semi-seamless', maxMigrations:
   let apduPendingAtMigrate = 0;
   const errors: string[] = [];
   const trace = traceLog(`${mode}${o.live ? '-live' : ''}`);
-  const devices = new SmartcardDevices({ backend: new PcscBackend(), onError: (e, r) => errors.push(`${e.code} ${r ?? ''}: ${e.message}`) });
+  const devices = new SmartcardDevices({ backend: slowedBackend(new PcscBackend(), o.answerDelayMs), onError: (e, r) => errors.push(`${e.code} ${r ?? ''}: ${e.message}`) });
   session = new Session({
     endpoint: { host: '127.0.0.1', port: cur.spicePort },
     transport: defaultTransportFactory,
@@ -238,9 +256,14 @@ async function apduLoopAcross(mode: 'seamless' | 'semi-seamless', maxMigrations:
         const crash = chain.map(guestCrash).find((c) => c !== null) ?? null;
         if (crash) await crashed(crash);
         if (Date.now() - t2 > STALL_MS) {
+          const alive = await guestLiveness(cur);
+          trace.log(`liveness: ${alive.summary}`);
+          // the guest kernel hung without an oops (the same TCG corruption; the guest's own
+          // serial ticker stopped too): like an oops, this attempt ends, a fresh VM goes on
+          if (alive.frozen) await crashed(`guest froze after live migration ${migrations}: ${alive.summary}`);
           await traceStall(trace, cur, `STALL after live migration ${migrations}`);
           assert.fail(
-            `APDU loop stalled after live migration ${migrations}: last lines ${loopLines().slice(-5).join(' | ')}; client: ${devices.manager?.pendingApdus ?? '-'} APDUs pending; ` +
+            `APDU loop stalled after live migration ${migrations} (${alive.summary}): last lines ${loopLines().slice(-5).join(' | ')}; client: ${devices.manager?.pendingApdus ?? '-'} APDUs pending; ` +
               `guest serial: ${serialAcross(chain, first).filter((l) => !l.startsWith('GUEST SCL ')).slice(-6).join(' | ') || 'nothing since the loop started'}`,
           );
         }
@@ -264,8 +287,12 @@ async function apduLoopAcross(mode: 'seamless' | 'semi-seamless', maxMigrations:
     const n = loopLines().length;
     if (n !== seen) [seen, progressAt] = [n, Date.now()];
     if (Date.now() - progressAt > STALL_MS) {
+      const alive = await guestLiveness(cur);
+      trace.log(`liveness: ${alive.summary}`);
+      if (alive.frozen && o.live) await crashed(`guest froze after ${migrations} live migrations: ${alive.summary}`);
+      await traceStall(trace, cur, `STALL after ${migrations} migrations`);
       assert.fail(
-        `APDU loop stalled after ${migrations} migrations (no progress for ${STALL_MS / 1000} s): last lines ${loopLines().slice(-5).join(' | ')}; client: ${devices.manager?.pendingApdus ?? '-'} APDUs pending, ` +
+        `APDU loop stalled after ${migrations} migrations (no progress for ${STALL_MS / 1000} s; ${alive.summary}): last lines ${loopLines().slice(-5).join(' | ')}; client: ${devices.manager?.pendingApdus ?? '-'} APDUs pending, ` +
           `readers ${JSON.stringify(devices.readers())}, errors ${errors.join('; ') || 'none'}; guest serial: ${serialAcross(chain, first).filter((l) => !l.startsWith('GUEST SCL ')).slice(-6).join(' | ')}`,
       );
     }
@@ -298,6 +325,11 @@ test(`APDU loop across >= ${MIN_MIGRATIONS} seamless migrations: every APDU answ
   await apduLoopAcross('seamless', MAX_MIGRATIONS);
 });
 
+// Known QEMU 7.2 loss in semi-seamless switches (seen with SC_ANSWER_DELAY_MS=300: a stall in 2 of
+// 3 runs): a card answer that reaches the source after its VM stopped is lost with it. Holding it
+// for the destination instead (tried) was worse (4 of 4 runs stalled): the destination's usb-ccid
+// then had no pending answer ("CCID ERROR: got an APDU without pending answers") whenever the
+// guest had waited ~2 s or more. With vicc's own speed (answers in ~5 ms) the window is tiny.
 test(`APDU loop across >= ${MIN_MIGRATIONS} semi-seamless migrations: every APDU answered once, correctly, in order`, async () => {
   await apduLoopAcross('semi-seamless', MIN_MIGRATIONS + 1);
 });
@@ -319,6 +351,9 @@ test(`APDU loop across >= ${MIN_MIGRATIONS} semi-seamless migrations: every APDU
 // kept) were such crashes, which the post-move wait did not look for. One more, with the guest
 // alive and pcscd waiting in IFDHTransmitToICC(), followed an answer released to the source by the
 // 5 s pre-switch limit 12 ms before the stop: smartcard answers now wait up to 60 s for the switch.
+// A guest can also hang without an oops (its own serial ticker stops, it answers no ping while
+// QEMU runs: seen once in CI after live migration 15): guestLiveness() tells that from a stalled
+// smartcard exchange, and it ends the attempt like an oops.
 // So the moves are counted across attempts: an oops (named, found in the serial) ends an attempt
 // after its finished batches are checked, and a fresh pair of VMs goes on counting; a stall, a
 // wrong or missing answer, a client error fail at once. npm test: 20 moves; test:soak: 60.
