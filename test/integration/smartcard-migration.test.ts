@@ -251,10 +251,19 @@ async function apduLoopAcross(mode: 'seamless' | 'semi-seamless', maxMigrations:
       // the guest barely runs while TCG migrates it live: let it answer something before the next move
       const n0 = loopLines().length;
       const t2 = Date.now();
+      let pinged = false;
       while (loopLines().length === n0 && !done()) {
         // a guest kernel that oopsed right after the move looks like a stalled loop: say which it is
         const crash = chain.map(guestCrash).find((c) => c !== null) ?? null;
         if (crash) await crashed(crash);
+        // the guest's ticker writes every ~5 s: silent for 30, ask at once whether it froze
+        const times = cur.serialTimes();
+        if (Date.now() - Math.max(t2, times[times.length - 1] ?? 0) > 30_000 && !pinged) {
+          pinged = true;
+          const alive = await guestLiveness(cur);
+          trace.log(`liveness (silent guest): ${alive.summary}`);
+          if (alive.frozen) await crashed(`guest froze after live migration ${migrations}: ${alive.summary}`);
+        }
         if (Date.now() - t2 > STALL_MS) {
           const alive = await guestLiveness(cur);
           trace.log(`liveness: ${alive.summary}`);
