@@ -18,10 +18,6 @@ if (!files.length) {
   console.error('no test files found under', roots.join(', '));
   process.exit(1);
 }
-// one file at a time: integration files boot QEMU and a 2-core machine has no room for two.
-// --test-force-exit: a file's process ends once its tests (and after hooks) are done; a handle
-// left behind (seen once: the live smartcard file idle after its test passed, no JS handle but
-// stdio, so a native one; pcsclite is the only addon it loads) would
-// otherwise keep it, and the whole run, waiting forever.
-const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-force-exit', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+// one file at a time: integration files boot QEMU and a 2-core machine has no room for two
+const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit' });
 process.exit(res.status ?? 1);

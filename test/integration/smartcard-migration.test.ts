@@ -43,6 +43,10 @@ after(async () => {
   session?.disconnect();
   for (const vm of vms) await vm.stop();
   await rig?.stop();
+  // This file's process must end: once (after 3 crashed live attempts) it sat idle after its test
+  // passed, no JS handle left but stdio, so a native one (pcsclite is the only addon here), and
+  // `node --test` waits for every file. The runner has reported and set the exit code by then.
+  setTimeout(() => process.exit(), 30_000).unref();
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
