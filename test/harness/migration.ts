@@ -409,8 +409,7 @@ export interface GuestLiveness {
  * the sampled RIPs show where its vCPU is.
  */
 export async function guestLiveness(vm: QemuVm, pingMs = 20_000): Promise<GuestLiveness> {
-  const times = vm.serialTimes();
-  const silentMs = times.length ? Date.now() - times[times.length - 1] : -1;
+  const silentMs = vm.lastSerialAt ? Date.now() - vm.lastSerialAt : -1;
   const status = await vm.qmp
     .execute('query-status')
     .then((s: any) => String(s.status))

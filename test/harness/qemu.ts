@@ -356,6 +356,11 @@ export class QemuVm {
     return this.lineTimes.slice();
   }
 
+  /** Date.now() of the last serial line (0 before any), without copying serialTimes(). */
+  get lastSerialAt(): number {
+    return this.lineTimes[this.lineTimes.length - 1] ?? 0;
+  }
+
   /** First serial line at index >= fromIndex matching re; waits for it if needed. */
   waitForSerial(re: RegExp, timeoutMs = 30000, fromIndex = 0): Promise<{ line: string; index: number }> {
     for (let i = fromIndex; i < this.lines.length; i++) {
