@@ -43,16 +43,16 @@
 // (1: a fresh QEMU for each client run; the default with STREAMING, as spice-server
 // 0.15.1's GStreamer streams crash QEMU when a second client streams), SHOTS=<dir>: a PNG of each client's screen per run and workload (ImageMagick
 // import), to see that both show the guest.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { QemuVm } from '../harness/qemu';
 import { MsgDisplay } from '../../preload/spice-enums';
 import { DisplayProxy } from '../helpers/display-proxy';
 import { chromiumArgs } from '../../main/windows/chromium-switches';
+import { CLIENT_ENV, CLK_TCK, buildProbe, killTree, label, othersPct, procs, pssKb, quiet, startScreen, tree, type Screen } from './x-screen';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -67,7 +67,6 @@ const APP_SWITCHES = process.env.APP_SWITCHES !== '0';
 /** A fresh QEMU for every client run (default with STREAMING; FRESH_VM=0/1 to choose). */
 const FRESH_VM = process.env.FRESH_VM ? process.env.FRESH_VM === '1' : STREAMING !== '';
 const CODEC_NAMES: Record<number, string> = { 1: 'mjpeg', 2: 'vp8', 3: 'h264', 4: 'vp9', 5: 'h265' };
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const median = (xs: number[]) => {
@@ -79,87 +78,8 @@ const pct = (xs: number[], p: number) => {
   return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] : NaN;
 };
 
-// ---- the X DAMAGE probe ----
-function buildProbe(dir: string): string {
-  const bin = path.join(dir, 'xdamage-probe');
-  execFileSync('gcc', ['-O2', '-o', bin, path.join(ROOT, 'test/bench/xdamage-probe.c'), '-lX11', '-lXdamage'], { stdio: 'inherit' });
-  return bin;
-}
-
-interface Screen { display: string; xvfb: ChildProcess; probe: ChildProcess; changes: number[] }
-
-async function startScreen(n: number, probeBin: string): Promise<Screen> {
-  const display = `:${n}`;
-  const xvfb = spawn('Xvfb', [display, '-screen', '0', '1280x800x24', '-nolisten', 'tcp', '-noreset'], { stdio: 'ignore' });
-  for (let i = 0; i < 100 && !fs.existsSync(`/tmp/.X11-unix/X${n}`); i++) await sleep(50);
-  await sleep(200);
-  const probe = spawn(probeBin, [], { env: { ...process.env, DISPLAY: display }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const changes: number[] = [];
-  const rl = readline.createInterface({ input: probe.stdout! });
-  await new Promise<void>((ok, fail) => {
-    rl.on('line', (l) => {
-      if (l === 'ready') ok();
-      else changes.push(Number(l) / 1e6);
-    });
-    probe.once('exit', (c) => fail(new Error(`xdamage-probe on ${display} exited (${c})`)));
-  });
-  return { display, xvfb, probe, changes };
-}
-
-// ---- /proc: process trees, CPU, PSS ----
-interface Proc { pid: number; ppid: number; ticks: number }
-function procs(): Map<number, Proc> {
-  const m = new Map<number, Proc>();
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const st = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      m.set(Number(e), { pid: Number(e), ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
-    } catch { /* gone */ }
-  }
-  return m;
-}
-function tree(roots: number[], table: Map<number, Proc>): number[] {
-  const out = new Set(roots.filter((p) => table.has(p)));
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const p of table.values()) if (!out.has(p.pid) && out.has(p.ppid)) { out.add(p.pid); grew = true; }
-  }
-  return [...out];
-}
-function pssKb(pid: number): number {
-  try {
-    return Number(/^Pss:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
-  } catch { return 0; }
-}
-function label(pid: number): string {
-  let argv: string[] = [];
-  try { argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'); } catch { return 'gone'; }
-  // Chromium's children rewrite their command line as one space-separated string
-  if (argv.filter(Boolean).length === 1) argv = argv[0].split(' ');
-  const exe = path.basename(argv[0] ?? '');
-  if (exe === 'node' || argv[0] === process.execPath) return 'node engine (web host)';
-  if (exe === 'esbuild') return 'esbuild (the tsx loader of `node --import tsx`)';
-  if (exe.startsWith('chrom')) {
-    const type = argv.find((a) => a.startsWith('--type='))?.slice(7);
-    if (!type) return 'chromium browser';
-    const sub = argv.find((a) => a.startsWith('--utility-sub-type='))?.slice(19).replace(/\.mojom\./, ':');
-    return `chromium ${type}${sub ? ` (${sub})` : ''}`;
-  }
-  return exe || `pid ${pid}`;
-}
-
 // ---- the clients ----
 interface Client { name: string; roots: () => number[]; stop: () => Promise<void> }
-function killTree(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
-  const gone = new Promise<void>((ok) => p.once('exit', () => ok()));
-  try { process.kill(-p.pid!, 'SIGTERM'); } catch { /* gone */ }
-  const t = setTimeout(() => { try { process.kill(-p.pid!, 'SIGKILL'); } catch { /* gone */ } }, 3000);
-  return gone.finally(() => clearTimeout(t));
-}
-const CLIENT_ENV = { NO_AT_BRIDGE: '1', GDK_BACKEND: 'x11' };
 
 async function startRemoteViewer(scr: Screen, port: number): Promise<Client> {
   const rv = spawn('remote-viewer', [`spice://127.0.0.1:${port}`], { detached: true, stdio: 'ignore', env: { ...process.env, ...CLIENT_ENV, DISPLAY: scr.display } });
@@ -209,27 +129,6 @@ function updates(changes: number[], from: number, to: number): number[] {
     last = t;
   }
   return out;
-}
-
-/** CPU (% of one core) of every process but these trees, between two tables. */
-function othersPct(before: Map<number, Proc>, after: Map<number, Proc>, mine: number[], ms: number): number {
-  const skip = new Set(tree(mine, after));
-  let ticks = 0;
-  for (const p of after.values()) if (!skip.has(p.pid)) ticks += p.ticks - (before.get(p.pid)?.ticks ?? 0);
-  return ((ticks * 1000) / CLK_TCK / ms) * 100;
-}
-
-/** Waits (up to 3 min) until nothing else on the machine takes more than 15 % of a core. */
-async function quiet(mine: number[]): Promise<number> {
-  let pct = 0;
-  for (let i = 0; i < 90; i++) {
-    const a = procs();
-    await sleep(2000);
-    pct = othersPct(a, procs(), mine, 2000);
-    if (pct < MAX_OTHERS) return pct;
-    if (i === 0) console.error(`other processes take ${pct.toFixed(0)} % of a core: waiting for them`);
-  }
-  return pct;
 }
 
 async function measure(scr: Screen, proxy: DisplayProxy, client: Client, mine: number[]): Promise<Sample> {
@@ -314,7 +213,7 @@ try {
       await vm.command('tick');
       // QEMU, the screens' Xvfb and probe, this process: the rest should be idle
       const mine = [vm.pid, process.pid, ...screens.flatMap((x) => [x.xvfb.pid!, x.probe.pid!])];
-      await quiet(mine);
+      await quiet(mine, MAX_OTHERS);
       const proxy = new DisplayProxy(vm.spicePort);
       await proxy.listen();
       const client = name.startsWith('ours') ? await startOurs(scr, proxy.port, tmp, name.split(':')[1]) : await startRemoteViewer(scr, proxy.port);
@@ -335,7 +234,7 @@ try {
           let s = await measure(scr, proxy, client, mine);
           for (let again = 0; again < 2 && s.othersPct > MAX_OTHERS; again++) {
             console.error(`run ${run + 1} ${name}/${w}: other processes took ${s.othersPct.toFixed(0)} % of a core: measuring again`);
-            await quiet(mine);
+            await quiet(mine, MAX_OTHERS);
             s = await measure(scr, proxy, client, mine);
           }
           if (process.env.SHOTS) {
