@@ -4,7 +4,7 @@
 // and the connection doctor panel; remote-viewer hotkeys (input/hotkeys.ts).
 import type { InputEvent, SessionStatus, ViewerApi } from '../preload/contract';
 import { openBridge } from './bridge/index';
-import { PAINT_LOG_MAX, type PageToWorker, type Pixels, type WorkerReply } from './display/painter';
+import { type PageToWorker, type Pixels, type WorkerReply } from './display/painter';
 import { KeyboardTracker, lockFlags } from './input/keyboard';
 import { HotkeyMatcher, ZOOM_NORMAL, fittedSize, zoomAfter, zoomedSize } from './input/hotkeys';
 import { PointerTracker, type MouseMode, type ViewGeometry } from './input/pointer';
@@ -52,8 +52,6 @@ function start(): void {
   const api = bridge.api;
   /** The first display's surface size (its canvas is the worker's: the page cannot read it). */
   const primary = { width: 0, height: 0 };
-  /** performance.now() of each batch that changed the first display's pixels (newest last; test hook). */
-  const paintLog: number[] = [];
   // a VM with several display devices: one more canvas per display channel, beside the first
   /** A further display: its canvas (painted by the worker) and the size of its last frame (0: no picture). */
   type Extra = { canvas: HTMLCanvasElement; width: number; height: number };
@@ -141,7 +139,6 @@ function start(): void {
   const viewport = byId('viewport');
   let mouseMode: MouseMode = 'client';
   let grabbed = false;
-  let painted = 0;
   /** The video codecs told to the engine (test hook). */
   let shownCodecs: number[] | null = null;
   // Kiosk comes from main with the first status; until then nothing may escape either.
@@ -203,10 +200,6 @@ function start(): void {
     let resized = false;
     for (const f of reply.displays) {
       if (f.display === 0) {
-        if (f.changed) {
-          paintLog.push(performance.now());
-          if (paintLog.length > PAINT_LOG_MAX) paintLog.splice(0, paintLog.length - PAINT_LOG_MAX);
-        }
         resized ||= f.width !== primary.width || f.height !== primary.height;
         [primary.width, primary.height] = [f.width, f.height];
         continue;
@@ -217,7 +210,6 @@ function start(): void {
       showExtra(f.display);
     }
     if (resized) applyZoom();
-    if (reply.batch >= 0) painted = reply.batch;
   };
   worker.onerror = (ev) => console.error('display worker failed', ev.message);
   bridge.onDisplayLink((link) => (link.kind === 'port' ? toWorker({ type: 'link', port: link.port }, [link.port]) : toWorker({ type: 'link', url: link.url })));
@@ -519,9 +511,7 @@ function start(): void {
       displayWindow: (id: number) => !!displayWindows.windowOf(id),
       displayPixels: (id: number) => readPixels(id),
       status: () => status.current,
-      paintedBatch: () => painted,
       migration: () => banner.last,
-      paintLog: () => paintLog,
       kiosk: () => kiosk,
       overlay: () => kioskOverlay.view,
       diagnosis: () => doctor.last,

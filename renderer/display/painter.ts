@@ -40,12 +40,11 @@ export type BatchResult =
   | ({ type: 'frame'; batch: number; more?: (DisplayFrame & { display: number })[] } & DisplayFrame)
   | { type: 'error'; batch: number; message: string };
 
-/** One display after a batch: its size (0: no picture) and whether pixels changed. */
+/** One display's size after a batch (0: no picture). */
 export interface DisplayShown {
   display: number;
   width: number;
   height: number;
-  changed: boolean;
 }
 
 /** A display's pixels as RGBA (null: no such display). */
@@ -53,7 +52,7 @@ export type Pixels = { width: number; height: number; rgba: Uint8Array };
 
 /** worker → page. */
 export type WorkerReply =
-  /** A batch is on the canvases (display 0 always listed; others when touched). */
+  /** A batch (-1: none, e.g. a held stream frame) is on the canvases: the displays whose size the page has not heard yet, or an error. */
   | { type: 'shown'; batch: number; displays: DisplayShown[]; error?: string }
   /** The answer to a `read`. */
   | { type: 'pixels'; id: number; pixels: Pixels | null }
@@ -72,9 +71,6 @@ export interface PaintTarget {
   height: number;
   getContext(id: '2d', opts?: CanvasRenderingContext2DSettings): PaintContext | null;
 }
-
-/** Paint timestamps kept for the migration gap measurement (a bounded ring). */
-export const PAINT_LOG_MAX = 4096;
 
 export class Painter {
   private ctx: PaintContext | null = null;

@@ -289,7 +289,7 @@ export class CanvasSet {
     this.painters.set(display, p);
     const f = this.pipeline.full(display);
     if (f) p.paint(f);
-    return { display, width: f?.width ?? 0, height: f?.height ?? 0, changed: !!f?.rects.length };
+    return { display, width: f?.width ?? 0, height: f?.height ?? 0 };
   }
 
   /** Paints a batch's frames; what each display shows now. */
@@ -300,13 +300,60 @@ export class CanvasSet {
       const p = this.painters.get(f.display);
       // no canvas yet: the page makes one when it hears of the display, and attach() paints it whole
       if (p) p.paint(f);
-      out.push({ display: f.display, width: f.width, height: f.height, changed: f.rects.length > 0 });
+      out.push({ display: f.display, width: f.width, height: f.height });
     }
     return out;
   }
 
   read(display: number): ReturnType<Painter['readPixels']> | null {
     return this.painters.get(display)?.readPixels() ?? null;
+  }
+}
+
+/**
+ * What the page has heard of each display's size. The page needs sizes only
+ * (layout, zoom, a further display's canvas): telling it of every batch woke
+ * its thread once per frame for nothing, so only changes go.
+ */
+export class ShownSizes {
+  private readonly told = new Map<number, { width: number; height: number }>();
+
+  /** The displays whose size the page has not heard yet (new ones included); they count as told. */
+  news(displays: DisplayShown[]): DisplayShown[] {
+    return displays.filter((d) => {
+      const t = this.told.get(d.display);
+      if (t?.width === d.width && t.height === d.height) return false;
+      this.told.set(d.display, { width: d.width, height: d.height });
+      return true;
+    });
+  }
+}
+
+/**
+ * When the worker says "painted" (which covers every batch up to the one
+ * named). A batch already waiting behind the one just painted will say it
+ * for both, so a worker that lags answers every ACK_EVERY batches instead of
+ * every batch (each answer is a socket or port message); with nothing waiting
+ * it answers at once, so the engine's window of batches in flight
+ * (MAX_BATCHES_IN_FLIGHT, 4) never waits on a held answer.
+ */
+export class PaintedAcks {
+  static readonly ACK_EVERY = 2;
+  private waiting = 0;
+  /** Batches painted since the last answer. */
+  private unanswered = 0;
+
+  /** A batch came in (it waits behind the ones before it). */
+  queued(): void {
+    this.waiting++;
+  }
+
+  /** The oldest waiting batch is painted: true when the engine should hear of it now. */
+  painted(): boolean {
+    this.waiting = Math.max(0, this.waiting - 1);
+    if (this.waiting > 0 && ++this.unanswered < PaintedAcks.ACK_EVERY) return false;
+    this.unanswered = 0;
+    return true;
   }
 }
 
@@ -318,6 +365,13 @@ if (isWorkerScope(globalThis)) {
   const ready = VideoDecoders.create().catch(() => null);
   // lip sync: the mm time the page's audio player plays (stream-schedule.ts)
   const clock = new MediaClock();
+  const sizes = new ShownSizes();
+  const acks = new PaintedAcks();
+  /** Tells the page of what it has not heard: size changes, an error. */
+  const shown = (batch: number, displays: DisplayShown[], error?: string): void => {
+    const news = sizes.news(displays);
+    if (news.length || error !== undefined) post({ type: 'shown', batch, displays: news, ...(error !== undefined ? { error } : {}) });
+  };
   const pipeline = ready.then((v) => {
     post({ type: 'videoCodecs', codecs: v ? [...v.supported.keys()] : [] });
     const p = new DisplayPipeline(v ?? undefined, () => clock.now());
@@ -345,12 +399,13 @@ if (isWorkerScope(globalThis)) {
       then((w) => {
         // not a batch: the engine hears only of batches; the page of what is shown (batch -1)
         const r = p.presentDue();
-        if (r) post({ type: 'shown', batch: -1, displays: canvases.paint(r) });
+        if (r) shown(-1, canvases.paint(r));
         armFrames(w);
       });
     }, ms);
   };
-  const onBatch = (b: DisplayLinkBatch): void =>
+  const onBatch = (b: DisplayLinkBatch): void => {
+    acks.queued();
     then(async (w) => {
       let error: string | undefined;
       let displays: DisplayShown[] = [];
@@ -360,10 +415,11 @@ if (isWorkerScope(globalThis)) {
         error = e instanceof Error ? e.message : String(e);
       }
       // on the canvas: the engine ACKs the server's messages of this batch only now (backpressure)
-      link?.send({ type: 'painted', batch: b.batch });
-      post({ type: 'shown', batch: b.batch, displays, ...(error !== undefined ? { error } : {}) });
+      if (acks.painted()) link?.send({ type: 'painted', batch: b.batch });
+      shown(b.batch, displays, error);
       armFrames(w);
     });
+  };
   page.onmessage = (ev: MessageEvent) => {
     if (isMediaClockMessage(ev.data)) {
       clock.set(ev.data.mm, ev.data.at);
@@ -373,7 +429,12 @@ if (isWorkerScope(globalThis)) {
     const msg = ev.data as PageToWorker;
     if (msg?.type === 'canvas') {
       const { display, canvas } = msg;
-      then(({ canvases }) => post({ type: 'shown', batch: -1, displays: [canvases.attach(display, canvas)] }));
+      then(({ canvases }) => {
+        // a canvas (new, or moved to a window of its own) starts empty: the page hears its size again
+        const d = canvases.attach(display, canvas);
+        sizes.news([d]);
+        post({ type: 'shown', batch: -1, displays: [d] });
+      });
     } else if (msg?.type === 'read') {
       const { id, display } = msg;
       then(({ canvases }) => {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageChannel } from 'node:worker_threads';
-import { DisplayPipeline, openLink } from '../../renderer/display/worker';
+import { DisplayPipeline, PaintedAcks, ShownSizes, openLink } from '../../renderer/display/worker';
 import { rgbaInto, toRgba } from '../../renderer/display/rgba';
 import type { DisplayFrame, PaintRect } from '../../renderer/display/painter';
 import type { DisplayCommand } from '../../preload/contract';
@@ -124,4 +124,33 @@ test('worker link end over a MessagePort: batches in, painted out, anything else
   assert.deepEqual(await back, { type: 'painted', batch: 2 });
   link.close();
   port1.close();
+});
+
+test('ShownSizes: the page hears a display once per size (new displays, resizes, a 0x0 no-picture), not per batch', () => {
+  const s = new ShownSizes();
+  const d = (display: number, width: number, height: number) => ({ display, width, height });
+  assert.deepEqual(s.news([d(0, 1024, 768)]), [d(0, 1024, 768)]);
+  assert.deepEqual(s.news([d(0, 1024, 768)]), []);
+  assert.deepEqual(s.news([d(0, 1024, 768), d(1, 0, 0)]), [d(1, 0, 0)]);
+  assert.deepEqual(s.news([d(0, 800, 600), d(1, 0, 0)]), [d(0, 800, 600)]);
+  assert.deepEqual(s.news([d(1, 640, 480)]), [d(1, 640, 480)]);
+  assert.deepEqual(s.news([d(1, 640, 480), d(0, 800, 600)]), []);
+});
+
+test('PaintedAcks: answers at once when nothing waits; a lagging worker answers every ACK_EVERY batches and on the last one waiting', () => {
+  const a = new PaintedAcks();
+  // one at a time (the light case): every batch answered
+  for (let i = 0; i < 3; i++) {
+    a.queued();
+    assert.equal(a.painted(), true);
+  }
+  // five arrive before the first is painted: answered on the 2nd, 4th and the 5th (the last waiting)
+  for (let i = 0; i < 5; i++) a.queued();
+  assert.deepEqual([1, 2, 3, 4, 5].map(() => a.painted()), [false, true, false, true, true]);
+  // a batch that comes while others wait, after an answer: the count starts again
+  a.queued();
+  a.queued();
+  assert.equal(a.painted(), false);
+  a.queued();
+  assert.deepEqual([a.painted(), a.painted()], [true, true]);
 });
