@@ -331,31 +331,39 @@ export class ShownSizes {
 
 /**
  * When the worker says "painted" (which covers every batch up to the one
- * named). A batch already waiting behind the one just painted will say it
- * for both, so a worker that lags answers every ACK_EVERY batches instead of
- * every batch (each answer is a socket or port message); with nothing waiting
- * it answers at once, so the engine's window of batches in flight
- * (MAX_BATCHES_IN_FLIGHT, 4) never waits on a held answer.
+ * named). The engine sends its next batch only on that answer (one batch in
+ * flight, main/app/display-flow.ts) and gathers what the server sends
+ * meanwhile. Chromium shows one canvas frame per display frame, so a second
+ * batch inside the same frame is work the compositor throws away: each batch
+ * costs a socket message both ways (~1.4 ms of Chromium's CPU alone,
+ * `npm run bench:floor`), a conversion and a canvas commit. So an answer
+ * comes at once when the last one was a frame or more ago (a lone update: no
+ * latency added), else at the next animation frame, which gathers the rest
+ * of that frame's drawing into one batch. Measured with `npm run bench:e2e`
+ * (heavy): ~118 batches/s → one per frame, 37 → 48 visible updates/s.
  */
-export class PaintedAcks {
-  static readonly ACK_EVERY = 2;
-  private waiting = 0;
-  /** Batches painted since the last answer. */
-  private unanswered = 0;
+export class PaintedPacer {
+  /** Display frame length assumed (ms): 60 Hz. */
+  static readonly FRAME_MS = 1000 / 60;
+  private last = -Infinity;
 
-  /** A batch came in (it waits behind the ones before it). */
-  queued(): void {
-    this.waiting++;
+  /** A batch was painted at `now` (ms): true to answer now, false to wait for the next animation frame. */
+  answerNow(now: number): boolean {
+    return now - this.last >= PaintedPacer.FRAME_MS;
   }
 
-  /** The oldest waiting batch is painted: true when the engine should hear of it now. */
-  painted(): boolean {
-    this.waiting = Math.max(0, this.waiting - 1);
-    if (this.waiting > 0 && ++this.unanswered < PaintedAcks.ACK_EVERY) return false;
-    this.unanswered = 0;
-    return true;
+  /** The answer went at `now`. */
+  answered(now: number): void {
+    this.last = now;
   }
 }
+
+/**
+ * How long an answer waits for an animation frame at most: a hidden page's
+ * worker gets none, and the engine must not stall (the server would stop
+ * the display channel).
+ */
+export const PAINTED_WAIT_MAX_MS = 100;
 
 // Attach only inside a dedicated worker, so Node tests can import the module.
 if (isWorkerScope(globalThis)) {
@@ -366,7 +374,26 @@ if (isWorkerScope(globalThis)) {
   // lip sync: the mm time the page's audio player plays (stream-schedule.ts)
   const clock = new MediaClock();
   const sizes = new ShownSizes();
-  const acks = new PaintedAcks();
+  const pacer = new PaintedPacer();
+  /** The newest painted batch not yet answered (-1: none), and the wait for its animation frame. */
+  let unanswered = -1;
+  let waitTimer: ReturnType<typeof setTimeout> | undefined;
+  const raf = (globalThis as { requestAnimationFrame?: (cb: () => void) => number }).requestAnimationFrame?.bind(globalThis);
+  const answer = (): void => {
+    clearTimeout(waitTimer);
+    waitTimer = undefined;
+    if (unanswered < 0) return;
+    link?.send({ type: 'painted', batch: unanswered });
+    unanswered = -1;
+    pacer.answered(performance.now());
+  };
+  const painted = (batch: number): void => {
+    unanswered = batch;
+    if (waitTimer !== undefined) return; // an answer is already due
+    if (!raf || pacer.answerNow(performance.now())) return answer();
+    raf(answer);
+    waitTimer = setTimeout(answer, PAINTED_WAIT_MAX_MS);
+  };
   /** Tells the page of what it has not heard: size changes, an error. */
   const shown = (batch: number, displays: DisplayShown[], error?: string): void => {
     const news = sizes.news(displays);
@@ -404,8 +431,7 @@ if (isWorkerScope(globalThis)) {
       });
     }, ms);
   };
-  const onBatch = (b: DisplayLinkBatch): void => {
-    acks.queued();
+  const onBatch = (b: DisplayLinkBatch): void =>
     then(async (w) => {
       let error: string | undefined;
       let displays: DisplayShown[] = [];
@@ -414,12 +440,11 @@ if (isWorkerScope(globalThis)) {
       } catch (e) {
         error = e instanceof Error ? e.message : String(e);
       }
-      // on the canvas: the engine ACKs the server's messages of this batch only now (backpressure)
-      if (acks.painted()) link?.send({ type: 'painted', batch: b.batch });
+      // on the canvas: the engine ACKs the server's messages of this batch only on the answer (backpressure)
+      painted(b.batch);
       shown(b.batch, displays, error);
       armFrames(w);
     });
-  };
   page.onmessage = (ev: MessageEvent) => {
     if (isMediaClockMessage(ev.data)) {
       clock.set(ev.data.mm, ev.data.at);
@@ -443,6 +468,7 @@ if (isWorkerScope(globalThis)) {
       });
     } else if (msg?.type === 'link') {
       link?.close();
+      unanswered = -1; // a new engine numbers its batches afresh
       link = openLink(msg, onBatch, (why) => console.error(`display link: ${why}`));
     }
   };

@@ -84,30 +84,33 @@ class Source implements AckSource {
 
 test('DisplayFlow: batches in flight are bounded; commands gather; messages are ACKed when their batch is painted', () => {
   const sent: { n: number; cmds: DisplayCommand[] }[] = [];
-  const flow = new DisplayFlow((cmds, n) => sent.push({ n, cmds }));
+  assert.equal(new DisplayFlow(() => {}).stats([]).maxBatchesInFlight, MAX_BATCHES_IN_FLIGHT, 'the default bound');
+  // a window of several, to see the bound and the cumulative "painted" (the app runs with MAX_BATCHES_IN_FLIGHT)
+  const WINDOW = 4;
+  const flow = new DisplayFlow((cmds, n) => sent.push({ n, cmds }), WINDOW);
   const src = new Source();
   const step = (messages: number) => {
     for (let i = 0; i < messages; i++) flow.push({ t: 'mark' });
     src.untaken += messages;
     flow.flush([src]);
   };
-  for (let i = 0; i < MAX_BATCHES_IN_FLIGHT + 3; i++) step(2);
-  assert.equal(sent.length, MAX_BATCHES_IN_FLIGHT, 'no batch beyond the bound');
+  for (let i = 0; i < WINDOW + 3; i++) step(2);
+  assert.equal(sent.length, WINDOW, 'no batch beyond the bound');
   const st = flow.stats([src]);
-  assert.equal(st.batchesInFlight, MAX_BATCHES_IN_FLIGHT);
+  assert.equal(st.batchesInFlight, WINDOW);
   assert.equal(st.commandsWaiting, 6, 'the rest gathers for the next batch');
-  assert.equal(st.messagesUnpainted, 2 * (MAX_BATCHES_IN_FLIGHT + 3));
+  assert.equal(st.messagesUnpainted, 2 * (WINDOW + 3));
   assert.equal(src.processed, 0, 'nothing painted: nothing ACKed');
 
   assert.equal(flow.paintedUpTo(2), true, 'a flush is due');
   assert.equal(src.processed, 4, 'the messages of batches 1 and 2');
   flow.flush([src]);
-  assert.equal(sent.length, MAX_BATCHES_IN_FLIGHT + 1);
+  assert.equal(sent.length, WINDOW + 1);
   assert.equal(sent.at(-1)!.cmds.length, 6, 'the gathered commands go as one batch');
   assert.equal(flow.paintedUpTo(2), false, 'an old number changes nothing');
   assert.equal(flow.paintedUpTo(99), false, 'a number never sent is ignored');
   flow.paintedUpTo(flow.batch);
-  assert.equal(src.processed, 2 * (MAX_BATCHES_IN_FLIGHT + 3), 'everything painted: everything ACKed');
+  assert.equal(src.processed, 2 * (WINDOW + 3), 'everything painted: everything ACKed');
   assert.equal(flow.stats([src]).messagesUnpainted, 0);
 });
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageChannel } from 'node:worker_threads';
-import { DisplayPipeline, PaintedAcks, ShownSizes, openLink } from '../../renderer/display/worker';
+import { DisplayPipeline, PaintedPacer, ShownSizes, openLink } from '../../renderer/display/worker';
 import { rgbaInto, toRgba } from '../../renderer/display/rgba';
 import type { DisplayFrame, PaintRect } from '../../renderer/display/painter';
 import type { DisplayCommand } from '../../preload/contract';
@@ -137,20 +137,15 @@ test('ShownSizes: the page hears a display once per size (new displays, resizes,
   assert.deepEqual(s.news([d(1, 640, 480), d(0, 800, 600)]), []);
 });
 
-test('PaintedAcks: answers at once when nothing waits; a lagging worker answers every ACK_EVERY batches and on the last one waiting', () => {
-  const a = new PaintedAcks();
-  // one at a time (the light case): every batch answered
-  for (let i = 0; i < 3; i++) {
-    a.queued();
-    assert.equal(a.painted(), true);
-  }
-  // five arrive before the first is painted: answered on the 2nd, 4th and the 5th (the last waiting)
-  for (let i = 0; i < 5; i++) a.queued();
-  assert.deepEqual([1, 2, 3, 4, 5].map(() => a.painted()), [false, true, false, true, true]);
-  // a batch that comes while others wait, after an answer: the count starts again
-  a.queued();
-  a.queued();
-  assert.equal(a.painted(), false);
-  a.queued();
-  assert.deepEqual([a.painted(), a.painted()], [true, true]);
+test('PaintedPacer: a lone paint is answered at once; one within a frame of the last answer waits for the next animation frame', () => {
+  const p = new PaintedPacer();
+  const F = PaintedPacer.FRAME_MS;
+  assert.equal(p.answerNow(0), true, 'the first paint');
+  p.answered(0);
+  assert.equal(p.answerNow(F / 2), false, 'half a frame after an answer');
+  p.answered(F); // at the animation frame
+  assert.equal(p.answerNow(F + 3), false);
+  p.answered(2 * F);
+  assert.equal(p.answerNow(3 * F + 0.5), true, 'a frame later: at once');
+  assert.equal(p.answerNow(2 * F + 108), true, 'the light workload: ~108 ms apart');
 });
