@@ -29,7 +29,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { WebSocketServer } from 'ws';
 import { chromiumArgs } from '../../main/windows/chromium-switches';
-import { CLIENT_ENV, CLK_TCK, buildProbe, killTree, label, procs, pssKb, quiet, startScreen, tree, type Screen } from './x-screen';
+import { CLIENT_ENV, buildProbe, killTree, procs, quiet, startScreen, treeUsage, updates, type Screen } from './x-screen';
 
 const RUNS = Number(process.env.RUNS ?? 3);
 const WINDOW_S = Number(process.env.WINDOW_S ?? 10);
@@ -78,24 +78,8 @@ async function measure(scr: Screen, root: number, sent: number[]): Promise<Sampl
   await sleep(WINDOW_S * 1000);
   const after = procs();
   const t1 = now();
-  let ups = 0, last = -Infinity;
-  for (const t of scr.changes) {
-    if (t < t0 || t >= t1) continue;
-    if (t - last >= COALESCE_MS) ups++;
-    last = t;
-  }
-  const split = new Map<string, { cpuMs: number; pssMb: number }>();
-  let cpuMs = 0, pss = 0;
-  for (const pid of tree([root], after)) {
-    const ms = ((after.get(pid)!.ticks - (before.get(pid)?.ticks ?? 0)) * 1000) / CLK_TCK;
-    const mb = pssKb(pid) / 1024;
-    cpuMs += ms;
-    pss += mb;
-    const l = split.get(label(pid)) ?? { cpuMs: 0, pssMb: 0 };
-    l.cpuMs += ms;
-    l.pssMb += mb;
-    split.set(label(pid), l);
-  }
+  const ups = updates(scr.changes, t0, t1, COALESCE_MS).length;
+  const { cpuMs, pssMb: pss, split } = treeUsage([root], before, after);
   // each message's send → the first screen change after it (none before the next send: not shown alone)
   const lat: number[] = [];
   const win = sent.filter((t) => t >= t0 && t < t1);

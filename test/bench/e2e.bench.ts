@@ -52,7 +52,7 @@ import { QemuVm } from '../harness/qemu';
 import { MsgDisplay } from '../../preload/spice-enums';
 import { DisplayProxy } from '../helpers/display-proxy';
 import { chromiumArgs } from '../../main/windows/chromium-switches';
-import { CLIENT_ENV, CLK_TCK, buildProbe, killTree, label, othersPct, procs, pssKb, quiet, startScreen, tree, type Screen } from './x-screen';
+import { CLIENT_ENV, CLK_TCK, buildProbe, killTree, othersPct, procs, quiet, startScreen, treeUsage, updates, type Screen } from './x-screen';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const RUNS = Number(process.env.RUNS ?? 3);
@@ -120,16 +120,6 @@ interface Sample {
   types: string;
 }
 
-function updates(changes: number[], from: number, to: number): number[] {
-  const out: number[] = [];
-  let last = -Infinity;
-  for (const t of changes) {
-    if (t < from || t >= to) continue;
-    if (t - last >= COALESCE_MS) out.push(t);
-    last = t;
-  }
-  return out;
-}
 
 async function measure(scr: Screen, proxy: DisplayProxy, client: Client, mine: number[]): Promise<Sample> {
   const t0 = now();
@@ -138,24 +128,12 @@ async function measure(scr: Screen, proxy: DisplayProxy, client: Client, mine: n
   const after = procs();
   const t1 = now();
   const secs = (t1 - t0) / 1000;
-  const pids = tree(client.roots(), after);
-  const split = new Map<string, { cpuMs: number; pssMb: number }>();
-  let cpuMs = 0, pss = 0;
-  for (const pid of pids) {
-    const ms = ((after.get(pid)!.ticks - (before.get(pid)?.ticks ?? 0)) * 1000) / CLK_TCK;
-    const mb = pssKb(pid) / 1024;
-    cpuMs += ms;
-    pss += mb;
-    const l = split.get(label(pid)) ?? { cpuMs: 0, pssMb: 0 };
-    l.cpuMs += ms;
-    l.pssMb += mb;
-    split.set(label(pid), l);
-  }
+  const { cpuMs, pssMb: pss, split } = treeUsage(client.roots(), before, after);
   const delta = (pid: number) => (((after.get(pid)?.ticks ?? 0) - (before.get(pid)?.ticks ?? 0)) * 1000) / CLK_TCK;
   const xvfbMs = delta(scr.xvfb.pid!);
   const qemuPct = (delta(mine[0]) / (t1 - t0)) * 100;
   const others = othersPct(before, after, [...mine, ...client.roots()], t1 - t0);
-  const ups = updates(scr.changes, t0, t1);
+  const ups = updates(scr.changes, t0, t1, COALESCE_MS);
   // each screen change timed from the oldest draw not yet shown, on the raw
   // DAMAGE events (a coalesced update can hold the paint of a draw that came
   // after its first event: that draw would wait for the next tick); the
@@ -170,7 +148,7 @@ async function measure(scr: Screen, proxy: DisplayProxy, client: Client, mine: n
       while (k < draws.length && draws[k] < u) k++;
     }
   }
-  const serverUps = updates(proxy.draws, t0, t1).length / secs;
+  const serverUps = updates(proxy.draws, t0, t1, COALESCE_MS).length / secs;
   const hist = new Map<number, number>();
   for (const m of proxy.types) if (m.t >= t0 && m.t < t1) hist.set(m.type, (hist.get(m.type) ?? 0) + 1);
   const types = [...hist].sort((a, b) => a[0] - b[0]).map(([k, v]) => `${k}×${v}`).join(' ');

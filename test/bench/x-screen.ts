@@ -112,3 +112,32 @@ export async function quiet(mine: number[], maxPct: number): Promise<number> {
   }
   return pct;
 }
+
+/** A process tree's CPU (ms) between two tables and its PSS (MiB) now, summed and by label(). */
+export function treeUsage(roots: number[], before: Map<number, Proc>, after: Map<number, Proc>): { cpuMs: number; pssMb: number; split: Map<string, { cpuMs: number; pssMb: number }> } {
+  const split = new Map<string, { cpuMs: number; pssMb: number }>();
+  let cpuMs = 0, pssMb = 0;
+  for (const pid of tree(roots, after)) {
+    const ms = ((after.get(pid)!.ticks - (before.get(pid)?.ticks ?? 0)) * 1000) / CLK_TCK;
+    const mb = pssKb(pid) / 1024;
+    cpuMs += ms;
+    pssMb += mb;
+    const l = split.get(label(pid)) ?? { cpuMs: 0, pssMb: 0 };
+    l.cpuMs += ms;
+    l.pssMb += mb;
+    split.set(label(pid), l);
+  }
+  return { cpuMs, pssMb, split };
+}
+
+/** Screen changes in [from, to): DAMAGE events closer than coalesceMs to the one before count as one update (one paint = a few events). */
+export function updates(changes: number[], from: number, to: number, coalesceMs: number): number[] {
+  const out: number[] = [];
+  let last = -Infinity;
+  for (const t of changes) {
+    if (t < from || t >= to) continue;
+    if (t - last >= coalesceMs) out.push(t);
+    last = t;
+  }
+  return out;
+}
