@@ -49,6 +49,8 @@ interface WindowImage {
   /** Decoded pixels in stream order (row 0 = first encoded row). */
   pixels: Uint32Array;
   winHeadDist: number;
+  /** Its pixels may carry alpha bytes other than 0xFF: an RGBA image, or one that copied from such an image. */
+  alpha: boolean;
 }
 
 /** One decoded match: what follows a control byte >= 32. */
@@ -159,15 +161,16 @@ export class GlzDecoder implements ImageDecoder {
     const n = width * height;
     const px = this.takeBuffer(n);
     const m: Match = { pos: GLZ_HEADER_SIZE, len: 0, ofs: 0, imageDist: 0 };
-    let crossRef = this.decodeRgb(data, px, n, type === LzImageType.RGB16 ? 2 : 3, h.id, m);
+    const refAlpha = this.decodeRgb(data, px, n, type === LzImageType.RGB16 ? 2 : 3, h.id, m);
     const hasAlpha = type === LzImageType.RGBA;
-    if (hasAlpha) crossRef = this.decodeAlpha(data, px, n, h.id, m) || crossRef;
+    if (hasAlpha) this.decodeAlpha(data, px, n, h.id, m);
 
-    this.add({ id: h.id, pixels: px, winHeadDist: h.winHeadDist });
+    this.add({ id: h.id, pixels: px, winHeadDist: h.winHeadDist, alpha: hasAlpha || refAlpha });
 
-    // Output: top-down copy (the window keeps its own); references into RGBA
-    // images may have carried alpha into an opaque image.
-    const fix = crossRef && !hasAlpha;
+    // Output: top-down copy (the window keeps its own); references into images
+    // with alpha may have carried it into an opaque image (only then a pass
+    // per pixel: most windows hold no alpha at all).
+    const fix = refAlpha && !hasAlpha;
     const out = new Uint32Array(n);
     if (h.topDown && !fix) {
       out.set(px);
@@ -210,19 +213,19 @@ export class GlzDecoder implements ImageDecoder {
     return { images: this.images.size, pixels: this.heldPixels };
   }
 
-  private lookup(id: bigint, dist: number): Uint32Array {
+  private lookup(id: bigint, dist: number): WindowImage {
     const img = this.images.get(id - BigInt(dist));
     if (!img) decodeError(`glz: referenced image ${id - BigInt(dist)} is not in the window`);
-    return img.pixels;
+    return img;
   }
 
-  /** RGB pass; returns whether any match referenced another image. */
+  /** RGB pass; returns whether a match copied from an image whose pixels may carry alpha. */
   private decodeRgb(src: Uint8Array, out: Uint32Array, n: number, bpp: 2 | 3, id: bigint, m: Match): boolean {
     const end = src.length;
     const bias = bpp === 3 ? 0 : 1;
     let pos = m.pos;
     let op = 0;
-    let crossRef = false;
+    let refAlpha = false;
     let lastDist = -1;
     let lastImg: Uint32Array | null = null;
     while (op < n) {
@@ -261,27 +264,27 @@ export class GlzDecoder implements ImageDecoder {
         }
       } else {
         if (m.imageDist !== lastDist) {
-          lastImg = this.lookup(id, m.imageDist);
+          const img = this.lookup(id, m.imageDist);
+          lastImg = img.pixels;
           lastDist = m.imageDist;
+          refAlpha ||= img.alpha;
         }
         const ref = lastImg!;
         if (ofs + len > ref.length) decodeError('glz: match past the referenced image');
         if (len <= SHORT_COPY) for (let i = 0; i < len; i++) out[op + i] = ref[ofs + i];
         else out.set(ref.subarray(ofs, ofs + len), op);
         op += len;
-        crossRef = true;
       }
     }
     m.pos = pos;
-    return crossRef;
+    return refAlpha;
   }
 
   /** Alpha pass of RGBA images: byte units, only the alpha byte is written. */
-  private decodeAlpha(src: Uint8Array, out: Uint32Array, n: number, id: bigint, m: Match): boolean {
+  private decodeAlpha(src: Uint8Array, out: Uint32Array, n: number, id: bigint, m: Match): void {
     const end = src.length;
     let pos = m.pos;
     let op = 0;
-    let crossRef = false;
     while (op < n) {
       if (pos >= end) decodeError('glz: alpha stream truncated');
       const ctrl = src[pos++];
@@ -305,15 +308,13 @@ export class GlzDecoder implements ImageDecoder {
         r = op - ofs;
         if (r < 0) decodeError(`glz: alpha match distance ${ofs} before image start`);
       } else {
-        ref = this.lookup(id, m.imageDist);
+        ref = this.lookup(id, m.imageDist).pixels;
         r = ofs;
         if (r + len > ref.length) decodeError('glz: alpha match past the referenced image');
-        crossRef = true;
       }
       for (let i = 0; i < len; i++, op++, r++) out[op] = (out[op] & 0xffffff) | (ref[r] & 0xff000000);
     }
     m.pos = pos;
-    return crossRef;
   }
 
   private add(img: WindowImage): void {

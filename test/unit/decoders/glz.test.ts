@@ -124,6 +124,22 @@ describe('GLZ round trips across images', () => {
     assert.ok(enc.crossRefs > before);
     eqPixels(r.pixels, expected(T.RGB32, px), 'opaque copy');
   });
+
+  it('alpha carried through an opaque image into a third one is still cleared (the window remembers who carries it)', () => {
+    const d = new GlzDecoder();
+    const ctx = makeCtx();
+    // image 1: RGBA 1x1, RGB literal 0x445566, alpha literal 0x80
+    const a = [...glzHeader(T.RGBA, true, 1, 1, 1, 0), 0x00, 0x66, 0x55, 0x44, 0x00, 0x80];
+    assert.deepEqual([...d.decode(glzImg(1, 1, a), ctx).pixels], [0x80445566]);
+    // image 2: RGB32, its one pixel from image 1 (its window copy keeps the 0x80); image 3 from image 2 only
+    const ref = (id: number) => [...glzHeader(T.RGB32, true, 1, 1, id, 1), 0x20, 0x00, 0x01];
+    assert.deepEqual([...d.decode(glzImg(1, 1, ref(2)), ctx).pixels], [0xff445566]);
+    assert.deepEqual([...d.decode(glzImg(1, 1, ref(3)), ctx).pixels], [0xff445566]);
+    // an opaque chain stays as is (and takes the copy without a pass per pixel)
+    const b = [...glzHeader(T.RGB32, true, 1, 1, 4, 0), 0x00, 0x03, 0x02, 0x01];
+    assert.deepEqual([...d.decode(glzImg(1, 1, b), ctx).pixels], [0xff010203]);
+    assert.deepEqual([...d.decode(glzImg(1, 1, ref(5)), ctx).pixels], [0xff010203]);
+  });
 });
 
 describe('GLZ window management', () => {
