@@ -250,9 +250,11 @@ function start(): void {
     status.set(s);
     showTitles();
     quality.update(s);
+    const windowsWere = displayWindows.enabled;
     displayWindows.enabled = s.app?.preferences?.displayWindows ?? displayWindowsDefault;
     const hidden = new Set(s.app?.hiddenDisplays ?? []);
-    if ([...hidden].join() !== [...hiddenDisplays].join()) {
+    // the worker tells of size changes only: a display already showing gets its window (or comes home) here
+    if (displayWindows.enabled !== windowsWere || [...hidden].join() !== [...hiddenDisplays].join()) {
       hiddenDisplays = hidden;
       for (const id of extras.keys()) showExtra(id);
     }

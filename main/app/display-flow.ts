@@ -9,7 +9,7 @@ import type { DisplayCommand } from '../../preload/contract';
 /**
  * Display batches sent and not yet painted, at most; beyond it commands gather
  * into the next batch. One: the worker answers a lone update at once and
- * otherwise once per display frame (renderer/display/worker.ts, PaintedPacer),
+ * otherwise once per display frame (renderer/display/worker.ts, PaintedAnswers),
  * so what the server sends within a frame becomes one batch. (With 4, bursts
  * went out as ~118 batches/s for ~37 visible updates/s: npm run bench:e2e.)
  */

@@ -329,6 +329,15 @@ export class ShownSizes {
   }
 }
 
+/** The clock and timers PaintedAnswers uses: the worker's own, fakes in tests. */
+export interface AnswerClock {
+  now(): number;
+  /** requestAnimationFrame; absent where there is none, and it may throw (no frame provider). */
+  frame?: (cb: () => void) => void;
+  /** setTimeout; returns its cancel. */
+  after(ms: number, cb: () => void): () => void;
+}
+
 /**
  * When the worker says "painted" (which covers every batch up to the one
  * named). The engine sends its next batch only on that answer (one batch in
@@ -339,31 +348,65 @@ export class ShownSizes {
  * `npm run bench:floor`), a conversion and a canvas commit. So an answer
  * comes at once when the last one was a frame or more ago (a lone update: no
  * latency added), else at the next animation frame, which gathers the rest
- * of that frame's drawing into one batch. Measured with `npm run bench:e2e`
- * (heavy): ~118 batches/s → one per frame, 37 → 48 visible updates/s.
+ * of that frame's drawing into one batch; at most WAIT_MAX_MS later, as a
+ * hidden page's worker gets no animation frames and the engine must not
+ * stall (the server would stop the display channel). Measured with
+ * `npm run bench:e2e` (heavy): ~118 batches/s → one per frame, 37 → 48
+ * visible updates/s.
  */
-export class PaintedPacer {
+export class PaintedAnswers {
   /** Display frame length assumed (ms): 60 Hz. */
   static readonly FRAME_MS = 1000 / 60;
+  static readonly WAIT_MAX_MS = 100;
+  /** The newest painted batch not answered yet (-1: none). */
+  private unanswered = -1;
   private last = -Infinity;
+  private cancelWait: (() => void) | null = null;
+  /** An animation frame was asked for and has not come: one at a time (a hidden page's would pile up). */
+  private framePending = false;
 
-  /** A batch was painted at `now` (ms): true to answer now, false to wait for the next animation frame. */
-  answerNow(now: number): boolean {
-    return now - this.last >= PaintedPacer.FRAME_MS;
+  constructor(
+    private readonly send: (batch: number) => void,
+    private readonly clock: AnswerClock,
+  ) {}
+
+  painted(batch: number): void {
+    this.unanswered = batch;
+    if (this.cancelWait) return; // an answer is already due
+    if (!this.clock.frame || this.clock.now() - this.last >= PaintedAnswers.FRAME_MS) return this.answer();
+    this.cancelWait = this.clock.after(PaintedAnswers.WAIT_MAX_MS, () => this.answer());
+    if (this.framePending) return;
+    this.framePending = true;
+    try {
+      this.clock.frame(() => {
+        this.framePending = false;
+        this.answer();
+      });
+    } catch {
+      this.framePending = false; // no animation frames here: the timer answers
+    }
   }
 
-  /** The answer went at `now`. */
-  answered(now: number): void {
-    this.last = now;
+  /**
+   * A new link: what is unanswered went to the old one's engine side, which
+   * settles it itself (main/app/display-link.ts acks what it sent before).
+   */
+  reset(): void {
+    this.cancelWait?.();
+    this.cancelWait = null;
+    this.unanswered = -1;
+  }
+
+  private answer(): void {
+    this.cancelWait?.();
+    this.cancelWait = null;
+    if (this.unanswered < 0) return;
+    const batch = this.unanswered;
+    this.unanswered = -1;
+    this.last = this.clock.now();
+    this.send(batch);
   }
 }
-
-/**
- * How long an answer waits for an animation frame at most: a hidden page's
- * worker gets none, and the engine must not stall (the server would stop
- * the display channel).
- */
-export const PAINTED_WAIT_MAX_MS = 100;
 
 // Attach only inside a dedicated worker, so Node tests can import the module.
 if (isWorkerScope(globalThis)) {
@@ -374,26 +417,15 @@ if (isWorkerScope(globalThis)) {
   // lip sync: the mm time the page's audio player plays (stream-schedule.ts)
   const clock = new MediaClock();
   const sizes = new ShownSizes();
-  const pacer = new PaintedPacer();
-  /** The newest painted batch not yet answered (-1: none), and the wait for its animation frame. */
-  let unanswered = -1;
-  let waitTimer: ReturnType<typeof setTimeout> | undefined;
-  const raf = (globalThis as { requestAnimationFrame?: (cb: () => void) => number }).requestAnimationFrame?.bind(globalThis);
-  const answer = (): void => {
-    clearTimeout(waitTimer);
-    waitTimer = undefined;
-    if (unanswered < 0) return;
-    link?.send({ type: 'painted', batch: unanswered });
-    unanswered = -1;
-    pacer.answered(performance.now());
-  };
-  const painted = (batch: number): void => {
-    unanswered = batch;
-    if (waitTimer !== undefined) return; // an answer is already due
-    if (!raf || pacer.answerNow(performance.now())) return answer();
-    raf(answer);
-    waitTimer = setTimeout(answer, PAINTED_WAIT_MAX_MS);
-  };
+  const raf = (globalThis as { requestAnimationFrame?: (cb: () => void) => number }).requestAnimationFrame;
+  const answers = new PaintedAnswers((batch) => link?.send({ type: 'painted', batch }), {
+    now: () => performance.now(),
+    ...(raf ? { frame: (cb: () => void) => void raf.call(globalThis, cb) } : {}),
+    after: (ms, cb) => {
+      const t = setTimeout(cb, ms);
+      return () => clearTimeout(t);
+    },
+  });
   /** Tells the page of what it has not heard: size changes, an error. */
   const shown = (batch: number, displays: DisplayShown[], error?: string): void => {
     const news = sizes.news(displays);
@@ -408,7 +440,8 @@ if (isWorkerScope(globalThis)) {
   // batches (and canvases) one after another: a batch waiting for a video frame holds the ones behind it
   let queue: Promise<unknown> = Promise.resolve();
   const then = (f: (w: Awaited<typeof pipeline>) => Promise<void> | void): void => {
-    queue = queue.then(async () => f(await pipeline));
+    // a throw must not reject the chain: every later batch, canvas and read would be skipped
+    queue = queue.then(async () => f(await pipeline)).catch((e: unknown) => console.error('display worker:', e));
   };
   // held stream frames (lip sync): one timer for the next that is due; it runs in the batch queue
   let frameTimer: ReturnType<typeof setTimeout> | undefined;
@@ -441,7 +474,7 @@ if (isWorkerScope(globalThis)) {
         error = e instanceof Error ? e.message : String(e);
       }
       // on the canvas: the engine ACKs the server's messages of this batch only on the answer (backpressure)
-      painted(b.batch);
+      answers.painted(b.batch);
       shown(b.batch, displays, error);
       armFrames(w);
     });
@@ -468,7 +501,7 @@ if (isWorkerScope(globalThis)) {
       });
     } else if (msg?.type === 'link') {
       link?.close();
-      unanswered = -1; // a new engine numbers its batches afresh
+      answers.reset();
       link = openLink(msg, onBatch, (why) => console.error(`display link: ${why}`));
     }
   };

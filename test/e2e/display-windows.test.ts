@@ -65,3 +65,24 @@ test('the display\'s window is resized: the guest is asked for its new size, dis
   await vm.waitForSerial(/GUEST AGENTD .*sent monitors config, arg1: 0, arg2: 0, size 48/, 60_000, from);
   assert.deepEqual(web.errors, []);
 });
+
+test('File → Preferences: display windows off brings display 1 into the page; on again opens its window, though its size never changed', async () => {
+  const page = web.page;
+  await page.click('#commands .menu[data-group="File"] .menu-button');
+  await page.click('#commands [data-command="preferences"]');
+  await page.waitForFunction(() => (document.getElementById('preferences-dialog') as HTMLDialogElement).open, undefined, { timeout: 5_000 });
+  const box = '#preferences-dialog input[data-pref="displayWindows"]';
+  assert.equal(await page.$eval(box, (b) => (b as HTMLInputElement).checked), true, 'on, as ?windows=1 asked');
+  const closed = popup.waitForEvent('close', { timeout: 30_000 });
+  await page.click(box);
+  await closed;
+  await page.waitForFunction(() => !!document.querySelector('#viewport canvas.screen-extra[data-display="1"]'), undefined, { timeout: 10_000 });
+  // the worker tells the page of size changes only: the window must come from the preference itself
+  const opened = web.ctx.waitForEvent('page', { timeout: 30_000 });
+  await page.click(box);
+  popup = await opened;
+  await popup.waitForFunction(() => document.body?.classList.contains('display-window') && !!document.querySelector('canvas.screen-extra'), undefined, { timeout: 30_000 });
+  assert.equal(await page.$('#viewport canvas.screen-extra[data-display="1"]'), null, 'display 1 left the page');
+  await page.click('#preferences-dialog .details-close');
+  assert.deepEqual(web.errors, []);
+});

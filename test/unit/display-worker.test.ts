@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageChannel } from 'node:worker_threads';
-import { DisplayPipeline, PaintedPacer, ShownSizes, openLink } from '../../renderer/display/worker';
+import { DisplayPipeline, PaintedAnswers, ShownSizes, openLink, type AnswerClock } from '../../renderer/display/worker';
 import { rgbaInto, toRgba } from '../../renderer/display/rgba';
 import type { DisplayFrame, PaintRect } from '../../renderer/display/painter';
 import type { DisplayCommand } from '../../preload/contract';
@@ -137,15 +137,109 @@ test('ShownSizes: the page hears a display once per size (new displays, resizes,
   assert.deepEqual(s.news([d(1, 640, 480), d(0, 800, 600)]), []);
 });
 
-test('PaintedPacer: a lone paint is answered at once; one within a frame of the last answer waits for the next animation frame', () => {
-  const p = new PaintedPacer();
-  const F = PaintedPacer.FRAME_MS;
-  assert.equal(p.answerNow(0), true, 'the first paint');
-  p.answered(0);
-  assert.equal(p.answerNow(F / 2), false, 'half a frame after an answer');
-  p.answered(F); // at the animation frame
-  assert.equal(p.answerNow(F + 3), false);
-  p.answered(2 * F);
-  assert.equal(p.answerNow(3 * F + 0.5), true, 'a frame later: at once');
-  assert.equal(p.answerNow(2 * F + 108), true, 'the light workload: ~108 ms apart');
+/** A fake clock for PaintedAnswers: time moves by hand, frames and timers run when told. */
+function fakeClock(opts: { frames?: 'ok' | 'none' | 'throws' } = {}) {
+  let t = 0;
+  const frames: (() => void)[] = [];
+  const timers: { at: number; cb: () => void; off: boolean }[] = [];
+  let frameCalls = 0;
+  const clock: AnswerClock = {
+    now: () => t,
+    after: (ms, cb) => {
+      const e = { at: t + ms, cb, off: false };
+      timers.push(e);
+      return () => (e.off = true);
+    },
+    ...(opts.frames === 'none'
+      ? {}
+      : {
+          frame: (cb: () => void) => {
+            frameCalls++;
+            if (opts.frames === 'throws') throw new Error('NotSupportedError');
+            frames.push(cb);
+          },
+        }),
+  };
+  return {
+    clock,
+    frameCalls: () => frameCalls,
+    /** moves time on, running the timers that come due */
+    advance(ms: number) {
+      t += ms;
+      for (const e of timers.splice(0)) {
+        if (e.off) continue;
+        if (e.at <= t) e.cb();
+        else timers.push(e);
+      }
+    },
+    /** the next animation frame */
+    frame() {
+      for (const cb of frames.splice(0)) cb();
+    },
+  };
+}
+
+test('PaintedAnswers: a lone paint is answered at once; paints within a frame of an answer wait for the next animation frame (newest batch, one frame asked)', () => {
+  const c = fakeClock();
+  const sent: number[] = [];
+  const a = new PaintedAnswers((b) => sent.push(b), c.clock);
+  a.painted(1);
+  assert.deepEqual(sent, [1], 'the first paint');
+  c.advance(5);
+  a.painted(2);
+  c.advance(3);
+  a.painted(3);
+  assert.deepEqual(sent, [1], 'within a frame of the answer: held');
+  assert.equal(c.frameCalls(), 1, 'one animation frame asked for both');
+  c.frame();
+  assert.deepEqual(sent, [1, 3], 'the frame answers for the newest');
+  c.advance(PaintedAnswers.WAIT_MAX_MS);
+  assert.deepEqual(sent, [1, 3], 'the cancelled wait does not answer again');
+  c.advance(108);
+  a.painted(4);
+  assert.deepEqual(sent, [1, 3, 4], 'the light workload (~108 ms apart): at once');
+});
+
+test('PaintedAnswers: a hidden page (no animation frames) is answered after WAIT_MAX_MS, and asks for no pile of frames', () => {
+  const c = fakeClock();
+  const sent: number[] = [];
+  const a = new PaintedAnswers((b) => sent.push(b), c.clock);
+  a.painted(1);
+  for (let b = 2; b <= 40; b++) {
+    c.advance(5);
+    a.painted(b);
+    c.advance(PaintedAnswers.WAIT_MAX_MS);
+  }
+  assert.equal(sent.length, 40, 'every paint answered by the timer');
+  assert.deepEqual(sent.slice(0, 3), [1, 2, 3]);
+  assert.equal(c.frameCalls(), 1, 'the one frame asked for is still pending: no second one');
+  c.frame();
+  assert.equal(sent.length, 40, 'a late frame with nothing unanswered sends nothing');
+});
+
+test('PaintedAnswers: animation frames that throw or do not exist never stall the answers; a new link drops what is unanswered', () => {
+  for (const frames of ['throws', 'none'] as const) {
+    const c = fakeClock({ frames });
+    const sent: number[] = [];
+    const a = new PaintedAnswers((b) => sent.push(b), c.clock);
+    a.painted(1);
+    c.advance(2);
+    a.painted(2);
+    if (frames === 'none') assert.deepEqual(sent, [1, 2], 'no frames at all: every answer at once');
+    c.advance(PaintedAnswers.WAIT_MAX_MS);
+    assert.deepEqual(sent, [1, 2], frames);
+  }
+  const c = fakeClock();
+  const sent: number[] = [];
+  const a = new PaintedAnswers((b) => sent.push(b), c.clock);
+  a.painted(7);
+  c.advance(2);
+  a.painted(8);
+  a.reset();
+  c.frame();
+  c.advance(PaintedAnswers.WAIT_MAX_MS);
+  assert.deepEqual(sent, [7], 'batch 8 went to the old link: not answered on the new one');
+  c.advance(100);
+  a.painted(1);
+  assert.deepEqual(sent, [7, 1]);
 });
