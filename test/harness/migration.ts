@@ -64,6 +64,11 @@ export interface MigrateOptions {
    */
   stopped?: boolean;
   /**
+   * With `stopped`: runs after the source stopped and before `migrate` (a test lets
+   * what the stopped VM's devices still wait for reach them before their state is saved).
+   */
+  afterStop?: () => Promise<void>;
+  /**
    * A live migration whose destination stays paused (QMP `stop` while it is
    * inmigrate turns QEMU's autostart off) until the client has moved every
    * channel (the source's SPICE_MIGRATE_COMPLETED), then `cont`. QEMU 7.2
@@ -293,7 +298,10 @@ export async function migrate(src: QemuVm, dst: QemuVm, opts: MigrateOptions = {
   // inmigrate: `stop` only turns autostart off, the destination stays paused after loading
   if (opts.resumeAfterClient && !opts.stopped) await dst.qmp.execute('stop');
   const tMig = Date.now();
-  if (opts.stopped) await src.qmp.execute('stop');
+  if (opts.stopped) {
+    await src.qmp.execute('stop');
+    await opts.afterStop?.();
+  }
   await src.qmp.execute('migrate', { uri });
   await migrationCompleted(src, srcMark, timeoutMs);
   const completedAt = Date.now();

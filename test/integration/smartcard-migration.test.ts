@@ -237,7 +237,19 @@ async function apduLoopAcross(mode: 'seamless' | 'semi-seamless', maxMigrations:
     chain.push(dst);
     const before = statuses.filter((m) => m.phase === 'done' || m.phase === 'failed').length;
     trace.log(`migrate ${migrations + 1} start (src qemu ${cur.pid} -> dst qemu ${dst.pid}, dir ${dst.dir})`);
-    await migrate(cur, dst, { stopped: !o.live, resumeAfterClient: o.live && LIVE_ORDER !== 'autostart' });
+    // semi-seamless: the answer to an APDU the stopped source's guest already sent goes to the source
+    // before `migrate` (see the comment above the semi-seamless test)
+    const answered = async (): Promise<void> => {
+      const t = Date.now();
+      // none held for 50 ms: an APDU the guest queued before the stop has left the source's QEMU by then
+      let quietSince = Date.now();
+      while (Date.now() - quietSince < 50 && Date.now() - t < 30_000) {
+        if ((devices.manager?.pendingApdus ?? 0) > 0) quietSince = Date.now();
+        await sleep(5);
+      }
+      trace.log(`migrate ${migrations + 1}: source stopped; client answered what it held after ${Date.now() - t} ms`);
+    };
+    await migrate(cur, dst, { stopped: !o.live, resumeAfterClient: o.live && LIVE_ORDER !== 'autostart', ...(mode === 'semi-seamless' ? { afterStop: answered } : {}) });
     const resume = dst.qmp.events.find((ev) => ev.event === 'RESUME');
     trace.log(`migrate ${migrations + 1}: dst RESUME at ${resume ? qmpMs(resume) : '?'}; src MIGRATION completed at ${qmpMs(cur.qmp.events.filter((ev) => ev.event === 'MIGRATION' && ev.data?.status === 'completed').pop() ?? {})}`);
     let outcome: MigrationStatus | undefined;
@@ -340,7 +352,13 @@ test(`APDU loop across >= ${MIN_MIGRATIONS} seamless migrations: every APDU answ
 // for the destination instead (tried) was worse (4 of 4 runs stalled): in about half the moves the
 // destination's usb-ccid had no pending answer ("CCID ERROR: got an APDU without pending answers")
 // although the source had the command pending; why was not found (docs/architecture.md).
-// With vicc's own speed (answers in ~5 ms) the window is a few ms per move.
+// With vicc's own speed (answers in ~5 ms) the window is a few ms per move, but a slow answer on a
+// busy machine hit it in CI (ci12, ci18: stalled after the 3rd move, guest alive, no APDU pending in
+// the client). No client can carry that answer (semi-seamless has no state transfer), so the test
+// keeps it out of the race: between the source's stop and `migrate` it waits until the client has
+// answered what it held (the stopped guest sends nothing new); that answer then reaches the source's
+// usb-ccid before its state is saved, as the management layer's order would let it with a fast card.
+// What the test checks is unchanged: every APDU answered once, correctly, in order, on either VM.
 test(`APDU loop across >= ${MIN_MIGRATIONS} semi-seamless migrations: every APDU answered once, correctly, in order`, async () => {
   await apduLoopAcross('semi-seamless', MIN_MIGRATIONS + 1);
 });
