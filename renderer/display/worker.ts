@@ -392,14 +392,17 @@ export class PaintedAnswers {
    * settles it itself (main/app/display-link.ts acks what it sent before).
    */
   reset(): void {
-    this.cancelWait?.();
-    this.cancelWait = null;
+    this.stopWait();
     this.unanswered = -1;
   }
 
-  private answer(): void {
+  private stopWait(): void {
     this.cancelWait?.();
     this.cancelWait = null;
+  }
+
+  private answer(): void {
+    this.stopWait();
     if (this.unanswered < 0) return;
     const batch = this.unanswered;
     this.unanswered = -1;
@@ -488,7 +491,7 @@ if (isWorkerScope(globalThis)) {
     if (msg?.type === 'canvas') {
       const { display, canvas } = msg;
       then(({ canvases }) => {
-        // a canvas (new, or moved to a window of its own) starts empty: the page hears its size again
+        // a display's canvas arrived (once per display: moving it to a window keeps it): the page hears its size
         const d = canvases.attach(display, canvas);
         sizes.news([d]);
         post({ type: 'shown', batch: -1, displays: [d] });
